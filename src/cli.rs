@@ -1,0 +1,266 @@
+//! The `eventail` command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
+
+use crate::config::Settings;
+use crate::domain::{Event, EventKind, EventStatus};
+use crate::startup::{open_store, shutdown_signal, Application};
+use crate::store::{EventFilter, EventPageRequest, Order, StoreError};
+
+#[derive(Debug, Parser)]
+#[command(name = "eventail", version, about = "Schedules and publishes webinars and video episodes")]
+pub struct Cli {
+    /// Configuration file layered over the built-in defaults (environment variables still win).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web service (migrates the database first).
+    Serve,
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Manage organiser API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Look at stored sessions.
+    #[command(subcommand)]
+    Event(EventCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token; it is printed once, alone on the last line.
+    Create {
+        #[arg(long)]
+        name: String,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token by name or id.
+    Revoke { name_or_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventCommand {
+    /// Sessions, in time order.
+    List {
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// One session in full, by slug or id.
+    Show { slug: String },
+}
+
+/// Runs the command; errors are printed by `main`.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    crate::telemetry::init(&settings.log.format);
+    match cli.command {
+        Command::Serve => {
+            let app = Application::build(settings.clone()).await?;
+            tracing::info!(
+                address = %app.local_addr()?,
+                base_url = %settings.base_url(),
+                backend = ?app.store().backend(),
+                "eventail is serving"
+            );
+            app.run_until(shutdown_signal()).await
+        }
+        Command::Migrate => {
+            open_store(&settings).await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Token(command) => token(&settings, command).await,
+        Command::Event(command) => event(&settings, command).await,
+    }
+}
+
+async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    match command {
+        TokenCommand::Create { name } => {
+            let issued = store.create_token(&name).await.map_err(readable)?;
+            println!(
+                "Token \u{201c}{}\u{201d} created. Keep it secret: it is shown only this once.",
+                issued.info.name
+            );
+            println!("Use it as: Authorization: Bearer <token>");
+            println!("{}", issued.secret.expose_secret());
+        }
+        TokenCommand::List => {
+            let tokens = store.list_tokens().await?;
+            if tokens.is_empty() {
+                println!("no tokens; create one with `eventail token create --name NAME`");
+            }
+            for t in tokens {
+                let state = match (t.revoked_at, t.last_used_at) {
+                    (Some(at), _) => format!("revoked {}", at.format("%Y-%m-%d %H:%M UTC")),
+                    (None, Some(at)) => format!("last used {}", at.format("%Y-%m-%d %H:%M UTC")),
+                    (None, None) => "never used".into(),
+                };
+                println!(
+                    "{:<24} {}  created {}  {state}",
+                    t.name,
+                    t.id,
+                    t.created_at.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+        }
+        TokenCommand::Revoke { name_or_id } => {
+            let info = store.revoke_token(&name_or_id).await.map_err(|e| match e {
+                StoreError::NotFound => {
+                    anyhow::anyhow!("no live token named or numbered \u{201c}{name_or_id}\u{201d}")
+                }
+                other => readable(other),
+            })?;
+            println!("token \u{201c}{}\u{201d} revoked", info.name);
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn event(settings: &Settings, command: EventCommand) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    match command {
+        EventCommand::List { kind, status, limit } => {
+            let filter = EventFilter {
+                kind: kind.as_deref().map(EventKind::parse).transpose().map_err(anyhow::Error::msg)?,
+                statuses: status
+                    .as_deref()
+                    .map(EventStatus::parse)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            };
+            let page = store
+                .list_events(
+                    &filter,
+                    &EventPageRequest {
+                        after: None,
+                        limit: limit.clamp(1, 1000),
+                        order: Order::Ascending,
+                    },
+                )
+                .await?;
+            if page.items.is_empty() {
+                println!("no sessions");
+            }
+            for e in &page.items {
+                println!(
+                    "{:<25} {:<7} {:<9} {}  ({})",
+                    when(e),
+                    e.kind.as_str(),
+                    e.status.as_str(),
+                    e.title,
+                    e.slug
+                );
+            }
+            if page.next.is_some() {
+                println!("… more sessions; raise --limit to see them");
+            }
+        }
+        EventCommand::Show { slug } => {
+            let e = store.get_event(&slug).await.map_err(|err| match err {
+                StoreError::NotFound => anyhow::anyhow!("no session with slug or id \u{201c}{slug}\u{201d}"),
+                other => other.into(),
+            })?;
+            print!("{}", describe(&e));
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+fn when(e: &Event) -> String {
+    match &e.schedule {
+        Some(s) => s.render(e.timezone).0,
+        None => e
+            .published_on
+            .map(|d| format!("(published {d})"))
+            .unwrap_or_else(|| "(no date)".into()),
+    }
+}
+
+fn describe(e: &Event) -> String {
+    let mut out = String::new();
+    let mut line = |label: &str, value: &str| {
+        if !value.is_empty() {
+            out.push_str(&format!("{label:<14}{value}\n"));
+        }
+    };
+    line("Title", &e.title);
+    line("Slug", &e.slug);
+    line("Id", &e.id);
+    line("Kind", e.kind.as_str());
+    line("Status", e.status.as_str());
+    if let Some(s) = &e.schedule {
+        let (start, end) = s.render(e.timezone);
+        line("Starts", &start);
+        line("Ends", end.as_deref().unwrap_or(""));
+    }
+    line("Time zone", e.timezone.name());
+    line("Location", e.location.as_deref().unwrap_or(""));
+    if let Some(series) = &e.series {
+        line("Series", &series.title);
+    }
+    line("Episode", &e.episode.map(|n| n.to_string()).unwrap_or_default());
+    for s in &e.speakers {
+        let extra: Vec<&str> = [s.role.as_deref(), s.organisation.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect();
+        let who = if extra.is_empty() {
+            s.name.clone()
+        } else {
+            format!("{} ({})", s.name, extra.join(", "))
+        };
+        line("Speaker", &who);
+    }
+    line("Join", e.links.join.as_deref().unwrap_or(""));
+    line("Registration", e.links.registration.as_deref().unwrap_or(""));
+    line("Recording", e.links.recording.as_deref().unwrap_or(""));
+    line("Video", e.links.video.as_deref().unwrap_or(""));
+    for item in &e.programme {
+        line("Programme", item);
+    }
+    line("Tags", &e.tags.join(", "));
+    line("Sequence", &e.sequence.to_string());
+    line("Updated", &e.updated_at.to_rfc3339());
+    if let Some(summary) = &e.summary {
+        out.push_str(&format!("\n{summary}\n"));
+    }
+    out
+}
+
+/// Store errors as a sentence for the terminal.
+fn readable(err: StoreError) -> anyhow::Error {
+    match err {
+        StoreError::Invalid(errors) => anyhow::anyhow!("{errors}"),
+        StoreError::Conflict(m) => anyhow::anyhow!(m),
+        other => anyhow::Error::new(other).context("database error"),
+    }
+}
+
+pub fn parse() -> Cli {
+    Cli::parse()
+}
+
+/// For `main`: print the whole cause chain, one line.
+pub fn report(err: &anyhow::Error) -> String {
+    format!("error: {err:#}")
+}

@@ -1,0 +1,187 @@
+//! Layered configuration: built-in `config/default.toml` < `--config FILE` < environment.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use chrono_tz::Tz;
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub http: HttpSettings,
+    pub events: EventSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// May carry a password: kept secret, never logged.
+    pub url: SecretString,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HttpSettings {
+    pub bind: String,
+    pub base_url: String,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventSettings {
+    pub default_timezone: String,
+    pub page_size: u32,
+    pub max_page_size: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: String,
+}
+
+/// Short environment names for the keys people set most.
+const ALIASES: [(&str, &str); 3] = [
+    ("EVENTAIL_DATABASE_URL", "database.url"),
+    ("EVENTAIL_HTTP_BIND", "http.bind"),
+    ("EVENTAIL_BASE_URL", "http.base_url"),
+];
+
+impl Settings {
+    /// Reads the layers. `file`, when given, must exist.
+    pub fn load(file: Option<&Path>) -> Result<Settings, ConfigError> {
+        Self::from_figment(Self::figment(file)?)
+    }
+
+    /// The built-in defaults alone: what tests start from.
+    pub fn defaults() -> Figment {
+        Figment::from(Toml::string(DEFAULTS))
+    }
+
+    pub fn figment(file: Option<&Path>) -> Result<Figment, ConfigError> {
+        let mut figment = Self::defaults();
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "configuration file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        if std::env::var_os("EVENTAIL_DATABASE_URL").is_none() {
+            if let Ok(url) = std::env::var("DATABASE_URL") {
+                figment = figment.merge(("database.url", url));
+            }
+        }
+        figment = figment.merge(Env::prefixed("EVENTAIL_").split("__").filter(|key| {
+            // Aliases are handled below; a single `_` is part of a key name.
+            !ALIASES
+                .iter()
+                .any(|(var, _)| var.trim_start_matches("EVENTAIL_").eq_ignore_ascii_case(key.as_str()))
+        }));
+        for (var, key) in ALIASES {
+            if let Ok(value) = std::env::var(var) {
+                figment = figment.merge((key, value));
+            }
+        }
+        Ok(figment)
+    }
+
+    pub fn from_figment(figment: Figment) -> Result<Settings, ConfigError> {
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| ConfigError(format!("invalid configuration: {e}")))?;
+        settings.check()?;
+        Ok(settings)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        self.bind_addr()?;
+        self.default_timezone()?;
+        if !self.http.base_url.is_empty() {
+            let url = url::Url::parse(&self.http.base_url).map_err(|e| {
+                ConfigError(format!("http.base_url \u{201c}{}\u{201d}: {e}", self.http.base_url))
+            })?;
+            if url.scheme() != "http" && url.scheme() != "https" {
+                return Err(ConfigError("http.base_url must be an http or https URL".into()));
+            }
+        }
+        if self.events.page_size == 0 || self.events.page_size > self.events.max_page_size {
+            return Err(ConfigError(
+                "events.page_size must be between 1 and events.max_page_size".into(),
+            ));
+        }
+        if !matches!(self.log.format.as_str(), "pretty" | "json") {
+            return Err(ConfigError("log.format must be \"pretty\" or \"json\"".into()));
+        }
+        Ok(())
+    }
+
+    pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.http.bind.parse().map_err(|_| {
+            ConfigError(format!(
+                "http.bind \u{201c}{}\u{201d} is not an address and port such as 127.0.0.1:8080",
+                self.http.bind
+            ))
+        })
+    }
+
+    pub fn default_timezone(&self) -> Result<Tz, ConfigError> {
+        crate::domain::time::parse_timezone(&self.events.default_timezone)
+            .map_err(|m| ConfigError(format!("events.default_timezone: {m}")))
+    }
+
+    /// The public base URL, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        if self.http.base_url.is_empty() {
+            format!("http://{}", self.http.bind)
+        } else {
+            self.http.base_url.trim_end_matches('/').to_string()
+        }
+    }
+
+    pub fn database_url(&self) -> &str {
+        self.database.url.expose_secret()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_defaults_are_valid() {
+        let settings = Settings::from_figment(Figment::from(Toml::string(DEFAULTS))).unwrap();
+        assert_eq!(settings.http.bind, "127.0.0.1:8080");
+        assert_eq!(settings.base_url(), "http://127.0.0.1:8080");
+        assert_eq!(settings.database_url(), "sqlite://data/eventail.db");
+        assert_eq!(settings.default_timezone().unwrap(), chrono_tz::Europe::Paris);
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let figment = Figment::from(Toml::string(DEFAULTS))
+            .merge(("http.bind", "localhost"))
+            .merge(("events.default_timezone", "Paris"));
+        let err = Settings::from_figment(figment).unwrap_err().to_string();
+        assert!(err.contains("http.bind"), "{err}");
+    }
+
+    #[test]
+    fn later_layers_win() {
+        let figment = Figment::from(Toml::string(DEFAULTS))
+            .merge(("http.base_url", "https://agenda.example.fr/"));
+        let settings = Settings::from_figment(figment).unwrap();
+        assert_eq!(settings.base_url(), "https://agenda.example.fr");
+    }
+}

@@ -1,0 +1,264 @@
+//! `/api/v1/events`: create, list, read, update (JSON merge patch), cancel, delete drafts.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::error::{ApiError, Problem};
+use super::extract::JsonBody;
+use super::AppState;
+use crate::domain::time::{parse_time, start_of_day, TimeInput};
+use crate::domain::{EventDocument, EventInput, EventKind, EventStatus, FieldErrors};
+use crate::store::{Cursor, EventFilter, EventPageRequest, Order};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/events", post(create).get(list))
+        .route("/events/{key}", get(show).patch(update).delete(remove))
+        .route("/events/{key}/cancel", post(cancel))
+}
+
+/// Query of `GET /api/v1/events`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `webinar`, `event` or `video`.
+    kind: Option<String>,
+    /// Series slug.
+    series: Option<String>,
+    tag: Option<String>,
+    /// `draft`, `scheduled` or `cancelled`; several separated by commas.
+    status: Option<String>,
+    /// Sessions starting at or after this date or time.
+    from: Option<String>,
+    /// Sessions starting before this date or time.
+    to: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    limit: Option<String>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// `asc` (default) or `desc`.
+    order: Option<String>,
+}
+
+/// A page of sessions.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct EventList {
+    pub items: Vec<EventDocument>,
+    /// Pass as `cursor` to get the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/events", tag = "events",
+    request_body(content = EventInput, description = "The session; `status` defaults to `draft`"),
+    responses(
+        (status = 201, description = "Created", body = EventDocument),
+        (status = 401, body = Problem), (status = 409, description = "Slug in use", body = Problem),
+        (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<impl IntoResponse, ApiError> {
+    let spec = EventInput::from_json(body)?.validate(state.timezone)?;
+    let event = state.store.create_event(spec).await?;
+    tracing::info!(id = %event.id, slug = %event.slug, "session created");
+    let location = format!("/api/v1/events/{}", event.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(event.document()),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(ListQuery),
+    responses((status = 200, body = EventList), (status = 400, body = Problem), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<ListQuery>, QueryRejection>,
+) -> Result<Json<EventList>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let mut errors = FieldErrors::new();
+    let kind = q
+        .kind
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .and_then(|k| EventKind::parse(k).map_err(|m| errors.push("kind", m)).ok());
+    let statuses = q
+        .status
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .filter_map(|s| EventStatus::parse(s.trim()).map_err(|m| errors.push("status", m)).ok())
+        .collect();
+    let from = bound(&mut errors, "from", q.from.as_deref(), state.timezone);
+    let to = bound(&mut errors, "to", q.to.as_deref(), state.timezone);
+    let limit = super::page_size(&state.settings, q.limit.as_deref())
+        .map_err(|e| match e {
+            ApiError::Invalid(f) => errors.0.extend(f.0),
+            _ => {}
+        })
+        .unwrap_or(1);
+    let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
+        None => None,
+        Some(raw) => {
+            let cursor = Cursor::decode(raw);
+            if cursor.is_none() {
+                errors.push("cursor", "is not a cursor this server returned");
+            }
+            cursor
+        }
+    };
+    let order = match q.order.as_deref() {
+        None | Some("") | Some("asc") => Order::Ascending,
+        Some("desc") => Order::Descending,
+        Some(other) => {
+            errors.push("order", format!("\u{201c}{other}\u{201d}: use asc or desc"));
+            Order::Ascending
+        }
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::BadRequest {
+            detail: format!("the query is invalid: {errors}"),
+            errors,
+        });
+    }
+    let filter = EventFilter {
+        kind,
+        statuses,
+        series: q.series.filter(|s| !s.is_empty()),
+        tag: q.tag.filter(|t| !t.is_empty()),
+        from,
+        to,
+    };
+    let page = state
+        .store
+        .list_events(&filter, &EventPageRequest { after, limit, order })
+        .await?;
+    Ok(Json(EventList {
+        items: page.items.iter().map(|e| e.document()).collect(),
+        next_cursor: page.next.map(|c| c.encode()),
+    }))
+}
+
+/// A date means the start of that day in the default zone.
+fn bound(
+    errors: &mut FieldErrors,
+    field: &str,
+    raw: Option<&str>,
+    tz: chrono_tz::Tz,
+) -> Option<DateTime<Utc>> {
+    let raw = raw.filter(|r| !r.is_empty())?;
+    match parse_time(raw, tz) {
+        Ok(TimeInput::Instant(t)) => Some(t),
+        Ok(TimeInput::Date(d)) => Some(start_of_day(d, tz)),
+        Err(m) => {
+            errors.push(field, m);
+            None
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{key}", tag = "events",
+    params(("key" = String, Path, description = "Id or slug")),
+    responses((status = 200, body = EventDocument), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn show(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<EventDocument>, ApiError> {
+    let event = state.store.get_event(&key).await.map_err(not_found(&key))?;
+    Ok(Json(event.document()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/events/{key}", tag = "events",
+    params(("key" = String, Path, description = "Id or slug")),
+    request_body(content = EventInput, content_type = "application/merge-patch+json",
+        description = "JSON merge patch (RFC 7396): the fields to change, null to clear one"),
+    responses(
+        (status = 200, body = EventDocument), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    JsonBody(patch): JsonBody,
+) -> Result<Json<EventDocument>, ApiError> {
+    if !patch.is_object() {
+        return Err(ApiError::bad_request(
+            "a merge patch must be a JSON object of the fields to change",
+        ));
+    }
+    let tz = state.timezone;
+    let event = state
+        .store
+        .update_event(&key, |current| {
+            let mut base = current.patch_base();
+            json_patch::merge(&mut base, &patch);
+            let spec = EventInput::from_json(base)
+                .and_then(|input| input.validate(tz))
+                .map_err(crate::store::StoreError::Invalid)?;
+            Ok(Some(spec))
+        })
+        .await
+        .map_err(not_found(&key))?;
+    tracing::info!(id = %event.id, sequence = event.sequence, "session updated");
+    Ok(Json(event.document()))
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{key}/cancel", tag = "events",
+    params(("key" = String, Path, description = "Id or slug")),
+    responses(
+        (status = 200, description = "Cancelled (or already cancelled)", body = EventDocument),
+        (status = 401, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "A draft cannot be cancelled", body = Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<EventDocument>, ApiError> {
+    let event = state
+        .store
+        .cancel_event(&key, state.timezone)
+        .await
+        .map_err(not_found(&key))?;
+    tracing::info!(id = %event.id, sequence = event.sequence, "session cancelled");
+    Ok(Json(event.document()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/events/{key}", tag = "events",
+    params(("key" = String, Path, description = "Id or slug")),
+    responses(
+        (status = 204, description = "Deleted"), (status = 401, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, description = "Only drafts can be deleted", body = Problem),
+    ),
+    security(("bearer" = [])))]
+pub async fn remove(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.store.delete_event(&key).await.map_err(not_found(&key))?;
+    tracing::info!(key = %key, "draft deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn not_found(key: &str) -> impl FnOnce(crate::store::StoreError) -> ApiError + '_ {
+    move |err| match err {
+        crate::store::StoreError::NotFound => {
+            ApiError::NotFound(format!("no session with id or slug \u{201c}{key}\u{201d}"))
+        }
+        other => other.into(),
+    }
+}

@@ -1,0 +1,98 @@
+//! HTTP: the organiser JSON API under `/api/v1`, health checks, and (later) public pages and
+//! feeds. Handlers extract, call the store, and map errors; rules live in `domain`.
+
+pub mod error;
+mod events;
+mod extract;
+mod health;
+pub mod openapi;
+mod series;
+mod speakers;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use chrono_tz::Tz;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Settings;
+use crate::store::Store;
+use error::ApiError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Arc<Settings>,
+    pub timezone: Tz,
+    pub base_url: Arc<str>,
+}
+
+/// The whole application's routes.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(events::routes())
+        .merge(speakers::routes())
+        .merge(series::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            extract::require_token,
+        ))
+        .route("/openapi.json", get(openapi::serve))
+        .fallback(api_not_found);
+
+    let request_id = axum::http::HeaderName::from_static("x-request-id");
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(health::routes())
+        .layer(DefaultBodyLimit::max(state.settings.http.max_body_bytes))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id, token = tracing::field::Empty)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::NotFound("no such API endpoint; see /api/v1/openapi.json".into())
+}
+
+/// `limit`, `cursor` and `order` of list endpoints.
+pub(crate) fn page_size(settings: &Settings, limit: Option<&str>) -> Result<u32, ApiError> {
+    match limit {
+        None | Some("") => Ok(settings.events.page_size),
+        Some(raw) => match raw.parse::<u32>() {
+            Ok(n) if (1..=settings.events.max_page_size).contains(&n) => Ok(n),
+            _ => Err(ApiError::Invalid(crate::domain::FieldErrors::single(
+                "limit",
+                format!(
+                    "must be a number from 1 to {}",
+                    settings.events.max_page_size
+                ),
+            ))),
+        },
+    }
+}

@@ -1,0 +1,46 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{events, series, speakers};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "eventail organiser API",
+        description = "Schedule webinars, in-person events and video episodes. Every endpoint \
+            except this document needs `Authorization: Bearer evt_…` (see `eventail token create`). \
+            Errors are RFC 9457 problem+json documents with one entry per invalid field."
+    ),
+    paths(
+        events::create, events::list, events::show, events::update, events::cancel, events::remove,
+        speakers::create, speakers::list, speakers::show, speakers::update,
+        series::create, series::list, series::show, series::update,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "events", description = "Webinars, in-person events and videos"),
+        (name = "speakers", description = "The speaker directory"),
+        (name = "series", description = "Series that group episodes"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// `GET /api/v1/openapi.json`
+pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,776 @@
+//! Sessions: create, read, list with filters and keyset pagination, update under the lifecycle
+//! rules, cancel, delete drafts.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::speakers::{resolve_credits, Credit};
+use super::{from_micros, from_secs, micros, new_id, series::resolve_series, Store, StoreError};
+use crate::domain::event::{plan_update, sort_key, RuleViolation, SlugChange};
+use crate::domain::slug::{candidates, slugify};
+use crate::domain::{
+    Event, EventKind, EventSpec, EventStatus, Links, Schedule, SeriesSummary,
+    SpeakerCredit,
+};
+
+const SELECT_EVENT: &str = "SELECT e.id, e.slug, e.slug_derived, e.kind, e.status, e.title, \
+    e.summary, e.body, e.timezone, e.all_day, e.starts_at, e.ends_at, e.first_day, e.last_day, \
+    e.sort_at, e.published_on, e.location, s.slug AS series_slug, s.title AS series_title, \
+    e.episode, e.join_url, e.registration_url, e.recording_url, e.video_url, e.more_links, \
+    e.programme, e.tags, e.image, e.registration_required, e.capacity, e.recording_planned, \
+    e.sequence, e.published_at, e.created_at, e.updated_at \
+    FROM events e LEFT JOIN series s ON s.id = e.series_id";
+
+/// Which sessions a list returns. Empty fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub kind: Option<EventKind>,
+    /// Any of these statuses; empty means all.
+    pub statuses: Vec<EventStatus>,
+    pub series: Option<String>,
+    pub tag: Option<String>,
+    /// Sessions whose start (or publication day, for undated videos) is at or after this.
+    pub from: Option<DateTime<Utc>>,
+    /// …and before this.
+    pub to: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    #[default]
+    Ascending,
+    Descending,
+}
+
+/// Where a page starts: just after the last session of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub sort_at: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    /// An opaque token for clients.
+    pub fn encode(&self) -> String {
+        hex::encode(format!("{}|{}", self.sort_at, self.id))
+    }
+
+    pub fn decode(token: &str) -> Option<Cursor> {
+        let raw = String::from_utf8(hex::decode(token).ok()?).ok()?;
+        let (sort_at, id) = raw.split_once('|')?;
+        Some(Cursor {
+            sort_at: sort_at.parse().ok()?,
+            id: id.to_string(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventPageRequest {
+    pub after: Option<Cursor>,
+    pub limit: u32,
+    pub order: Order,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventPage {
+    pub items: Vec<Event>,
+    pub next: Option<Cursor>,
+}
+
+impl Store {
+    /// Stores a new session. References to series and speakers are resolved (and new ones
+    /// added) in the same transaction, so a refusal leaves nothing behind.
+    pub async fn create_event(&self, spec: EventSpec) -> Result<Event, StoreError> {
+        let now = Utc::now();
+        let mut tx = self.write().await?;
+        let (slug, slug_derived) = match &spec.slug {
+            Some(explicit) => {
+                if slug_taken(&mut tx.tx, explicit, None).await? {
+                    return Err(slug_conflict(explicit));
+                }
+                (explicit.clone(), false)
+            }
+            None => (free_slug(&mut tx.tx, &slugify(&spec.title, "session"), None).await?, true),
+        };
+        let public = spec.status.is_public();
+        let row = RowValues::build(&mut tx.tx, &spec, now).await?;
+        let id = new_id();
+        let published_on = spec
+            .published_on
+            .or_else(|| public.then(|| now.with_timezone(&spec.timezone).date_naive()));
+        sqlx::query(
+            "INSERT INTO events (id, slug, slug_derived, kind, status, title, summary, body, \
+             timezone, all_day, starts_at, ends_at, first_day, last_day, sort_at, published_on, \
+             location, series_id, episode, join_url, registration_url, recording_url, video_url, \
+             more_links, programme, tags, image, registration_required, capacity, \
+             recording_planned, sequence, published_at, created_at, updated_at) VALUES \
+             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+             $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, 0, $31, $32, $32)",
+        )
+        .bind(&id)
+        .bind(&slug)
+        .bind(slug_derived as i64)
+        .bind(spec.kind.as_str())
+        .bind(spec.status.as_str())
+        .bind(&spec.title)
+        .bind(&spec.summary)
+        .bind(&spec.body)
+        .bind(spec.timezone.name())
+        .bind(row.all_day)
+        .bind(row.starts_at)
+        .bind(row.ends_at)
+        .bind(&row.first_day)
+        .bind(&row.last_day)
+        .bind(sort_key(spec.schedule.as_ref(), published_on, spec.timezone, now))
+        .bind(published_on.map(|d| d.to_string()))
+        .bind(&spec.location)
+        .bind(&row.series_id)
+        .bind(spec.episode)
+        .bind(&spec.links.join)
+        .bind(&spec.links.registration)
+        .bind(&spec.links.recording)
+        .bind(&spec.links.video)
+        .bind(&row.more_links)
+        .bind(&row.programme)
+        .bind(&row.tags)
+        .bind(&spec.image)
+        .bind(spec.registration_required as i64)
+        .bind(spec.capacity)
+        .bind(spec.recording_planned as i64)
+        .bind(public.then(|| now.timestamp()))
+        .bind(micros(now))
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(|e| StoreError::on_unique(e, || slug_conflict(&slug).to_string()))?;
+        write_relations(&mut tx.tx, &id, &spec.tags, &row.credits).await?;
+        record_change(&mut tx.tx, &id, now, 0, "created", &[]).await?;
+        let event = load_one(&mut tx.tx, &id, "").await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// A session by id or slug.
+    pub async fn get_event(&self, key: &str) -> Result<Event, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        load_one(&mut conn, key, "").await
+    }
+
+    /// One page of sessions, ordered by time then id.
+    pub async fn list_events(
+        &self,
+        filter: &EventFilter,
+        page: &EventPageRequest,
+    ) -> Result<EventPage, StoreError> {
+        let limit = page.limit.clamp(1, 1000) as i64;
+        let mut sql = String::from(SELECT_EVENT);
+        let mut clauses: Vec<String> = Vec::new();
+        let mut binds: Vec<Bind> = Vec::new();
+        let next = |value: Bind, binds: &mut Vec<Bind>| {
+            binds.push(value);
+            format!("${}", binds.len())
+        };
+        if let Some(kind) = filter.kind {
+            let p = next(Bind::Text(kind.as_str().into()), &mut binds);
+            clauses.push(format!("e.kind = {p}"));
+        }
+        if !filter.statuses.is_empty() {
+            let ps: Vec<String> = filter
+                .statuses
+                .iter()
+                .map(|s| next(Bind::Text(s.as_str().into()), &mut binds))
+                .collect();
+            clauses.push(format!("e.status IN ({})", ps.join(", ")));
+        }
+        if let Some(series) = &filter.series {
+            let p = next(Bind::Text(series.clone()), &mut binds);
+            clauses.push(format!("s.slug = {p}"));
+        }
+        if let Some(tag) = &filter.tag {
+            let p = next(Bind::Text(tag.clone()), &mut binds);
+            clauses.push(format!(
+                "EXISTS (SELECT 1 FROM event_tags t WHERE t.event_id = e.id AND t.tag = {p})"
+            ));
+        }
+        if let Some(from) = filter.from {
+            let p = next(Bind::Int(from.timestamp()), &mut binds);
+            clauses.push(format!("e.sort_at >= {p}"));
+        }
+        if let Some(to) = filter.to {
+            let p = next(Bind::Int(to.timestamp()), &mut binds);
+            clauses.push(format!("e.sort_at < {p}"));
+        }
+        let (cmp, dir) = match page.order {
+            Order::Ascending => (">", "ASC"),
+            Order::Descending => ("<", "DESC"),
+        };
+        if let Some(after) = &page.after {
+            let a = next(Bind::Int(after.sort_at), &mut binds);
+            let b = next(Bind::Text(after.id.clone()), &mut binds);
+            clauses.push(format!("(e.sort_at, e.id) {cmp} ({a}, {b})"));
+        }
+        if !clauses.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&clauses.join(" AND "));
+        }
+        let p = next(Bind::Int(limit + 1), &mut binds);
+        sql.push_str(&format!(" ORDER BY e.sort_at {dir}, e.id {dir} LIMIT {p}"));
+
+        let mut query = sqlx::query(&sql);
+        for bind in binds {
+            query = match bind {
+                Bind::Text(s) => query.bind(s),
+                Bind::Int(i) => query.bind(i),
+            };
+        }
+        let mut conn = self.pool.acquire().await?;
+        let mut rows = query.fetch_all(&mut *conn).await?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let items = events_from_rows(&mut conn, &rows).await?;
+        let next = if more {
+            items.last().map(|e| Cursor {
+                sort_at: e.sort_at(),
+                id: e.id.clone(),
+            })
+        } else {
+            None
+        };
+        Ok(EventPage { items, next })
+    }
+
+    /// Applies `edit` to the stored session under the lifecycle rules, in one transaction
+    /// holding the session's row. `edit` returns `None` when there is nothing to do.
+    pub async fn update_event(
+        &self,
+        key: &str,
+        edit: impl FnOnce(&Event) -> Result<Option<EventSpec>, StoreError>,
+    ) -> Result<Event, StoreError> {
+        let now = Utc::now();
+        let mut tx = self.write().await?;
+        let current = load_one(&mut tx.tx, key, self.lock_rows()).await?;
+        let Some(spec) = edit(&current)? else {
+            return Ok(current);
+        };
+        let plan = plan_update(&current, &spec, now).map_err(|v| match v {
+            RuleViolation::Conflict(m) => StoreError::Conflict(m),
+            RuleViolation::Field(errors) => StoreError::Invalid(errors),
+        })?;
+        let (slug, slug_derived) = match &plan.slug {
+            SlugChange::Keep => (current.slug.clone(), current.slug_derived),
+            SlugChange::Explicit(s) => {
+                if slug_taken(&mut tx.tx, s, Some(&current.id)).await? {
+                    return Err(slug_conflict(s));
+                }
+                (s.clone(), false)
+            }
+            SlugChange::FromTitle => {
+                let base = slugify(&spec.title, "session");
+                (free_slug(&mut tx.tx, &base, Some(&current.id)).await?, true)
+            }
+        };
+        let row = RowValues::build(&mut tx.tx, &spec, now).await?;
+        sqlx::query(
+            "UPDATE events SET slug = $1, slug_derived = $2, kind = $3, status = $4, title = $5, \
+             summary = $6, body = $7, timezone = $8, all_day = $9, starts_at = $10, ends_at = $11, \
+             first_day = $12, last_day = $13, sort_at = $14, published_on = $15, location = $16, \
+             series_id = $17, episode = $18, join_url = $19, registration_url = $20, \
+             recording_url = $21, video_url = $22, more_links = $23, programme = $24, tags = $25, \
+             image = $26, registration_required = $27, capacity = $28, recording_planned = $29, \
+             sequence = $30, published_at = $31, updated_at = $32 WHERE id = $33",
+        )
+        .bind(&slug)
+        .bind(slug_derived as i64)
+        .bind(spec.kind.as_str())
+        .bind(spec.status.as_str())
+        .bind(&spec.title)
+        .bind(&spec.summary)
+        .bind(&spec.body)
+        .bind(spec.timezone.name())
+        .bind(row.all_day)
+        .bind(row.starts_at)
+        .bind(row.ends_at)
+        .bind(&row.first_day)
+        .bind(&row.last_day)
+        .bind(sort_key(
+            spec.schedule.as_ref(),
+            plan.published_on,
+            spec.timezone,
+            current.created_at,
+        ))
+        .bind(plan.published_on.map(|d| d.to_string()))
+        .bind(&spec.location)
+        .bind(&row.series_id)
+        .bind(spec.episode)
+        .bind(&spec.links.join)
+        .bind(&spec.links.registration)
+        .bind(&spec.links.recording)
+        .bind(&spec.links.video)
+        .bind(&row.more_links)
+        .bind(&row.programme)
+        .bind(&row.tags)
+        .bind(&spec.image)
+        .bind(spec.registration_required as i64)
+        .bind(spec.capacity)
+        .bind(spec.recording_planned as i64)
+        .bind(plan.sequence)
+        .bind(plan.published_at.map(|t| t.timestamp()))
+        .bind(micros(now))
+        .bind(&current.id)
+        .execute(&mut *tx.tx)
+        .await
+        .map_err(|e| StoreError::on_unique(e, || slug_conflict(&slug).to_string()))?;
+        sqlx::query("DELETE FROM event_tags WHERE event_id = $1")
+            .bind(&current.id)
+            .execute(&mut *tx.tx)
+            .await?;
+        sqlx::query("DELETE FROM event_speakers WHERE event_id = $1")
+            .bind(&current.id)
+            .execute(&mut *tx.tx)
+            .await?;
+        write_relations(&mut tx.tx, &current.id, &spec.tags, &row.credits).await?;
+        let updated = load_one(&mut tx.tx, &current.id, "").await?;
+        let changed = changed_fields(&current, &updated);
+        let action = if current.status != EventStatus::Cancelled
+            && updated.status == EventStatus::Cancelled
+        {
+            "cancelled"
+        } else {
+            "updated"
+        };
+        record_change(&mut tx.tx, &current.id, now, plan.sequence, action, &changed).await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    /// Cancels a published session; cancelling it again changes nothing.
+    pub async fn cancel_event(&self, key: &str, timezone: Tz) -> Result<Event, StoreError> {
+        self.update_event(key, |current| match current.status {
+            EventStatus::Cancelled => Ok(None),
+            EventStatus::Draft => Err(StoreError::Conflict(
+                "a draft cannot be cancelled, nobody has seen it: delete it instead".into(),
+            )),
+            EventStatus::Scheduled => {
+                let mut base = current.patch_base();
+                base["status"] = "cancelled".into();
+                let spec = crate::domain::EventInput::from_json(base)
+                    .and_then(|input| input.validate(timezone))
+                    .map_err(StoreError::Invalid)?;
+                Ok(Some(spec))
+            }
+        })
+        .await
+    }
+
+    /// Deletes a draft. Published sessions are cancelled, never deleted: calendars hold them.
+    pub async fn delete_event(&self, key: &str) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let current = load_one(&mut tx.tx, key, self.lock_rows()).await?;
+        if current.status != EventStatus::Draft || current.published_at.is_some() {
+            return Err(StoreError::Conflict(
+                "only drafts can be deleted; cancel a published session instead".into(),
+            ));
+        }
+        sqlx::query("DELETE FROM events WHERE id = $1")
+            .bind(&current.id)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The update history of a session, oldest first: (time, sequence, action, fields).
+    pub async fn event_history(
+        &self,
+        id: &str,
+    ) -> Result<Vec<(DateTime<Utc>, i64, String, Vec<String>)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT changed_at, sequence, action, fields FROM event_changes WHERE event_id = $1 \
+             ORDER BY changed_at, sequence",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let fields: String = row.try_get("fields")?;
+                Ok((
+                    from_micros(row.try_get("changed_at")?)?,
+                    row.try_get("sequence")?,
+                    row.try_get("action")?,
+                    parse_json(&fields)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// How many sessions are stored.
+    pub async fn count_events(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM events")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?)
+    }
+}
+
+enum Bind {
+    Text(String),
+    Int(i64),
+}
+
+/// Column values computed from a spec, with its references resolved.
+struct RowValues {
+    all_day: i64,
+    starts_at: Option<i64>,
+    ends_at: Option<i64>,
+    first_day: Option<String>,
+    last_day: Option<String>,
+    series_id: Option<String>,
+    more_links: String,
+    programme: String,
+    tags: String,
+    credits: Vec<Credit>,
+}
+
+impl RowValues {
+    async fn build(
+        conn: &mut AnyConnection,
+        spec: &EventSpec,
+        _now: DateTime<Utc>,
+    ) -> Result<RowValues, StoreError> {
+        let (all_day, starts_at, ends_at, first_day, last_day) = match spec.schedule {
+            None => (0, None, None, None, None),
+            Some(s @ Schedule::Timed { .. }) => (
+                0,
+                Some(s.start_instant(spec.timezone).timestamp()),
+                s.end_instant(spec.timezone).map(|t| t.timestamp()),
+                None,
+                None,
+            ),
+            Some(
+                s @ Schedule::AllDay {
+                    first_day,
+                    last_day,
+                },
+            ) => (
+                1,
+                Some(s.start_instant(spec.timezone).timestamp()),
+                s.end_instant(spec.timezone).map(|t| t.timestamp()),
+                Some(first_day.to_string()),
+                Some(last_day.to_string()),
+            ),
+        };
+        let series_id = match &spec.series {
+            Some(reference) => Some(resolve_series(conn, reference).await?),
+            None => None,
+        };
+        let credits = resolve_credits(conn, &spec.speakers).await?;
+        Ok(RowValues {
+            all_day,
+            starts_at,
+            ends_at,
+            first_day,
+            last_day,
+            series_id,
+            more_links: to_json(&spec.links.more)?,
+            programme: to_json(&spec.programme)?,
+            tags: to_json(&spec.tags)?,
+            credits,
+        })
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("JSON column: {e}")))
+}
+
+fn slug_conflict(slug: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "the slug \u{201c}{slug}\u{201d} is already used by another session"
+    ))
+}
+
+async fn slug_taken(
+    conn: &mut AnyConnection,
+    slug: &str,
+    except_id: Option<&str>,
+) -> Result<bool, StoreError> {
+    let row = sqlx::query("SELECT id FROM events WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match row {
+        None => false,
+        Some(row) => {
+            let id: String = row.try_get("id")?;
+            Some(id.as_str()) != except_id
+        }
+    })
+}
+
+async fn free_slug(
+    conn: &mut AnyConnection,
+    base: &str,
+    except_id: Option<&str>,
+) -> Result<String, StoreError> {
+    for candidate in candidates(base).take(10_000) {
+        if !slug_taken(conn, &candidate, except_id).await? {
+            return Ok(candidate);
+        }
+    }
+    Err(slug_conflict(base))
+}
+
+async fn write_relations(
+    conn: &mut AnyConnection,
+    event_id: &str,
+    tags: &[String],
+    credits: &[Credit],
+) -> Result<(), StoreError> {
+    for tag in tags {
+        sqlx::query("INSERT INTO event_tags (event_id, tag) VALUES ($1, $2)")
+            .bind(event_id)
+            .bind(tag)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for (position, credit) in credits.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO event_speakers (event_id, position, speaker_id, role, organisation) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(event_id)
+        .bind(position as i64)
+        .bind(&credit.speaker_id)
+        .bind(&credit.role)
+        .bind(&credit.organisation)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn record_change(
+    conn: &mut AnyConnection,
+    event_id: &str,
+    at: DateTime<Utc>,
+    sequence: i64,
+    action: &str,
+    fields: &[String],
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO event_changes (event_id, changed_at, sequence, action, fields) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(event_id)
+    .bind(micros(at))
+    .bind(sequence)
+    .bind(action)
+    .bind(to_json(&fields)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The document keys whose values differ, bookkeeping aside.
+fn changed_fields(before: &Event, after: &Event) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) = (
+        serde_json::to_value(before.document()),
+        serde_json::to_value(after.document()),
+    ) else {
+        return Vec::new();
+    };
+    a.iter()
+        .filter(|(k, v)| {
+            !matches!(k.as_str(), "updated_at" | "sequence") && b.get(k.as_str()) != Some(v)
+        })
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+/// Marks the sessions crediting a speaker as changed (their pages and feeds show the name).
+pub(crate) async fn touch_events_of_speaker(
+    conn: &mut AnyConnection,
+    speaker_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE events SET updated_at = $1 WHERE id IN \
+         (SELECT event_id FROM event_speakers WHERE speaker_id = $2)",
+    )
+    .bind(micros(now))
+    .bind(speaker_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn touch_events_of_series(
+    conn: &mut AnyConnection,
+    series_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE events SET updated_at = $1 WHERE series_id = $2")
+        .bind(micros(now))
+        .bind(series_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+async fn load_one(conn: &mut AnyConnection, key: &str, lock: &str) -> Result<Event, StoreError> {
+    let row = sqlx::query(&format!("{SELECT_EVENT} WHERE e.id = $1 OR e.slug = $1{lock}"))
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let mut events = events_from_rows(conn, std::slice::from_ref(&row)).await?;
+    events.pop().ok_or(StoreError::NotFound)
+}
+
+/// Builds sessions from rows, loading all their speakers in one query.
+async fn events_from_rows(
+    conn: &mut AnyConnection,
+    rows: &[AnyRow],
+) -> Result<Vec<Event>, StoreError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get::<String, _>("id"))
+        .collect::<Result<_, _>>()?;
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT es.event_id, sp.slug, sp.name, COALESCE(es.role, sp.role) AS role, \
+         COALESCE(es.organisation, sp.organisation) AS organisation \
+         FROM event_speakers es JOIN speakers sp ON sp.id = es.speaker_id \
+         WHERE es.event_id IN ({}) ORDER BY es.event_id, es.position",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for id in &ids {
+        query = query.bind(id);
+    }
+    let mut credits: HashMap<String, Vec<SpeakerCredit>> = HashMap::new();
+    for row in query.fetch_all(&mut *conn).await? {
+        credits
+            .entry(row.try_get("event_id")?)
+            .or_default()
+            .push(SpeakerCredit {
+                slug: row.try_get("slug")?,
+                name: row.try_get("name")?,
+                role: row.try_get("role")?,
+                organisation: row.try_get("organisation")?,
+            });
+    }
+    rows.iter()
+        .map(|row| {
+            let id: String = row.try_get("id")?;
+            let speakers = credits.remove(&id).unwrap_or_default();
+            event_from_row(row, speakers)
+        })
+        .collect()
+}
+
+fn event_from_row(row: &AnyRow, speakers: Vec<SpeakerCredit>) -> Result<Event, StoreError> {
+    let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("{what} {value:?}"));
+    let kind: String = row.try_get("kind")?;
+    let status: String = row.try_get("status")?;
+    let tz_name: String = row.try_get("timezone")?;
+    let timezone: Tz = tz_name.parse().map_err(|_| corrupt("time zone", &tz_name))?;
+    let date = |column: &str| -> Result<Option<NaiveDate>, StoreError> {
+        let value: Option<String> = row.try_get(column)?;
+        value
+            .map(|v| NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| corrupt(column, &v)))
+            .transpose()
+    };
+    let starts_at: Option<i64> = row.try_get("starts_at")?;
+    let ends_at: Option<i64> = row.try_get("ends_at")?;
+    let all_day: i64 = row.try_get("all_day")?;
+    let schedule = match (all_day != 0, starts_at) {
+        (_, None) => None,
+        (true, Some(_)) => match (date("first_day")?, date("last_day")?) {
+            (Some(first_day), Some(last_day)) => Some(Schedule::AllDay {
+                first_day,
+                last_day,
+            }),
+            _ => return Err(corrupt("all-day session without days", &kind)),
+        },
+        (false, Some(start)) => Some(Schedule::Timed {
+            starts_at: from_secs(start)?,
+            ends_at: ends_at.map(from_secs).transpose()?,
+        }),
+    };
+    let series = match (
+        row.try_get::<Option<String>, _>("series_slug")?,
+        row.try_get::<Option<String>, _>("series_title")?,
+    ) {
+        (Some(slug), Some(title)) => Some(SeriesSummary { slug, title }),
+        _ => None,
+    };
+    let more_links: String = row.try_get("more_links")?;
+    let programme: String = row.try_get("programme")?;
+    let tags: String = row.try_get("tags")?;
+    Ok(Event {
+        id: row.try_get("id")?,
+        slug: row.try_get("slug")?,
+        slug_derived: row.try_get::<i64, _>("slug_derived")? != 0,
+        kind: EventKind::parse(&kind).map_err(|_| corrupt("kind", &kind))?,
+        status: EventStatus::parse(&status).map_err(|_| corrupt("status", &status))?,
+        title: row.try_get("title")?,
+        summary: row.try_get("summary")?,
+        body: row.try_get("body")?,
+        timezone,
+        schedule,
+        published_on: date("published_on")?,
+        location: row.try_get("location")?,
+        series,
+        episode: row.try_get("episode")?,
+        speakers,
+        links: Links {
+            join: row.try_get("join_url")?,
+            registration: row.try_get("registration_url")?,
+            recording: row.try_get("recording_url")?,
+            video: row.try_get("video_url")?,
+            more: parse_json(&more_links)?,
+        },
+        programme: parse_json(&programme)?,
+        tags: parse_json(&tags)?,
+        image: row.try_get("image")?,
+        registration_required: row.try_get::<i64, _>("registration_required")? != 0,
+        capacity: row.try_get("capacity")?,
+        recording_planned: row.try_get::<i64, _>("recording_planned")? != 0,
+        sequence: row.try_get("sequence")?,
+        published_at: row
+            .try_get::<Option<i64>, _>("published_at")?
+            .map(from_secs)
+            .transpose()?,
+        created_at: from_micros(row.try_get("created_at")?)?,
+        updated_at: from_micros(row.try_get("updated_at")?)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_junk() {
+        let cursor = Cursor {
+            sort_at: -12,
+            id: "0190-ab".into(),
+        };
+        assert_eq!(Cursor::decode(&cursor.encode()), Some(cursor));
+        assert_eq!(Cursor::decode("zz"), None);
+        assert_eq!(Cursor::decode(&hex::encode("nobar")), None);
+    }
+}
