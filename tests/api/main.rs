@@ -1,0 +1,11 @@
+//! Organiser API and store, against the real server on a random port, on SQLite and (when
+//! not ignored) PostgreSQL.
+
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod events;
+mod listing;
+mod people;
+mod store;
