@@ -11,7 +11,11 @@ use crate::startup::{open_store, shutdown_signal, Application};
 use crate::store::{EventFilter, EventPageRequest, Order, StoreError};
 
 #[derive(Debug, Parser)]
-#[command(name = "eventail", version, about = "Schedules and publishes webinars and video episodes")]
+#[command(
+    name = "eventail",
+    version,
+    about = "Schedules and publishes webinars and video episodes"
+)]
 pub struct Cli {
     /// Configuration file layered over the built-in defaults (environment variables still win).
     #[arg(long, global = true, value_name = "FILE")]
@@ -135,9 +139,17 @@ async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()>
 async fn event(settings: &Settings, command: EventCommand) -> anyhow::Result<()> {
     let store = open_store(settings).await?;
     match command {
-        EventCommand::List { kind, status, limit } => {
+        EventCommand::List {
+            kind,
+            status,
+            limit,
+        } => {
             let filter = EventFilter {
-                kind: kind.as_deref().map(EventKind::parse).transpose().map_err(anyhow::Error::msg)?,
+                kind: kind
+                    .as_deref()
+                    .map(EventKind::parse)
+                    .transpose()
+                    .map_err(anyhow::Error::msg)?,
                 statuses: status
                     .as_deref()
                     .map(EventStatus::parse)
@@ -176,7 +188,9 @@ async fn event(settings: &Settings, command: EventCommand) -> anyhow::Result<()>
         }
         EventCommand::Show { slug } => {
             let e = store.get_event(&slug).await.map_err(|err| match err {
-                StoreError::NotFound => anyhow::anyhow!("no session with slug or id \u{201c}{slug}\u{201d}"),
+                StoreError::NotFound => {
+                    anyhow::anyhow!("no session with slug or id \u{201c}{slug}\u{201d}")
+                }
                 other => other.into(),
             })?;
             print!("{}", describe(&e));
@@ -218,7 +232,10 @@ fn describe(e: &Event) -> String {
     if let Some(series) = &e.series {
         line("Series", &series.title);
     }
-    line("Episode", &e.episode.map(|n| n.to_string()).unwrap_or_default());
+    line(
+        "Episode",
+        &e.episode.map(|n| n.to_string()).unwrap_or_default(),
+    );
     for s in &e.speakers {
         let extra: Vec<&str> = [s.role.as_deref(), s.organisation.as_deref()]
             .into_iter()
@@ -232,7 +249,10 @@ fn describe(e: &Event) -> String {
         line("Speaker", &who);
     }
     line("Join", e.links.join.as_deref().unwrap_or(""));
-    line("Registration", e.links.registration.as_deref().unwrap_or(""));
+    line(
+        "Registration",
+        e.links.registration.as_deref().unwrap_or(""),
+    );
     line("Recording", e.links.recording.as_deref().unwrap_or(""));
     line("Video", e.links.video.as_deref().unwrap_or(""));
     for item in &e.programme {

@@ -81,9 +81,10 @@ impl Settings {
         }
         figment = figment.merge(Env::prefixed("EVENTAIL_").split("__").filter(|key| {
             // Aliases are handled below; a single `_` is part of a key name.
-            !ALIASES
-                .iter()
-                .any(|(var, _)| var.trim_start_matches("EVENTAIL_").eq_ignore_ascii_case(key.as_str()))
+            !ALIASES.iter().any(|(var, _)| {
+                var.trim_start_matches("EVENTAIL_")
+                    .eq_ignore_ascii_case(key.as_str())
+            })
         }));
         for (var, key) in ALIASES {
             if let Ok(value) = std::env::var(var) {
@@ -106,10 +107,15 @@ impl Settings {
         self.default_timezone()?;
         if !self.http.base_url.is_empty() {
             let url = url::Url::parse(&self.http.base_url).map_err(|e| {
-                ConfigError(format!("http.base_url \u{201c}{}\u{201d}: {e}", self.http.base_url))
+                ConfigError(format!(
+                    "http.base_url \u{201c}{}\u{201d}: {e}",
+                    self.http.base_url
+                ))
             })?;
             if url.scheme() != "http" && url.scheme() != "https" {
-                return Err(ConfigError("http.base_url must be an http or https URL".into()));
+                return Err(ConfigError(
+                    "http.base_url must be an http or https URL".into(),
+                ));
             }
         }
         if self.events.page_size == 0 || self.events.page_size > self.events.max_page_size {
@@ -118,7 +124,9 @@ impl Settings {
             ));
         }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
-            return Err(ConfigError("log.format must be \"pretty\" or \"json\"".into()));
+            return Err(ConfigError(
+                "log.format must be \"pretty\" or \"json\"".into(),
+            ));
         }
         Ok(())
     }
@@ -165,7 +173,10 @@ mod tests {
         assert_eq!(settings.http.bind, "127.0.0.1:8080");
         assert_eq!(settings.base_url(), "http://127.0.0.1:8080");
         assert_eq!(settings.database_url(), "sqlite://data/eventail.db");
-        assert_eq!(settings.default_timezone().unwrap(), chrono_tz::Europe::Paris);
+        assert_eq!(
+            settings.default_timezone().unwrap(),
+            chrono_tz::Europe::Paris
+        );
     }
 
     #[test]

@@ -62,7 +62,9 @@ impl std::error::Error for FieldErrors {}
 
 /// Reads a JSON value into `T`, naming the field of the first type error in words an organiser
 /// understands.
-pub fn read_fields<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, FieldErrors> {
+pub fn read_fields<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, FieldErrors> {
     if !value.is_object() {
         return Err(FieldErrors::single("", "must be a JSON object"));
     }

@@ -75,9 +75,12 @@ impl EventStatus {
     }
 
     pub fn parse(s: &str) -> Result<Self, String> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            format!("unknown status \u{201c}{s}\u{201d}: use draft, scheduled or cancelled")
-        })
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown status \u{201c}{s}\u{201d}: use draft, scheduled or cancelled")
+            })
     }
 
     pub fn is_public(self) -> bool {
@@ -262,7 +265,12 @@ impl Event {
 
     /// The instant used to order sessions: the start, else the publication day, else creation.
     pub fn sort_at(&self) -> i64 {
-        sort_key(self.schedule.as_ref(), self.published_on, self.timezone, self.created_at)
+        sort_key(
+            self.schedule.as_ref(),
+            self.published_on,
+            self.timezone,
+            self.created_at,
+        )
     }
 }
 
@@ -280,7 +288,14 @@ pub fn sort_key(
 }
 
 /// Keys the server writes; clients may send them back (a GET body, edited) and they are ignored.
-pub const READ_ONLY_KEYS: [&str; 6] = ["id", "sequence", "created_at", "updated_at", "url", "ics_url"];
+pub const READ_ONLY_KEYS: [&str; 6] = [
+    "id",
+    "sequence",
+    "created_at",
+    "updated_at",
+    "url",
+    "ics_url",
+];
 
 /// The series of a session as an organiser names it: an existing slug, or a title (and
 /// optional slug) to create it on the fly.
@@ -431,7 +446,9 @@ impl EventInput {
         };
         let status = match self.status.as_deref().map(str::trim) {
             None | Some("") => Some(EventStatus::Draft),
-            Some(s) => EventStatus::parse(s).map_err(|m| errors.push("status", m)).ok(),
+            Some(s) => EventStatus::parse(s)
+                .map_err(|m| errors.push("status", m))
+                .ok(),
         };
 
         let title = clean_opt(self.title).unwrap_or_default();
@@ -447,7 +464,12 @@ impl EventInput {
             );
         }
         let summary = clean_opt(self.summary);
-        check_len(&mut errors, "summary", summary.as_deref(), MAX_SUMMARY_CHARS);
+        check_len(
+            &mut errors,
+            "summary",
+            summary.as_deref(),
+            MAX_SUMMARY_CHARS,
+        );
         let body = self.body.unwrap_or_default();
         check_len(&mut errors, "body", Some(&body), MAX_BODY_CHARS);
 
@@ -476,7 +498,12 @@ impl EventInput {
 
         let published_on = clean_opt(self.published_on).and_then(|s| {
             NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-                .map_err(|_| errors.push("published_on", format!("\u{201c}{s}\u{201d} is not a date like 2021-11-25")))
+                .map_err(|_| {
+                    errors.push(
+                        "published_on",
+                        format!("\u{201c}{s}\u{201d} is not a date like 2021-11-25"),
+                    )
+                })
                 .ok()
         });
         let location = clean_opt(self.location);
@@ -522,7 +549,10 @@ impl EventInput {
         check_len(&mut errors, "image", image.as_deref(), MAX_URL_CHARS);
         let capacity = self.capacity;
         if capacity.is_some_and(|c| c <= 0) {
-            errors.push("capacity", "must be a positive number of places, or null for no limit");
+            errors.push(
+                "capacity",
+                "must be a positive number of places, or null for no limit",
+            );
         }
 
         let (Some(kind), Some(status)) = (kind, status) else {
@@ -563,7 +593,10 @@ fn check_len(errors: &mut FieldErrors, field: &str, value: Option<&str>, max: us
     if let Some(v) = value {
         let n = v.chars().count();
         if n > max {
-            errors.push(field, format!("is {n} characters long; at most {max} are allowed"));
+            errors.push(
+                field,
+                format!("is {n} characters long; at most {max} are allowed"),
+            );
         }
     }
 }
@@ -585,7 +618,9 @@ fn parse_time_field(
 ) -> Result<Option<TimeInput>, ()> {
     match clean_opt(value) {
         None => Ok(None),
-        Some(s) => parse_time(&s, tz).map(Some).map_err(|m| errors.push(field, m)),
+        Some(s) => parse_time(&s, tz)
+            .map(Some)
+            .map_err(|m| errors.push(field, m)),
     }
 }
 
@@ -599,8 +634,12 @@ pub fn check_url(value: &str) -> Result<String, String> {
         Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.host().is_some() => {
             Ok(value.to_string())
         }
-        Ok(_) => Err(format!("\u{201c}{value}\u{201d} must be an http or https address")),
-        Err(_) => Err(format!("\u{201c}{value}\u{201d} is not a web address (https://…)")),
+        Ok(_) => Err(format!(
+            "\u{201c}{value}\u{201d} must be an http or https address"
+        )),
+        Err(_) => Err(format!(
+            "\u{201c}{value}\u{201d} is not a web address (https://…)"
+        )),
     }
 }
 
@@ -621,7 +660,12 @@ fn check_links(errors: &mut FieldErrors, links: Links) -> Links {
             if title.is_empty() {
                 errors.push(format!("links.more[{i}].title"), "is required");
             }
-            check_len(errors, &format!("links.more[{i}].title"), Some(&title), MAX_LINE_CHARS);
+            check_len(
+                errors,
+                &format!("links.more[{i}].title"),
+                Some(&title),
+                MAX_LINE_CHARS,
+            );
             let url = check_url(&link.url)
                 .map_err(|m| errors.push(format!("links.more[{i}].url"), m))
                 .ok()?;
@@ -655,7 +699,10 @@ fn series_ref(errors: &mut FieldErrors, input: SeriesInput) -> Option<SeriesRef>
         (slug, Some(title)) => Some(SeriesRef::CreateIfMissing { slug, title }),
         (Some(slug), None) => Some(SeriesRef::Existing(slug)),
         (None, None) => {
-            errors.push("series", "needs a slug (an existing series) or a title (a new one)");
+            errors.push(
+                "series",
+                "needs a slug (an existing series) or a title (a new one)",
+            );
             None
         }
     }
@@ -670,13 +717,31 @@ fn speaker_ref(errors: &mut FieldErrors, i: usize, input: SpeakerInput) -> Optio
             errors.push(format!("{field}.slug"), m);
         }
     }
-    check_len(errors, &format!("{field}.name"), name.as_deref(), MAX_TITLE_CHARS);
+    check_len(
+        errors,
+        &format!("{field}.name"),
+        name.as_deref(),
+        MAX_TITLE_CHARS,
+    );
     let role = clean_opt(input.role);
-    check_len(errors, &format!("{field}.role"), role.as_deref(), MAX_LINE_CHARS);
+    check_len(
+        errors,
+        &format!("{field}.role"),
+        role.as_deref(),
+        MAX_LINE_CHARS,
+    );
     let organisation = clean_opt(input.organisation);
-    check_len(errors, &format!("{field}.organisation"), organisation.as_deref(), MAX_LINE_CHARS);
+    check_len(
+        errors,
+        &format!("{field}.organisation"),
+        organisation.as_deref(),
+        MAX_LINE_CHARS,
+    );
     if slug.is_none() && name.is_none() {
-        errors.push(field, "needs a name (or the slug of a speaker in the directory)");
+        errors.push(
+            field,
+            "needs a name (or the slug of a speaker in the directory)",
+        );
         return None;
     }
     Some(SpeakerRef {
@@ -764,9 +829,9 @@ pub fn plan_update(
     let published_at = current
         .published_at
         .or_else(|| becomes_public.then_some(now));
-    let published_on = next.published_on.or_else(|| {
-        becomes_public.then(|| now.with_timezone(&next.timezone).date_naive())
-    });
+    let published_on = next
+        .published_on
+        .or_else(|| becomes_public.then(|| now.with_timezone(&next.timezone).date_naive()));
     Ok(UpdatePlan {
         slug,
         sequence,
@@ -813,10 +878,15 @@ mod tests {
 
     #[test]
     fn minimal_webinar_defaults_to_a_draft_in_paris() {
-        let s = spec(json!({"kind": "webinar", "title": "Webinaire", "starts_at": "2021-12-08T09:00"})).unwrap();
+        let s =
+            spec(json!({"kind": "webinar", "title": "Webinaire", "starts_at": "2021-12-08T09:00"}))
+                .unwrap();
         assert_eq!(s.status, EventStatus::Draft);
         assert_eq!(s.timezone, Paris);
-        assert!(matches!(s.schedule, Some(Schedule::Timed { ends_at: None, .. })));
+        assert!(matches!(
+            s.schedule,
+            Some(Schedule::Timed { ends_at: None, .. })
+        ));
     }
 
     #[test]
@@ -829,7 +899,14 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             fields(&errors),
-            ["kind", "title", "timezone", "speakers[0]", "links.join", "capacity"]
+            [
+                "kind",
+                "title",
+                "timezone",
+                "speakers[0]",
+                "links.join",
+                "capacity"
+            ]
         );
     }
 
@@ -846,27 +923,43 @@ mod tests {
         assert_eq!(fields(&errors), ["capacity"]);
         let errors = spec(json!({"kind": "video", "title": "t", "colour": "red"})).unwrap_err();
         assert!(errors.0[0].message.contains("colour"), "{errors}");
-        let errors = spec(json!({"kind": "video", "title": "t", "links": {"join": 3}})).unwrap_err();
+        let errors =
+            spec(json!({"kind": "video", "title": "t", "links": {"join": 3}})).unwrap_err();
         assert_eq!(fields(&errors), ["links.join"]);
     }
 
     #[test]
     fn read_only_keys_are_ignored() {
-        assert!(spec(json!({"id": "x", "sequence": 9, "kind": "video", "title": "t", "url": "u"})).is_ok());
+        assert!(
+            spec(json!({"id": "x", "sequence": 9, "kind": "video", "title": "t", "url": "u"}))
+                .is_ok()
+        );
     }
 
     #[test]
     fn series_by_slug_or_title() {
-        let s = spec(json!({"kind": "video", "title": "t", "series": "numerique-responsable"})).unwrap();
-        assert_eq!(s.series, Some(SeriesRef::Existing("numerique-responsable".into())));
-        let s = spec(json!({"kind": "video", "title": "t", "series": {"title": "Numérique responsable"}})).unwrap();
-        assert!(matches!(s.series, Some(SeriesRef::CreateIfMissing { slug: None, .. })));
+        let s = spec(json!({"kind": "video", "title": "t", "series": "numerique-responsable"}))
+            .unwrap();
+        assert_eq!(
+            s.series,
+            Some(SeriesRef::Existing("numerique-responsable".into()))
+        );
+        let s = spec(
+            json!({"kind": "video", "title": "t", "series": {"title": "Numérique responsable"}}),
+        )
+        .unwrap();
+        assert!(matches!(
+            s.series,
+            Some(SeriesRef::CreateIfMissing { slug: None, .. })
+        ));
         let errors = spec(json!({"kind": "video", "title": "t", "series": {}})).unwrap_err();
         assert_eq!(fields(&errors), ["series"]);
     }
 
     fn stored(status: EventStatus) -> Event {
-        let s = spec(json!({"kind": "webinar", "title": "Webinaire", "starts_at": "2021-12-08T09:00"})).unwrap();
+        let s =
+            spec(json!({"kind": "webinar", "title": "Webinaire", "starts_at": "2021-12-08T09:00"}))
+                .unwrap();
         let now = Utc::now();
         Event {
             id: "1".into(),
@@ -901,7 +994,10 @@ mod tests {
     fn next_from(event: &Event, patch: serde_json::Value) -> EventSpec {
         let mut base = event.patch_base();
         json_patch::merge(&mut base, &patch);
-        EventInput::from_json(base).unwrap().validate(Paris).unwrap()
+        EventInput::from_json(base)
+            .unwrap()
+            .validate(Paris)
+            .unwrap()
     }
 
     #[test]
@@ -912,7 +1008,10 @@ mod tests {
         assert_eq!(plan.sequence, 1);
         assert_eq!(plan.visible_changes, ["schedule"]);
         let retagged = next_from(&event, json!({"tags": ["sobriété"]}));
-        assert_eq!(plan_update(&event, &retagged, Utc::now()).unwrap().sequence, 0);
+        assert_eq!(
+            plan_update(&event, &retagged, Utc::now()).unwrap().sequence,
+            0
+        );
         let draft = stored(EventStatus::Draft);
         let moved = next_from(&draft, json!({"starts_at": "2021-12-09T09:00"}));
         assert_eq!(plan_update(&draft, &moved, Utc::now()).unwrap().sequence, 0);
@@ -922,17 +1021,32 @@ mod tests {
     fn lifecycle_rules() {
         let event = stored(EventStatus::Scheduled);
         let back = next_from(&event, json!({"status": "draft"}));
-        assert!(matches!(plan_update(&event, &back, Utc::now()), Err(RuleViolation::Conflict(_))));
+        assert!(matches!(
+            plan_update(&event, &back, Utc::now()),
+            Err(RuleViolation::Conflict(_))
+        ));
         let renamed = next_from(&event, json!({"slug": "autre"}));
-        assert!(matches!(plan_update(&event, &renamed, Utc::now()), Err(RuleViolation::Field(_))));
+        assert!(matches!(
+            plan_update(&event, &renamed, Utc::now()),
+            Err(RuleViolation::Field(_))
+        ));
         let retitled = next_from(&event, json!({"title": "Nouveau titre"}));
-        assert_eq!(plan_update(&event, &retitled, Utc::now()).unwrap().slug, SlugChange::Keep);
+        assert_eq!(
+            plan_update(&event, &retitled, Utc::now()).unwrap().slug,
+            SlugChange::Keep
+        );
 
         let draft = stored(EventStatus::Draft);
         let retitled = next_from(&draft, json!({"title": "Nouveau titre"}));
-        assert_eq!(plan_update(&draft, &retitled, Utc::now()).unwrap().slug, SlugChange::FromTitle);
+        assert_eq!(
+            plan_update(&draft, &retitled, Utc::now()).unwrap().slug,
+            SlugChange::FromTitle
+        );
         let cancelled = next_from(&draft, json!({"status": "cancelled"}));
-        assert!(matches!(plan_update(&draft, &cancelled, Utc::now()), Err(RuleViolation::Conflict(_))));
+        assert!(matches!(
+            plan_update(&draft, &cancelled, Utc::now()),
+            Err(RuleViolation::Conflict(_))
+        ));
         let scheduled = next_from(&draft, json!({"status": "scheduled"}));
         let plan = plan_update(&draft, &scheduled, Utc::now()).unwrap();
         assert!(plan.published_at.is_some() && plan.published_on.is_some());

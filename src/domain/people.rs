@@ -70,9 +70,19 @@ impl SpeakerFields {
             }
         }
         let role = trimmed(self.role);
-        limit(&mut errors, "role", role.as_deref().unwrap_or(""), MAX_LINE_CHARS);
+        limit(
+            &mut errors,
+            "role",
+            role.as_deref().unwrap_or(""),
+            MAX_LINE_CHARS,
+        );
         let organisation = trimmed(self.organisation);
-        limit(&mut errors, "organisation", organisation.as_deref().unwrap_or(""), MAX_LINE_CHARS);
+        limit(
+            &mut errors,
+            "organisation",
+            organisation.as_deref().unwrap_or(""),
+            MAX_LINE_CHARS,
+        );
         errors.into_result(SpeakerSpec {
             slug_given: slug.is_some(),
             slug: slug.unwrap_or_else(|| slugify(&name, "intervenant")),
@@ -120,7 +130,12 @@ impl SeriesFields {
             }
         }
         let description = trimmed(self.description);
-        limit(&mut errors, "description", description.as_deref().unwrap_or(""), MAX_SUMMARY_CHARS);
+        limit(
+            &mut errors,
+            "description",
+            description.as_deref().unwrap_or(""),
+            MAX_SUMMARY_CHARS,
+        );
         errors.into_result(SeriesSpec {
             slug_given: slug.is_some(),
             slug: slug.unwrap_or_else(|| slugify(&title, "serie")),
@@ -131,13 +146,18 @@ impl SeriesFields {
 }
 
 fn trimmed(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn limit(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
     let n = value.chars().count();
     if n > max {
-        errors.push(field, format!("is {n} characters long; at most {max} are allowed"));
+        errors.push(
+            field,
+            format!("is {n} characters long; at most {max} are allowed"),
+        );
     }
 }
 

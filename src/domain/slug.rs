@@ -14,7 +14,11 @@ pub fn slugify(title: &str, fallback: &str) -> String {
     let full = slug::slugify(words);
     let mut cut = String::with_capacity(full.len().min(MAX_SLUG_LEN));
     for word in full.split('-').filter(|w| !w.is_empty()) {
-        let extra = if cut.is_empty() { word.len() } else { word.len() + 1 };
+        let extra = if cut.is_empty() {
+            word.len()
+        } else {
+            word.len() + 1
+        };
         if cut.len() + extra > MAX_SLUG_LEN {
             if cut.is_empty() {
                 cut.push_str(&word[..MAX_SLUG_LEN]);
@@ -37,9 +41,11 @@ pub fn slugify(title: &str, fallback: &str) -> String {
 pub fn check_slug(slug: &str) -> Result<(), String> {
     let well_formed = !slug.is_empty()
         && slug.len() <= MAX_SLUG_LEN
-        && slug
-            .split('-')
-            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()));
+        && slug.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
     if well_formed {
         Ok(())
     } else {
@@ -70,8 +76,14 @@ mod tests {
                 "Épisode #12 : Numérique, auditer et mesurer pour mieux réduire son impact",
                 "episode-12-numerique-auditer-et-mesurer-pour-mieux-reduire-son-impact",
             ),
-            ("Webinaire « Sobriété » — ça démarre !", "webinaire-sobriete-ca-demarre"),
-            ("L'écoconception des services numériques", "l-ecoconception-des-services-numeriques"),
+            (
+                "Webinaire « Sobriété » — ça démarre !",
+                "webinaire-sobriete-ca-demarre",
+            ),
+            (
+                "L'écoconception des services numériques",
+                "l-ecoconception-des-services-numeriques",
+            ),
             ("🎉🎉", "session"),
             ("   ", "session"),
         ];
@@ -94,7 +106,16 @@ mod tests {
     #[test]
     fn explicit_slugs_are_checked() {
         assert!(check_slug("episode-12").is_ok());
-        for bad in ["", "Episode", "a--b", "-a", "a-", "é", "a b", &"a".repeat(101)] {
+        for bad in [
+            "",
+            "Episode",
+            "a--b",
+            "-a",
+            "a-",
+            "é",
+            "a b",
+            &"a".repeat(101),
+        ] {
             assert!(check_slug(bad).is_err(), "{bad}");
         }
     }

@@ -39,9 +39,9 @@ impl Schedule {
     pub fn end_instant(&self, tz: Tz) -> Option<DateTime<Utc>> {
         match *self {
             Schedule::Timed { ends_at, .. } => ends_at,
-            Schedule::AllDay { last_day, .. } => last_day
-                .succ_opt()
-                .map(|next| start_of_day(next, tz)),
+            Schedule::AllDay { last_day, .. } => {
+                last_day.succ_opt().map(|next| start_of_day(next, tz))
+            }
         }
     }
 
@@ -103,7 +103,9 @@ pub enum TimeInput {
 pub fn parse_time(input: &str, tz: Tz) -> Result<TimeInput, String> {
     let s = input.trim();
     if s.is_empty() {
-        return Err("is empty: write a date (2021-12-08) or a date and time (2021-12-08T09:00)".into());
+        return Err(
+            "is empty: write a date (2021-12-08) or a date and time (2021-12-08T09:00)".into(),
+        );
     }
     if s.len() == 10 {
         if let Ok(day) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
@@ -245,7 +247,9 @@ mod tests {
         }
         assert_eq!(
             parse_time("2024-10-10", Paris),
-            Ok(TimeInput::Date(NaiveDate::from_ymd_opt(2024, 10, 10).unwrap()))
+            Ok(TimeInput::Date(
+                NaiveDate::from_ymd_opt(2024, 10, 10).unwrap()
+            ))
         );
     }
 
@@ -255,7 +259,10 @@ mod tests {
         assert!(gap.contains("does not exist"), "{gap}");
         let twice = parse_time("2026-10-25T02:30", Paris).unwrap_err();
         assert!(twice.contains("happens twice"), "{twice}");
-        assert!(twice.contains("+02:00") && twice.contains("+01:00"), "{twice}");
+        assert!(
+            twice.contains("+02:00") && twice.contains("+01:00"),
+            "{twice}"
+        );
         // With an offset, the same wall time is fine.
         assert!(parse_time("2026-10-25T02:30+01:00", Paris).is_ok());
     }
@@ -296,7 +303,10 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(days.start_instant(Paris), instant("2024-10-09T22:00:00Z"));
-        assert_eq!(days.end_instant(Paris), Some(instant("2024-10-11T22:00:00Z")));
+        assert_eq!(
+            days.end_instant(Paris),
+            Some(instant("2024-10-11T22:00:00Z"))
+        );
         assert_eq!(
             days.render(Paris),
             ("2024-10-10".to_string(), Some("2024-10-11".to_string()))
@@ -307,8 +317,14 @@ mod tests {
     fn end_must_follow_start() {
         let start = parse_time("2021-12-08T10:00", Paris).unwrap();
         let end = parse_time("2021-12-08T09:00", Paris).unwrap();
-        assert_eq!(schedule_from(Some(start), Some(end)).unwrap_err().0, "ends_at");
-        assert_eq!(schedule_from(Some(start), Some(start)).unwrap_err().0, "ends_at");
+        assert_eq!(
+            schedule_from(Some(start), Some(end)).unwrap_err().0,
+            "ends_at"
+        );
+        assert_eq!(
+            schedule_from(Some(start), Some(start)).unwrap_err().0,
+            "ends_at"
+        );
         assert_eq!(schedule_from(None, Some(end)).unwrap_err().0, "starts_at");
     }
 

@@ -98,14 +98,19 @@ pub async fn list(
         .unwrap_or("")
         .split(',')
         .filter(|s| !s.trim().is_empty())
-        .filter_map(|s| EventStatus::parse(s.trim()).map_err(|m| errors.push("status", m)).ok())
+        .filter_map(|s| {
+            EventStatus::parse(s.trim())
+                .map_err(|m| errors.push("status", m))
+                .ok()
+        })
         .collect();
     let from = bound(&mut errors, "from", q.from.as_deref(), state.timezone);
     let to = bound(&mut errors, "to", q.to.as_deref(), state.timezone);
     let limit = super::page_size(&state.settings, q.limit.as_deref())
-        .map_err(|e| match e {
-            ApiError::Invalid(f) => errors.0.extend(f.0),
-            _ => {}
+        .map_err(|e| {
+            if let ApiError::Invalid(f) = e {
+                errors.0.extend(f.0)
+            }
         })
         .unwrap_or(1);
     let after = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
@@ -142,7 +147,14 @@ pub async fn list(
     };
     let page = state
         .store
-        .list_events(&filter, &EventPageRequest { after, limit, order })
+        .list_events(
+            &filter,
+            &EventPageRequest {
+                after,
+                limit,
+                order,
+            },
+        )
         .await?;
     Ok(Json(EventList {
         items: page.items.iter().map(|e| e.document()).collect(),
@@ -249,7 +261,11 @@ pub async fn remove(
     State(state): State<AppState>,
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    state.store.delete_event(&key).await.map_err(not_found(&key))?;
+    state
+        .store
+        .delete_event(&key)
+        .await
+        .map_err(not_found(&key))?;
     tracing::info!(key = %key, "draft deleted");
     Ok(StatusCode::NO_CONTENT)
 }

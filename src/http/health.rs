@@ -24,7 +24,9 @@ async fn readyz(State(state): State<AppState>) -> Result<&'static str, ApiError>
         Ok(()) => Ok("ready\n"),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            Err(ApiError::Unavailable("the database is not reachable".into()))
+            Err(ApiError::Unavailable(
+                "the database is not reachable".into(),
+            ))
         }
     }
 }

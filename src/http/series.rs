@@ -51,7 +51,13 @@ pub async fn show(
     State(state): State<AppState>,
     Path(key): Path<String>,
 ) -> Result<Json<Series>, ApiError> {
-    Ok(Json(state.store.get_series(&key).await.map_err(not_found(&key))?))
+    Ok(Json(
+        state
+            .store
+            .get_series(&key)
+            .await
+            .map_err(not_found(&key))?,
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/series/{key}", tag = "series",

@@ -51,7 +51,13 @@ pub async fn show(
     State(state): State<AppState>,
     Path(key): Path<String>,
 ) -> Result<Json<Speaker>, ApiError> {
-    Ok(Json(state.store.get_speaker(&key).await.map_err(not_found(&key))?))
+    Ok(Json(
+        state
+            .store
+            .get_speaker(&key)
+            .await
+            .map_err(not_found(&key))?,
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/speakers/{key}", tag = "speakers",

@@ -13,8 +13,7 @@ use super::{from_micros, from_secs, micros, new_id, series::resolve_series, Stor
 use crate::domain::event::{plan_update, sort_key, RuleViolation, SlugChange};
 use crate::domain::slug::{candidates, slugify};
 use crate::domain::{
-    Event, EventKind, EventSpec, EventStatus, Links, Schedule, SeriesSummary,
-    SpeakerCredit,
+    Event, EventKind, EventSpec, EventStatus, Links, Schedule, SeriesSummary, SpeakerCredit,
 };
 
 const SELECT_EVENT: &str = "SELECT e.id, e.slug, e.slug_derived, e.kind, e.status, e.title, \
@@ -95,7 +94,10 @@ impl Store {
                 }
                 (explicit.clone(), false)
             }
-            None => (free_slug(&mut tx.tx, &slugify(&spec.title, "session"), None).await?, true),
+            None => (
+                free_slug(&mut tx.tx, &slugify(&spec.title, "session"), None).await?,
+                true,
+            ),
         };
         let public = spec.status.is_public();
         let row = RowValues::build(&mut tx.tx, &spec, now).await?;
@@ -126,7 +128,12 @@ impl Store {
         .bind(row.ends_at)
         .bind(&row.first_day)
         .bind(&row.last_day)
-        .bind(sort_key(spec.schedule.as_ref(), published_on, spec.timezone, now))
+        .bind(sort_key(
+            spec.schedule.as_ref(),
+            published_on,
+            spec.timezone,
+            now,
+        ))
         .bind(published_on.map(|d| d.to_string()))
         .bind(&spec.location)
         .bind(&row.series_id)
@@ -342,7 +349,15 @@ impl Store {
         } else {
             "updated"
         };
-        record_change(&mut tx.tx, &current.id, now, plan.sequence, action, &changed).await?;
+        record_change(
+            &mut tx.tx,
+            &current.id,
+            now,
+            plan.sequence,
+            action,
+            &changed,
+        )
+        .await?;
         tx.commit().await?;
         Ok(updated)
     }
@@ -627,11 +642,13 @@ pub(crate) async fn touch_events_of_series(
 }
 
 async fn load_one(conn: &mut AnyConnection, key: &str, lock: &str) -> Result<Event, StoreError> {
-    let row = sqlx::query(&format!("{SELECT_EVENT} WHERE e.id = $1 OR e.slug = $1{lock}"))
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+    let row = sqlx::query(&format!(
+        "{SELECT_EVENT} WHERE e.id = $1 OR e.slug = $1{lock}"
+    ))
+    .bind(key)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
     let mut events = events_from_rows(conn, std::slice::from_ref(&row)).await?;
     events.pop().ok_or(StoreError::NotFound)
 }
@@ -686,7 +703,9 @@ fn event_from_row(row: &AnyRow, speakers: Vec<SpeakerCredit>) -> Result<Event, S
     let kind: String = row.try_get("kind")?;
     let status: String = row.try_get("status")?;
     let tz_name: String = row.try_get("timezone")?;
-    let timezone: Tz = tz_name.parse().map_err(|_| corrupt("time zone", &tz_name))?;
+    let timezone: Tz = tz_name
+        .parse()
+        .map_err(|_| corrupt("time zone", &tz_name))?;
     let date = |column: &str| -> Result<Option<NaiveDate>, StoreError> {
         let value: Option<String> = row.try_get(column)?;
         value

@@ -74,7 +74,9 @@ impl StoreError {
     /// A unique-constraint violation becomes a conflict with `message`; anything else stays.
     pub(crate) fn on_unique(err: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
         match &err {
-            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(message()),
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(message())
+            }
             _ => StoreError::Database(err),
         }
     }

@@ -44,11 +44,13 @@ impl Store {
 
     /// By id or slug.
     pub async fn get_series(&self, key: &str) -> Result<Series, StoreError> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM series WHERE id = $1 OR slug = $1"))
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM series WHERE id = $1 OR slug = $1"
+        ))
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         series_from_row(&row)
     }
 
@@ -60,11 +62,13 @@ impl Store {
         edit: impl FnOnce(&Series) -> Result<SeriesFields, StoreError>,
     ) -> Result<Series, StoreError> {
         let mut tx = self.write().await?;
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM series WHERE id = $1 OR slug = $1"))
-            .bind(key)
-            .fetch_optional(&mut *tx.tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM series WHERE id = $1 OR slug = $1"
+        ))
+        .bind(key)
+        .fetch_optional(&mut *tx.tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         let current = series_from_row(&row)?;
         let spec = edit(&current)?.validate().map_err(StoreError::Invalid)?;
         if spec.slug_given && spec.slug != current.slug {
@@ -74,13 +78,15 @@ impl Store {
             )));
         }
         let now = chrono::Utc::now();
-        sqlx::query("UPDATE series SET title = $1, description = $2, updated_at = $3 WHERE id = $4")
-            .bind(&spec.title)
-            .bind(&spec.description)
-            .bind(micros(now))
-            .bind(&current.id)
-            .execute(&mut *tx.tx)
-            .await?;
+        sqlx::query(
+            "UPDATE series SET title = $1, description = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(&spec.title)
+        .bind(&spec.description)
+        .bind(micros(now))
+        .bind(&current.id)
+        .execute(&mut *tx.tx)
+        .await?;
         super::events::touch_events_of_series(&mut tx.tx, &current.id, now).await?;
         tx.commit().await?;
         self.get_series(&current.id).await
@@ -114,7 +120,9 @@ async fn insert(
     .bind(micros(now))
     .execute(&mut *conn)
     .await
-    .map_err(|e| StoreError::on_unique(e, || format!("the slug \u{201c}{slug}\u{201d} is taken")))?;
+    .map_err(|e| {
+        StoreError::on_unique(e, || format!("the slug \u{201c}{slug}\u{201d} is taken"))
+    })?;
     Ok(Series {
         id,
         slug: slug.to_string(),

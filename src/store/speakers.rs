@@ -83,7 +83,11 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         let current = speaker_from_row(&row)?;
         let spec = edit(&current)?.validate().map_err(StoreError::Invalid)?;
-        let slug = if spec.slug_given { spec.slug } else { current.slug.clone() };
+        let slug = if spec.slug_given {
+            spec.slug
+        } else {
+            current.slug.clone()
+        };
         if slug != current.slug && find_by_slug(&mut tx.tx, &slug).await?.is_some() {
             return Err(StoreError::Conflict(format!(
                 "the slug \u{201c}{slug}\u{201d} is already used by another speaker"
@@ -147,7 +151,9 @@ async fn insert(
     .bind(micros(now))
     .execute(&mut *conn)
     .await
-    .map_err(|e| StoreError::on_unique(e, || format!("the slug \u{201c}{slug}\u{201d} is taken")))?;
+    .map_err(|e| {
+        StoreError::on_unique(e, || format!("the slug \u{201c}{slug}\u{201d} is taken"))
+    })?;
     Ok(Speaker {
         id,
         slug: slug.to_string(),
@@ -192,7 +198,10 @@ pub(crate) async fn resolve_credits(
         }
         // Only what differs from the directory is kept on the session.
         credits.push(Credit {
-            role: r.role.clone().filter(|role| Some(role) != speaker.role.as_ref()),
+            role: r
+                .role
+                .clone()
+                .filter(|role| Some(role) != speaker.role.as_ref()),
             organisation: r
                 .organisation
                 .clone()

@@ -8,36 +8,77 @@ on_both_backends!(the_api_needs_a_live_token, health_and_openapi_are_public);
 async fn the_api_needs_a_live_token(db: Db) {
     let app = spawn_app(db).await;
     let url = app.url("/api/v1/events");
-    let response = app.client.post(&url).json(&full_webinar()).send().await.unwrap();
+    let response = app
+        .client
+        .post(&url)
+        .json(&full_webinar())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(
-        response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
         Some("Bearer realm=\"eventail\"")
     );
     let (status, problem) = read(response).await;
     assert_eq!(status, 401);
-    assert!(problem["detail"].as_str().unwrap().contains("token create"), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("token create"),
+        "{problem}"
+    );
     for bad in ["evt_0000", "nonsense", ""] {
         let response = app.client.get(&url).bearer_auth(bad).send().await.unwrap();
         assert_eq!(read(response).await.0, 401, "{bad:?}");
     }
-    let response = app.client.get(&url).header("authorization", format!("Basic {}", app.token)).send().await.unwrap();
+    let response = app
+        .client
+        .get(&url)
+        .header("authorization", format!("Basic {}", app.token))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(read(response).await.0, 401);
 
     // A second token works until it is revoked.
     let other = app.store.create_token("ci").await.unwrap();
     let secret = secrecy::ExposeSecret::expose_secret(&other.secret).to_string();
-    let response = app.client.post(&url).bearer_auth(&secret).json(&full_webinar()).send().await.unwrap();
+    let response = app
+        .client
+        .post(&url)
+        .bearer_auth(&secret)
+        .json(&full_webinar())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 201);
     let tokens = app.store.list_tokens().await.unwrap();
-    assert!(tokens.iter().any(|t| t.name == "ci" && t.last_used_at.is_some()));
+    assert!(tokens
+        .iter()
+        .any(|t| t.name == "ci" && t.last_used_at.is_some()));
     // Names are unique among live tokens.
     assert!(app.store.create_token("ci").await.is_err());
     app.store.revoke_token("ci").await.unwrap();
-    let response = app.client.post(&url).bearer_auth(&secret).json(&full_webinar()).send().await.unwrap();
+    let response = app
+        .client
+        .post(&url)
+        .bearer_auth(&secret)
+        .json(&full_webinar())
+        .send()
+        .await
+        .unwrap();
     let (status, problem) = read(response).await;
     assert_eq!(status, 401);
-    assert!(problem["detail"].as_str().unwrap().contains("revoked"), "{problem}");
-    assert_eq!(app.event_count().await, 1, "the refused request stored nothing");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("revoked"),
+        "{problem}"
+    );
+    assert_eq!(
+        app.event_count().await,
+        1,
+        "the refused request stored nothing"
+    );
     // The name is free again once revoked.
     assert!(app.store.create_token("ci").await.is_ok());
 }
@@ -50,12 +91,25 @@ async fn health_and_openapi_are_public(db: Db) {
     let readyz = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(readyz.status(), 200);
 
-    let doc: serde_json::Value = app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let doc: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     for path in [
-        "/api/v1/events", "/api/v1/events/{key}", "/api/v1/events/{key}/cancel",
-        "/api/v1/speakers", "/api/v1/speakers/{key}", "/api/v1/series", "/api/v1/series/{key}",
+        "/api/v1/events",
+        "/api/v1/events/{key}",
+        "/api/v1/events/{key}/cancel",
+        "/api/v1/speakers",
+        "/api/v1/speakers/{key}",
+        "/api/v1/series",
+        "/api/v1/series/{key}",
     ] {
         assert!(paths.contains_key(path), "{path} missing");
     }

@@ -30,31 +30,90 @@ async fn invalid_fields_are_named_and_nothing_is_stored(db: Db) {
         body
     };
     let cases = [
-        (with(json!({"kind": "conference"})), "kind", "webinar, event or video"),
-        (with(json!({"timezone": "Europe/Pari"})), "timezone", "Europe/Pari"),
-        (with(json!({"ends_at": "2026-12-09T08:00"})), "ends_at", "after starts_at"),
-        (with(json!({"starts_at": "2026-03-29T02:30", "ends_at": "2026-03-29T04:00"})), "starts_at", "does not exist"),
-        (with(json!({"starts_at": "2026-10-25T02:30", "ends_at": "2026-10-25T04:00"})), "starts_at", "happens twice"),
-        (with(json!({"title": "x".repeat(10_000)})), "title", "at most 300"),
+        (
+            with(json!({"kind": "conference"})),
+            "kind",
+            "webinar, event or video",
+        ),
+        (
+            with(json!({"timezone": "Europe/Pari"})),
+            "timezone",
+            "Europe/Pari",
+        ),
+        (
+            with(json!({"ends_at": "2026-12-09T08:00"})),
+            "ends_at",
+            "after starts_at",
+        ),
+        (
+            with(json!({"starts_at": "2026-03-29T02:30", "ends_at": "2026-03-29T04:00"})),
+            "starts_at",
+            "does not exist",
+        ),
+        (
+            with(json!({"starts_at": "2026-10-25T02:30", "ends_at": "2026-10-25T04:00"})),
+            "starts_at",
+            "happens twice",
+        ),
+        (
+            with(json!({"title": "x".repeat(10_000)})),
+            "title",
+            "at most 300",
+        ),
         (with(json!({"title": "   "})), "title", "required"),
-        (with(json!({"starts_at": null, "ends_at": null})), "starts_at", "required"),
-        (with(json!({"links": {"join": "javascript:alert(1)"}})), "links.join", "http or https"),
-        (with(json!({"links": {"registration": "pas une adresse"}})), "links.registration", "web address"),
+        (
+            with(json!({"starts_at": null, "ends_at": null})),
+            "starts_at",
+            "required",
+        ),
+        (
+            with(json!({"links": {"join": "javascript:alert(1)"}})),
+            "links.join",
+            "http or https",
+        ),
+        (
+            with(json!({"links": {"registration": "pas une adresse"}})),
+            "links.registration",
+            "web address",
+        ),
         (with(json!({"capacity": -3})), "capacity", "positive"),
-        (with(json!({"capacity": "trois cents"})), "capacity", "wrong type"),
-        (with(json!({"status": "published"})), "status", "draft, scheduled or cancelled"),
+        (
+            with(json!({"capacity": "trois cents"})),
+            "capacity",
+            "wrong type",
+        ),
+        (
+            with(json!({"status": "published"})),
+            "status",
+            "draft, scheduled or cancelled",
+        ),
         (with(json!({"slug": "Avec Espaces"})), "slug", "lowercase"),
         (with(json!({"colour": "vert"})), "colour", "unknown field"),
-        (with(json!({"series": "serie-inconnue"})), "series", "no series"),
-        (with(json!({"speakers": [{"slug": "personne-inconnue"}]})), "speakers[0].slug", "no speaker"),
-        (with(json!({"published_on": "25/11/2021"})), "published_on", "not a date"),
+        (
+            with(json!({"series": "serie-inconnue"})),
+            "series",
+            "no series",
+        ),
+        (
+            with(json!({"speakers": [{"slug": "personne-inconnue"}]})),
+            "speakers[0].slug",
+            "no speaker",
+        ),
+        (
+            with(json!({"published_on": "25/11/2021"})),
+            "published_on",
+            "not a date",
+        ),
     ];
     for (body, field, words) in cases {
         let (status, problem) = app.post("/api/v1/events", &body).await;
         assert_eq!(status, 422, "{field}: {problem}");
         assert_eq!(problem["type"], "urn:eventail:problem:invalid-fields");
         let fields = error_fields(&problem);
-        assert!(fields.iter().any(|f| f == field), "{field} not in {fields:?}");
+        assert!(
+            fields.iter().any(|f| f == field),
+            "{field} not in {fields:?}"
+        );
         let message = problem["errors"]
             .as_array()
             .unwrap()
@@ -79,12 +138,28 @@ async fn bodies_that_are_not_json_objects(db: Db) {
         }
         request.send()
     };
-    let (status, problem) = read(send("{\"kind\": \"webinar\", ", Some("application/json")).await.unwrap()).await;
+    let (status, problem) = read(
+        send("{\"kind\": \"webinar\", ", Some("application/json"))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 400);
-    assert!(problem["detail"].as_str().unwrap().contains("not valid JSON"), "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON"),
+        "{problem}"
+    );
     let (status, _) = read(send("[1, 2]", Some("application/json")).await.unwrap()).await;
     assert_eq!(status, 422);
-    let (status, problem) = read(send("kind=webinar", Some("application/x-www-form-urlencoded")).await.unwrap()).await;
+    let (status, problem) = read(
+        send("kind=webinar", Some("application/x-www-form-urlencoded"))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 415, "{problem}");
     let (status, _) = read(send("{}", None).await.unwrap()).await;
     assert_eq!(status, 415);
@@ -121,7 +196,9 @@ async fn a_refused_session_leaves_no_speaker_or_series_behind(db: Db) {
     let app = spawn_app(db).await;
     // New speakers and a new series are added in the same transaction as the session; a slug
     // conflict found after them must undo them.
-    let taken = app.create_event(json!({"kind": "video", "title": "Déjà là", "slug": "deja-la"})).await;
+    let taken = app
+        .create_event(json!({"kind": "video", "title": "Déjà là", "slug": "deja-la"}))
+        .await;
     let before = stored(&app).await;
     let mut body = full_webinar();
     body["slug"] = taken["slug"].clone();

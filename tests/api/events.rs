@@ -24,16 +24,34 @@ async fn every_field_round_trips(db: Db) {
     let id = created["id"].as_str().unwrap().to_string();
 
     let expected_same = [
-        "kind", "status", "title", "summary", "body", "timezone", "published_on", "location",
-        "episode", "programme", "tags", "registration_required", "capacity", "recording_planned",
+        "kind",
+        "status",
+        "title",
+        "summary",
+        "body",
+        "timezone",
+        "published_on",
+        "location",
+        "episode",
+        "programme",
+        "tags",
+        "registration_required",
+        "capacity",
+        "recording_planned",
     ];
     for key in expected_same {
         assert_eq!(created[key], input[key], "{key}");
     }
-    assert_eq!(created["slug"], "webinaire-ecoconcevoir-un-service-sobre-en-2026");
+    assert_eq!(
+        created["slug"],
+        "webinaire-ecoconcevoir-un-service-sobre-en-2026"
+    );
     assert_eq!(created["starts_at"], "2026-12-09T09:00:00+01:00");
     assert_eq!(created["ends_at"], "2026-12-09T10:00:00+01:00");
-    assert_eq!(created["series"], json!({"slug": "les-mercredis-sobres", "title": "Les mercredis sobres"}));
+    assert_eq!(
+        created["series"],
+        json!({"slug": "les-mercredis-sobres", "title": "Les mercredis sobres"})
+    );
     assert_eq!(created["links"], input["links"]);
     assert_eq!(created["sequence"], 0);
     let speakers = created["speakers"].as_array().unwrap();
@@ -48,11 +66,25 @@ async fn every_field_round_trips(db: Db) {
     let (status, by_id) = app.get(&format!("/api/v1/events/{id}")).await;
     assert_eq!(status, 200);
     assert_eq!(by_id, created);
-    let (_, by_slug) = app.get(&format!("/api/v1/events/{}", created["slug"].as_str().unwrap())).await;
+    let (_, by_slug) = app
+        .get(&format!(
+            "/api/v1/events/{}",
+            created["slug"].as_str().unwrap()
+        ))
+        .await;
     assert_eq!(by_slug, created);
     let (status, same) = app.patch(&format!("/api/v1/events/{id}"), &json!({})).await;
     assert_eq!(status, 200);
-    for key in ["title", "starts_at", "ends_at", "speakers", "links", "series", "tags", "sequence"] {
+    for key in [
+        "title",
+        "starts_at",
+        "ends_at",
+        "speakers",
+        "links",
+        "series",
+        "tags",
+        "sequence",
+    ] {
         assert_eq!(same[key], created[key], "{key}");
     }
 
@@ -78,24 +110,65 @@ async fn whole_day_sessions_use_plain_dates(db: Db) {
         .await;
     assert_eq!(single["ends_at"], "2024-10-12");
     // Whole days sort by their first morning in the zone: between sessions that day and the day before.
-    app.create_event(json!({"kind": "webinar", "title": "La veille", "starts_at": "2024-10-09T23:30"}))
-        .await;
-    app.create_event(json!({"kind": "webinar", "title": "Le matin", "starts_at": "2024-10-10T00:30"}))
-        .await;
+    app.create_event(
+        json!({"kind": "webinar", "title": "La veille", "starts_at": "2024-10-09T23:30"}),
+    )
+    .await;
+    app.create_event(
+        json!({"kind": "webinar", "title": "Le matin", "starts_at": "2024-10-10T00:30"}),
+    )
+    .await;
     let (_, page) = app.get("/api/v1/events").await;
-    let titles: Vec<&str> = page["items"].as_array().unwrap().iter().map(|e| e["title"].as_str().unwrap()).collect();
-    assert_eq!(titles, ["La veille", "Rencontres de l'écoconception", "Le matin", "Journée"]);
+    let titles: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "La veille",
+            "Rencontres de l'écoconception",
+            "Le matin",
+            "Journée"
+        ]
+    );
 }
 
 async fn instants_are_shown_in_the_session_zone(db: Db) {
     let app = spawn_app(db).await;
     let cases = [
-        ("2025-07-04T12:00:00Z", "Europe/Paris", "2025-07-04T14:00:00+02:00"),
-        ("2025-12-04T13:00:00Z", "Europe/Paris", "2025-12-04T14:00:00+01:00"),
-        ("2025-03-30T10:00", "Europe/Paris", "2025-03-30T10:00:00+02:00"),
-        ("2025-10-26T10:00", "Europe/Paris", "2025-10-26T10:00:00+01:00"),
-        ("2025-10-26T02:30+02:00", "Europe/Paris", "2025-10-26T02:30:00+02:00"),
-        ("2025-10-26T09:00", "America/Cayenne", "2025-10-26T09:00:00-03:00"),
+        (
+            "2025-07-04T12:00:00Z",
+            "Europe/Paris",
+            "2025-07-04T14:00:00+02:00",
+        ),
+        (
+            "2025-12-04T13:00:00Z",
+            "Europe/Paris",
+            "2025-12-04T14:00:00+01:00",
+        ),
+        (
+            "2025-03-30T10:00",
+            "Europe/Paris",
+            "2025-03-30T10:00:00+02:00",
+        ),
+        (
+            "2025-10-26T10:00",
+            "Europe/Paris",
+            "2025-10-26T10:00:00+01:00",
+        ),
+        (
+            "2025-10-26T02:30+02:00",
+            "Europe/Paris",
+            "2025-10-26T02:30:00+02:00",
+        ),
+        (
+            "2025-10-26T09:00",
+            "America/Cayenne",
+            "2025-10-26T09:00:00-03:00",
+        ),
     ];
     for (i, (input, tz, shown)) in cases.iter().enumerate() {
         let doc = app
@@ -109,34 +182,68 @@ async fn slugs_are_derived_unique_and_frozen_once_published(db: Db) {
     let app = spawn_app(db).await;
     let body = json!({"kind": "video", "title": "Épisode #12 : Numérique, auditer et mesurer pour mieux réduire son impact"});
     let first = app.create_event(body.clone()).await;
-    assert_eq!(first["slug"], "episode-12-numerique-auditer-et-mesurer-pour-mieux-reduire-son-impact");
+    assert_eq!(
+        first["slug"],
+        "episode-12-numerique-auditer-et-mesurer-pour-mieux-reduire-son-impact"
+    );
     let second = app.create_event(body).await;
-    assert_eq!(second["slug"], "episode-12-numerique-auditer-et-mesurer-pour-mieux-reduire-son-impact-2");
+    assert_eq!(
+        second["slug"],
+        "episode-12-numerique-auditer-et-mesurer-pour-mieux-reduire-son-impact-2"
+    );
 
     // An explicit slug already in use is a conflict, and nothing is stored.
     let before = app.event_count().await;
     let (status, problem) = app
-        .post("/api/v1/events", &json!({"kind": "video", "title": "Autre", "slug": first["slug"]}))
+        .post(
+            "/api/v1/events",
+            &json!({"kind": "video", "title": "Autre", "slug": first["slug"]}),
+        )
         .await;
     assert_eq!(status, 409, "{problem}");
     assert_eq!(app.event_count().await, before);
 
     // A draft's derived slug follows its title…
     let id = second["id"].as_str().unwrap();
-    let (_, renamed) = app.patch(&format!("/api/v1/events/{id}"), &json!({"title": "Épisode 13 — la suite"})).await;
+    let (_, renamed) = app
+        .patch(
+            &format!("/api/v1/events/{id}"),
+            &json!({"title": "Épisode 13 — la suite"}),
+        )
+        .await;
     assert_eq!(renamed["slug"], "episode-13-la-suite");
     // …until it is published.
-    let (_, published) = app.patch(&format!("/api/v1/events/{id}"), &json!({"status": "scheduled"})).await;
+    let (_, published) = app
+        .patch(
+            &format!("/api/v1/events/{id}"),
+            &json!({"status": "scheduled"}),
+        )
+        .await;
     assert_eq!(published["status"], "scheduled");
-    let (_, retitled) = app.patch(&format!("/api/v1/events/{id}"), &json!({"title": "Épisode 13, titre définitif"})).await;
+    let (_, retitled) = app
+        .patch(
+            &format!("/api/v1/events/{id}"),
+            &json!({"title": "Épisode 13, titre définitif"}),
+        )
+        .await;
     assert_eq!(retitled["slug"], "episode-13-la-suite");
-    let (status, problem) = app.patch(&format!("/api/v1/events/{id}"), &json!({"slug": "autre-chose"})).await;
+    let (status, problem) = app
+        .patch(
+            &format!("/api/v1/events/{id}"),
+            &json!({"slug": "autre-chose"}),
+        )
+        .await;
     assert_eq!(status, 422);
     assert_eq!(error_fields(&problem), ["slug"]);
     // An explicit slug on a draft is kept when the title changes.
-    let draft = app.create_event(json!({"kind": "video", "title": "Brouillon", "slug": "mon-brouillon"})).await;
+    let draft = app
+        .create_event(json!({"kind": "video", "title": "Brouillon", "slug": "mon-brouillon"}))
+        .await;
     let (_, kept) = app
-        .patch(&format!("/api/v1/events/{}", draft["id"].as_str().unwrap()), &json!({"title": "Brouillon renommé"}))
+        .patch(
+            &format!("/api/v1/events/{}", draft["id"].as_str().unwrap()),
+            &json!({"title": "Brouillon renommé"}),
+        )
         .await;
     assert_eq!(kept["slug"], "mon-brouillon");
 }
@@ -147,27 +254,42 @@ async fn patch_merges_and_bumps_the_sequence_for_visible_changes(db: Db) {
     let path = format!("/api/v1/events/{}", created["id"].as_str().unwrap());
 
     // Tags and body are not seen by calendars: no bump.
-    let (status, doc) = app.patch(&path, &json!({"tags": ["sobriété"], "body": "Nouveau texte"})).await;
+    let (status, doc) = app
+        .patch(
+            &path,
+            &json!({"tags": ["sobriété"], "body": "Nouveau texte"}),
+        )
+        .await;
     assert_eq!(status, 200, "{doc}");
     assert_eq!(doc["sequence"], 0);
     assert_eq!(doc["tags"], json!(["sobriété"]));
     assert_eq!(doc["title"], created["title"], "untouched fields stay");
 
     // Moving it is.
-    let (_, doc) = app.patch(&path, &json!({"starts_at": "2026-12-10T14:00", "ends_at": "2026-12-10T15:30"})).await;
+    let (_, doc) = app
+        .patch(
+            &path,
+            &json!({"starts_at": "2026-12-10T14:00", "ends_at": "2026-12-10T15:30"}),
+        )
+        .await;
     assert_eq!(doc["sequence"], 1);
     assert_eq!(doc["starts_at"], "2026-12-10T14:00:00+01:00");
     // null clears a link (RFC 7396), and that is visible too.
     let (_, doc) = app.patch(&path, &json!({"links": {"join": null}})).await;
     assert_eq!(doc["sequence"], 2);
     assert_eq!(doc["links"]["join"], Value::Null);
-    assert_eq!(doc["links"]["registration"], created["links"]["registration"]);
+    assert_eq!(
+        doc["links"]["registration"],
+        created["links"]["registration"]
+    );
     // A speaker's per-session role survives a patch of something else.
     assert_eq!(doc["speakers"], created["speakers"]);
     assert!(doc["updated_at"].as_str() > created["updated_at"].as_str());
 
     // A patch that breaks a rule stores nothing.
-    let (status, problem) = app.patch(&path, &json!({"ends_at": "2026-12-10T13:00"})).await;
+    let (status, problem) = app
+        .patch(&path, &json!({"ends_at": "2026-12-10T13:00"}))
+        .await;
     assert_eq!(status, 422);
     assert_eq!(error_fields(&problem), ["ends_at"]);
     let (status, problem) = app.patch(&path, &json!({"status": "draft"})).await;
@@ -178,16 +300,34 @@ async fn patch_merges_and_bumps_the_sequence_for_visible_changes(db: Db) {
     assert_eq!(now["sequence"], 2);
     assert_eq!(now["starts_at"], "2026-12-10T14:00:00+01:00");
 
-    let history = app.store.event_history(created["id"].as_str().unwrap()).await.unwrap();
-    let actions: Vec<(i64, &str)> = history.iter().map(|(_, seq, action, _)| (*seq, action.as_str())).collect();
-    assert_eq!(actions, [(0, "created"), (0, "updated"), (1, "updated"), (2, "updated")]);
+    let history = app
+        .store
+        .event_history(created["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    let actions: Vec<(i64, &str)> = history
+        .iter()
+        .map(|(_, seq, action, _)| (*seq, action.as_str()))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            (0, "created"),
+            (0, "updated"),
+            (1, "updated"),
+            (2, "updated")
+        ]
+    );
     assert_eq!(history[2].3, ["ends_at", "starts_at"]);
 }
 
 async fn cancel_is_idempotent_and_drafts_cannot_be_cancelled(db: Db) {
     let app = spawn_app(db).await;
     let created = app.create_event(full_webinar()).await;
-    let path = format!("/api/v1/events/{}/cancel", created["slug"].as_str().unwrap());
+    let path = format!(
+        "/api/v1/events/{}/cancel",
+        created["slug"].as_str().unwrap()
+    );
     let (status, doc) = app.post(&path, &json!({})).await;
     assert_eq!(status, 200, "{doc}");
     assert_eq!(doc["status"], "cancelled");
@@ -197,15 +337,27 @@ async fn cancel_is_idempotent_and_drafts_cannot_be_cancelled(db: Db) {
     assert_eq!(again["sequence"], 1);
     assert_eq!(again["updated_at"], doc["updated_at"]);
 
-    let draft = app.create_event(json!({"kind": "video", "title": "Brouillon"})).await;
-    let (status, problem) = app.post(&format!("/api/v1/events/{}/cancel", draft["id"].as_str().unwrap()), &json!({})).await;
+    let draft = app
+        .create_event(json!({"kind": "video", "title": "Brouillon"}))
+        .await;
+    let (status, problem) = app
+        .post(
+            &format!("/api/v1/events/{}/cancel", draft["id"].as_str().unwrap()),
+            &json!({}),
+        )
+        .await;
     assert_eq!(status, 409);
-    assert!(problem["detail"].as_str().unwrap().contains("delete"), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("delete"),
+        "{problem}"
+    );
 }
 
 async fn only_drafts_can_be_deleted(db: Db) {
     let app = spawn_app(db).await;
-    let draft = app.create_event(json!({"kind": "video", "title": "À jeter"})).await;
+    let draft = app
+        .create_event(json!({"kind": "video", "title": "À jeter"}))
+        .await;
     let path = format!("/api/v1/events/{}", draft["id"].as_str().unwrap());
     let (status, body) = app.delete(&path).await;
     assert_eq!((status, body), (204, Value::Null));
@@ -225,7 +377,10 @@ async fn unknown_keys_answer_404(db: Db) {
     let path = "/api/v1/events/pas-de-session-ici";
     let (status, problem) = app.get(path).await;
     assert_eq!(status, 404);
-    assert!(problem["detail"].as_str().unwrap().contains("pas-de-session-ici"));
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("pas-de-session-ici"));
     assert_eq!(app.patch(path, &json!({"title": "x"})).await.0, 404);
     assert_eq!(app.delete(path).await.0, 404);
     assert_eq!(app.post(&format!("{path}/cancel"), &json!({})).await.0, 404);
@@ -241,7 +396,10 @@ async fn concurrent_edits_are_serialised(db: Db) {
     let edits = (0..16).map(|i| {
         let app = &app;
         let path = path.clone();
-        async move { app.patch(&path, &json!({"title": format!("Titre numéro {i}")})).await }
+        async move {
+            app.patch(&path, &json!({"title": format!("Titre numéro {i}")}))
+                .await
+        }
     });
     let results = futures::future::join_all(edits).await;
     for (status, doc) in &results {
@@ -250,7 +408,10 @@ async fn concurrent_edits_are_serialised(db: Db) {
     // Every edit changed the title, so every one rose the sequence exactly once.
     let (_, doc) = app.get(&path).await;
     assert_eq!(doc["sequence"], 16);
-    let mut sequences: Vec<i64> = results.iter().map(|(_, d)| d["sequence"].as_i64().unwrap()).collect();
+    let mut sequences: Vec<i64> = results
+        .iter()
+        .map(|(_, d)| d["sequence"].as_i64().unwrap())
+        .collect();
     sequences.sort_unstable();
     assert_eq!(sequences, (1..=16).collect::<Vec<_>>());
 }

@@ -84,10 +84,15 @@ impl FreshDb {
 
 impl Drop for FreshDb {
     fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else { return };
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
         // Drop runs outside async code; a small thread with its own runtime does the cleanup.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             rt.block_on(async move {
@@ -133,7 +138,9 @@ pub async fn spawn_app(db: Db) -> TestApp {
 pub async fn spawn_app_on(fresh: FreshDb) -> TestApp {
     let settings = settings_for(&fresh.url);
     let store = open_store(&settings).await.expect("store");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let app = Application::with_listener(settings, store.clone(), listener).expect("app");
     let address = format!("http://{}", app.local_addr().expect("address"));
     let server = tokio::spawn(async move {
@@ -232,7 +239,10 @@ pub async fn read(response: reqwest::Response) -> (u16, Value) {
     if status >= 400 {
         assert_eq!(content_type, "application/problem+json", "{status}: {body}");
         assert_eq!(body["status"], status, "{body}");
-        assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+        assert!(
+            body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{body}"
+        );
     }
     (status, body)
 }

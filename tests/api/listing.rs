@@ -7,7 +7,11 @@ use serde_json::{json, Value};
 use crate::helpers::{error_fields, spawn_app, Db, TestApp};
 use crate::on_both_backends;
 
-on_both_backends!(filters_select_the_right_sessions, pages_cover_everything_once, bad_list_queries_are_400);
+on_both_backends!(
+    filters_select_the_right_sessions,
+    pages_cover_everything_once,
+    bad_list_queries_are_400
+);
 
 async fn seed(app: &TestApp) {
     let sessions = [
@@ -25,7 +29,12 @@ async fn seed(app: &TestApp) {
 }
 
 fn titles(page: &Value) -> Vec<String> {
-    page["items"].as_array().unwrap().iter().map(|e| e["title"].as_str().unwrap().to_string()).collect()
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["title"].as_str().unwrap().to_string())
+        .collect()
 }
 
 async fn filters_select_the_right_sessions(db: Db) {
@@ -39,8 +48,14 @@ async fn filters_select_the_right_sessions(db: Db) {
         ("?series=mercredis", &["W1", "W2"]),
         ("?tag=sobri%C3%A9t%C3%A9", &["W1", "V1"]),
         ("?from=2026-02-01&to=2026-03-31", &["W2", "E1"]),
-        ("?from=2026-01-14T09:00", &["W1", "V1", "W2", "E1", "Brouillon"]),
-        ("?from=2026-01-14T09:00:01%2B01:00", &["V1", "W2", "E1", "Brouillon"]),
+        (
+            "?from=2026-01-14T09:00",
+            &["W1", "V1", "W2", "E1", "Brouillon"],
+        ),
+        (
+            "?from=2026-01-14T09:00:01%2B01:00",
+            &["V1", "W2", "E1", "Brouillon"],
+        ),
         ("?kind=webinar&status=cancelled", &["W2"]),
         ("?order=desc&limit=2", &["Brouillon", "E1"]),
     ];
@@ -73,7 +88,10 @@ async fn pages_cover_everything_once(db: Db) {
             assert_eq!(status, 200, "{page}");
             pages += 1;
             for item in page["items"].as_array().unwrap() {
-                seen.push((item["starts_at"].as_str().unwrap().to_string(), item["id"].as_str().unwrap().to_string()));
+                seen.push((
+                    item["starts_at"].as_str().unwrap().to_string(),
+                    item["id"].as_str().unwrap().to_string(),
+                ));
             }
             match page["next_cursor"].as_str() {
                 Some(c) => cursor = Some(c.to_string()),
@@ -82,7 +100,10 @@ async fn pages_cover_everything_once(db: Db) {
         }
         assert_eq!(pages, 5, "{order}");
         assert_eq!(seen.len(), 23);
-        assert_eq!(seen.iter().map(|(_, id)| id).collect::<HashSet<_>>().len(), 23);
+        assert_eq!(
+            seen.iter().map(|(_, id)| id).collect::<HashSet<_>>().len(),
+            23
+        );
         let mut sorted = seen.clone();
         sorted.sort();
         if order == "desc" {
@@ -112,5 +133,8 @@ async fn bad_list_queries_are_400(db: Db) {
     }
     let (status, problem) = app.get("/api/v1/events?colour=blue").await;
     assert_eq!(status, 400);
-    assert!(problem["detail"].as_str().unwrap().contains("colour"), "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("colour"),
+        "{problem}"
+    );
 }

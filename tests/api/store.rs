@@ -20,11 +20,20 @@ on_both_backends!(
 
 fn text() -> impl Strategy<Value = String> {
     // French text with the characters that trip encoders up.
-    "[a-zA-Zéèàçôœ«»’;,\\\\ \n🎉0-9]{1,40}".prop_map(|s| s.trim().to_string()).prop_filter("non-empty", |s| !s.is_empty())
+    "[a-zA-Zéèàçôœ«»’;,\\\\ \n🎉0-9]{1,40}"
+        .prop_map(|s| s.trim().to_string())
+        .prop_filter("non-empty", |s| !s.is_empty())
 }
 
 fn session() -> impl Strategy<Value = Value> {
-    let when = (2020i32..2035, 1u32..=12, 1u32..=28, 0u32..24, prop::sample::select(vec![0u32, 15, 30, 45]), 15i64..600);
+    let when = (
+        2020i32..2035,
+        1u32..=12,
+        1u32..=28,
+        0u32..24,
+        prop::sample::select(vec![0u32, 15, 30, 45]),
+        15i64..600,
+    );
     (
         prop::sample::select(vec!["webinar", "event", "video"]),
         prop::sample::select(vec!["draft", "scheduled"]),
@@ -69,12 +78,17 @@ async fn valid_sessions_survive_store_json_store(db: Db) {
             // Generated speakers may collapse to an invalid slug-less name; skip those.
             Err(errors) => panic!("generator made an invalid session {input}: {errors}"),
         };
-        let created = store.create_event(spec).await.unwrap_or_else(|e| panic!("{input}: {e}"));
+        let created = store
+            .create_event(spec)
+            .await
+            .unwrap_or_else(|e| panic!("{input}: {e}"));
         let document = created.document();
         let back = serde_json::to_value(&document).unwrap();
         let again = store
             .update_event(&created.id, |_| {
-                let spec = EventInput::from_json(back.clone()).and_then(|i| i.validate(Paris)).map_err(StoreError::Invalid)?;
+                let spec = EventInput::from_json(back.clone())
+                    .and_then(|i| i.validate(Paris))
+                    .map_err(StoreError::Invalid)?;
                 Ok(Some(spec))
             })
             .await
@@ -85,10 +99,20 @@ async fn valid_sessions_survive_store_json_store(db: Db) {
         b["updated_at"] = Value::Null;
         assert_eq!(a, b, "round trip changed {input}");
         assert_eq!(again.sequence, 0);
-        assert_eq!(created.status == EventStatus::Scheduled, created.published_on.is_some());
+        assert_eq!(
+            created.status == EventStatus::Scheduled,
+            created.published_on.is_some()
+        );
     }
     let page = store
-        .list_events(&EventFilter::default(), &EventPageRequest { after: None, limit: 100, order: Order::Ascending })
+        .list_events(
+            &EventFilter::default(),
+            &EventPageRequest {
+                after: None,
+                limit: 100,
+                order: Order::Ascending,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(page.items.len(), 40);
@@ -98,12 +122,18 @@ async fn migrations_run_twice_and_reopen_keeps_data(db: Db) {
     let fresh = FreshDb::new(db).await;
     let settings = settings_for(&fresh.url);
     let store = open_store(&settings).await.unwrap();
-    let spec = EventInput::from_json(json!({"kind": "video", "title": "Gardé"})).unwrap().validate(Paris).unwrap();
+    let spec = EventInput::from_json(json!({"kind": "video", "title": "Gardé"}))
+        .unwrap()
+        .validate(Paris)
+        .unwrap();
     let event = store.create_event(spec).await.unwrap();
     store.migrate().await.unwrap();
     store.close().await;
     let reopened = open_store(&settings).await.unwrap();
-    assert_eq!(reopened.get_event(&event.slug).await.unwrap().title, "Gardé");
+    assert_eq!(
+        reopened.get_event(&event.slug).await.unwrap().title,
+        "Gardé"
+    );
     reopened.ping().await.unwrap();
 }
 
@@ -121,8 +151,18 @@ async fn tokens_are_stored_as_hashes(db: Db) {
     assert_ne!(stored[0], secret);
     assert!(!stored[0].contains(&secret[4..]));
     assert!(store.verify_token(&secret).await.unwrap().is_some());
-    assert!(store.verify_token(&secret.replace('a', "b")).await.unwrap().is_none() || !secret.contains('a'));
-    assert!(matches!(store.revoke_token("personne").await, Err(StoreError::NotFound)));
+    assert!(
+        store
+            .verify_token(&secret.replace('a', "b"))
+            .await
+            .unwrap()
+            .is_none()
+            || !secret.contains('a')
+    );
+    assert!(matches!(
+        store.revoke_token("personne").await,
+        Err(StoreError::NotFound)
+    ));
     store.revoke_token(&issued.info.id).await.unwrap();
     assert!(store.verify_token(&secret).await.unwrap().is_none());
 }

@@ -1,0 +1,197 @@
+//! The `eventail` binary as an organiser uses it: a fresh folder, the embedded SQLite default,
+//! a token from the CLI, the server answering, readable errors.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn eventail(dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_eventail"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("EVENTAIL_DATABASE_URL")
+        .env_remove("EVENTAIL_HTTP_BIND")
+        .env_remove("EVENTAIL_BASE_URL")
+        .env("RUST_LOG", "warn");
+    command
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    eventail(dir, args).output().expect("run eventail")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+#[tokio::test]
+async fn a_fresh_folder_serves_and_accepts_a_session_with_a_cli_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = run(dir.path(), &["token", "create", "--name", "organisatrice"]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let out = stdout(&created);
+    let token = out.lines().last().unwrap().trim().to_string();
+    assert!(
+        token.starts_with("evt_") && token.len() == 68,
+        "last line: {token:?}"
+    );
+    assert!(
+        dir.path().join("data/eventail.db").is_file(),
+        "the embedded default lives under data/"
+    );
+
+    let port = free_port();
+    let mut server = eventail(dir.path(), &["serve"])
+        .env("EVENTAIL_HTTP_BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
+            assert_eq!(r.status(), 200);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let response = client
+        .post(format!("{base}/api/v1/events"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "kind": "webinar", "status": "scheduled",
+            "title": "Webinaire le mercredi 8 décembre", "starts_at": "2021-12-08T09:00", "ends_at": "2021-12-08T10:00",
+            "speakers": [{"name": "Christophe Boutonnet", "role": "chef de projet"}]
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+
+    // The CLI reads the same database while the server runs.
+    let list = run(dir.path(), &["event", "list"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    assert!(
+        stdout(&list).contains("2021-12-08T09:00:00+01:00"),
+        "{}",
+        stdout(&list)
+    );
+    assert!(stdout(&list).contains("Webinaire le mercredi 8 décembre"));
+    let show = run(
+        dir.path(),
+        &["event", "show", "webinaire-le-mercredi-8-decembre"],
+    );
+    assert!(show.status.success(), "{}", stderr(&show));
+    assert!(
+        stdout(&show).contains("Christophe Boutonnet (chef de projet)"),
+        "{}",
+        stdout(&show)
+    );
+
+    // Revoking from the CLI locks the API at once.
+    let revoked = run(dir.path(), &["token", "revoke", "organisatrice"]);
+    assert!(revoked.status.success(), "{}", stderr(&revoked));
+    let tokens = run(dir.path(), &["token", "list"]);
+    assert!(stdout(&tokens).contains("revoked"), "{}", stdout(&tokens));
+    let response = client
+        .get(format!("{base}/api/v1/events"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+
+    // SIGTERM: a graceful exit.
+    let killed = Command::new("kill")
+        .arg("-TERM")
+        .arg(server.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "no exit after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn errors_are_one_readable_line() {
+    let dir = tempfile::tempdir().unwrap();
+    type Case<'a> = (&'a [&'a str], Option<(&'a str, &'a str)>, &'a str);
+    let cases: [Case; 6] = [
+        (
+            &["--config", "absent.toml", "migrate"],
+            None,
+            "configuration file absent.toml does not exist",
+        ),
+        (
+            &["migrate"],
+            Some(("EVENTAIL_DATABASE_URL", "mysql://localhost/x")),
+            "must start with sqlite: or postgres:",
+        ),
+        (
+            &["serve"],
+            Some(("EVENTAIL_HTTP_BIND", "partout")),
+            "http.bind",
+        ),
+        (
+            &["migrate"],
+            Some(("EVENTAIL_EVENTS__DEFAULT_TIMEZONE", "Lune/Mer")),
+            "Lune/Mer",
+        ),
+        (&["token", "revoke", "personne"], None, "no live token"),
+        (
+            &["event", "show", "inconnue"],
+            None,
+            "no session with slug or id",
+        ),
+    ];
+    for (args, env, words) in cases {
+        let mut command = eventail(dir.path(), args);
+        if let Some((k, v)) = env {
+            command.env(k, v);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let err = stderr(&output);
+        assert!(
+            err.starts_with("error: ") && err.contains(words),
+            "{args:?}: {err}"
+        );
+    }
+    let twice = run(dir.path(), &["token", "create", "--name", "a"]);
+    assert!(twice.status.success());
+    let again = run(dir.path(), &["token", "create", "--name", "a"]);
+    assert!(
+        stderr(&again).contains("already named"),
+        "{}",
+        stderr(&again)
+    );
+}
