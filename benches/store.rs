@@ -21,7 +21,14 @@ use serde_json::json;
 use sqlx::Connection;
 
 const KINDS: [&str; 3] = ["webinar", "event", "video"];
-const TAGS: [&str; 6] = ["sobriété", "accessibilité", "écoconception", "données", "achats", "formation"];
+const TAGS: [&str; 6] = [
+    "sobriété",
+    "accessibilité",
+    "écoconception",
+    "données",
+    "achats",
+    "formation",
+];
 
 fn settings(url: &str) -> Settings {
     Settings::from_figment(
@@ -60,7 +67,10 @@ async fn fill(store: &Store, n: usize) -> Duration {
     store.create_event(series).await.unwrap();
     let started = Instant::now();
     for i in 0..n {
-        let spec = EventInput::from_json(session(i)).unwrap().validate(Paris).unwrap();
+        let spec = EventInput::from_json(session(i))
+            .unwrap()
+            .validate(Paris)
+            .unwrap();
         store.create_event(spec).await.unwrap();
         if i > 0 && i % 20_000 == 0 {
             eprintln!("  {i} sessions in {:.1?}", started.elapsed());
@@ -79,19 +89,40 @@ async fn measure_lists(store: Store, url: &str, n: usize) {
     let app = Application::with_listener(settings(url), store.clone(), listener).unwrap();
     let base = format!("http://{}", app.local_addr().unwrap());
     let server = tokio::spawn(app.run_until(std::future::pending()));
-    let token = store.create_token(&format!("bench-{}", uuid::Uuid::new_v4())).await.unwrap();
+    let token = store
+        .create_token(&format!("bench-{}", uuid::Uuid::new_v4()))
+        .await
+        .unwrap();
     let token = token.secret.expose_secret().to_string();
     let client = reqwest::Client::new();
-    let queries: Vec<(&str, Box<dyn Fn(usize) -> String>)> = vec![
-        ("kind=webinar&status=scheduled&from=DATE&limit=50", Box::new(|i| format!("kind=webinar&status=scheduled&from={}&limit=50", day(i, n)))),
-        ("tag=sobriété&from=DATE&limit=50", Box::new(|i| format!("tag=sobri%C3%A9t%C3%A9&from={}&limit=50", day(i, n)))),
-        ("series=les-mercredis&from=DATE&limit=50", Box::new(|i| format!("series=les-mercredis&from={}&limit=50", day(i, n)))),
-        ("status=scheduled&order=desc&limit=50 (then the next page)", Box::new(|_| "status=scheduled&order=desc&limit=50".into())),
+    type QueryFn = Box<dyn Fn(usize) -> String>;
+    let queries: Vec<(&str, QueryFn)> = vec![
+        (
+            "kind=webinar&status=scheduled&from=DATE&limit=50",
+            Box::new(|i| format!("kind=webinar&status=scheduled&from={}&limit=50", day(i, n))),
+        ),
+        (
+            "tag=sobriété&from=DATE&limit=50",
+            Box::new(|i| format!("tag=sobri%C3%A9t%C3%A9&from={}&limit=50", day(i, n))),
+        ),
+        (
+            "series=les-mercredis&from=DATE&limit=50",
+            Box::new(|i| format!("series=les-mercredis&from={}&limit=50", day(i, n))),
+        ),
+        (
+            "status=scheduled&order=desc&limit=50 (then the next page)",
+            Box::new(|_| "status=scheduled&order=desc&limit=50".into()),
+        ),
     ];
     for (label, query) in &queries {
         // Warm up, then 500 sequential requests.
         for i in 0..20 {
-            client.get(format!("{base}/api/v1/events?{}", query(i))).bearer_auth(&token).send().await.unwrap();
+            client
+                .get(format!("{base}/api/v1/events?{}", query(i)))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
         }
         let mut times = Vec::with_capacity(500);
         for i in 0..500 {
@@ -117,7 +148,10 @@ async fn measure_lists(store: Store, url: &str, n: usize) {
 fn day(i: usize, n: usize) -> String {
     let span = (n as i64) * 3_000 * 9 / 10;
     let t = 1_600_000_000 + ((i as i64 * 86_400) % span.max(1));
-    chrono::DateTime::from_timestamp(t, 0).unwrap().format("%Y-%m-%d").to_string()
+    chrono::DateTime::from_timestamp(t, 0)
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 async fn run(label: &str, url: &str, n: usize) {
@@ -135,7 +169,10 @@ async fn run(label: &str, url: &str, n: usize) {
 
 #[tokio::main]
 async fn main() {
-    let n: usize = std::env::var("BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let n: usize = std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join(format!("store-{n}.db"));
@@ -153,8 +190,14 @@ async fn main() {
         return;
     };
     let name = format!("eventail_bench_{}", std::process::id());
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
     run("PostgreSQL", &format!("{base}/{name}"), n).await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut conn).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
 }

@@ -63,12 +63,14 @@ CREATE INDEX events_by_status ON events (status, sort_at, id);
 CREATE INDEX events_by_kind ON events (kind, sort_at, id);
 CREATE INDEX events_by_series ON events (series_id, sort_at, id);
 
+-- sort_at is copied from the session so a tag's sessions are read in time order from one index.
 CREATE TABLE event_tags (
     event_id TEXT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
     tag      TEXT NOT NULL,
+    sort_at  BIGINT NOT NULL,
     PRIMARY KEY (event_id, tag)
 );
-CREATE INDEX event_tags_by_tag ON event_tags (tag, event_id);
+CREATE INDEX event_tags_by_tag ON event_tags (tag, sort_at, event_id);
 
 -- Role and organisation are NULL when they are the directory's.
 CREATE TABLE event_speakers (

@@ -24,6 +24,16 @@ const SELECT_EVENT: &str = "SELECT e.id, e.slug, e.slug_derived, e.kind, e.statu
     e.sequence, e.published_at, e.created_at, e.updated_at \
     FROM events e LEFT JOIN series s ON s.id = e.series_id";
 
+/// For a tag filter: the tag's index gives the order, so pages are read, not sorted.
+const SELECT_EVENT_BY_TAG: &str =
+    "SELECT e.id, e.slug, e.slug_derived, e.kind, e.status, e.title, \
+    e.summary, e.body, e.timezone, e.all_day, e.starts_at, e.ends_at, e.first_day, e.last_day, \
+    e.sort_at, e.published_on, e.location, s.slug AS series_slug, s.title AS series_title, \
+    e.episode, e.join_url, e.registration_url, e.recording_url, e.video_url, e.more_links, \
+    e.programme, e.tags, e.image, e.registration_required, e.capacity, e.recording_planned, \
+    e.sequence, e.published_at, e.created_at, e.updated_at \
+    FROM event_tags t JOIN events e ON e.id = t.event_id LEFT JOIN series s ON s.id = e.series_id";
+
 /// Which sessions a list returns. Empty fields do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
@@ -105,56 +115,26 @@ impl Store {
         let published_on = spec
             .published_on
             .or_else(|| public.then(|| now.with_timezone(&spec.timezone).date_naive()));
-        sqlx::query(
-            "INSERT INTO events (id, slug, slug_derived, kind, status, title, summary, body, \
-             timezone, all_day, starts_at, ends_at, first_day, last_day, sort_at, published_on, \
-             location, series_id, episode, join_url, registration_url, recording_url, video_url, \
-             more_links, programme, tags, image, registration_required, capacity, \
-             recording_planned, sequence, published_at, created_at, updated_at) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, 0, $31, $32, $32)",
-        )
-        .bind(&id)
-        .bind(&slug)
-        .bind(slug_derived as i64)
-        .bind(spec.kind.as_str())
-        .bind(spec.status.as_str())
-        .bind(&spec.title)
-        .bind(&spec.summary)
-        .bind(&spec.body)
-        .bind(spec.timezone.name())
-        .bind(row.all_day)
-        .bind(row.starts_at)
-        .bind(row.ends_at)
-        .bind(&row.first_day)
-        .bind(&row.last_day)
-        .bind(sort_key(
-            spec.schedule.as_ref(),
+        let sort_at = sort_key(spec.schedule.as_ref(), published_on, spec.timezone, now);
+        let columns = ColumnValues {
+            spec: &spec,
+            row: &row,
+            sort_at,
             published_on,
-            spec.timezone,
-            now,
-        ))
-        .bind(published_on.map(|d| d.to_string()))
-        .bind(&spec.location)
-        .bind(&row.series_id)
-        .bind(spec.episode)
-        .bind(&spec.links.join)
-        .bind(&spec.links.registration)
-        .bind(&spec.links.recording)
-        .bind(&spec.links.video)
-        .bind(&row.more_links)
-        .bind(&row.programme)
-        .bind(&row.tags)
-        .bind(&spec.image)
-        .bind(spec.registration_required as i64)
-        .bind(spec.capacity)
-        .bind(spec.recording_planned as i64)
-        .bind(public.then(|| now.timestamp()))
-        .bind(micros(now))
-        .execute(&mut *tx.tx)
-        .await
-        .map_err(|e| StoreError::on_unique(e, || slug_conflict(&slug).to_string()))?;
-        write_relations(&mut tx.tx, &id, &spec.tags, &row.credits).await?;
+        };
+        columns
+            .bind(sqlx::query(&insert_sql()))
+            .bind(&id)
+            .bind(&slug)
+            .bind(slug_derived as i64)
+            .bind(0_i64)
+            .bind(public.then(|| now.timestamp()))
+            .bind(micros(now))
+            .bind(micros(now))
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(|e| StoreError::on_unique(e, || slug_conflict(&slug).to_string()))?;
+        write_relations(&mut tx.tx, &id, sort_at, &spec.tags, &row.credits).await?;
         record_change(&mut tx.tx, &id, now, 0, "created", &[]).await?;
         let event = load_one(&mut tx.tx, &id, "").await?;
         tx.commit().await?;
@@ -174,7 +154,10 @@ impl Store {
         page: &EventPageRequest,
     ) -> Result<EventPage, StoreError> {
         let limit = page.limit.clamp(1, 1000) as i64;
-        let mut sql = String::from(SELECT_EVENT);
+        let (mut sql, sort_col, id_col) = match filter.tag {
+            Some(_) => (String::from(SELECT_EVENT_BY_TAG), "t.sort_at", "t.event_id"),
+            None => (String::from(SELECT_EVENT), "e.sort_at", "e.id"),
+        };
         let mut clauses: Vec<String> = Vec::new();
         let mut binds: Vec<Bind> = Vec::new();
         let next = |value: Bind, binds: &mut Vec<Bind>| {
@@ -199,17 +182,15 @@ impl Store {
         }
         if let Some(tag) = &filter.tag {
             let p = next(Bind::Text(tag.clone()), &mut binds);
-            clauses.push(format!(
-                "EXISTS (SELECT 1 FROM event_tags t WHERE t.event_id = e.id AND t.tag = {p})"
-            ));
+            clauses.push(format!("t.tag = {p}"));
         }
         if let Some(from) = filter.from {
             let p = next(Bind::Int(from.timestamp()), &mut binds);
-            clauses.push(format!("e.sort_at >= {p}"));
+            clauses.push(format!("{sort_col} >= {p}"));
         }
         if let Some(to) = filter.to {
             let p = next(Bind::Int(to.timestamp()), &mut binds);
-            clauses.push(format!("e.sort_at < {p}"));
+            clauses.push(format!("{sort_col} < {p}"));
         }
         let (cmp, dir) = match page.order {
             Order::Ascending => (">", "ASC"),
@@ -218,14 +199,16 @@ impl Store {
         if let Some(after) = &page.after {
             let a = next(Bind::Int(after.sort_at), &mut binds);
             let b = next(Bind::Text(after.id.clone()), &mut binds);
-            clauses.push(format!("(e.sort_at, e.id) {cmp} ({a}, {b})"));
+            clauses.push(format!("({sort_col}, {id_col}) {cmp} ({a}, {b})"));
         }
         if !clauses.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&clauses.join(" AND "));
         }
         let p = next(Bind::Int(limit + 1), &mut binds);
-        sql.push_str(&format!(" ORDER BY e.sort_at {dir}, e.id {dir} LIMIT {p}"));
+        sql.push_str(&format!(
+            " ORDER BY {sort_col} {dir}, {id_col} {dir} LIMIT {p}"
+        ));
 
         let mut query = sqlx::query(&sql);
         for bind in binds {
@@ -281,56 +264,29 @@ impl Store {
             }
         };
         let row = RowValues::build(&mut tx.tx, &spec, now).await?;
-        sqlx::query(
-            "UPDATE events SET slug = $1, slug_derived = $2, kind = $3, status = $4, title = $5, \
-             summary = $6, body = $7, timezone = $8, all_day = $9, starts_at = $10, ends_at = $11, \
-             first_day = $12, last_day = $13, sort_at = $14, published_on = $15, location = $16, \
-             series_id = $17, episode = $18, join_url = $19, registration_url = $20, \
-             recording_url = $21, video_url = $22, more_links = $23, programme = $24, tags = $25, \
-             image = $26, registration_required = $27, capacity = $28, recording_planned = $29, \
-             sequence = $30, published_at = $31, updated_at = $32 WHERE id = $33",
-        )
-        .bind(&slug)
-        .bind(slug_derived as i64)
-        .bind(spec.kind.as_str())
-        .bind(spec.status.as_str())
-        .bind(&spec.title)
-        .bind(&spec.summary)
-        .bind(&spec.body)
-        .bind(spec.timezone.name())
-        .bind(row.all_day)
-        .bind(row.starts_at)
-        .bind(row.ends_at)
-        .bind(&row.first_day)
-        .bind(&row.last_day)
-        .bind(sort_key(
+        let sort_at = sort_key(
             spec.schedule.as_ref(),
             plan.published_on,
             spec.timezone,
             current.created_at,
-        ))
-        .bind(plan.published_on.map(|d| d.to_string()))
-        .bind(&spec.location)
-        .bind(&row.series_id)
-        .bind(spec.episode)
-        .bind(&spec.links.join)
-        .bind(&spec.links.registration)
-        .bind(&spec.links.recording)
-        .bind(&spec.links.video)
-        .bind(&row.more_links)
-        .bind(&row.programme)
-        .bind(&row.tags)
-        .bind(&spec.image)
-        .bind(spec.registration_required as i64)
-        .bind(spec.capacity)
-        .bind(spec.recording_planned as i64)
-        .bind(plan.sequence)
-        .bind(plan.published_at.map(|t| t.timestamp()))
-        .bind(micros(now))
-        .bind(&current.id)
-        .execute(&mut *tx.tx)
-        .await
-        .map_err(|e| StoreError::on_unique(e, || slug_conflict(&slug).to_string()))?;
+        );
+        let columns = ColumnValues {
+            spec: &spec,
+            row: &row,
+            sort_at,
+            published_on: plan.published_on,
+        };
+        columns
+            .bind(sqlx::query(&update_sql()))
+            .bind(&slug)
+            .bind(slug_derived as i64)
+            .bind(plan.sequence)
+            .bind(plan.published_at.map(|t| t.timestamp()))
+            .bind(micros(now))
+            .bind(&current.id)
+            .execute(&mut *tx.tx)
+            .await
+            .map_err(|e| StoreError::on_unique(e, || slug_conflict(&slug).to_string()))?;
         sqlx::query("DELETE FROM event_tags WHERE event_id = $1")
             .bind(&current.id)
             .execute(&mut *tx.tx)
@@ -339,7 +295,7 @@ impl Store {
             .bind(&current.id)
             .execute(&mut *tx.tx)
             .await?;
-        write_relations(&mut tx.tx, &current.id, &spec.tags, &row.credits).await?;
+        write_relations(&mut tx.tx, &current.id, sort_at, &spec.tags, &row.credits).await?;
         let updated = load_one(&mut tx.tx, &current.id, "").await?;
         let changed = changed_fields(&current, &updated);
         let action = if current.status != EventStatus::Cancelled
@@ -429,6 +385,122 @@ impl Store {
             .fetch_one(&self.pool)
             .await?
             .try_get("n")?)
+    }
+}
+
+/// Columns written alike by insert and update, bound as `$1…$27` in this order.
+const WRITTEN_COLUMNS: [&str; 27] = [
+    "kind",
+    "status",
+    "title",
+    "summary",
+    "body",
+    "timezone",
+    "all_day",
+    "starts_at",
+    "ends_at",
+    "first_day",
+    "last_day",
+    "sort_at",
+    "published_on",
+    "location",
+    "series_id",
+    "episode",
+    "join_url",
+    "registration_url",
+    "recording_url",
+    "video_url",
+    "more_links",
+    "programme",
+    "tags",
+    "image",
+    "registration_required",
+    "capacity",
+    "recording_planned",
+];
+
+/// Then, for an insert: id, slug, slug_derived, sequence, published_at, created_at, updated_at.
+fn insert_sql() -> String {
+    let mut columns: Vec<&str> = WRITTEN_COLUMNS.to_vec();
+    columns.extend([
+        "id",
+        "slug",
+        "slug_derived",
+        "sequence",
+        "published_at",
+        "created_at",
+        "updated_at",
+    ]);
+    let placeholders: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
+    format!(
+        "INSERT INTO events ({}) VALUES ({})",
+        columns.join(", "),
+        placeholders.join(", ")
+    )
+}
+
+/// Then, for an update: slug, slug_derived, sequence, published_at, updated_at, and the id.
+fn update_sql() -> String {
+    let mut columns: Vec<&str> = WRITTEN_COLUMNS.to_vec();
+    columns.extend([
+        "slug",
+        "slug_derived",
+        "sequence",
+        "published_at",
+        "updated_at",
+    ]);
+    let sets: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} = ${}", i + 1))
+        .collect();
+    format!(
+        "UPDATE events SET {} WHERE id = ${}",
+        sets.join(", "),
+        columns.len() + 1
+    )
+}
+
+struct ColumnValues<'a> {
+    spec: &'a EventSpec,
+    row: &'a RowValues,
+    sort_at: i64,
+    published_on: Option<NaiveDate>,
+}
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+impl ColumnValues<'_> {
+    fn bind<'q>(&self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        let (spec, row) = (self.spec, self.row);
+        query
+            .bind(spec.kind.as_str())
+            .bind(spec.status.as_str())
+            .bind(spec.title.clone())
+            .bind(spec.summary.clone())
+            .bind(spec.body.clone())
+            .bind(spec.timezone.name())
+            .bind(row.all_day)
+            .bind(row.starts_at)
+            .bind(row.ends_at)
+            .bind(row.first_day.clone())
+            .bind(row.last_day.clone())
+            .bind(self.sort_at)
+            .bind(self.published_on.map(|d| d.to_string()))
+            .bind(spec.location.clone())
+            .bind(row.series_id.clone())
+            .bind(spec.episode)
+            .bind(spec.links.join.clone())
+            .bind(spec.links.registration.clone())
+            .bind(spec.links.recording.clone())
+            .bind(spec.links.video.clone())
+            .bind(row.more_links.clone())
+            .bind(row.programme.clone())
+            .bind(row.tags.clone())
+            .bind(spec.image.clone())
+            .bind(spec.registration_required as i64)
+            .bind(spec.capacity)
+            .bind(spec.recording_planned as i64)
     }
 }
 
@@ -547,13 +619,15 @@ async fn free_slug(
 async fn write_relations(
     conn: &mut AnyConnection,
     event_id: &str,
+    sort_at: i64,
     tags: &[String],
     credits: &[Credit],
 ) -> Result<(), StoreError> {
     for tag in tags {
-        sqlx::query("INSERT INTO event_tags (event_id, tag) VALUES ($1, $2)")
+        sqlx::query("INSERT INTO event_tags (event_id, tag, sort_at) VALUES ($1, $2, $3)")
             .bind(event_id)
             .bind(tag)
+            .bind(sort_at)
             .execute(&mut *conn)
             .await?;
     }
