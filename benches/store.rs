@@ -95,7 +95,7 @@ async fn measure_lists(store: Store, url: &str, n: usize) {
         .unwrap();
     let token = token.secret.expose_secret().to_string();
     let client = reqwest::Client::new();
-    type QueryFn = Box<dyn Fn(usize) -> String>;
+    type QueryFn<'a> = Box<dyn Fn(usize) -> String + 'a>;
     let queries: Vec<(&str, QueryFn)> = vec![
         (
             "kind=webinar&status=scheduled&from=DATE&limit=50",
