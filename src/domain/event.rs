@@ -583,13 +583,13 @@ impl EventInput {
     }
 }
 
-fn clean_opt(value: Option<String>) -> Option<String> {
+pub(crate) fn clean_opt(value: Option<String>) -> Option<String> {
     value
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
 }
 
-fn check_len(errors: &mut FieldErrors, field: &str, value: Option<&str>, max: usize) {
+pub(crate) fn check_len(errors: &mut FieldErrors, field: &str, value: Option<&str>, max: usize) {
     if let Some(v) = value {
         let n = v.chars().count();
         if n > max {

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::errors::FieldErrors;
-use super::event::{MAX_LINE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS};
+use super::event::{check_len, clean_opt, MAX_LINE_CHARS, MAX_SUMMARY_CHARS, MAX_TITLE_CHARS};
 use super::slug::{check_slug, slugify};
 
 /// A person who speaks at sessions; the same entry is credited on many of them.
@@ -58,29 +58,24 @@ pub struct SpeakerSpec {
 impl SpeakerFields {
     pub fn validate(self) -> Result<SpeakerSpec, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let name = trimmed(self.name).unwrap_or_default();
+        let name = clean_opt(self.name).unwrap_or_default();
         if name.is_empty() {
             errors.push("name", "is required");
         }
-        limit(&mut errors, "name", &name, MAX_TITLE_CHARS);
-        let slug = trimmed(self.slug);
+        check_len(&mut errors, "name", Some(&name), MAX_TITLE_CHARS);
+        let slug = clean_opt(self.slug);
         if let Some(s) = &slug {
             if let Err(m) = check_slug(s) {
                 errors.push("slug", m);
             }
         }
-        let role = trimmed(self.role);
-        limit(
-            &mut errors,
-            "role",
-            role.as_deref().unwrap_or(""),
-            MAX_LINE_CHARS,
-        );
-        let organisation = trimmed(self.organisation);
-        limit(
+        let role = clean_opt(self.role);
+        check_len(&mut errors, "role", role.as_deref(), MAX_LINE_CHARS);
+        let organisation = clean_opt(self.organisation);
+        check_len(
             &mut errors,
             "organisation",
-            organisation.as_deref().unwrap_or(""),
+            organisation.as_deref(),
             MAX_LINE_CHARS,
         );
         errors.into_result(SpeakerSpec {
@@ -118,22 +113,22 @@ pub struct SeriesSpec {
 impl SeriesFields {
     pub fn validate(self) -> Result<SeriesSpec, FieldErrors> {
         let mut errors = FieldErrors::new();
-        let title = trimmed(self.title).unwrap_or_default();
+        let title = clean_opt(self.title).unwrap_or_default();
         if title.is_empty() {
             errors.push("title", "is required");
         }
-        limit(&mut errors, "title", &title, MAX_TITLE_CHARS);
-        let slug = trimmed(self.slug);
+        check_len(&mut errors, "title", Some(&title), MAX_TITLE_CHARS);
+        let slug = clean_opt(self.slug);
         if let Some(s) = &slug {
             if let Err(m) = check_slug(s) {
                 errors.push("slug", m);
             }
         }
-        let description = trimmed(self.description);
-        limit(
+        let description = clean_opt(self.description);
+        check_len(
             &mut errors,
             "description",
-            description.as_deref().unwrap_or(""),
+            description.as_deref(),
             MAX_SUMMARY_CHARS,
         );
         errors.into_result(SeriesSpec {
@@ -142,22 +137,6 @@ impl SeriesFields {
             title,
             description,
         })
-    }
-}
-
-fn trimmed(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
-}
-
-fn limit(errors: &mut FieldErrors, field: &str, value: &str, max: usize) {
-    let n = value.chars().count();
-    if n > max {
-        errors.push(
-            field,
-            format!("is {n} characters long; at most {max} are allowed"),
-        );
     }
 }
 
