@@ -16,6 +16,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub http: HttpSettings,
     pub events: EventSettings,
+    pub calendar: CalendarSettings,
     pub log: LogSettings,
 }
 
@@ -38,6 +39,24 @@ pub struct EventSettings {
     pub default_timezone: String,
     pub page_size: u32,
     pub max_page_size: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CalendarSettings {
+    pub title: String,
+    /// ISO 8601 duration, e.g. `PT1H`.
+    pub refresh_interval: String,
+    pub window_days: u32,
+    pub organizer_name: String,
+    pub organizer_email: String,
+    pub max_age: u32,
+}
+
+impl CalendarSettings {
+    /// How long ended sessions stay in feeds.
+    pub fn window(&self) -> chrono::Duration {
+        chrono::Duration::days(i64::from(self.window_days))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -122,6 +141,25 @@ impl Settings {
             return Err(ConfigError(
                 "events.page_size must be between 1 and events.max_page_size".into(),
             ));
+        }
+        let refresh = iso8601::duration(&self.calendar.refresh_interval)
+            .ok()
+            .map(std::time::Duration::from)
+            .filter(|d| !d.is_zero());
+        if refresh.is_none() {
+            return Err(ConfigError(format!(
+                "calendar.refresh_interval \u{201c}{}\u{201d} is not a positive ISO 8601 duration such as PT1H",
+                self.calendar.refresh_interval
+            )));
+        }
+        let email = self.calendar.organizer_email.trim();
+        if !email.is_empty() && (email.contains(char::is_whitespace) || !email.contains('@')) {
+            return Err(ConfigError(format!(
+                "calendar.organizer_email \u{201c}{email}\u{201d} is not an email address"
+            )));
+        }
+        if self.calendar.title.trim().is_empty() {
+            return Err(ConfigError("calendar.title must not be empty".into()));
         }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
             return Err(ConfigError(

@@ -2,7 +2,6 @@
 //! through the same function.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -32,16 +31,14 @@ impl Application {
         store: Store,
         listener: TcpListener,
     ) -> anyhow::Result<Application> {
-        let timezone = settings.default_timezone()?;
-        let base_url: Arc<str> = settings.base_url().into();
+        let mut settings = settings;
+        if settings.http.base_url.is_empty() {
+            // Links must name the port actually bound (the configured one may be 0).
+            settings.http.base_url = format!("http://{}", listener.local_addr()?);
+        }
         Ok(Application {
             listener,
-            state: AppState {
-                store,
-                settings: Arc::new(settings),
-                timezone,
-                base_url,
-            },
+            state: AppState::new(store, settings)?,
         })
     }
 
@@ -59,6 +56,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
+        store.watch_changes().await;
         let app = router(self.state);
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)

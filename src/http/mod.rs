@@ -1,6 +1,8 @@
-//! HTTP: the organiser JSON API under `/api/v1`, health checks, and (later) public pages and
-//! feeds. Handlers extract, call the store, and map errors; rules live in `domain`.
+//! HTTP: the organiser JSON API under `/api/v1`, health checks, the public iCalendar feeds and
+//! (later) public pages. Handlers extract, call the store, and map errors; rules live in `domain`.
 
+pub mod calendar;
+mod conditional;
 pub mod error;
 mod events;
 mod extract;
@@ -13,7 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Request, StatusCode};
+use axum::http::{HeaderValue, Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
@@ -34,6 +36,41 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub timezone: Tz,
     pub base_url: Arc<str>,
+    /// What every iCalendar file shares, from `[calendar]`.
+    pub calendar: Arc<crate::publish::ical::CalendarSettings>,
+    pub calendar_cache_control: HeaderValue,
+    pub feeds: Arc<calendar::FeedCache>,
+}
+
+impl AppState {
+    pub fn new(store: Store, settings: Settings) -> Result<AppState, crate::config::ConfigError> {
+        let timezone = settings.default_timezone()?;
+        let base_url: Arc<str> = settings.base_url().into();
+        let c = &settings.calendar;
+        let organizer =
+            (!c.organizer_email.trim().is_empty()).then(|| crate::publish::ical::Organizer {
+                name: c.organizer_name.trim().to_string(),
+                email: c.organizer_email.trim().to_string(),
+            });
+        let calendar = crate::publish::ical::CalendarSettings {
+            base_url: base_url.to_string(),
+            refresh_interval: c.refresh_interval.clone(),
+            timezone,
+            organizer,
+        };
+        let calendar_cache_control =
+            HeaderValue::from_str(&format!("public, max-age={}", c.max_age))
+                .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=300"));
+        Ok(AppState {
+            store,
+            settings: Arc::new(settings),
+            timezone,
+            base_url,
+            calendar: Arc::new(calendar),
+            calendar_cache_control,
+            feeds: Arc::default(),
+        })
+    }
 }
 
 /// The whole application's routes.
@@ -42,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::routes())
         .merge(speakers::routes())
         .merge(series::routes())
+        .merge(calendar::api_routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             extract::require_token,
@@ -53,6 +91,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(health::routes())
+        .merge(calendar::routes())
         .layer(DefaultBodyLimit::max(state.settings.http.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()

@@ -91,6 +91,101 @@ pub struct EventPage {
     pub next: Option<Cursor>,
 }
 
+/// Which sessions a calendar feed shows. Empty fields do not filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct FeedQuery {
+    pub kind: Option<EventKind>,
+    pub series: Option<String>,
+    pub tag: Option<String>,
+}
+
+/// What a feed is made of, read in one go.
+#[derive(Debug, Clone)]
+pub struct FeedData {
+    /// Published sessions with a start, ordered by start then id: scheduled ones ending after
+    /// `now - window`, cancelled ones until they end.
+    pub events: Vec<Event>,
+    /// When any feed last changed: the latest change to a published session, or the latest
+    /// moment a session dropped out by ageing. Never earlier than any `updated_at` in `events`.
+    pub last_change: Option<DateTime<Utc>>,
+}
+
+impl Store {
+    /// The sessions of a calendar feed at `now`; `window` is how long ended sessions stay.
+    pub async fn feed_events(
+        &self,
+        query: &FeedQuery,
+        now: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> Result<FeedData, StoreError> {
+        let now_s = now.timestamp();
+        let horizon = (now - window).timestamp();
+        let mut sql = format!(
+            "{SELECT_EVENT} WHERE e.starts_at IS NOT NULL AND \
+             ((e.status = 'scheduled' AND COALESCE(e.ends_at, e.starts_at) >= $1) OR \
+              (e.status = 'cancelled' AND COALESCE(e.ends_at, e.starts_at) > $2))"
+        );
+        let mut binds = vec![Bind::Int(horizon), Bind::Int(now_s)];
+        if let Some(kind) = query.kind {
+            binds.push(Bind::Text(kind.as_str().into()));
+            sql.push_str(&format!(" AND e.kind = ${}", binds.len()));
+        }
+        if let Some(series) = &query.series {
+            binds.push(Bind::Text(series.clone()));
+            sql.push_str(&format!(" AND s.slug = ${}", binds.len()));
+        }
+        if let Some(tag) = &query.tag {
+            binds.push(Bind::Text(tag.clone()));
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM event_tags t WHERE t.event_id = e.id AND t.tag = ${})",
+                binds.len()
+            ));
+        }
+        sql.push_str(" ORDER BY e.starts_at, e.id");
+        let mut select = sqlx::query(&sql);
+        for bind in binds {
+            select = match bind {
+                Bind::Text(s) => select.bind(s),
+                Bind::Int(i) => select.bind(i),
+            };
+        }
+        let mut conn = self.pool.acquire().await?;
+        let rows = select.fetch_all(&mut *conn).await?;
+        let events = events_from_rows(&mut conn, &rows).await?;
+
+        // The three moments a feed can have changed at; all feeds share them, which can only
+        // make a filtered feed look newer than it is, never older.
+        let row = sqlx::query(
+            "SELECT \
+             (SELECT MAX(updated_at) FROM events WHERE status <> 'draft') AS edited, \
+             (SELECT MAX(COALESCE(ends_at, starts_at)) FROM events \
+               WHERE status = 'cancelled' AND COALESCE(ends_at, starts_at) <= $1) AS cancelled_gone, \
+             (SELECT MAX(COALESCE(ends_at, starts_at)) FROM events \
+               WHERE status = 'scheduled' AND COALESCE(ends_at, starts_at) < $2) AS aged_gone",
+        )
+        .bind(now_s)
+        .bind(horizon)
+        .fetch_one(&mut *conn)
+        .await?;
+        let edited: Option<i64> = row.try_get("edited")?;
+        let cancelled_gone: Option<i64> = row.try_get("cancelled_gone")?;
+        let aged_gone: Option<i64> = row.try_get("aged_gone")?;
+        let mut last_change = edited.map(from_micros).transpose()?;
+        let window_s = window.num_seconds();
+        for gone in [cancelled_gone, aged_gone.map(|t| t + window_s)]
+            .into_iter()
+            .flatten()
+        {
+            let gone = from_secs(gone)?;
+            last_change = Some(last_change.map_or(gone, |c| c.max(gone)));
+        }
+        Ok(FeedData {
+            events,
+            last_change,
+        })
+    }
+}
+
 impl Store {
     /// Stores a new session. References to series and speakers are resolved (and new ones
     /// added) in the same transaction, so a refusal leaves nothing behind.
@@ -739,20 +834,25 @@ async fn events_from_rows(
         .iter()
         .map(|r| r.try_get::<String, _>("id"))
         .collect::<Result<_, _>>()?;
-    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-    let sql = format!(
-        "SELECT es.event_id, sp.slug, sp.name, COALESCE(es.role, sp.role) AS role, \
-         COALESCE(es.organisation, sp.organisation) AS organisation \
-         FROM event_speakers es JOIN speakers sp ON sp.id = es.speaker_id \
-         WHERE es.event_id IN ({}) ORDER BY es.event_id, es.position",
-        placeholders.join(", ")
-    );
-    let mut query = sqlx::query(&sql);
-    for id in &ids {
-        query = query.bind(id);
-    }
     let mut credits: HashMap<String, Vec<SpeakerCredit>> = HashMap::new();
-    for row in query.fetch_all(&mut *conn).await? {
+    // In chunks: both backends cap the number of parameters in one statement.
+    let mut rows_of_credits = Vec::new();
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT es.event_id, sp.slug, sp.name, COALESCE(es.role, sp.role) AS role, \
+             COALESCE(es.organisation, sp.organisation) AS organisation \
+             FROM event_speakers es JOIN speakers sp ON sp.id = es.speaker_id \
+             WHERE es.event_id IN ({}) ORDER BY es.event_id, es.position",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        rows_of_credits.extend(query.fetch_all(&mut *conn).await?);
+    }
+    for row in rows_of_credits {
         credits
             .entry(row.try_get("event_id")?)
             .or_default()

@@ -5,6 +5,7 @@
 //! times, 0/1 flags, JSON text); what differs — migrations, connection set-up, write locking —
 //! stays in this file.
 
+mod changes;
 mod events;
 mod series;
 mod speakers;
@@ -21,7 +22,8 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::domain::FieldErrors;
 
-pub use events::{Cursor, EventFilter, EventPage, EventPageRequest, Order};
+pub use changes::Changes;
+pub use events::{Cursor, EventFilter, EventPage, EventPageRequest, FeedData, FeedQuery, Order};
 pub use tokens::{IssuedToken, TokenInfo};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -90,17 +92,33 @@ pub struct Store {
     /// SQLite allows one writer at a time; serialising writers here avoids lock upgrades that
     /// fail with SQLITE_BUSY. PostgreSQL needs no such lock.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// Bumped after every content write; caches of rendered feeds and pages check it.
+    changes: Arc<Changes>,
+    /// Kept to open the change watch's own connection.
+    url: Arc<str>,
 }
 
 /// A write transaction; dropped without `commit`, it rolls back.
 pub struct WriteTx {
     pub(crate) tx: Transaction<'static, Any>,
     _guard: Option<OwnedMutexGuard<()>>,
+    /// Set for writes to published content: committing tells every reader, here and in other
+    /// instances. Token bookkeeping leaves it unset.
+    changes: Option<(Arc<Changes>, Backend)>,
 }
 
 impl WriteTx {
-    pub async fn commit(self) -> Result<(), StoreError> {
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        if let Some((_, Backend::Postgres)) = &self.changes {
+            // Transactional: delivered to listeners when (and only if) the commit succeeds.
+            sqlx::query(&format!("NOTIFY {}", changes::CHANNEL))
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await?;
+        if let Some((changes, _)) = &self.changes {
+            changes.bump();
+        }
         Ok(())
     }
 }
@@ -142,6 +160,8 @@ impl Store {
             pool,
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            changes: Arc::new(Changes::default()),
+            url: Arc::from(url.as_str()),
         })
     }
 
@@ -172,14 +192,38 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// Starts a write transaction.
+    /// The change counter of this store (see [`Changes`]).
+    pub fn changes(&self) -> &Arc<Changes> {
+        &self.changes
+    }
+
+    /// Starts watching for writes made by other instances or processes; a serving instance
+    /// calls it once. The watch ends when the last clone of this store is dropped.
+    pub async fn watch_changes(&self) {
+        changes::start_watch(self.backend, &self.url, &self.changes).await;
+    }
+
+    /// Starts a write transaction on published content.
     pub async fn write(&self) -> Result<WriteTx, StoreError> {
+        self.begin_write(true).await
+    }
+
+    /// Starts a write transaction that changes nothing readers see (token bookkeeping).
+    pub(crate) async fn write_quiet(&self) -> Result<WriteTx, StoreError> {
+        self.begin_write(false).await
+    }
+
+    async fn begin_write(&self, content: bool) -> Result<WriteTx, StoreError> {
         let guard = match &self.write_lock {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx {
+            tx,
+            _guard: guard,
+            changes: content.then(|| (self.changes.clone(), self.backend)),
+        })
     }
 
     /// `FOR UPDATE` where the backend has row locks (SQLite's writer lock covers it).

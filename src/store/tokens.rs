@@ -70,7 +70,7 @@ impl Store {
             last_used_at: None,
             revoked_at: None,
         };
-        let mut tx = self.write().await?;
+        let mut tx = self.write_quiet().await?;
         sqlx::query(
             "INSERT INTO api_tokens (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -105,7 +105,7 @@ impl Store {
 
     /// Revokes the live token with this name or id.
     pub async fn revoke_token(&self, name_or_id: &str) -> Result<TokenInfo, StoreError> {
-        let mut tx = self.write().await?;
+        let mut tx = self.write_quiet().await?;
         let row = sqlx::query(
             "SELECT id, name, created_at, last_used_at, revoked_at FROM api_tokens \
              WHERE (name = $1 OR id = $1) AND revoked_at IS NULL",
@@ -145,7 +145,7 @@ impl Store {
             .last_used_at
             .is_none_or(|t| micros(now) - micros(t) > LAST_USED_GRANULARITY_MICROS);
         if stale {
-            let mut tx = self.write().await?;
+            let mut tx = self.write_quiet().await?;
             sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
                 .bind(micros(now))
                 .bind(&info.id)

@@ -136,16 +136,15 @@ pub async fn spawn_app(db: Db) -> TestApp {
 }
 
 pub async fn spawn_app_on(fresh: FreshDb) -> TestApp {
-    let settings = settings_for(&fresh.url);
-    let store = open_store(&settings).await.expect("store");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let app = Application::with_listener(settings, store.clone(), listener).expect("app");
-    let address = format!("http://{}", app.local_addr().expect("address"));
-    let server = tokio::spawn(async move {
-        let _ = app.run_until(std::future::pending()).await;
-    });
+    spawn_app_with(fresh, |figment| figment).await
+}
+
+/// A server on `fresh` with settings adjusted by `adjust` (given the test defaults).
+pub async fn spawn_app_with(
+    fresh: FreshDb,
+    adjust: impl FnOnce(figment::Figment) -> figment::Figment,
+) -> TestApp {
+    let (address, store, server) = serve(&fresh.url, adjust).await;
     let token = store.create_token("tests").await.expect("token");
     TestApp {
         address,
@@ -157,7 +156,50 @@ pub async fn spawn_app_on(fresh: FreshDb) -> TestApp {
     }
 }
 
+async fn serve(
+    url: &str,
+    adjust: impl FnOnce(figment::Figment) -> figment::Figment,
+) -> (String, Store, tokio::task::JoinHandle<()>) {
+    let figment = adjust(
+        Settings::defaults()
+            .merge(("database.url", url))
+            .merge(("database.max_connections", 4))
+            .merge(("http.bind", "127.0.0.1:0")),
+    );
+    let settings = Settings::from_figment(figment).expect("test settings");
+    let store = open_store(&settings).await.expect("store");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let app = Application::with_listener(settings, store.clone(), listener).expect("app");
+    let address = format!("http://{}", app.local_addr().expect("address"));
+    let server = tokio::spawn(async move {
+        let _ = app.run_until(std::future::pending()).await;
+    });
+    (address, store, server)
+}
+
+/// A second server on the same database, as another instance would be.
+pub struct Peer {
+    pub address: String,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
 impl TestApp {
+    pub async fn spawn_peer(&self) -> Peer {
+        // Instances behind one public address share its base URL.
+        let base = self.address.clone();
+        let (address, _store, server) =
+            serve(&self._db.url, |f| f.merge(("http.base_url", base))).await;
+        Peer { address, server }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

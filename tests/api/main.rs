@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod bad_input;
+mod calendar;
 mod events;
 mod listing;
 mod people;

@@ -1,0 +1,314 @@
+//! Public iCalendar feeds and per-session files, cached in memory.
+//!
+//! A rendered feed is kept until the store's change counter moves (any write here, or another
+//! instance's write on PostgreSQL) or until one of its sessions ages out. Requests are then
+//! answered from memory, 304 included, without touching the database.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::conditional;
+use super::error::ApiError;
+use super::AppState;
+use crate::domain::{EventKind, EventStatus, FieldErrors};
+use crate::publish::ical::{self, SubscribeLinks};
+use crate::publish::Rendered;
+use crate::store::FeedQuery;
+
+pub const CONTENT_TYPE: &str = "text/calendar; charset=utf-8";
+
+/// Most renderings kept; past it the cache starts over (filters come from URLs anyone can make).
+const MAX_ENTRIES: usize = 512;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/calendar.ics", get(all))
+        .route("/series/{slug}/calendar.ics", get(series))
+        .route("/events/{file}", get(event_file))
+}
+
+pub fn api_routes() -> Router<AppState> {
+    Router::new().route("/calendars", get(calendars))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum CacheKey {
+    Feed(FeedQuery),
+    Event(String),
+}
+
+struct Entry {
+    generation: u64,
+    /// When the content changes by itself (a session ages out), if ever.
+    expires: Option<DateTime<Utc>>,
+    rendered: Arc<Rendered>,
+}
+
+/// Rendered feeds and files, valid for one store generation.
+#[derive(Default)]
+pub struct FeedCache {
+    entries: Mutex<HashMap<CacheKey, Entry>>,
+}
+
+impl FeedCache {
+    fn get(&self, key: &CacheKey, generation: u64, now: DateTime<Utc>) -> Option<Arc<Rendered>> {
+        let entries = self.entries.lock().ok()?;
+        let entry = entries.get(key)?;
+        let fresh = entry.generation == generation && entry.expires.is_none_or(|at| now < at);
+        fresh.then(|| entry.rendered.clone())
+    }
+
+    fn put(&self, key: CacheKey, entry: Entry) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
+                entries.clear();
+            }
+            entries.insert(key, entry);
+        }
+    }
+}
+
+/// Filters of `/calendar.ics`. Other parameters (campaign tags and the like) are ignored.
+#[derive(Debug, Deserialize)]
+pub struct FeedParams {
+    kind: Option<String>,
+    series: Option<String>,
+    tag: Option<String>,
+}
+
+async fn all(
+    State(state): State<AppState>,
+    Query(params): Query<FeedParams>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let kind = match params.kind.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(EventKind::parse(raw).map_err(|m| ApiError::BadRequest {
+            detail: "unknown kind of session".into(),
+            errors: FieldErrors::single("kind", m),
+        })?),
+    };
+    let query = FeedQuery {
+        kind,
+        series: non_empty(params.series),
+        tag: non_empty(params.tag),
+    };
+    serve_feed(&state, query, &headers).await
+}
+
+async fn series(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let query = FeedQuery {
+        series: Some(slug),
+        ..FeedQuery::default()
+    };
+    serve_feed(&state, query, &headers).await
+}
+
+async fn event_file(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(slug) = file.strip_suffix(".ics") else {
+        return Err(ApiError::NotFound("no such page".into()));
+    };
+    let key = CacheKey::Event(slug.to_string());
+    let generation = state.store.changes().generation();
+    let now = Utc::now();
+    let rendered = match cached(&state, &key, generation, now) {
+        Some(rendered) => rendered,
+        None => {
+            let event = match state.store.get_event(slug).await {
+                Ok(event) if event.status != EventStatus::Draft && event.slug == slug => event,
+                Ok(_) | Err(crate::store::StoreError::NotFound) => {
+                    return Err(ApiError::NotFound(format!(
+                        "no published session \u{201c}{slug}\u{201d}"
+                    )))
+                }
+                Err(err) => return Err(err.into()),
+            };
+            let body = ical::single(&state.calendar, &event).ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "the session \u{201c}{slug}\u{201d} has no date to put in a calendar"
+                ))
+            })?;
+            let rendered = Arc::new(Rendered::new(body, event.updated_at));
+            remember(&state, key, generation, None, &rendered);
+            rendered
+        }
+    };
+    Ok(conditional::respond(
+        &headers,
+        rendered,
+        CONTENT_TYPE,
+        &state.calendar_cache_control,
+    )
+    .await)
+}
+
+async fn serve_feed(
+    state: &AppState,
+    query: FeedQuery,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let rendered = feed(state, query).await?;
+    Ok(conditional::respond(
+        headers,
+        rendered,
+        CONTENT_TYPE,
+        &state.calendar_cache_control,
+    )
+    .await)
+}
+
+/// The rendered feed for `query`, from the cache when still valid.
+pub async fn feed(state: &AppState, query: FeedQuery) -> Result<Arc<Rendered>, ApiError> {
+    let key = CacheKey::Feed(query.clone());
+    // Read before the data: a write landing during rendering leaves the entry already stale.
+    let generation = state.store.changes().generation();
+    let now = Utc::now();
+    if let Some(rendered) = cached(state, &key, generation, now) {
+        return Ok(rendered);
+    }
+    let series_title = match &query.series {
+        Some(slug) => match state.store.get_series(slug).await {
+            Ok(series) => Some(series.title),
+            Err(crate::store::StoreError::NotFound) => {
+                return Err(ApiError::NotFound(format!(
+                    "no series \u{201c}{slug}\u{201d}"
+                )))
+            }
+            Err(err) => return Err(err.into()),
+        },
+        None => None,
+    };
+    let window = state.settings.calendar.window();
+    let data = state.store.feed_events(&query, now, window).await?;
+    let name = feed_name(
+        &state.settings.calendar.title,
+        &query,
+        series_title.as_deref(),
+    );
+    let body = ical::feed(&state.calendar, &name, &data.events);
+    let last_modified = data.last_change.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    let rendered = Arc::new(Rendered::new(body, last_modified));
+    let expires = ical::next_expiry(&data.events, window);
+    remember(state, key, generation, expires, &rendered);
+    Ok(rendered)
+}
+
+fn cached(
+    state: &AppState,
+    key: &CacheKey,
+    generation: u64,
+    now: DateTime<Utc>,
+) -> Option<Arc<Rendered>> {
+    if !state.store.changes().is_trusted() {
+        return None;
+    }
+    state.feeds.get(key, generation, now)
+}
+
+fn remember(
+    state: &AppState,
+    key: CacheKey,
+    generation: u64,
+    expires: Option<DateTime<Utc>>,
+    rendered: &Arc<Rendered>,
+) {
+    if state.store.changes().is_trusted() {
+        state.feeds.put(
+            key,
+            Entry {
+                generation,
+                expires,
+                rendered: rendered.clone(),
+            },
+        );
+    }
+}
+
+/// The feed's name as calendar apps list it: the configured title, then what it is filtered on.
+pub fn feed_name(title: &str, query: &FeedQuery, series_title: Option<&str>) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(series) = series_title {
+        parts.push(series.to_string());
+    }
+    if let Some(kind) = query.kind {
+        parts.push(
+            match kind {
+                EventKind::Webinar => "webinaires",
+                EventKind::Event => "événements",
+                EventKind::Video => "vidéos",
+            }
+            .to_string(),
+        );
+    }
+    if let Some(tag) = &query.tag {
+        parts.push(format!("\u{ab}\u{a0}{tag}\u{a0}\u{bb}"));
+    }
+    if parts.is_empty() {
+        title.to_string()
+    } else {
+        format!("{title} \u{2014} {}", parts.join(", "))
+    }
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+/// A feed and the ways to subscribe to it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CalendarLinks {
+    pub title: String,
+    /// The series this feed follows, if it is a series feed.
+    pub series: Option<String>,
+    #[serde(flatten)]
+    pub links: SubscribeLinks,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CalendarList {
+    pub items: Vec<CalendarLinks>,
+}
+
+/// Subscribe links for the main feed and each series' feed, to paste into pages and mailings.
+#[utoipa::path(get, path = "/api/v1/calendars", tag = "calendars",
+    responses((status = 200, body = CalendarList)),
+    security(("bearer" = [])))]
+pub async fn calendars(State(state): State<AppState>) -> Result<Json<CalendarList>, ApiError> {
+    let base = &state.base_url;
+    let title = &state.settings.calendar.title;
+    let mut items = vec![CalendarLinks {
+        title: title.clone(),
+        series: None,
+        links: SubscribeLinks::for_feed(&format!("{base}/calendar.ics")),
+    }];
+    for series in state.store.list_series().await? {
+        let query = FeedQuery {
+            series: Some(series.slug.clone()),
+            ..FeedQuery::default()
+        };
+        items.push(CalendarLinks {
+            title: feed_name(title, &query, Some(&series.title)),
+            links: SubscribeLinks::for_feed(&format!("{base}/series/{}/calendar.ics", series.slug)),
+            series: Some(series.slug),
+        });
+    }
+    Ok(Json(CalendarList { items }))
+}

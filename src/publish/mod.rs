@@ -1,0 +1,9 @@
+//! Publishing: what subscribers and visitors read, rendered from the store.
+//!
+//! - `ical`: iCalendar feeds and per-session files;
+//! - `rendered`: a rendered document with its validators and compressed forms, as caches keep it.
+
+pub mod ical;
+pub mod rendered;
+
+pub use rendered::Rendered;

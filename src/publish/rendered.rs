@@ -1,0 +1,215 @@
+//! A rendered document as it is cached and served: the bytes, their validators, and gzip and
+//! brotli forms made once, on first demand, instead of once per request.
+
+use std::io::Write;
+use std::sync::OnceLock;
+
+use axum::body::Bytes;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+/// Content codings a rendered document can be sent in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Identity,
+    Gzip,
+    Brotli,
+}
+
+impl Coding {
+    /// The `Content-Encoding` value, if any.
+    pub fn header(self) -> Option<&'static str> {
+        match self {
+            Coding::Identity => None,
+            Coding::Gzip => Some("gzip"),
+            Coding::Brotli => Some("br"),
+        }
+    }
+
+    fn etag_suffix(self) -> &'static str {
+        match self {
+            Coding::Identity => "",
+            Coding::Gzip => "-gzip",
+            Coding::Brotli => "-br",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Rendered {
+    body: Bytes,
+    /// Hash of `body`: the strong validator of the identity form; compressed forms append their
+    /// coding, as each representation needs its own strong ETag.
+    hash: String,
+    /// Whole seconds, as HTTP dates carry them.
+    last_modified: DateTime<Utc>,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
+}
+
+impl Rendered {
+    pub fn new(body: String, last_modified: DateTime<Utc>) -> Rendered {
+        let digest = Sha256::digest(body.as_bytes());
+        let last_modified =
+            DateTime::from_timestamp(last_modified.timestamp(), 0).unwrap_or(last_modified);
+        Rendered {
+            body: Bytes::from(body),
+            hash: hex::encode(&digest[..16]),
+            last_modified,
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+        }
+    }
+
+    pub fn last_modified(&self) -> DateTime<Utc> {
+        self.last_modified
+    }
+
+    /// The quoted strong ETag of one form.
+    pub fn etag(&self, coding: Coding) -> String {
+        format!("\"{}{}\"", self.hash, coding.etag_suffix())
+    }
+
+    /// Whether `tag` (quoted, possibly `W/`) names any form of this document: the weak
+    /// comparison If-None-Match calls for.
+    pub fn matches(&self, tag: &str) -> bool {
+        let tag = tag.trim();
+        let tag = tag.strip_prefix("W/").unwrap_or(tag);
+        let Some(opaque) = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
+            return false;
+        };
+        [Coding::Identity, Coding::Gzip, Coding::Brotli]
+            .iter()
+            .any(|c| opaque.strip_suffix(c.etag_suffix()) == Some(self.hash.as_str()))
+    }
+
+    /// Whether the compressed form is ready without work.
+    pub fn is_ready(&self, coding: Coding) -> bool {
+        match coding {
+            Coding::Identity => true,
+            Coding::Gzip => self.gzip.get().is_some(),
+            Coding::Brotli => self.brotli.get().is_some(),
+        }
+    }
+
+    /// The bytes of one form, compressing on first use (CPU work: call from a blocking task
+    /// when `is_ready` is false).
+    pub fn bytes(&self, coding: Coding) -> Bytes {
+        match coding {
+            Coding::Identity => self.body.clone(),
+            Coding::Gzip => self.gzip.get_or_init(|| gzip(&self.body)).clone(),
+            Coding::Brotli => self.brotli.get_or_init(|| brotli(&self.body)).clone(),
+        }
+    }
+}
+
+fn gzip(data: &[u8]) -> Bytes {
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(data.len() / 4),
+        flate2::Compression::new(6),
+    );
+    // Writing to a Vec cannot fail.
+    let _ = encoder.write_all(data);
+    Bytes::from(encoder.finish().unwrap_or_default())
+}
+
+fn brotli(data: &[u8]) -> Bytes {
+    let mut out = Vec::with_capacity(data.len() / 5);
+    let params = brotli::enc::BrotliEncoderParams {
+        // Quality 9 compresses calendar text within a few percent of 11 at a fraction of the time.
+        quality: 9,
+        lgwin: 22,
+        ..Default::default()
+    };
+    let mut input = data;
+    if brotli::BrotliCompress(&mut input, &mut out, &params).is_err() {
+        return Bytes::new();
+    }
+    Bytes::from(out)
+}
+
+/// The coding to answer with, from an `Accept-Encoding` value: brotli, then gzip, when the client
+/// accepts them (a `q` of 0 refuses), else identity.
+pub fn negotiate(accept_encoding: Option<&str>) -> Coding {
+    let Some(header) = accept_encoding else {
+        return Coding::Identity;
+    };
+    let mut br = None;
+    let mut gz = None;
+    let mut star = None;
+    for item in header.split(',') {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let mut q = 1.0_f32;
+        for param in parts {
+            if let Some((k, v)) = param.split_once('=') {
+                if k.trim().eq_ignore_ascii_case("q") {
+                    q = v.trim().parse().unwrap_or(0.0);
+                }
+            }
+        }
+        match coding.as_str() {
+            "br" => br = Some(q),
+            "gzip" | "x-gzip" => gz = Some(q),
+            "*" => star = Some(q),
+            _ => {}
+        }
+    }
+    let br = br.or(star).unwrap_or(0.0);
+    let gz = gz.or(star).unwrap_or(0.0);
+    if br > 0.0 && br >= gz {
+        Coding::Brotli
+    } else if gz > 0.0 {
+        Coding::Gzip
+    } else {
+        Coding::Identity
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn negotiation_follows_q_values() {
+        assert_eq!(negotiate(None), Coding::Identity);
+        assert_eq!(negotiate(Some("")), Coding::Identity);
+        assert_eq!(negotiate(Some("gzip, deflate, br")), Coding::Brotli);
+        assert_eq!(negotiate(Some("gzip")), Coding::Gzip);
+        assert_eq!(negotiate(Some("br;q=0, gzip")), Coding::Gzip);
+        assert_eq!(negotiate(Some("br;q=0.5, gzip;q=0.8")), Coding::Gzip);
+        assert_eq!(negotiate(Some("gzip;q=0")), Coding::Identity);
+        assert_eq!(negotiate(Some("*")), Coding::Brotli);
+        assert_eq!(negotiate(Some("identity")), Coding::Identity);
+        assert_eq!(negotiate(Some("GZIP ; Q=1")), Coding::Gzip);
+    }
+
+    #[test]
+    fn every_form_matches_weakly_and_nothing_else_does() {
+        let r = Rendered::new("BEGIN:VCALENDAR".into(), Utc::now());
+        for c in [Coding::Identity, Coding::Gzip, Coding::Brotli] {
+            assert!(r.matches(&r.etag(c)));
+            assert!(r.matches(&format!("W/{}", r.etag(c))));
+        }
+        assert!(!r.matches("\"0123\""));
+        assert!(!r.matches(&r.etag(Coding::Identity).replace('"', "")));
+        let other = Rendered::new("BEGIN:VCALENDAR ".into(), Utc::now());
+        assert!(!r.matches(&other.etag(Coding::Identity)));
+    }
+
+    #[test]
+    fn compressed_forms_decode_to_the_body() {
+        use std::io::Read;
+        let text = "SUMMARY:Sécurité « été » 🎉\r\n".repeat(200);
+        let r = Rendered::new(text.clone(), Utc::now());
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(&r.bytes(Coding::Gzip)[..])
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, text);
+        let mut out = Vec::new();
+        brotli::BrotliDecompress(&mut &r.bytes(Coding::Brotli)[..], &mut out).unwrap();
+        assert_eq!(out, text.as_bytes());
+        assert!(r.bytes(Coding::Gzip).len() < text.len() / 10);
+    }
+}
