@@ -26,12 +26,9 @@ pub async fn respond(
     );
     let mut builder = Response::builder()
         .header(header::CACHE_CONTROL, cache_control.clone())
-        .header(header::VARY, "Accept-Encoding")
-        .header(header::ETAG, rendered.etag(coding))
-        .header(
-            header::LAST_MODIFIED,
-            httpdate::fmt_http_date(rendered.last_modified().into()),
-        );
+        .header(header::VARY, HeaderValue::from_static("Accept-Encoding"))
+        .header(header::ETAG, rendered.etag_header(coding))
+        .header(header::LAST_MODIFIED, rendered.last_modified_header());
     if not_modified(request, &rendered) {
         return builder
             .status(StatusCode::NOT_MODIFIED)
@@ -49,11 +46,11 @@ pub async fn respond(
         }
     };
     if let Some(encoding) = coding.header() {
-        builder = builder.header(header::CONTENT_ENCODING, encoding);
+        builder = builder.header(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
     }
     builder
         .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CONTENT_TYPE, HeaderValue::from_static(content_type))
         .header(header::CONTENT_LENGTH, bytes.len())
         .body(Body::from(bytes))
         .unwrap_or_default()

@@ -4,7 +4,7 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{events, series, speakers};
+use super::{calendar, events, series, speakers};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -18,12 +18,14 @@ use super::{events, series, speakers};
         events::create, events::list, events::show, events::update, events::cancel, events::remove,
         speakers::create, speakers::list, speakers::show, speakers::update,
         series::create, series::list, series::show, series::update,
+        calendar::calendars,
     ),
     modifiers(&BearerAuth),
     tags(
         (name = "events", description = "Webinars, in-person events and videos"),
         (name = "speakers", description = "The speaker directory"),
         (name = "series", description = "Series that group episodes"),
+        (name = "calendars", description = "Subscribe links of the public iCalendar feeds"),
     )
 )]
 pub struct ApiDoc;

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::sync::OnceLock;
 
 use axum::body::Bytes;
+use axum::http::HeaderValue;
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -26,6 +27,14 @@ impl Coding {
         }
     }
 
+    fn index(self) -> usize {
+        match self {
+            Coding::Identity => 0,
+            Coding::Gzip => 1,
+            Coding::Brotli => 2,
+        }
+    }
+
     fn etag_suffix(self) -> &'static str {
         match self {
             Coding::Identity => "",
@@ -43,6 +52,9 @@ pub struct Rendered {
     hash: String,
     /// Whole seconds, as HTTP dates carry them.
     last_modified: DateTime<Utc>,
+    /// Header values made once: the ETag of each form, and Last-Modified.
+    etags: [HeaderValue; 3],
+    last_modified_header: HeaderValue,
     gzip: OnceLock<Bytes>,
     brotli: OnceLock<Bytes>,
 }
@@ -52,9 +64,24 @@ impl Rendered {
         let digest = Sha256::digest(body.as_bytes());
         let last_modified =
             DateTime::from_timestamp(last_modified.timestamp(), 0).unwrap_or(last_modified);
+        let hash = hex::encode(&digest[..16]);
+        let etag = |coding: Coding| {
+            // Hex digits and quotes: always a valid header value.
+            HeaderValue::from_str(&format!("\"{hash}{}\"", coding.etag_suffix()))
+                .unwrap_or(HeaderValue::from_static("\"\""))
+        };
+        let last_modified_header =
+            HeaderValue::from_str(&httpdate::fmt_http_date(last_modified.into()))
+                .unwrap_or(HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT"));
         Rendered {
             body: Bytes::from(body),
-            hash: hex::encode(&digest[..16]),
+            etags: [
+                etag(Coding::Identity),
+                etag(Coding::Gzip),
+                etag(Coding::Brotli),
+            ],
+            last_modified_header,
+            hash,
             last_modified,
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
@@ -68,6 +95,14 @@ impl Rendered {
     /// The quoted strong ETag of one form.
     pub fn etag(&self, coding: Coding) -> String {
         format!("\"{}{}\"", self.hash, coding.etag_suffix())
+    }
+
+    pub fn etag_header(&self, coding: Coding) -> HeaderValue {
+        self.etags[coding.index()].clone()
+    }
+
+    pub fn last_modified_header(&self) -> HeaderValue {
+        self.last_modified_header.clone()
     }
 
     /// Whether `tag` (quoted, possibly `W/`) names any form of this document: the weak
@@ -139,7 +174,7 @@ pub fn negotiate(accept_encoding: Option<&str>) -> Coding {
     let mut star = None;
     for item in header.split(',') {
         let mut parts = item.split(';');
-        let coding = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let coding = parts.next().unwrap_or("").trim();
         let mut q = 1.0_f32;
         for param in parts {
             if let Some((k, v)) = param.split_once('=') {
@@ -148,11 +183,12 @@ pub fn negotiate(accept_encoding: Option<&str>) -> Coding {
                 }
             }
         }
-        match coding.as_str() {
-            "br" => br = Some(q),
-            "gzip" | "x-gzip" => gz = Some(q),
-            "*" => star = Some(q),
-            _ => {}
+        if coding.eq_ignore_ascii_case("br") {
+            br = Some(q);
+        } else if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            gz = Some(q);
+        } else if coding == "*" {
+            star = Some(q);
         }
     }
     let br = br.or(star).unwrap_or(0.0);

@@ -1,0 +1,155 @@
+//! Calendar feed benchmark.
+//!
+//! First, it leaves a SQLite file with BENCH_SERVE_EVENTS sessions (default 1,000) in
+//! target/bench/ for `bench/calendar.sh`, which compares the served feed with nginx. Then it
+//! times the cold render of the full feed over BENCH_EVENTS sessions (default 10,000): the store
+//! query, the iCalendar rendering, and both, each from scratch (no cache), 15 times.
+//!
+//!     cargo bench --bench calendar
+//!     BENCH_EVENTS=2000 cargo bench --bench calendar     # a quicker run
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use chrono_tz::Europe::Paris;
+use eventail::config::Settings;
+use eventail::domain::EventInput;
+use eventail::http::calendar::feed_name;
+use eventail::publish::ical::{self, CalendarSettings, Organizer};
+use eventail::store::{FeedQuery, Store};
+use serde_json::json;
+
+const TAGS: [&str; 5] = [
+    "sobriété",
+    "accessibilité",
+    "écoconception",
+    "données",
+    "achats",
+];
+
+/// A session as the team writes them: summary, programme, two speakers, links, tags.
+fn session(i: usize) -> serde_json::Value {
+    // From a month ago, one every 3 hours: all within the feed's window.
+    let start = Utc::now() - chrono::Duration::days(30) + chrono::Duration::hours(3 * i as i64);
+    let start = start.format("%Y-%m-%dT%H:00:00Z").to_string();
+    let end = chrono::DateTime::parse_from_rfc3339(&start).unwrap() + chrono::Duration::hours(1);
+    json!({
+        "kind": if i % 5 == 0 { "event" } else { "webinar" },
+        "status": "scheduled",
+        "title": format!("Webinaire n° {i} : « numérique responsable », mesurer pour réduire"),
+        "summary": "Une heure pour découvrir les bonnes pratiques d'écoconception, avec des exemples concrets, des outils et vos questions.",
+        "starts_at": start,
+        "ends_at": end.to_rfc3339(),
+        "location": if i % 5 == 0 { json!("Paris, 20 avenue de Ségur") } else { json!(null) },
+        "speakers": [
+            {"name": format!("Intervenante {}", i % 300), "role": "cheffe de projet", "organisation": "Mission numérique responsable"},
+            {"name": format!("Intervenant {}", (i + 7) % 300), "role": "expert accessibilité"}
+        ],
+        "links": {"join": "https://webinaire.numerique.gouv.fr/meeting/signin/1234/creator/5678/hash/abcdef0123456789",
+                  "registration": "https://grist.numerique.gouv.fr/o/docs/forms/abc123"},
+        "programme": ["Accueil et introduction", "Présentation du référentiel", "Démonstration", "Questions-réponses"],
+        "tags": [TAGS[i % 5], TAGS[(i / 5) % 5]],
+    })
+}
+
+async fn fill(url: &str, n: usize) -> Store {
+    let settings = Settings::from_figment(Settings::defaults().merge(("database.url", url)))
+        .expect("settings");
+    let store = eventail::startup::open_store(&settings)
+        .await
+        .expect("store");
+    for i in 0..n {
+        let spec = EventInput::from_json(session(i))
+            .unwrap()
+            .validate(Paris)
+            .unwrap();
+        let created = store.create_event(spec).await.unwrap();
+        if i % 50 == 0 {
+            // Cancelled through the lifecycle, as an organiser would.
+            store.cancel_event(&created.id, Paris).await.unwrap();
+        }
+    }
+    sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();
+    store
+}
+
+fn stats(mut runs: Vec<Duration>) -> String {
+    runs.sort();
+    let median = runs[runs.len() / 2];
+    format!(
+        "median {:>7.2} ms  min {:>7.2} ms  max {:>7.2} ms",
+        median.as_secs_f64() * 1e3,
+        runs[0].as_secs_f64() * 1e3,
+        runs[runs.len() - 1].as_secs_f64() * 1e3
+    )
+}
+
+#[tokio::main]
+async fn main() {
+    let n: usize = std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let serve_n: usize = std::env::var("BENCH_SERVE_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    std::fs::create_dir_all(&dir).unwrap();
+
+    for (count, keep) in [(serve_n, true), (n, false)] {
+        let file = dir.join(format!("calendar-{count}.db"));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+        }
+        let filling = Instant::now();
+        let store = fill(&format!("sqlite://{}", file.display()), count).await;
+        println!("{count} sessions stored in {:.1?}", filling.elapsed());
+        if keep {
+            store.close().await;
+            continue;
+        }
+        let settings = CalendarSettings {
+            base_url: "https://agenda.example.gouv.fr".into(),
+            refresh_interval: "PT1H".into(),
+            timezone: Paris,
+            organizer: Some(Organizer {
+                name: "Mission numérique responsable".into(),
+                email: "agenda@example.gouv.fr".into(),
+            }),
+        };
+        let query = FeedQuery::default();
+        let window = chrono::Duration::days(365);
+        let name = feed_name("Agenda des webinaires et événements", &query, None);
+        let (mut read, mut render, mut both) = (Vec::new(), Vec::new(), Vec::new());
+        let mut size = 0;
+        for _ in 0..15 {
+            let t0 = Instant::now();
+            let data = store.feed_events(&query, Utc::now(), window).await.unwrap();
+            let t1 = Instant::now();
+            let text = ical::feed(&settings, &name, &data.events);
+            let t2 = Instant::now();
+            size = text.len();
+            // Cancelled sessions of the past month have left the feed.
+            assert!(
+                data.events.len() > count * 98 / 100,
+                "{}",
+                data.events.len()
+            );
+            read.push(t1 - t0);
+            render.push(t2 - t1);
+            both.push(t2 - t0);
+        }
+        println!(
+            "cold feed of {count} sessions ({:.1} MiB), 15 runs:",
+            size as f64 / 1048576.0
+        );
+        println!("  store read   {}", stats(read));
+        println!("  render       {}", stats(render));
+        println!("  read+render  {}", stats(both));
+        store.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+        }
+    }
+}
