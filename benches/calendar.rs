@@ -15,7 +15,8 @@ use chrono_tz::Europe::Paris;
 use eventail::config::Settings;
 use eventail::domain::EventInput;
 use eventail::http::calendar::feed_name;
-use eventail::publish::ical::{self, CalendarSettings, Organizer};
+use eventail::publish::feed::FeedRenderer;
+use eventail::publish::ical::{CalendarSettings, Organizer};
 use eventail::store::{FeedQuery, Store};
 use serde_json::json;
 
@@ -99,12 +100,19 @@ async fn main() {
 
     for (count, keep) in [(serve_n, true), (n, false)] {
         let file = dir.join(format!("calendar-{count}.db"));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
-        }
-        let filling = Instant::now();
-        let store = fill(&format!("sqlite://{}", file.display()), count).await;
-        println!("{count} sessions stored in {:.1?}", filling.elapsed());
+        let url = format!("sqlite://{}", file.display());
+        // BENCH_REUSE=1 keeps files from an earlier run (for profiling the render alone).
+        let store = if std::env::var_os("BENCH_REUSE").is_some() && file.exists() {
+            fill(&url, 0).await
+        } else {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
+            let filling = Instant::now();
+            let store = fill(&url, count).await;
+            println!("{count} sessions stored in {:.1?}", filling.elapsed());
+            store
+        };
         if keep {
             store.close().await;
             continue;
@@ -121,35 +129,96 @@ async fn main() {
         let query = FeedQuery::default();
         let window = chrono::Duration::days(365);
         let name = feed_name("Agenda des webinaires et événements", &query, None);
-        let (mut read, mut render, mut both) = (Vec::new(), Vec::new(), Vec::new());
+
+        // Cold: a renderer that has written nothing yet (the first render after start).
+        let mut cold = Vec::new();
         let mut size = 0;
+        for _ in 0..5 {
+            let renderer = FeedRenderer::default();
+            let t = Instant::now();
+            let feed = renderer
+                .render(&store, &settings, &name, &query, Utc::now(), window)
+                .await
+                .unwrap();
+            cold.push(t.elapsed());
+            size = feed.text.len();
+            assert!(feed.written > count * 98 / 100, "{}", feed.written);
+        }
+        // After a write: one session's title edited, then the feed rendered again.
+        let renderer = FeedRenderer::default();
+        renderer
+            .render(&store, &settings, &name, &query, Utc::now(), window)
+            .await
+            .unwrap();
+        let ids: Vec<String> = store
+            .feed_events(&query, Utc::now(), window)
+            .await
+            .unwrap()
+            .entries
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        let mut after_write = Vec::new();
+        for (round, id) in ids.iter().rev().take(15).enumerate() {
+            store
+                .update_event(id, |current| {
+                    let mut base = current.patch_base();
+                    base["title"] = json!(format!("{} (salle {round})", current.title));
+                    let spec = EventInput::from_json(base)
+                        .and_then(|input| input.validate(Paris))
+                        .map_err(eventail::store::StoreError::Invalid)?;
+                    Ok(Some(spec))
+                })
+                .await
+                .unwrap();
+            let t = Instant::now();
+            let feed = renderer
+                .render(&store, &settings, &name, &query, Utc::now(), window)
+                .await
+                .unwrap();
+            after_write.push(t.elapsed());
+            assert_eq!(feed.written, 1);
+        }
+        // What the HTTP layer adds: hashing the bytes for the ETag.
+        let text = renderer
+            .render(&store, &settings, &name, &query, Utc::now(), window)
+            .await
+            .unwrap()
+            .text;
+        let mut hashing = Vec::new();
         for _ in 0..15 {
-            let t0 = Instant::now();
-            let data = store.feed_events(&query, Utc::now(), window).await.unwrap();
-            let t1 = Instant::now();
-            let text = ical::feed(&settings, &name, &data.events);
-            let t2 = Instant::now();
-            size = text.len();
-            // Cancelled sessions of the past month have left the feed.
-            assert!(
-                data.events.len() > count * 98 / 100,
-                "{}",
-                data.events.len()
-            );
-            read.push(t1 - t0);
-            render.push(t2 - t1);
-            both.push(t2 - t0);
+            let copy = text.clone();
+            let t = Instant::now();
+            let rendered = eventail::publish::Rendered::new(copy, Utc::now());
+            hashing.push(t.elapsed());
+            drop(rendered);
+        }
+        let mut listing = Vec::new();
+        for _ in 0..15 {
+            let t = Instant::now();
+            store.feed_events(&query, Utc::now(), window).await.unwrap();
+            listing.push(t.elapsed());
         }
         println!(
-            "cold feed of {count} sessions ({:.1} MiB), 15 runs:",
+            "feed of {count} sessions ({:.1} MiB), rendered from the store:",
             size as f64 / 1048576.0
         );
-        println!("  store read   {}", stats(read));
-        println!("  render       {}", stats(render));
-        println!("  read+render  {}", stats(both));
+        println!(
+            "  cold (no VEVENT written yet), 5 runs      {}",
+            stats(cold)
+        );
+        println!(
+            "  after one session changed, 15 runs        {}",
+            stats(after_write)
+        );
+        println!(
+            "    of which reading ids and change times   {}",
+            stats(listing)
+        );
+        println!(
+            "  ETag hash of the text (HTTP layer)        {}",
+            stats(hashing)
+        );
         store.close().await;
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
-        }
     }
 }

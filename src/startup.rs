@@ -57,6 +57,14 @@ impl Application {
     ) -> anyhow::Result<()> {
         let store = self.state.store.clone();
         store.watch_changes().await;
+        // The main feed is rendered once now, so the first subscriber does not wait for every
+        // session's VEVENT to be written.
+        let warm = self.state.clone();
+        tokio::spawn(async move {
+            if let Err(err) = crate::http::calendar::feed(&warm, Default::default()).await {
+                tracing::warn!(error = %err, "could not render the calendar feed ahead");
+            }
+        });
         let app = router(self.state);
         axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)

@@ -195,17 +195,18 @@ pub async fn feed(state: &AppState, query: FeedQuery) -> Result<Arc<Rendered>, A
         None => None,
     };
     let window = state.settings.calendar.window();
-    let data = state.store.feed_events(&query, now, window).await?;
     let name = feed_name(
         &state.settings.calendar.title,
         &query,
         series_title.as_deref(),
     );
-    let body = ical::feed(&state.calendar, &name, &data.events);
-    let last_modified = data.last_change.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
-    let rendered = Arc::new(Rendered::new(body, last_modified));
-    let expires = ical::next_expiry(&data.events, window);
-    remember(state, key, generation, expires, &rendered);
+    let feed = state
+        .renderer
+        .render(&state.store, &state.calendar, &name, &query, now, window)
+        .await?;
+    let last_modified = feed.last_change.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+    let rendered = Arc::new(Rendered::new(feed.text, last_modified));
+    remember(state, key, generation, feed.expires, &rendered);
     Ok(rendered)
 }
 

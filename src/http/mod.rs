@@ -40,6 +40,7 @@ pub struct AppState {
     pub calendar: Arc<crate::publish::ical::CalendarSettings>,
     pub calendar_cache_control: HeaderValue,
     pub feeds: Arc<calendar::FeedCache>,
+    pub renderer: Arc<crate::publish::feed::FeedRenderer>,
 }
 
 impl AppState {
@@ -69,6 +70,7 @@ impl AppState {
             calendar: Arc::new(calendar),
             calendar_cache_control,
             feeds: Arc::default(),
+            renderer: Arc::default(),
         })
     }
 }

@@ -18,7 +18,6 @@
 //! own zone, which is what a subscriber expects; `X-WR-TIMEZONE` names the organisers' zone as a
 //! hint only.
 
-use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use icalendar::{Calendar, Component, EventLike, Property};
 
@@ -92,6 +91,20 @@ impl SubscribeLinks {
 
 /// A subscribable feed of `events` (already filtered and sorted by the store) named `name`.
 pub fn feed(settings: &CalendarSettings, name: &str, events: &[Event]) -> String {
+    let parts: Vec<String> = events
+        .iter()
+        .filter_map(|e| vevent_text(settings, e))
+        .collect();
+    feed_from_parts(settings, name, &parts)
+}
+
+/// A feed from VEVENTs already written by [`vevent_text`] (as the feed renderer caches them):
+/// the crate writes the calendar's own properties, and the components go before its end.
+pub fn feed_from_parts<P: AsRef<str>>(
+    settings: &CalendarSettings,
+    name: &str,
+    parts: &[P],
+) -> String {
     let mut calendar = base_calendar();
     let name = clean(name);
     calendar.append_property(Property::new("NAME", escape_text(&name)));
@@ -106,12 +119,23 @@ pub fn feed(settings: &CalendarSettings, name: &str, events: &[Event]) -> String
         "X-PUBLISHED-TTL",
         settings.refresh_interval.as_str(),
     ));
-    for event in events {
-        if let Some(vevent) = vevent(settings, event) {
-            calendar.push(vevent);
-        }
+    let shell = fold(&calendar.to_string());
+    let head = shell.strip_suffix(END_CALENDAR).unwrap_or(&shell);
+    let size: usize = parts.iter().map(|p| p.as_ref().len()).sum();
+    let mut out = String::with_capacity(head.len() + size + END_CALENDAR.len());
+    out.push_str(head);
+    for part in parts {
+        out.push_str(part.as_ref());
     }
-    fold(&calendar.to_string())
+    out.push_str(END_CALENDAR);
+    out
+}
+
+const END_CALENDAR: &str = "END:VCALENDAR\r\n";
+
+/// One session's VEVENT, written by the crate and folded; `None` without a schedule.
+pub fn vevent_text(settings: &CalendarSettings, event: &Event) -> Option<String> {
+    Some(fold(&vevent(settings, event)?.to_string()))
 }
 
 /// One session as a file to open or import. No METHOD and no calendar name: it may be
@@ -316,29 +340,11 @@ fn escape_text(text: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// When a feed built now would next change by itself: the first moment one of `events` drops
-/// out (a cancelled session once it ends, others `window` after they end).
-pub fn next_expiry(events: &[Event], window: Duration) -> Option<DateTime<Utc>> {
-    events
-        .iter()
-        .filter_map(|e| {
-            let schedule = e.schedule?;
-            let end = schedule
-                .end_instant(e.timezone)
-                .unwrap_or_else(|| schedule.start_instant(e.timezone));
-            Some(match e.status {
-                EventStatus::Cancelled => end,
-                _ => end + window,
-            })
-        })
-        .min()
-}
-
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
 
-    use chrono::TimeZone;
+    use chrono::{Duration, TimeZone, Utc};
     use icalendar::{Calendar, CalendarComponent, Component};
 
     use super::*;

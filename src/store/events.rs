@@ -99,19 +99,31 @@ pub struct FeedQuery {
     pub tag: Option<String>,
 }
 
-/// What a feed is made of, read in one go.
+/// One session of a feed: enough to tell whether a rendering of it is current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEntry {
+    pub id: String,
+    /// The session's last change: anything shown about it changes only with this.
+    pub updated_at: DateTime<Utc>,
+    /// When it leaves the feed by ageing: a cancelled session when it ends, others `window`
+    /// after they end.
+    pub leaves_at: DateTime<Utc>,
+}
+
+/// What a feed is made of.
 #[derive(Debug, Clone)]
 pub struct FeedData {
     /// Published sessions with a start, ordered by start then id: scheduled ones ending after
     /// `now - window`, cancelled ones until they end.
-    pub events: Vec<Event>,
+    pub entries: Vec<FeedEntry>,
     /// When any feed last changed: the latest change to a published session, or the latest
-    /// moment a session dropped out by ageing. Never earlier than any `updated_at` in `events`.
+    /// moment a session dropped out by ageing. Never earlier than any `updated_at` in `entries`.
     pub last_change: Option<DateTime<Utc>>,
 }
 
 impl Store {
-    /// The sessions of a calendar feed at `now`; `window` is how long ended sessions stay.
+    /// The sessions of a calendar feed at `now` (ids and change times only: renderings are
+    /// cached per session, see `events_by_ids`); `window` is how long ended sessions stay.
     pub async fn feed_events(
         &self,
         query: &FeedQuery,
@@ -120,12 +132,23 @@ impl Store {
     ) -> Result<FeedData, StoreError> {
         let now_s = now.timestamp();
         let horizon = (now - window).timestamp();
-        let mut sql = format!(
-            "{SELECT_EVENT} WHERE e.starts_at IS NOT NULL AND \
-             ((e.status = 'scheduled' AND COALESCE(e.ends_at, e.starts_at) >= $1) OR \
-              (e.status = 'cancelled' AND COALESCE(e.ends_at, e.starts_at) > $2))"
+        // Three narrow columns, and the series joined only when filtering on it: this list is
+        // read on every re-render, for every session in the feed.
+        let mut sql = String::from(
+            "SELECT e.id, e.updated_at, \
+             CASE WHEN e.status = 'cancelled' THEN COALESCE(e.ends_at, e.starts_at) \
+             ELSE COALESCE(e.ends_at, e.starts_at) + $3 END AS leaves_at FROM events e",
         );
-        let mut binds = vec![Bind::Int(horizon), Bind::Int(now_s)];
+        if query.series.is_some() {
+            sql.push_str(" JOIN series s ON s.id = e.series_id");
+        }
+        sql.push_str(
+            " WHERE e.starts_at IS NOT NULL AND \
+             ((e.status = 'scheduled' AND COALESCE(e.ends_at, e.starts_at) >= $1) OR \
+              (e.status = 'cancelled' AND COALESCE(e.ends_at, e.starts_at) > $2))",
+        );
+        let window_s = window.num_seconds();
+        let mut binds = vec![Bind::Int(horizon), Bind::Int(now_s), Bind::Int(window_s)];
         if let Some(kind) = query.kind {
             binds.push(Bind::Text(kind.as_str().into()));
             sql.push_str(&format!(" AND e.kind = ${}", binds.len()));
@@ -150,14 +173,25 @@ impl Store {
             };
         }
         let mut conn = self.pool.acquire().await?;
-        let rows = select.fetch_all(&mut *conn).await?;
-        let events = events_from_rows(&mut conn, &rows).await?;
+        let entries = select
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(FeedEntry {
+                    id: row.try_get("id")?,
+                    updated_at: from_micros(row.try_get("updated_at")?)?,
+                    leaves_at: from_secs(row.try_get("leaves_at")?)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
 
         // The three moments a feed can have changed at; all feeds share them, which can only
         // make a filtered feed look newer than it is, never older.
         let row = sqlx::query(
             "SELECT \
-             (SELECT MAX(updated_at) FROM events WHERE status <> 'draft') AS edited, \
+             (SELECT MAX(m) FROM (SELECT MAX(updated_at) AS m FROM events WHERE status = 'scheduled' \
+               UNION ALL SELECT MAX(updated_at) FROM events WHERE status = 'cancelled') AS last) AS edited, \
              (SELECT MAX(COALESCE(ends_at, starts_at)) FROM events \
                WHERE status = 'cancelled' AND COALESCE(ends_at, starts_at) <= $1) AS cancelled_gone, \
              (SELECT MAX(COALESCE(ends_at, starts_at)) FROM events \
@@ -171,7 +205,6 @@ impl Store {
         let cancelled_gone: Option<i64> = row.try_get("cancelled_gone")?;
         let aged_gone: Option<i64> = row.try_get("aged_gone")?;
         let mut last_change = edited.map(from_micros).transpose()?;
-        let window_s = window.num_seconds();
         for gone in [cancelled_gone, aged_gone.map(|t| t + window_s)]
             .into_iter()
             .flatten()
@@ -180,9 +213,26 @@ impl Store {
             last_change = Some(last_change.map_or(gone, |c| c.max(gone)));
         }
         Ok(FeedData {
-            events,
+            entries,
             last_change,
         })
+    }
+
+    /// The sessions with these ids, in no particular order; unknown ids are skipped.
+    pub async fn events_by_ids(&self, ids: &[String]) -> Result<Vec<Event>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut events = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("{SELECT_EVENT} WHERE e.id IN ({})", placeholders.join(", "));
+            let mut select = sqlx::query(&sql);
+            for id in chunk {
+                select = select.bind(id);
+            }
+            let rows = select.fetch_all(&mut *conn).await?;
+            events.extend(events_from_rows(&mut conn, &rows).await?);
+        }
+        Ok(events)
     }
 }
 

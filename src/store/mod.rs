@@ -23,7 +23,9 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 use crate::domain::FieldErrors;
 
 pub use changes::Changes;
-pub use events::{Cursor, EventFilter, EventPage, EventPageRequest, FeedData, FeedQuery, Order};
+pub use events::{
+    Cursor, EventFilter, EventPage, EventPageRequest, FeedData, FeedEntry, FeedQuery, Order,
+};
 pub use tokens::{IssuedToken, TokenInfo};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

@@ -768,7 +768,38 @@ async fn another_instance_sees_writes_at_once(db: Db) {
     }
 }
 
+/// Feeds keep each session's VEVENT between renderings; a change that reaches a session only
+/// through the directory (a speaker renamed) must still show.
+async fn directory_changes_reach_the_feed(db: Db) {
+    let app = spawn_app(db).await;
+    let made = seed(&app).await;
+    let before = fetch(&app.address, "/calendar.ics", &[]).await.text();
+    let spring = parse(&before).1[&uid(&made["spring"])].clone();
+    assert!(spring
+        .description
+        .contains("- Camille Martin, cheffe de projet"));
+    let slug = made["spring"]["speakers"][0]["slug"]
+        .as_str()
+        .expect("speaker slug");
+    let (code, doc) = app
+        .patch(
+            &format!("/api/v1/speakers/{slug}"),
+            &json!({"name": "Camille Martin-Durand"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{doc}");
+    let after = fetch(&app.address, "/calendar.ics", &[]).await.text();
+    let (_, seen) = parse(&after);
+    assert!(seen[&uid(&made["spring"])]
+        .description
+        .contains("- Camille Martin-Durand, cheffe de projet"));
+    // The other sessions are unchanged, byte for byte.
+    let autumn = |t: &str| parse(t).1[&uid(&made["autumn"])].clone();
+    assert_eq!(autumn(&before), autumn(&after));
+}
+
 on_both_backends!(
+    directory_changes_reach_the_feed,
     feed_shapes_and_instants,
     filtered_and_per_series_feeds,
     per_event_files,
