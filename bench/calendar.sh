@@ -10,7 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${BENCH_SERVE_EVENTS:-1000}"
-DURATION="${DURATION:-15s}"
+DURATION="${DURATION:-10s}"
+REPEAT="${REPEAT:-3}"
 CONNECTIONS="${CONNECTIONS:-16}"
 SOURCE="target/bench/calendar-$N.db"
 [ -f "$SOURCE" ] || { echo "missing $SOURCE: run 'cargo bench --bench calendar' first" >&2; exit 1; }
@@ -92,17 +93,28 @@ run() { # server-name url extra-headers...
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out")
-  printf '%-9s %-22s %10s req/s  p99 %8s  non-2xx/3xx %s\n' "$name" "$CASE" "$rps" "$p99" "${non2xx:-0}"
+  printf '%-9s %-12s %10s req/s  p99 %8s  non-2xx/3xx %s\n' "$name" "$CASE" "$rps" "$p99" "${non2xx:-0}" | tee -a "$WORK/results"
 }
 
-for server in eventail nginx; do
-  if [ "$server" = eventail ]; then URL=$EURL; else URL=$NURL; fi
-  PLAIN_TAG=$(etag "$URL")
-  GZIP_TAG=$(etag -H 'Accept-Encoding: gzip' "$URL")
-  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $PLAIN_TAG" "$URL")" = 304 ] || { echo "$server: no 304" >&2; exit 1; }
-  CASE="200 plain";  run "$server" "$URL"
-  CASE="200 gzip";   run "$server" "$URL" "Accept-Encoding: gzip"
-  CASE="304 plain";  run "$server" "$URL" "If-None-Match: $PLAIN_TAG"
-  CASE="304 gzip";   run "$server" "$URL" "Accept-Encoding: gzip" "If-None-Match: $GZIP_TAG"
+# Rounds alternate the servers, so drifts of the machine touch both alike.
+for round in $(seq 1 "$REPEAT"); do
+  echo "round $round"
+  for server in eventail nginx; do
+    if [ "$server" = eventail ]; then URL=$EURL; else URL=$NURL; fi
+    PLAIN_TAG=$(etag "$URL")
+    GZIP_TAG=$(etag -H 'Accept-Encoding: gzip' "$URL")
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $PLAIN_TAG" "$URL")" = 304 ] || { echo "$server: no 304" >&2; exit 1; }
+    CASE="200-plain"; run "$server" "$URL"
+    CASE="200-gzip";  run "$server" "$URL" "Accept-Encoding: gzip"
+    CASE="304-plain"; run "$server" "$URL" "If-None-Match: $PLAIN_TAG"
+    CASE="304-gzip";  run "$server" "$URL" "Accept-Encoding: gzip" "If-None-Match: $GZIP_TAG"
+  done
+done
+echo
+echo "medians over $REPEAT rounds (requests/s), and eventail/nginx:"
+for c in 200-plain 200-gzip 304-plain 304-gzip; do
+  e=$(awk -v c="$c" '$1=="eventail" && $2==c {print $3}' "$WORK/results" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  n=$(awk -v c="$c" '$1=="nginx" && $2==c {print $3}' "$WORK/results" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  awk -v c="$c" -v e="$e" -v n="$n" 'BEGIN {printf "%-10s eventail %10.0f  nginx %10.0f  ratio %.2f\n", c, e, n, e/n}'
 done
 echo "eventail RSS after the runs: $(awk '$1=="VmRSS:" {printf "%.1f MiB", $2/1024}' /proc/$EVENTAIL_PID/status)"

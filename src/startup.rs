@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
@@ -66,7 +67,14 @@ impl Application {
             }
         });
         let app = router(self.state);
-        axum::serve(self.listener, app)
+        // As nginx does on keep-alive connections: small responses (304s) leave at once instead
+        // of waiting on Nagle's algorithm.
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+            }
+        });
+        axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await
             .context("server error")?;
