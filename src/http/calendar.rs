@@ -183,8 +183,14 @@ pub async fn feed(state: &AppState, query: FeedQuery) -> Result<Arc<Rendered>, A
         return Ok(rendered);
     }
     let series_title = match &query.series {
+        // By slug only: the store also finds series by id, which the feed filter does not.
         Some(slug) => match state.store.get_series(slug).await {
-            Ok(series) => Some(series.title),
+            Ok(series) if &series.slug == slug => Some(series.title),
+            Ok(_) => {
+                return Err(ApiError::NotFound(format!(
+                    "no series \u{201c}{slug}\u{201d}"
+                )))
+            }
             Err(crate::store::StoreError::NotFound) => {
                 return Err(ApiError::NotFound(format!(
                     "no series \u{201c}{slug}\u{201d}"

@@ -370,6 +370,17 @@ async fn filtered_and_per_series_feeds(db: Db) {
 
     let missing = fetch(&app.address, "/series/inconnue/calendar.ics", &[]).await;
     assert_eq!(missing.status, 404);
+    let series_id = app.get("/api/v1/series/les-mercredis").await.1["id"]
+        .as_str()
+        .expect("series id")
+        .to_string();
+    let by_id = fetch(
+        &app.address,
+        &format!("/series/{series_id}/calendar.ics"),
+        &[],
+    )
+    .await;
+    assert_eq!(by_id.status, 404, "feeds name series by slug");
     let bad = fetch(&app.address, "/calendar.ics?kind=concert", &[]).await;
     assert_eq!(bad.status, 400);
     let problem: Value = serde_json::from_slice(&bad.body).expect("problem+json");
