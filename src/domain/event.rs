@@ -627,6 +627,11 @@ fn parse_time_field(
 /// Checks an absolute http(s) URL.
 pub fn check_url(value: &str) -> Result<String, String> {
     let value = value.trim();
+    // The URL parser drops tabs and line breaks silently; stored as given, they would reach
+    // calendars and mails raw.
+    if value.chars().any(char::is_control) {
+        return Err("must not contain line breaks or other control characters".into());
+    }
     if value.chars().count() > MAX_URL_CHARS {
         return Err(format!("is longer than {MAX_URL_CHARS} characters"));
     }
@@ -874,6 +879,24 @@ mod tests {
 
     fn fields(errors: &FieldErrors) -> Vec<&str> {
         errors.0.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn urls_with_line_breaks_are_refused_not_silently_cleaned() {
+        // url::Url::parse would accept these by dropping the control characters.
+        for url in [
+            "https://visio.example.org/\nsalle",
+            "https://visio.example.org/sa\rlle",
+            "https://a.example/\tb",
+        ] {
+            let err = spec(
+                json!({"kind": "webinar", "title": "W", "starts_at": "2027-01-06T09:00",
+                "links": {"join": url}}),
+            )
+            .unwrap_err();
+            assert_eq!(fields(&err), vec!["links.join"], "{url:?}");
+        }
+        assert!(check_url("https://visio.example.org/salle?a=1").is_ok());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
@@ -19,7 +19,7 @@ pub async fn respond(
     content_type: &'static str,
     cache_control: &HeaderValue,
 ) -> Response {
-    let coding = negotiate(
+    let mut coding = negotiate(
         request
             .get(header::ACCEPT_ENCODING)
             .and_then(|v| v.to_str().ok()),
@@ -35,16 +35,24 @@ pub async fn respond(
             .body(Body::empty())
             .unwrap_or_default();
     }
-    let bytes = if rendered.is_ready(coding) {
+    let mut bytes = if rendered.is_ready(coding) {
         rendered.bytes(coding)
     } else {
         // Compressing a large feed takes milliseconds of CPU: off the async workers.
         let for_task = rendered.clone();
         match tokio::task::spawn_blocking(move || for_task.bytes(coding)).await {
             Ok(bytes) => bytes,
-            Err(_) => rendered.bytes(Coding::Identity),
+            Err(_) => Bytes::new(),
         }
     };
+    if coding != Coding::Identity && bytes.is_empty() {
+        // Compression failed: send the plain form, labelled as such.
+        coding = Coding::Identity;
+        bytes = rendered.bytes(coding);
+        if let Some(headers) = builder.headers_mut() {
+            headers.insert(header::ETAG, rendered.etag_header(coding));
+        }
+    }
     if let Some(encoding) = coding.header() {
         builder = builder.header(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
     }

@@ -98,10 +98,20 @@ async fn watch_postgres(
         loop {
             let received = tokio::select! {
                 received = listener.try_recv() => received,
-                // Wakes now and then to notice that the store is gone.
+                // Wakes now and then to notice that the store is gone, and to prove the
+                // connection alive: a connection dropped silently (NAT, failover) would
+                // otherwise leave the caches trusted while notices are lost.
                 _ = tokio::time::sleep(Duration::from_secs(30)) => {
                     if changes.strong_count() == 0 { return; }
-                    continue;
+                    let probe = tokio::time::timeout(
+                        Duration::from_secs(5),
+                        sqlx::query("SELECT 1").execute(&mut listener),
+                    )
+                    .await;
+                    if matches!(probe, Ok(Ok(_))) {
+                        continue;
+                    }
+                    Err(sqlx::Error::PoolTimedOut)
                 }
             };
             let Some(changes) = changes.upgrade() else {
@@ -134,8 +144,18 @@ async fn watch_sqlite(mut conn: sqlx::SqliteConnection, mut last: i64, changes: 
                     changes.bump();
                 }
                 last = v;
+                if !changes.is_trusted() {
+                    changes.set_trusted(true);
+                }
             }
-            Err(err) => tracing::warn!(error = %err, "cannot read the SQLite data version"),
+            Err(err) => {
+                // Outside writes could go unnoticed: stop serving from the caches until the
+                // watch reads again.
+                if changes.is_trusted() {
+                    tracing::warn!(error = %err, "cannot read the SQLite data version; feed caches are bypassed");
+                    changes.set_trusted(false);
+                }
+            }
         }
     }
     let _ = conn.close().await;
@@ -177,7 +197,8 @@ pub(crate) async fn start_watch(backend: super::Backend, url: &str, changes: &Ar
                     tokio::spawn(watch_sqlite(conn, version, weak));
                 }
                 Err(err) => {
-                    tracing::warn!(error = %err, "cannot watch the SQLite file for outside writes")
+                    tracing::warn!(error = %err, "cannot watch the SQLite file for outside writes; feed caches are bypassed");
+                    changes.set_trusted(false);
                 }
             }
         }

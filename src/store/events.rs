@@ -173,21 +173,10 @@ impl Store {
             };
         }
         let mut conn = self.pool.acquire().await?;
-        let entries = select
-            .fetch_all(&mut *conn)
-            .await?
-            .iter()
-            .map(|row| {
-                Ok(FeedEntry {
-                    id: row.try_get("id")?,
-                    updated_at: from_micros(row.try_get("updated_at")?)?,
-                    leaves_at: from_secs(row.try_get("leaves_at")?)?,
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-
         // The three moments a feed can have changed at; all feeds share them, which can only
-        // make a filtered feed look newer than it is, never older.
+        // make a filtered feed look newer than it is, never older. Read before the list: a
+        // write landing in between then makes the body newer than its Last-Modified (a needless
+        // 200 later), never older (a wrong 304).
         let row = sqlx::query(
             "SELECT \
              (SELECT MAX(m) FROM (SELECT MAX(updated_at) AS m FROM events WHERE status = 'scheduled' \
@@ -212,6 +201,19 @@ impl Store {
             let gone = from_secs(gone)?;
             last_change = Some(last_change.map_or(gone, |c| c.max(gone)));
         }
+        let entries = select
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(FeedEntry {
+                    id: row.try_get("id")?,
+                    updated_at: from_micros(row.try_get("updated_at")?)?,
+                    leaves_at: from_secs(row.try_get("leaves_at")?)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+
         Ok(FeedData {
             entries,
             last_change,
@@ -240,8 +242,9 @@ impl Store {
     /// Stores a new session. References to series and speakers are resolved (and new ones
     /// added) in the same transaction, so a refusal leaves nothing behind.
     pub async fn create_event(&self, spec: EventSpec) -> Result<Event, StoreError> {
-        let now = Utc::now();
         let mut tx = self.write().await?;
+        // Read once the writer lock is held, so SQLite's serialised writes get rising times.
+        let now = Utc::now();
         let (slug, slug_derived) = match &spec.slug {
             Some(explicit) => {
                 if slug_taken(&mut tx.tx, explicit, None).await? {
@@ -385,9 +388,11 @@ impl Store {
         key: &str,
         edit: impl FnOnce(&Event) -> Result<Option<EventSpec>, StoreError>,
     ) -> Result<Event, StoreError> {
-        let now = Utc::now();
         let mut tx = self.write().await?;
         let current = load_one(&mut tx.tx, key, self.lock_rows()).await?;
+        // Read once the row is held, and never before the last change: DTSTAMP, LAST-MODIFIED
+        // and the feeds' Last-Modified must not go back, whatever the clocks of other writers.
+        let now = Utc::now().max(current.updated_at + chrono::Duration::microseconds(1));
         let Some(spec) = edit(&current)? else {
             return Ok(current);
         };
