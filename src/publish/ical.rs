@@ -89,17 +89,9 @@ impl SubscribeLinks {
     }
 }
 
-/// A subscribable feed of `events` (already filtered and sorted by the store) named `name`.
-pub fn feed(settings: &CalendarSettings, name: &str, events: &[Event]) -> String {
-    let parts: Vec<String> = events
-        .iter()
-        .filter_map(|e| vevent_text(settings, e))
-        .collect();
-    feed_from_parts(settings, name, &parts)
-}
-
-/// A feed from VEVENTs already written by [`vevent_text`] (as the feed renderer caches them):
-/// the crate writes the calendar's own properties, and the components go before its end.
+/// A subscribable feed named `name` from VEVENTs written by [`vevent_text`] (as the feed
+/// renderer keeps them): the crate writes the calendar's own properties, and the components go
+/// before its end.
 pub fn feed_from_parts<P: AsRef<str>>(
     settings: &CalendarSettings,
     name: &str,
@@ -415,6 +407,14 @@ mod tests {
                 _ => None,
             })
             .expect("one VEVENT")
+    }
+
+    fn feed(settings: &CalendarSettings, name: &str, events: &[Event]) -> String {
+        let parts: Vec<String> = events
+            .iter()
+            .filter_map(|e| vevent_text(settings, e))
+            .collect();
+        feed_from_parts(settings, name, &parts)
     }
 
     fn check_bytes(text: &str) {

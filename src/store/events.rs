@@ -165,13 +165,7 @@ impl Store {
             ));
         }
         sql.push_str(" ORDER BY e.starts_at, e.id");
-        let mut select = sqlx::query(&sql);
-        for bind in binds {
-            select = match bind {
-                Bind::Text(s) => select.bind(s),
-                Bind::Int(i) => select.bind(i),
-            };
-        }
+        let select = bind_all(sqlx::query(&sql), binds);
         let mut conn = self.pool.acquire().await?;
         // The three moments a feed can have changed at; all feeds share them, which can only
         // make a filtered feed look newer than it is, never older. Read before the list: a
@@ -358,13 +352,7 @@ impl Store {
             " ORDER BY {sort_col} {dir}, {id_col} {dir} LIMIT {p}"
         ));
 
-        let mut query = sqlx::query(&sql);
-        for bind in binds {
-            query = match bind {
-                Bind::Text(s) => query.bind(s),
-                Bind::Int(i) => query.bind(i),
-            };
-        }
+        let query = bind_all(sqlx::query(&sql), binds);
         let mut conn = self.pool.acquire().await?;
         let mut rows = query.fetch_all(&mut *conn).await?;
         let more = rows.len() as i64 > limit;
@@ -657,6 +645,19 @@ impl ColumnValues<'_> {
 enum Bind {
     Text(String),
     Int(i64),
+}
+
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    binds: Vec<Bind>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for bind in binds {
+        query = match bind {
+            Bind::Text(s) => query.bind(s),
+            Bind::Int(i) => query.bind(i),
+        };
+    }
+    query
 }
 
 /// Column values computed from a spec, with its references resolved.

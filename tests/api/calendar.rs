@@ -123,6 +123,11 @@ async fn fetch_with(
     }
 }
 
+/// The status `/calendar.ics` answers with these request headers.
+async fn feed_status(app_address: &str, headers: &[(&str, &str)]) -> u16 {
+    fetch(app_address, "/calendar.ics", headers).await.status
+}
+
 /// What a calendar client would keep of each event, by UID.
 #[derive(Debug, Clone, PartialEq)]
 struct Seen {
@@ -586,42 +591,24 @@ async fn http_validators_and_codings(db: Db) {
         Some(last_modified.as_str())
     );
 
-    let status = |f: &Fetched| f.status;
     assert_eq!(
-        status(&fetch(&app.address, "/calendar.ics", &[("if-none-match", &etag)]).await),
+        feed_status(&app.address, &[("if-none-match", &etag)]).await,
         304
     );
     assert_eq!(
-        status(
-            &fetch(
-                &app.address,
-                "/calendar.ics",
-                &[("if-none-match", &format!("W/{etag}, \"x\""))]
-            )
-            .await
-        ),
+        feed_status(
+            &app.address,
+            &[("if-none-match", &format!("W/{etag}, \"x\""))]
+        )
+        .await,
         304
     );
     assert_eq!(
-        status(
-            &fetch(
-                &app.address,
-                "/calendar.ics",
-                &[("if-none-match", "\"other\"")]
-            )
-            .await
-        ),
+        feed_status(&app.address, &[("if-none-match", "\"other\"")]).await,
         200
     );
     assert_eq!(
-        status(
-            &fetch(
-                &app.address,
-                "/calendar.ics",
-                &[("if-modified-since", &last_modified)]
-            )
-            .await
-        ),
+        feed_status(&app.address, &[("if-modified-since", &last_modified)]).await,
         304
     );
     let earlier = httpdate::fmt_http_date(
@@ -630,52 +617,28 @@ async fn http_validators_and_codings(db: Db) {
         .into(),
     );
     assert_eq!(
-        status(
-            &fetch(
-                &app.address,
-                "/calendar.ics",
-                &[("if-modified-since", &earlier)]
-            )
-            .await
-        ),
+        feed_status(&app.address, &[("if-modified-since", &earlier)]).await,
         200
     );
     assert_eq!(
-        status(
-            &fetch(
-                &app.address,
-                "/calendar.ics",
-                &[("if-modified-since", "not a date")]
-            )
-            .await
-        ),
+        feed_status(&app.address, &[("if-modified-since", "not a date")]).await,
         200
     );
     let future = httpdate::fmt_http_date((Utc::now() + Duration::days(30)).into());
     assert_eq!(
-        status(
-            &fetch(
-                &app.address,
-                "/calendar.ics",
-                &[("if-modified-since", &future)]
-            )
-            .await
-        ),
+        feed_status(&app.address, &[("if-modified-since", &future)]).await,
         200
     );
     // If-None-Match wins: a stale tag gets the feed even with a recent date.
     assert_eq!(
-        status(
-            &fetch(
-                &app.address,
-                "/calendar.ics",
-                &[
-                    ("if-none-match", "\"stale\""),
-                    ("if-modified-since", &last_modified)
-                ]
-            )
-            .await
-        ),
+        feed_status(
+            &app.address,
+            &[
+                ("if-none-match", "\"stale\""),
+                ("if-modified-since", &last_modified)
+            ]
+        )
+        .await,
         200
     );
     let not_modified = fetch(&app.address, "/calendar.ics", &[("if-none-match", &etag)]).await;
@@ -718,14 +681,11 @@ async fn http_validators_and_codings(db: Db) {
     brotli::BrotliDecompress(&mut &br.body[..], &mut plain).unwrap();
     assert!(plain == first.body, "decodes to the feed");
     assert_eq!(
-        status(
-            &fetch(
-                &app.address,
-                "/calendar.ics",
-                &[("accept-encoding", "gzip"), ("if-none-match", &gz_tag)]
-            )
-            .await
-        ),
+        feed_status(
+            &app.address,
+            &[("accept-encoding", "gzip"), ("if-none-match", &gz_tag)]
+        )
+        .await,
         304
     );
 
