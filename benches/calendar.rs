@@ -2,8 +2,8 @@
 //!
 //! First, it leaves a SQLite file with BENCH_SERVE_EVENTS sessions (default 1,000) in
 //! target/bench/ for `bench/calendar.sh`, which compares the served feed with nginx. Then it
-//! times the cold render of the full feed over BENCH_EVENTS sessions (default 10,000): the store
-//! query, the iCalendar rendering, and both, each from scratch (no cache), 15 times.
+//! times renders of the full feed over BENCH_EVENTS sessions (default 10,000): from scratch, cold
+//! (a new process finding the feed's snapshot), and after an edit.
 //!
 //!     cargo bench --bench calendar
 //!     BENCH_EVENTS=2000 cargo bench --bench calendar     # a quicker run
@@ -74,6 +74,21 @@ async fn fill(url: &str, n: usize) -> Store {
     store
 }
 
+/// Changes one session's title, as an organiser would.
+async fn edit(store: &Store, id: &str, round: usize) {
+    store
+        .update_event(id, |current| {
+            let mut base = current.patch_base();
+            base["title"] = json!(format!("{} (salle {round})", current.title));
+            let spec = EventInput::from_json(base)
+                .and_then(|input| input.validate(Paris))
+                .map_err(eventail::store::StoreError::Invalid)?;
+            Ok(Some(spec))
+        })
+        .await
+        .unwrap();
+}
+
 fn stats(mut runs: Vec<Duration>) -> String {
     runs.sort();
     let median = runs[runs.len() / 2];
@@ -130,26 +145,32 @@ async fn main() {
         let window = chrono::Duration::days(365);
         let name = feed_name("Agenda des webinaires et événements", &query, None);
 
-        // Cold: a renderer that has written nothing yet (the first render after start).
-        let mut cold = Vec::new();
+        // From scratch: a renderer that has written nothing yet and no snapshot to start from
+        // (a new process after content changed, or a first start). Each run names the feed
+        // differently, so no run finds the snapshot an earlier one saved.
+        let mut scratch = Vec::new();
         let mut size = 0;
-        for _ in 0..5 {
+        for run in 0..5 {
             let renderer = FeedRenderer::default();
+            let name = format!("{name} ({run})");
             let t = Instant::now();
             let feed = renderer
                 .render(&store, &settings, &name, &query, Utc::now(), window)
                 .await
                 .unwrap();
-            cold.push(t.elapsed());
+            scratch.push(t.elapsed());
             size = feed.text.len();
             assert!(feed.written > count * 98 / 100, "{}", feed.written);
+            assert!(!feed.from_snapshot);
         }
-        // After a write: one session's title edited, then the feed rendered again.
-        let renderer = FeedRenderer::default();
-        renderer
-            .render(&store, &settings, &name, &query, Utc::now(), window)
+        // Cold: the first render of a new process, nothing changed since the last one saved
+        // the feed (at shutdown, or after a render from scratch).
+        FeedRenderer::default()
+            .save_snapshot(&store, &settings, &name, &query, window)
             .await
             .unwrap();
+        let mut cold = Vec::new();
+        let mut cold_then_edit = Vec::new();
         let ids: Vec<String> = store
             .feed_events(&query, Utc::now(), window)
             .await
@@ -158,19 +179,38 @@ async fn main() {
             .into_iter()
             .map(|e| e.id)
             .collect();
-        let mut after_write = Vec::new();
-        for (round, id) in ids.iter().rev().take(15).enumerate() {
-            store
-                .update_event(id, |current| {
-                    let mut base = current.patch_base();
-                    base["title"] = json!(format!("{} (salle {round})", current.title));
-                    let spec = EventInput::from_json(base)
-                        .and_then(|input| input.validate(Paris))
-                        .map_err(eventail::store::StoreError::Invalid)?;
-                    Ok(Some(spec))
-                })
+        for (run, id) in ids.iter().enumerate().take(5) {
+            let renderer = FeedRenderer::default();
+            let t = Instant::now();
+            let feed = renderer
+                .render(&store, &settings, &name, &query, Utc::now(), window)
                 .await
                 .unwrap();
+            cold.push(t.elapsed());
+            assert!(feed.from_snapshot && feed.written == 0);
+            // Then an edit: the memo was warmed from the snapshot, so one VEVENT is written.
+            edit(&store, id, run).await;
+            let t = Instant::now();
+            let feed = renderer
+                .render(&store, &settings, &name, &query, Utc::now(), window)
+                .await
+                .unwrap();
+            cold_then_edit.push(t.elapsed());
+            assert_eq!(feed.written, 1);
+            renderer
+                .save_snapshot(&store, &settings, &name, &query, window)
+                .await
+                .unwrap();
+        }
+        // After a write: one session's title edited, then the feed rendered again.
+        let renderer = FeedRenderer::default();
+        renderer
+            .render(&store, &settings, &name, &query, Utc::now(), window)
+            .await
+            .unwrap();
+        let mut after_write = Vec::new();
+        for (round, id) in ids.iter().rev().take(15).enumerate() {
+            edit(&store, id, round).await;
             let t = Instant::now();
             let feed = renderer
                 .render(&store, &settings, &name, &query, Utc::now(), window)
@@ -204,8 +244,16 @@ async fn main() {
             size as f64 / 1048576.0
         );
         println!(
-            "  cold (no VEVENT written yet), 5 runs      {}",
+            "  from scratch (no VEVENT, no snapshot), 5  {}",
+            stats(scratch)
+        );
+        println!(
+            "  cold (new process, snapshot current), 5   {}",
             stats(cold)
+        );
+        println!(
+            "    then after one session changed, 5       {}",
+            stats(cold_then_edit)
         );
         println!(
             "  after one session changed, 15 runs        {}",

@@ -66,6 +66,7 @@ impl Application {
                 tracing::warn!(error = %err, "could not render the calendar feed ahead");
             }
         });
+        let saving = self.state.clone();
         let app = router(self.state);
         // As nginx does on keep-alive connections: small responses (304s) leave at once instead
         // of waiting on Nagle's algorithm.
@@ -78,6 +79,10 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await
             .context("server error")?;
+        // What the next start serves at once if nothing changes meanwhile.
+        if let Err(err) = crate::http::calendar::save_main_feed(&saving).await {
+            tracing::warn!(error = %err, "could not save the calendar feed for the next start");
+        }
         store.close().await;
         Ok(())
     }

@@ -216,6 +216,22 @@ pub async fn feed(state: &AppState, query: FeedQuery) -> Result<Arc<Rendered>, A
     Ok(rendered)
 }
 
+/// Saves the main feed for the next start (see `publish::feed`).
+pub async fn save_main_feed(state: &AppState) -> Result<(), crate::store::StoreError> {
+    let query = FeedQuery::default();
+    let name = feed_name(&state.settings.calendar.title, &query, None);
+    state
+        .renderer
+        .save_snapshot(
+            &state.store,
+            &state.calendar,
+            &name,
+            &query,
+            state.settings.calendar.window(),
+        )
+        .await
+}
+
 fn cached(
     state: &AppState,
     key: &CacheKey,

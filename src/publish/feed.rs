@@ -4,17 +4,28 @@
 //! (`updated_at`, which every visible change moves — including a speaker's or a series' rename).
 //! Rendering a feed again after a write reads only the feed's ids and change times, writes the
 //! VEVENTs of the sessions that changed, and joins the rest as they were.
+//!
+//! Across restarts: a feed rendered from scratch, and every feed rendered at shutdown, is saved
+//! to the database with the content version it was read at ([`FeedSnapshot`]). The first render
+//! of that feed by a new process serves the snapshot if no content write happened since, and
+//! warms the memo from it, so neither that render nor the next one after an edit has to write
+//! every VEVENT again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
 use super::ical::{self, CalendarSettings};
-use crate::store::{FeedQuery, Store, StoreError};
+use crate::store::{FeedQuery, FeedSnapshot, Store, StoreError};
 
 /// Kept VEVENTs beyond which the memo starts over (about 1.5 KB each).
 const MAX_KEPT: usize = 50_000;
+/// A render that wrote at least this many VEVENTs saves its result as a snapshot.
+const SAVE_AFTER_WRITING: usize = 200;
+/// Snapshots not saved again for this long are dropped.
+const SNAPSHOT_KEEP_DAYS: i64 = 30;
 
 /// A rendered feed and what decides how long it holds.
 #[derive(Debug)]
@@ -26,15 +37,43 @@ pub struct FeedText {
     pub expires: Option<DateTime<Utc>>,
     /// How many VEVENTs had to be written (the others were kept from earlier renderings).
     pub written: usize,
+    /// Whether the text is a snapshot saved by an earlier process.
+    pub from_snapshot: bool,
 }
 
 /// A session's VEVENT and the `updated_at` it was written for.
 type Kept = (DateTime<Utc>, Arc<str>);
 
-/// VEVENTs by session id.
+/// A feed's VEVENTs in order: session id, the `updated_at` written for, text.
+type Part = (String, DateTime<Utc>, Arc<str>);
+
+/// A feed as the renderer joined it: what a snapshot needs.
+struct Joined {
+    version: i64,
+    text: FeedText,
+    parts: Vec<Part>,
+}
+
+/// VEVENTs by session id, and which feeds this process has looked for a snapshot of.
 #[derive(Default)]
 pub struct FeedRenderer {
     vevents: Mutex<HashMap<String, Kept>>,
+    looked_up: Mutex<HashSet<String>>,
+}
+
+/// What a feed's snapshot is stored under: everything its bytes depend on besides the content.
+pub fn snapshot_key(
+    settings: &CalendarSettings,
+    name: &str,
+    query: &FeedQuery,
+    window: chrono::Duration,
+) -> String {
+    let described = format!(
+        "{}\n{settings:?}\n{name}\n{query:?}\n{}",
+        env!("CARGO_PKG_VERSION"),
+        window.num_seconds()
+    );
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(described.as_bytes()))
 }
 
 impl FeedRenderer {
@@ -47,13 +86,119 @@ impl FeedRenderer {
         now: DateTime<Utc>,
         window: chrono::Duration,
     ) -> Result<FeedText, StoreError> {
+        let key = snapshot_key(settings, name, query, window);
+        let first_look = self
+            .looked_up
+            .lock()
+            .map_err(|_| poisoned())?
+            .insert(key.clone());
+        if first_look {
+            if let Some(text) = self.load_snapshot(store, &key, now).await? {
+                return Ok(text);
+            }
+        }
+        let joined = self.join(store, settings, name, query, now, window).await?;
+        if joined.text.written >= SAVE_AFTER_WRITING {
+            // A render that cost this much is worth keeping for the next start.
+            let store = store.clone();
+            let snapshot = snapshot(key, &joined);
+            tokio::spawn(async move { save(&store, &snapshot).await });
+        }
+        Ok(joined.text)
+    }
+
+    /// Renders the feed and saves it as a snapshot now (at shutdown: the memo is warm, so this
+    /// costs about as much as a render after an edit).
+    pub async fn save_snapshot(
+        &self,
+        store: &Store,
+        settings: &CalendarSettings,
+        name: &str,
+        query: &FeedQuery,
+        window: chrono::Duration,
+    ) -> Result<(), StoreError> {
+        let joined = self
+            .join(store, settings, name, query, Utc::now(), window)
+            .await?;
+        let key = snapshot_key(settings, name, query, window);
+        store
+            .save_feed_snapshot(
+                &snapshot(key, &joined),
+                chrono::Duration::days(SNAPSHOT_KEEP_DAYS),
+            )
+            .await
+    }
+
+    /// The saved rendering of this feed, if nothing changed since it was made; its VEVENTs
+    /// are kept for later renders.
+    async fn load_snapshot(
+        &self,
+        store: &Store,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<FeedText>, StoreError> {
+        // The version first: a write landing after it makes the snapshot look older, never newer.
+        let version = store.content_version().await?;
+        let snapshot = match store.feed_snapshot(key).await {
+            Ok(Some(snapshot)) => snapshot,
+            Ok(None) => return Ok(None),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read a feed snapshot; rendering instead");
+                return Ok(None);
+            }
+        };
+        if snapshot.version != version || snapshot.expires.is_some_and(|at| at <= now) {
+            return Ok(None);
+        }
+        let Some(parts) = split_parts(&snapshot) else {
+            tracing::warn!(
+                key,
+                "a feed snapshot does not match its own index; rendering instead"
+            );
+            return Ok(None);
+        };
+        let written = {
+            let mut kept = self.vevents.lock().map_err(|_| poisoned())?;
+            if kept.len() + parts.len() > MAX_KEPT {
+                kept.clear();
+            }
+            for (id, at, text) in parts {
+                match kept.get(&id) {
+                    Some((current, _)) if *current >= at => {}
+                    _ => {
+                        kept.insert(id, (at, text));
+                    }
+                }
+            }
+            0
+        };
+        Ok(Some(FeedText {
+            text: snapshot.body,
+            last_change: snapshot.last_change,
+            expires: snapshot.expires,
+            written,
+            from_snapshot: true,
+        }))
+    }
+
+    async fn join(
+        &self,
+        store: &Store,
+        settings: &CalendarSettings,
+        name: &str,
+        query: &FeedQuery,
+        now: DateTime<Utc>,
+        window: chrono::Duration,
+    ) -> Result<Joined, StoreError> {
+        // Read before the data, like the in-memory generation: see `load_snapshot`.
+        let version = store.content_version().await?;
         let data = store.feed_events(query, now, window).await?;
-        let mut parts: Vec<Option<Arc<str>>> = {
+        let mut parts: Vec<Option<Kept>> = {
             let kept = self.vevents.lock().map_err(|_| poisoned())?;
             data.entries
                 .iter()
                 .map(|entry| match kept.get(&entry.id) {
-                    Some((at, text)) if *at == entry.updated_at => Some(text.clone()),
+                    Some((at, text)) if *at == entry.updated_at => Some((*at, text.clone())),
                     _ => None,
                 })
                 .collect()
@@ -77,7 +222,7 @@ impl FeedRenderer {
                 if part.is_none() {
                     // A session changed since the id list was read shows its newer state; the
                     // write that changed it has already made this rendering stale.
-                    *part = fresh.get(&entry.id).map(|(_, text)| text.clone());
+                    *part = fresh.get(&entry.id).cloned();
                 }
             }
             let mut kept = self.vevents.lock().map_err(|_| poisoned())?;
@@ -86,17 +231,115 @@ impl FeedRenderer {
             }
             kept.extend(fresh);
         }
-        let parts: Vec<Arc<str>> = parts.into_iter().flatten().collect();
-        let text = ical::feed_from_parts(settings, name, &parts);
-        Ok(FeedText {
-            text,
-            last_change: data.last_change,
-            expires: data.entries.iter().map(|e| e.leaves_at).min(),
-            written,
+        let parts: Vec<Part> = data
+            .entries
+            .iter()
+            .zip(parts)
+            .filter_map(|(entry, part)| part.map(|(at, text)| (entry.id.clone(), at, text)))
+            .collect();
+        let texts: Vec<&str> = parts.iter().map(|(_, _, text)| &**text).collect();
+        let text = ical::feed_from_parts(settings, name, &texts);
+        Ok(Joined {
+            version,
+            text: FeedText {
+                text,
+                last_change: data.last_change,
+                expires: data.entries.iter().map(|e| e.leaves_at).min(),
+                written,
+                from_snapshot: false,
+            },
+            parts,
         })
     }
 }
 
+fn snapshot(key: String, joined: &Joined) -> FeedSnapshot {
+    let mut index = String::with_capacity(joined.parts.len() * 64);
+    for (id, at, text) in &joined.parts {
+        // Ids are UUIDs: no tab or newline in them.
+        let _ = writeln!(index, "{id}\t{}\t{}", at.timestamp_micros(), text.len());
+    }
+    FeedSnapshot {
+        key,
+        version: joined.version,
+        last_change: joined.text.last_change,
+        expires: joined.text.expires,
+        body: joined.text.text.clone(),
+        parts: index,
+    }
+}
+
+async fn save(store: &Store, snapshot: &FeedSnapshot) {
+    let keep_for = chrono::Duration::days(SNAPSHOT_KEEP_DAYS);
+    if let Err(err) = store.save_feed_snapshot(snapshot, keep_for).await {
+        tracing::warn!(error = %err, "cannot save a feed snapshot");
+    }
+}
+
+/// The VEVENTs of a snapshot's body, by its index; `None` if the two disagree.
+fn split_parts(snapshot: &FeedSnapshot) -> Option<Vec<Part>> {
+    let mut index = Vec::new();
+    let mut total = 0usize;
+    for line in snapshot.parts.lines() {
+        let mut fields = line.split('\t');
+        let id = fields.next()?;
+        let at = DateTime::from_timestamp_micros(fields.next()?.parse().ok()?)?;
+        let len: usize = fields.next()?.parse().ok()?;
+        total = total.checked_add(len)?;
+        index.push((id, at, len));
+    }
+    let body = snapshot.body.strip_suffix(ical::END_CALENDAR)?;
+    let mut at = body.len().checked_sub(total)?;
+    let mut out = Vec::with_capacity(index.len());
+    for (id, updated_at, len) in index {
+        let text = body.get(at..at + len)?;
+        if !text.starts_with("BEGIN:VEVENT\r\n") || !text.ends_with("END:VEVENT\r\n") {
+            return None;
+        }
+        out.push((id.to_string(), updated_at, Arc::from(text)));
+        at += len;
+    }
+    Some(out)
+}
+
 fn poisoned() -> StoreError {
     StoreError::Corrupt("the feed renderer's memo lock is poisoned".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_snapshot_splits_back_into_its_vevents() {
+        let a = "BEGIN:VEVENT\r\nUID:a\r\nEND:VEVENT\r\n";
+        let b = "BEGIN:VEVENT\r\nUID:b\r\nSUMMARY:é\r\nEND:VEVENT\r\n";
+        let at = DateTime::from_timestamp_micros(1_700_000_000_123_456).unwrap();
+        let snapshot = FeedSnapshot {
+            key: "k".into(),
+            version: 3,
+            last_change: None,
+            expires: None,
+            body: format!("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n{a}{b}END:VCALENDAR\r\n"),
+            parts: format!(
+                "a\t{0}\t{1}\nb\t{0}\t{2}\n",
+                at.timestamp_micros(),
+                a.len(),
+                b.len()
+            ),
+        };
+        let parts = split_parts(&snapshot).unwrap();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(
+            (parts[1].0.as_str(), parts[1].1, &*parts[1].2),
+            ("b", at, b)
+        );
+
+        // An index that does not fit the body is refused, not trusted.
+        let mut bad = snapshot.clone();
+        bad.parts = format!("a\t0\t{}\nb\t0\t{}\n", a.len() + 1, b.len() - 1);
+        assert!(split_parts(&bad).is_none());
+        bad.parts = format!("a\t0\t{}\n", a.len() + b.len() + 40);
+        assert!(split_parts(&bad).is_none());
+    }
 }

@@ -123,7 +123,7 @@ pub fn feed_from_parts<P: AsRef<str>>(
     out
 }
 
-const END_CALENDAR: &str = "END:VCALENDAR\r\n";
+pub(crate) const END_CALENDAR: &str = "END:VCALENDAR\r\n";
 
 /// One session's VEVENT, written by the crate and folded; `None` without a schedule.
 pub fn vevent_text(settings: &CalendarSettings, event: &Event) -> Option<String> {

@@ -8,6 +8,7 @@
 mod changes;
 mod events;
 mod series;
+mod snapshots;
 mod speakers;
 mod tokens;
 
@@ -26,6 +27,7 @@ pub use changes::Changes;
 pub use events::{
     Cursor, EventFilter, EventPage, EventPageRequest, FeedData, FeedEntry, FeedQuery, Order,
 };
+pub use snapshots::FeedSnapshot;
 pub use tokens::{IssuedToken, TokenInfo};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -111,6 +113,12 @@ pub struct WriteTx {
 
 impl WriteTx {
     pub async fn commit(mut self) -> Result<(), StoreError> {
+        if self.changes.is_some() {
+            // Last, so the row lock (PostgreSQL) is held only for the commit itself.
+            sqlx::query("UPDATE content_version SET version = version + 1 WHERE id = 1")
+                .execute(&mut *self.tx)
+                .await?;
+        }
         if let Some((_, Backend::Postgres)) = &self.changes {
             // Transactional: delivered to listeners when (and only if) the commit succeeds.
             sqlx::query(&format!("NOTIFY {}", changes::CHANNEL))

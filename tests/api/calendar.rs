@@ -769,7 +769,77 @@ async fn directory_changes_reach_the_feed(db: Db) {
     assert_eq!(autumn(&before), autumn(&after));
 }
 
+/// A new process serves the feed saved by the last one while nothing changed, starts from its
+/// VEVENTs, and renders again once content moved; token bookkeeping does not count as content.
+async fn a_restart_reuses_the_saved_feed_until_content_changes(db: Db) {
+    use eventail::publish::feed::FeedRenderer;
+    use eventail::publish::ical::CalendarSettings;
+    let app = spawn_app(db).await;
+    let made = seed(&app).await;
+    let settings = CalendarSettings {
+        base_url: "https://agenda.example.org".into(),
+        refresh_interval: "PT1H".into(),
+        timezone: chrono_tz::Europe::Paris,
+        organizer: None,
+    };
+    let query = eventail::store::FeedQuery::default();
+    let window = Duration::days(365);
+    async fn render(
+        renderer: &FeedRenderer,
+        app: &TestApp,
+        settings: &CalendarSettings,
+    ) -> eventail::publish::feed::FeedText {
+        let query = eventail::store::FeedQuery::default();
+        let window = Duration::days(365);
+        renderer
+            .render(&app.store, settings, "Agenda", &query, Utc::now(), window)
+            .await
+            .unwrap()
+    }
+
+    let before = FeedRenderer::default();
+    let first = render(&before, &app, &settings).await;
+    assert!(!first.from_snapshot);
+    assert!(first.written >= 5, "{}", first.written);
+    before
+        .save_snapshot(&app.store, &settings, "Agenda", &query, window)
+        .await
+        .unwrap();
+    app.store.create_token("another").await.unwrap();
+
+    let after = FeedRenderer::default();
+    let restarted = render(&after, &app, &settings).await;
+    assert!(restarted.from_snapshot);
+    assert_eq!(restarted.text, first.text);
+    assert_eq!(restarted.last_change, first.last_change);
+    // Another feed (other name, other key) has no snapshot.
+    let other = after
+        .render(&app.store, &settings, "Autre", &query, Utc::now(), window)
+        .await
+        .unwrap();
+    assert!(!other.from_snapshot);
+
+    let id = made["summer"]["id"].as_str().unwrap();
+    let (code, _) = app
+        .patch(
+            &format!("/api/v1/events/{id}"),
+            &json!({"title": "Rencontre avancée"}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let edited = render(&after, &app, &settings).await;
+    assert!(!edited.from_snapshot);
+    assert_eq!(edited.written, 1, "the memo was warmed from the snapshot");
+    assert!(edited.text.contains("Rencontre avancée"));
+
+    // The saved feed is older than the content now: a third process renders.
+    let third = render(&FeedRenderer::default(), &app, &settings).await;
+    assert!(!third.from_snapshot);
+    assert_eq!(third.text, edited.text);
+}
+
 on_both_backends!(
+    a_restart_reuses_the_saved_feed_until_content_changes,
     directory_changes_reach_the_feed,
     feed_shapes_and_instants,
     filtered_and_per_series_feeds,
