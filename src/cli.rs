@@ -36,6 +36,24 @@ pub enum Command {
     /// Look at stored sessions.
     #[command(subcommand)]
     Event(EventCommand),
+    /// Send the messages that are due (for cron, or with `mail.dispatch` off).
+    Dispatch {
+        /// One pass, then exit (the only mode for now; `serve` runs the continuous dispatcher).
+        #[arg(long)]
+        once: bool,
+    },
+    /// Mail delivery checks.
+    #[command(subcommand)]
+    Mail(MailCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Send one test message through the configured transport, now.
+    Test {
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,7 +106,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(command) => token(&settings, command).await,
         Command::Event(command) => event(&settings, command).await,
+        Command::Dispatch { once } => {
+            if !once {
+                anyhow::bail!(
+                    "use `eventail dispatch --once` (from cron); `eventail serve` runs the continuous dispatcher"
+                );
+            }
+            let store = open_store(&settings).await?;
+            let templates = std::sync::Arc::new(load_templates(&settings)?);
+            let dispatcher =
+                crate::mailer::dispatcher(store.clone(), &settings, templates, &settings.base_url())?;
+            let report = dispatcher.run_once().await.map_err(readable)?;
+            println!(
+                "sent {}, to retry {}, failed {}, dropped {}",
+                report.sent, report.retried, report.failed, report.dropped
+            );
+            store.close().await;
+            Ok(())
+        }
+        Command::Mail(MailCommand::Test { to }) => {
+            let templates = std::sync::Arc::new(load_templates(&settings)?);
+            let composer = crate::mailer::composer(&settings, templates, &settings.base_url())?;
+            let address = crate::store::normalise_email(&to)
+                .map_err(|m| anyhow::anyhow!("--to \u{201c}{to}\u{201d} {m}"))?;
+            let message = composer.test_message(&address)?;
+            let transport = crate::mailer::Transport::from_settings(&settings.mail)?;
+            transport
+                .send(message)
+                .await
+                .map_err(|e| anyhow::anyhow!("the test message did not leave: {e}"))?;
+            println!("test message sent to {address} through {}", transport.describe());
+            Ok(())
+        }
     }
+}
+
+fn load_templates(settings: &Settings) -> anyhow::Result<crate::templates::Templates> {
+    let dir = settings.templates.dir.trim();
+    Ok(crate::templates::Templates::load(
+        (!dir.is_empty()).then(|| std::path::Path::new(dir)),
+    )?)
 }
 
 async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()> {

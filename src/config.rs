@@ -17,6 +17,8 @@ pub struct Settings {
     pub http: HttpSettings,
     pub events: EventSettings,
     pub calendar: CalendarSettings,
+    pub mail: MailSettings,
+    pub templates: TemplateSettings,
     pub log: LogSettings,
 }
 
@@ -60,15 +62,89 @@ impl CalendarSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    /// Whether `serve` runs the mail dispatcher.
+    pub dispatch: bool,
+    /// `Name <address>` or an address.
+    pub from: String,
+    /// May carry a password: kept secret, never logged. Empty: the file transport.
+    pub smtp_url: SecretString,
+    pub smtp_pool_size: u32,
+    pub smtp_timeout_seconds: u64,
+    pub outbox_dir: String,
+    pub list_name: String,
+    pub list_id: String,
+    pub unsubscribe_mailto: String,
+    pub message_id_domain: String,
+    pub rate_per_second: f64,
+    pub max_attempts: u32,
+    pub retry_base_seconds: u64,
+    pub retry_max_seconds: u64,
+    pub lease_seconds: u64,
+    pub confirm_hours: u32,
+    pub erase_after_days: u32,
+    pub reminders: Vec<String>,
+    pub consent_wording_version: String,
+    pub subscribe_limit_per_client: u32,
+    pub subscribe_limit_per_address: u32,
+    pub subscribe_limit_window_minutes: u32,
+}
+
+impl MailSettings {
+    /// The sender's mailbox.
+    pub fn from_mailbox(&self) -> Result<lettre::message::Mailbox, ConfigError> {
+        self.from.parse().map_err(|e| {
+            ConfigError(format!(
+                "mail.from \u{201c}{}\u{201d} is not a mailbox such as \"Agenda <agenda@example.org>\": {e}",
+                self.from
+            ))
+        })
+    }
+
+    /// The domain of Message-IDs: `message_id_domain`, else the sender's.
+    pub fn domain(&self) -> String {
+        if !self.message_id_domain.trim().is_empty() {
+            return self.message_id_domain.trim().to_string();
+        }
+        self.from_mailbox()
+            .map(|m| m.email.domain().to_string())
+            .unwrap_or_else(|_| "localhost".into())
+    }
+
+    pub fn default_reminders(&self) -> Result<Vec<chrono::Duration>, ConfigError> {
+        self.reminders
+            .iter()
+            .map(|raw| {
+                crate::domain::event::parse_reminder(raw)
+                    .map_err(|m| ConfigError(format!("mail.reminders \u{201c}{raw}\u{201d}: {m}")))
+            })
+            .collect()
+    }
+
+    pub fn smtp_url(&self) -> Option<&str> {
+        let url = self.smtp_url.expose_secret().trim();
+        (!url.is_empty()).then_some(url)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TemplateSettings {
+    /// A folder whose files replace the built-in templates of the same name. Empty: none.
+    pub dir: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
     pub format: String,
 }
 
 /// Short environment names for the keys people set most.
-const ALIASES: [(&str, &str); 3] = [
+const ALIASES: [(&str, &str); 5] = [
     ("EVENTAIL_DATABASE_URL", "database.url"),
     ("EVENTAIL_HTTP_BIND", "http.bind"),
     ("EVENTAIL_BASE_URL", "http.base_url"),
+    ("EVENTAIL_MAIL_SMTP_URL", "mail.smtp_url"),
+    ("EVENTAIL_MAIL_FROM", "mail.from"),
 ];
 
 impl Settings {
@@ -160,6 +236,31 @@ impl Settings {
         }
         if self.calendar.title.trim().is_empty() {
             return Err(ConfigError("calendar.title must not be empty".into()));
+        }
+        self.mail.from_mailbox()?;
+        self.mail.default_reminders()?;
+        if let Some(url) = self.mail.smtp_url() {
+            let scheme = url.split("://").next().unwrap_or_default();
+            if !matches!(scheme, "smtp" | "smtps") || !url.contains("://") {
+                return Err(ConfigError(
+                    "mail.smtp_url must look like smtp://host:port (STARTTLS with ?tls=required) or smtps://host:port".into(),
+                ));
+            }
+        }
+        if !(self.mail.rate_per_second > 0.0 && self.mail.rate_per_second.is_finite()) {
+            return Err(ConfigError("mail.rate_per_second must be above zero".into()));
+        }
+        if self.mail.max_attempts == 0 || self.mail.lease_seconds == 0 || self.mail.confirm_hours == 0
+        {
+            return Err(ConfigError(
+                "mail.max_attempts, mail.lease_seconds and mail.confirm_hours must be above zero"
+                    .into(),
+            ));
+        }
+        if self.mail.retry_base_seconds == 0 || self.mail.retry_max_seconds < self.mail.retry_base_seconds {
+            return Err(ConfigError(
+                "mail.retry_base_seconds must be above zero and at most mail.retry_max_seconds".into(),
+            ));
         }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
             return Err(ConfigError(

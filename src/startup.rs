@@ -9,12 +9,16 @@ use tokio::net::TcpListener;
 
 use crate::config::Settings;
 use crate::http::{router, AppState};
-use crate::store::Store;
+use crate::store::{MailPolicy, Store};
+use crate::templates::Templates;
+use std::sync::Arc;
 
 /// A bound, migrated application, ready to serve.
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    /// The mail dispatcher, unless `mail.dispatch` is off.
+    dispatcher: Option<crate::mailer::Dispatcher>,
 }
 
 impl Application {
@@ -37,9 +41,30 @@ impl Application {
             // Links must name the port actually bound (the configured one may be 0).
             settings.http.base_url = format!("http://{}", listener.local_addr()?);
         }
+        let templates = Arc::new(
+            Templates::load(
+                (!settings.templates.dir.trim().is_empty())
+                    .then(|| std::path::Path::new(settings.templates.dir.trim())),
+            )
+            .context("cannot load the templates")?,
+        );
+        let dispatcher = if settings.mail.dispatch {
+            Some(
+                crate::mailer::dispatcher(
+                    store.clone(),
+                    &settings,
+                    templates.clone(),
+                    &settings.base_url(),
+                )
+                .context("cannot set up mail delivery")?,
+            )
+        } else {
+            None
+        };
         Ok(Application {
             listener,
-            state: AppState::new(store, settings)?,
+            state: AppState::new(store, settings, templates)?,
+            dispatcher,
         })
     }
 
@@ -67,6 +92,17 @@ impl Application {
             }
         });
         let saving = self.state.clone();
+        // The dispatcher stops when the server does.
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        let dispatching = self.dispatcher.map(|dispatcher| {
+            tokio::spawn(dispatcher.run(async move {
+                let _ = stop_rx.wait_for(|stop| *stop).await;
+            }))
+        });
+        let shutdown = async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+        };
         let app = router(self.state);
         // As nginx does on keep-alive connections: small responses (304s) leave at once instead
         // of waiting on Nagle's algorithm.
@@ -75,10 +111,17 @@ impl Application {
                 tracing::debug!(error = %err, "cannot set TCP_NODELAY");
             }
         });
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("server error")?;
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("server error")?;
+        if let Some(task) = dispatching {
+            // A message being sent finishes; the lease covers one cut short.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(10), task).await;
+        }
         // What the next start serves at once if nothing changes meanwhile.
         if let Err(err) = crate::http::calendar::save_main_feed(&saving).await {
             tracing::warn!(error = %err, "could not save the calendar feed for the next start");
@@ -97,6 +140,9 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
         .migrate()
         .await
         .context("cannot migrate the database")?;
+    store.set_mail_policy(MailPolicy {
+        default_reminders: settings.mail.default_reminders()?,
+    });
     Ok(store)
 }
 

@@ -160,6 +160,8 @@ pub struct Event {
     pub registration_required: bool,
     pub capacity: Option<i64>,
     pub recording_planned: bool,
+    /// Reminder times before the start (ISO 8601 durations); `None` uses the configured ones.
+    pub reminders: Option<Vec<String>>,
     pub sequence: i64,
     /// First time the session left the draft state; from then on its slug is frozen.
     pub published_at: Option<DateTime<Utc>>,
@@ -198,6 +200,9 @@ pub struct EventDocument {
     pub registration_required: bool,
     pub capacity: Option<i64>,
     pub recording_planned: bool,
+    /// Reminders mailed before a live session, as ISO 8601 durations before its start
+    /// (`["PT24H", "PT1H"]`); null for the configured default, `[]` for none.
+    pub reminders: Option<Vec<String>>,
     /// Rises on every change a calendar or a recipient must see.
     pub sequence: i64,
     pub created_at: DateTime<Utc>,
@@ -236,6 +241,7 @@ impl Event {
             registration_required: self.registration_required,
             capacity: self.capacity,
             recording_planned: self.recording_planned,
+            reminders: self.reminders.clone(),
             sequence: self.sequence,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -372,6 +378,8 @@ pub struct EventInput {
     pub capacity: Option<i64>,
     #[serde(default)]
     pub recording_planned: Option<bool>,
+    #[serde(default)]
+    pub reminders: Option<Vec<String>>,
 }
 
 /// A series reference, checked but not yet looked up.
@@ -413,6 +421,7 @@ pub struct EventSpec {
     pub registration_required: bool,
     pub capacity: Option<i64>,
     pub recording_planned: bool,
+    pub reminders: Option<Vec<String>>,
 }
 
 impl EventInput {
@@ -555,6 +564,25 @@ impl EventInput {
             );
         }
 
+        let reminders = self.reminders.map(|list| {
+            let mut clean: Vec<String> = Vec::new();
+            for raw in list {
+                let value = raw.trim().to_ascii_uppercase();
+                match parse_reminder(&value) {
+                    Ok(_) if clean.contains(&value) => {}
+                    Ok(_) => clean.push(value),
+                    Err(m) => errors.push("reminders", format!("\u{201c}{raw}\u{201d}: {m}")),
+                }
+            }
+            if clean.len() > MAX_REMINDERS {
+                errors.push(
+                    "reminders",
+                    format!("at most {MAX_REMINDERS} reminders per session"),
+                );
+            }
+            clean
+        });
+
         let (Some(kind), Some(status)) = (kind, status) else {
             return Err(errors);
         };
@@ -579,8 +607,32 @@ impl EventInput {
             registration_required: self.registration_required.unwrap_or(false),
             capacity,
             recording_planned: self.recording_planned.unwrap_or(false),
+            reminders,
         })
     }
+}
+
+/// Reminders one session may have.
+pub const MAX_REMINDERS: usize = 5;
+
+/// A reminder's advance: a positive ISO 8601 duration of at most 60 days (`PT1H`, `P1D`).
+/// Years and months are refused: their length depends on the date.
+pub fn parse_reminder(value: &str) -> Result<chrono::Duration, String> {
+    let parsed = iso8601::duration(value.trim())
+        .map_err(|_| "is not an ISO 8601 duration such as PT1H or P1D".to_string())?;
+    if let iso8601::Duration::YMDHMS { year, month, .. } = parsed {
+        if year != 0 || month != 0 {
+            return Err("use days, hours or minutes (P1D, PT24H), not years or months".into());
+        }
+    }
+    let std = std::time::Duration::from(parsed);
+    if std.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    if std > std::time::Duration::from_secs(60 * 86_400) {
+        return Err("must be at most 60 days".into());
+    }
+    chrono::Duration::from_std(std).map_err(|_| "is too long".to_string())
 }
 
 pub(crate) fn clean_opt(value: Option<String>) -> Option<String> {
@@ -1007,6 +1059,7 @@ mod tests {
             registration_required: false,
             capacity: None,
             recording_planned: false,
+            reminders: None,
             sequence: 0,
             published_at: status.is_public().then_some(now),
             created_at: now,

@@ -27,6 +27,11 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("{0}")]
     Unavailable(String),
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// Gone for good (an expired link).
+    #[error("{0}")]
+    Gone(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -82,6 +87,12 @@ impl ApiError {
                 "unavailable",
                 "Service unavailable",
             ),
+            ApiError::TooManyRequests(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too-many-requests",
+                "Too many requests",
+            ),
+            ApiError::Gone(_) => (StatusCode::GONE, "gone", "Gone"),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",

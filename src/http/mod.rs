@@ -10,6 +10,8 @@ mod health;
 pub mod openapi;
 mod series;
 mod speakers;
+pub mod subscribe;
+mod subscribers;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,24 +43,19 @@ pub struct AppState {
     pub calendar_cache_control: HeaderValue,
     pub feeds: Arc<calendar::FeedCache>,
     pub renderer: Arc<crate::publish::feed::FeedRenderer>,
+    pub templates: Arc<crate::templates::Templates>,
 }
 
 impl AppState {
-    pub fn new(store: Store, settings: Settings) -> Result<AppState, crate::config::ConfigError> {
+    pub fn new(
+        store: Store,
+        settings: Settings,
+        templates: Arc<crate::templates::Templates>,
+    ) -> Result<AppState, crate::config::ConfigError> {
         let timezone = settings.default_timezone()?;
         let base_url: Arc<str> = settings.base_url().into();
+        let calendar = crate::publish::ical::CalendarSettings::from_settings(&settings, &base_url)?;
         let c = &settings.calendar;
-        let organizer =
-            (!c.organizer_email.trim().is_empty()).then(|| crate::publish::ical::Organizer {
-                name: c.organizer_name.trim().to_string(),
-                email: c.organizer_email.trim().to_string(),
-            });
-        let calendar = crate::publish::ical::CalendarSettings {
-            base_url: base_url.to_string(),
-            refresh_interval: c.refresh_interval.clone(),
-            timezone,
-            organizer,
-        };
         let calendar_cache_control =
             HeaderValue::from_str(&format!("public, max-age={}", c.max_age))
                 .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=300"));
@@ -71,6 +68,7 @@ impl AppState {
             calendar_cache_control,
             feeds: Arc::default(),
             renderer: Arc::default(),
+            templates,
         })
     }
 }
@@ -82,11 +80,17 @@ pub fn router(state: AppState) -> Router {
         .merge(speakers::routes())
         .merge(series::routes())
         .merge(calendar::api_routes())
+        .merge(subscribers::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             extract::require_token,
         ))
         .route("/openapi.json", get(openapi::serve))
+        // The public form's JSON twin: no token, rate-limited like the form.
+        .route(
+            "/subscribe",
+            axum::routing::post(subscribe::subscribe_json),
+        )
         .fallback(api_not_found);
 
     let request_id = axum::http::HeaderName::from_static("x-request-id");
@@ -94,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(health::routes())
         .merge(calendar::routes())
+        .merge(subscribe::routes())
         .layer(DefaultBodyLimit::max(state.settings.http.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()

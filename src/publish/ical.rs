@@ -35,6 +35,26 @@ pub struct CalendarSettings {
     pub organizer: Option<Organizer>,
 }
 
+impl CalendarSettings {
+    /// From `[calendar]` and `[events]`, with links under `base_url`.
+    pub fn from_settings(
+        settings: &crate::config::Settings,
+        base_url: &str,
+    ) -> Result<CalendarSettings, crate::config::ConfigError> {
+        let c = &settings.calendar;
+        let organizer = (!c.organizer_email.trim().is_empty()).then(|| Organizer {
+            name: c.organizer_name.trim().to_string(),
+            email: c.organizer_email.trim().to_string(),
+        });
+        Ok(CalendarSettings {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            refresh_interval: c.refresh_interval.clone(),
+            timezone: settings.default_timezone()?,
+            organizer,
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Organizer {
     pub name: String,
@@ -136,6 +156,34 @@ pub fn vevent_text(settings: &CalendarSettings, event: &Event) -> Option<String>
 pub fn single(settings: &CalendarSettings, event: &Event) -> Option<String> {
     let vevent = vevent(settings, event)?;
     let mut calendar = base_calendar();
+    calendar.push(vevent);
+    Some(fold(&calendar.to_string()))
+}
+
+/// The iTIP method of a calendar sent by mail (RFC 5546).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Announcements, reminders and changes: the recipient's calendar may add or update it.
+    Publish,
+    /// Cancellations: same UID, higher SEQUENCE, STATUS:CANCELLED.
+    Cancel,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Publish => "PUBLISH",
+            Method::Cancel => "CANCEL",
+        }
+    }
+}
+
+/// One session as the calendar part of a message, with METHOD (and so an ORGANIZER, which
+/// `settings` must name: iTIP requires one). `None` without a schedule.
+pub fn itip(settings: &CalendarSettings, event: &Event, method: Method) -> Option<String> {
+    let vevent = vevent(settings, event)?;
+    let mut calendar = base_calendar();
+    calendar.append_property(Property::new("METHOD", method.as_str()));
     calendar.push(vevent);
     Some(fold(&calendar.to_string()))
 }
@@ -390,6 +438,7 @@ mod tests {
             registration_required: false,
             capacity: None,
             recording_planned: false,
+            reminders: None,
             sequence: 3,
             published_at: Some(at),
             created_at: at - Duration::days(30),

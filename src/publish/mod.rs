@@ -2,9 +2,11 @@
 //!
 //! - `ical`: iCalendar feeds and per-session files;
 //! - `feed`: feeds rendered from the store, each session's VEVENT written once per change;
+//! - `french`: dates and times written the French way;
 //! - `rendered`: a rendered document with its validators and compressed forms, as caches keep it.
 
 pub mod feed;
+pub mod french;
 pub mod ical;
 pub mod rendered;
 

@@ -18,12 +18,16 @@ use sqlx::{Connection, Row};
 
 /// The PostgreSQL channel content writes notify.
 pub(crate) const CHANNEL: &str = "eventail_changes";
+/// The channel of writes that plan mail without changing content (subscriptions, retries).
+pub(crate) const MAIL_CHANNEL: &str = "eventail_mail";
 
 /// A change counter shared by a store and everything that caches what it reads.
 #[derive(Debug)]
 pub struct Changes {
     generation: AtomicU64,
     trusted: AtomicBool,
+    /// Wakes the mail dispatcher: new messages may be planned.
+    mail: tokio::sync::Notify,
 }
 
 impl Default for Changes {
@@ -31,6 +35,7 @@ impl Default for Changes {
         Changes {
             generation: AtomicU64::new(1),
             trusted: AtomicBool::new(true),
+            mail: tokio::sync::Notify::new(),
         }
     }
 }
@@ -49,6 +54,19 @@ impl Changes {
 
     pub(crate) fn bump(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
+        // Content writes may plan mail.
+        self.wake_mail();
+    }
+
+    /// Tells the dispatcher that messages may have been planned (a wake-up is kept if nobody
+    /// waits at the moment).
+    pub(crate) fn wake_mail(&self) {
+        self.mail.notify_one();
+    }
+
+    /// Completes at the next wake-up (or at once if one is pending).
+    pub async fn mail_planned(&self) {
+        self.mail.notified().await
     }
 
     fn set_trusted(&self, trusted: bool) {
@@ -59,7 +77,7 @@ impl Changes {
 
 async fn listen(url: &str) -> Result<sqlx::postgres::PgListener, sqlx::Error> {
     let mut listener = sqlx::postgres::PgListener::connect(url).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen_all([CHANNEL, MAIL_CHANNEL]).await?;
     Ok(listener)
 }
 
@@ -118,7 +136,8 @@ async fn watch_postgres(
                 return;
             };
             match received {
-                Ok(Some(_notice)) => changes.bump(),
+                Ok(Some(notice)) if notice.channel() == MAIL_CHANNEL => changes.wake_mail(),
+                Ok(Some(_)) => changes.bump(),
                 Ok(None) | Err(_) => {
                     tracing::warn!("lost the change listener; reconnecting");
                     changes.set_trusted(false);

@@ -21,7 +21,7 @@ const SELECT_EVENT: &str = "SELECT e.id, e.slug, e.slug_derived, e.kind, e.statu
     e.sort_at, e.published_on, e.location, s.slug AS series_slug, s.title AS series_title, \
     e.episode, e.join_url, e.registration_url, e.recording_url, e.video_url, e.more_links, \
     e.programme, e.tags, e.image, e.registration_required, e.capacity, e.recording_planned, \
-    e.sequence, e.published_at, e.created_at, e.updated_at \
+    e.reminders, e.sequence, e.published_at, e.created_at, e.updated_at \
     FROM events e LEFT JOIN series s ON s.id = e.series_id";
 
 /// For a tag filter: the tag's index gives the order, so pages are read, not sorted.
@@ -31,7 +31,7 @@ const SELECT_EVENT_BY_TAG: &str =
     e.sort_at, e.published_on, e.location, s.slug AS series_slug, s.title AS series_title, \
     e.episode, e.join_url, e.registration_url, e.recording_url, e.video_url, e.more_links, \
     e.programme, e.tags, e.image, e.registration_required, e.capacity, e.recording_planned, \
-    e.sequence, e.published_at, e.created_at, e.updated_at \
+    e.reminders, e.sequence, e.published_at, e.created_at, e.updated_at \
     FROM event_tags t JOIN events e ON e.id = t.event_id LEFT JOIN series s ON s.id = e.series_id";
 
 /// Which sessions a list returns. Empty fields do not filter.
@@ -279,6 +279,7 @@ impl Store {
         write_relations(&mut tx.tx, &id, sort_at, &spec.tags, &row.credits).await?;
         record_change(&mut tx.tx, &id, now, 0, "created", &[]).await?;
         let event = load_one(&mut tx.tx, &id, "").await?;
+        super::outbox::plan_for_event(&mut tx.tx, None, &event, &self.mail_policy(), now).await?;
         tx.commit().await?;
         Ok(event)
     }
@@ -452,6 +453,14 @@ impl Store {
             &changed,
         )
         .await?;
+        super::outbox::plan_for_event(
+            &mut tx.tx,
+            Some(&current),
+            &updated,
+            &self.mail_policy(),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(updated)
     }
@@ -527,7 +536,7 @@ impl Store {
 }
 
 /// Columns written alike by insert and update, bound as `$1…$27` in this order.
-const WRITTEN_COLUMNS: [&str; 27] = [
+const WRITTEN_COLUMNS: [&str; 28] = [
     "kind",
     "status",
     "title",
@@ -555,6 +564,7 @@ const WRITTEN_COLUMNS: [&str; 27] = [
     "registration_required",
     "capacity",
     "recording_planned",
+    "reminders",
 ];
 
 /// Then, for an insert: id, slug, slug_derived, sequence, published_at, created_at, updated_at.
@@ -639,6 +649,7 @@ impl ColumnValues<'_> {
             .bind(spec.registration_required as i64)
             .bind(spec.capacity)
             .bind(spec.recording_planned as i64)
+            .bind(row.reminders.clone())
     }
 }
 
@@ -671,6 +682,7 @@ struct RowValues {
     more_links: String,
     programme: String,
     tags: String,
+    reminders: Option<String>,
     credits: Vec<Credit>,
 }
 
@@ -717,6 +729,7 @@ impl RowValues {
             more_links: to_json(&spec.links.more)?,
             programme: to_json(&spec.programme)?,
             tags: to_json(&spec.tags)?,
+            reminders: spec.reminders.as_ref().map(to_json).transpose()?,
             credits,
         })
     }
@@ -866,7 +879,11 @@ pub(crate) async fn touch_events_of_series(
     Ok(())
 }
 
-async fn load_one(conn: &mut AnyConnection, key: &str, lock: &str) -> Result<Event, StoreError> {
+pub(crate) async fn load_one(
+    conn: &mut AnyConnection,
+    key: &str,
+    lock: &str,
+) -> Result<Event, StoreError> {
     let row = sqlx::query(&format!(
         "{SELECT_EVENT} WHERE e.id = $1 OR e.slug = $1{lock}"
     ))
@@ -998,6 +1015,10 @@ fn event_from_row(row: &AnyRow, speakers: Vec<SpeakerCredit>) -> Result<Event, S
         registration_required: row.try_get::<i64, _>("registration_required")? != 0,
         capacity: row.try_get("capacity")?,
         recording_planned: row.try_get::<i64, _>("recording_planned")? != 0,
+        reminders: row
+            .try_get::<Option<String>, _>("reminders")?
+            .map(|text| parse_json(&text))
+            .transpose()?,
         sequence: row.try_get("sequence")?,
         published_at: row
             .try_get::<Option<i64>, _>("published_at")?

@@ -7,9 +7,11 @@
 
 mod changes;
 mod events;
+mod outbox;
 mod series;
 mod snapshots;
 mod speakers;
+mod subscriptions;
 mod tokens;
 
 use std::str::FromStr;
@@ -27,7 +29,15 @@ pub use changes::Changes;
 pub use events::{
     Cursor, EventFilter, EventPage, EventPageRequest, FeedData, FeedEntry, FeedQuery, Order,
 };
+pub use outbox::{
+    duration_label, kind as mail_kind, reminder_times, Claimed, MailPolicy, OutboxMessage,
+    OutboxReport,
+};
 pub use snapshots::FeedSnapshot;
+pub use subscriptions::{
+    normalise_email, ConfirmError, NewSubscription, Scope, ScopeCount, SubscribeOutcome,
+    Subscription, SubscriptionStatus, FULL,
+};
 pub use tokens::{IssuedToken, TokenInfo};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -100,6 +110,8 @@ pub struct Store {
     changes: Arc<Changes>,
     /// Kept to open the change watch's own connection.
     url: Arc<str>,
+    /// What changes plan by way of mail (default reminders).
+    policy: Arc<std::sync::RwLock<MailPolicy>>,
 }
 
 /// A write transaction; dropped without `commit`, it rolls back.
@@ -109,6 +121,8 @@ pub struct WriteTx {
     /// Set for writes to published content: committing tells every reader, here and in other
     /// instances. Token bookkeeping leaves it unset.
     changes: Option<(Arc<Changes>, Backend)>,
+    /// Set for writes that may plan mail: committing wakes the dispatchers.
+    mail: Option<(Arc<Changes>, Backend)>,
 }
 
 impl WriteTx {
@@ -125,9 +139,18 @@ impl WriteTx {
                 .execute(&mut *self.tx)
                 .await?;
         }
+        // A content write's notice wakes other instances' dispatchers as well.
+        if let (None, Some((_, Backend::Postgres))) = (&self.changes, &self.mail) {
+            sqlx::query(&format!("NOTIFY {}", changes::MAIL_CHANNEL))
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await?;
         if let Some((changes, _)) = &self.changes {
             changes.bump();
+        }
+        if let Some((changes, _)) = &self.mail {
+            changes.wake_mail();
         }
         Ok(())
     }
@@ -172,6 +195,7 @@ impl Store {
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             changes: Arc::new(Changes::default()),
             url: Arc::from(url.as_str()),
+            policy: Arc::default(),
         })
     }
 
@@ -213,17 +237,37 @@ impl Store {
         changes::start_watch(self.backend, &self.url, &self.changes).await;
     }
 
-    /// Starts a write transaction on published content.
+    /// Starts a write transaction on published content (which may plan mail as well).
     pub async fn write(&self) -> Result<WriteTx, StoreError> {
-        self.begin_write(true).await
+        self.begin_write(true, true).await
     }
 
     /// Starts a write transaction that changes nothing readers see (token bookkeeping).
     pub(crate) async fn write_quiet(&self) -> Result<WriteTx, StoreError> {
-        self.begin_write(false).await
+        self.begin_write(false, false).await
     }
 
-    async fn begin_write(&self, content: bool) -> Result<WriteTx, StoreError> {
+    /// Starts a write transaction that plans mail without changing published content
+    /// (subscriptions).
+    pub(crate) async fn write_mail(&self) -> Result<WriteTx, StoreError> {
+        self.begin_write(false, true).await
+    }
+
+    /// Sets what changes plan by way of mail; `serve` and the CLI set it from configuration.
+    pub fn set_mail_policy(&self, policy: MailPolicy) {
+        if let Ok(mut current) = self.policy.write() {
+            *current = policy;
+        }
+    }
+
+    pub(crate) fn mail_policy(&self) -> MailPolicy {
+        self.policy
+            .read()
+            .map(|p| p.clone())
+            .unwrap_or_default()
+    }
+
+    async fn begin_write(&self, content: bool, mail: bool) -> Result<WriteTx, StoreError> {
         let guard = match &self.write_lock {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
@@ -233,6 +277,7 @@ impl Store {
             tx,
             _guard: guard,
             changes: content.then(|| (self.changes.clone(), self.backend)),
+            mail: mail.then(|| (self.changes.clone(), self.backend)),
         })
     }
 

@@ -1,0 +1,395 @@
+//! Public subscription pages: the subscribe form (double opt-in), the confirmation link and the
+//! one-click unsubscribe (RFC 8058), plus the form's JSON twin at `POST /api/v1/subscribe`.
+//!
+//! Links in messages are followed by scanners: every GET only shows a page with a button, and
+//! only the POST behind it confirms or unsubscribes. The unsubscribe POST needs no cookie, no
+//! login and no form field, as mail clients' one-click buttons send it.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use minijinja::{context, Value};
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::extract::JsonBody;
+use super::AppState;
+use crate::domain::FieldErrors;
+use crate::mailer::Composer;
+use crate::store::{ConfirmError, NewSubscription, Scope, StoreError, FULL};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/abonnement", get(form).post(submit))
+        .route(
+            "/abonnement/confirmer/{secret}",
+            get(confirm_page).post(confirm),
+        )
+        .route(
+            "/desabonnement/{key}",
+            get(unsubscribe_page).post(unsubscribe),
+        )
+}
+
+/// The consent wording shown on the form; its version is `mail.consent_wording_version`.
+const WORDING: &str = "En vous abonnant, vous acceptez de recevoir par courriel les annonces, \
+    rappels, changements et annulations des sessions choisies. Votre adresse ne sert qu'à cela ; \
+    chaque message contient un lien pour vous désabonner en un clic.";
+
+fn page(state: &AppState, status: StatusCode, template: &str, ctx: Value) -> Response {
+    let base = context! {
+        site_title => &state.settings.calendar.title,
+        base_url => &*state.base_url,
+    };
+    let merged = context! { ..ctx, ..base };
+    match state.templates.render(template, merged) {
+        Ok(html) => (
+            status,
+            [(header::CACHE_CONTROL, "no-store")],
+            Html(html),
+        )
+            .into_response(),
+        Err(err) => ApiError::Internal(err.into()).into_response(),
+    }
+}
+
+fn message(state: &AppState, status: StatusCode, title: &str, text: &str) -> Response {
+    page(
+        state,
+        status,
+        "pages/message.html",
+        context! { title => title, message => text, is_error => !status.is_success() },
+    )
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct FormParams {
+    serie: Option<String>,
+    session: Option<String>,
+}
+
+struct ScopeOption {
+    value: String,
+    label: String,
+}
+
+async fn scope_options(state: &AppState, session: Option<&str>) -> Result<Vec<Value>, ApiError> {
+    let mut options = vec![ScopeOption {
+        value: "all".into(),
+        label: "tous les webinaires, événements et vidéos".into(),
+    }];
+    for series in state.store.list_series().await? {
+        options.push(ScopeOption {
+            value: format!("series:{}", series.slug),
+            label: format!("la série \u{ab}\u{a0}{}\u{a0}\u{bb}", series.title),
+        });
+    }
+    if let Some(slug) = session {
+        if let Ok(event) = state.store.get_event(slug).await {
+            if event.status == crate::domain::EventStatus::Scheduled && event.slug == slug {
+                options.push(ScopeOption {
+                    value: format!("event:{}", event.slug),
+                    label: format!("un rappel pour \u{ab}\u{a0}{}\u{a0}\u{bb}", event.title),
+                });
+            }
+        }
+    }
+    Ok(options
+        .into_iter()
+        .map(|o| context! { value => o.value, label => o.label })
+        .collect())
+}
+
+async fn render_form(
+    state: &AppState,
+    status: StatusCode,
+    email: &str,
+    scope: &str,
+    error: Option<&str>,
+) -> Response {
+    let session = scope.strip_prefix("event:");
+    let scopes = match scope_options(state, session).await {
+        Ok(scopes) => scopes,
+        Err(err) => return err.into_response(),
+    };
+    page(
+        state,
+        status,
+        "pages/subscribe.html",
+        context! {
+            title => "S'abonner aux annonces",
+            email => email,
+            scope => scope,
+            scopes => scopes,
+            error => error,
+            wording => WORDING,
+            wording_version => &state.settings.mail.consent_wording_version,
+        },
+    )
+}
+
+async fn form(State(state): State<AppState>, Query(params): Query<FormParams>) -> Response {
+    let scope = match (params.session, params.serie) {
+        (Some(slug), _) => format!("event:{slug}"),
+        (None, Some(slug)) => format!("series:{slug}"),
+        _ => "all".into(),
+    };
+    render_form(&state, StatusCode::OK, "", &scope, None).await
+}
+
+fn parse_scope(raw: &str) -> Result<Scope, FieldErrors> {
+    let raw = raw.trim();
+    match raw.split_once(':') {
+        None if raw == "all" || raw.is_empty() => Ok(Scope::All),
+        Some(("series", slug)) if !slug.is_empty() => Ok(Scope::Series(slug.to_string())),
+        Some(("event", slug)) if !slug.is_empty() => Ok(Scope::Event(slug.to_string())),
+        _ => Err(FieldErrors::single(
+            "scope",
+            "must be all, series:SLUG or event:SLUG",
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SubscribeForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    scope: String,
+}
+
+/// Why a subscribe request was not taken, for the form and for the JSON endpoint.
+enum Refusal {
+    Invalid(FieldErrors),
+    Limited,
+    Full,
+    Other(ApiError),
+}
+
+async fn request(
+    state: &AppState,
+    client: &str,
+    email: &str,
+    scope: &str,
+    source: &str,
+) -> Result<(), Refusal> {
+    let scope = parse_scope(scope).map_err(Refusal::Invalid)?;
+    if let Err(m) = crate::store::normalise_email(email) {
+        return Err(Refusal::Invalid(FieldErrors::single("email", m)));
+    }
+    let mail = &state.settings.mail;
+    let allowed = state
+        .store
+        .allow_subscribe_attempt(
+            client,
+            email,
+            i64::from(mail.subscribe_limit_per_client),
+            i64::from(mail.subscribe_limit_per_address),
+            chrono::Duration::minutes(i64::from(mail.subscribe_limit_window_minutes)),
+        )
+        .await
+        .map_err(|e| Refusal::Other(e.into()))?;
+    if !allowed {
+        return Err(Refusal::Limited);
+    }
+    let new = NewSubscription {
+        email: email.to_string(),
+        scope,
+        source: source.to_string(),
+        wording_version: mail.consent_wording_version.clone(),
+        request_ip: Some(client.to_string()),
+    };
+    let confirm_for = chrono::Duration::hours(i64::from(mail.confirm_hours));
+    match state.store.request_subscription(&new, confirm_for).await {
+        // The same answer either way: the form must not tell who is subscribed.
+        Ok(_) => Ok(()),
+        Err(StoreError::Invalid(errors)) => Err(Refusal::Invalid(errors)),
+        Err(StoreError::Conflict(m)) if m == FULL => Err(Refusal::Full),
+        Err(err) => Err(Refusal::Other(err.into())),
+    }
+}
+
+const SENT: &str = "Si l'adresse est valide, un message vient d'y être envoyé : suivez le lien \
+    qu'il contient pour confirmer votre abonnement. Sans confirmation, vous ne recevrez rien.";
+const LIMITED: &str = "Trop de demandes d'abonnement depuis cette connexion ou pour cette \
+    adresse. Réessayez dans une heure.";
+const FULL_TEXT: &str = "Complet : il n'y a plus de place pour cette session.";
+
+async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    form: Result<axum::Form<SubscribeForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(axum::Form(form)) = form else {
+        return render_form(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "",
+            "all",
+            Some("Le formulaire n'a pas pu être lu ; merci de le remplir à nouveau."),
+        )
+        .await;
+    };
+    match request(&state, &peer.ip().to_string(), &form.email, &form.scope, "form").await {
+        Ok(()) => message(&state, StatusCode::OK, "Vérifiez votre boîte", SENT),
+        Err(Refusal::Invalid(errors)) => {
+            let text = if errors.0.iter().any(|e| e.field == "email") {
+                "Cette adresse électronique n'est pas valide (exemple : prenom.nom@exemple.fr)."
+            } else {
+                "Ce choix d'abonnement n'existe pas ou n'est plus ouvert."
+            };
+            render_form(
+                &state,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &form.email,
+                &form.scope,
+                Some(text),
+            )
+            .await
+        }
+        Err(Refusal::Limited) => message(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            "Trop de demandes",
+            LIMITED,
+        ),
+        Err(Refusal::Full) => message(&state, StatusCode::CONFLICT, "Complet", FULL_TEXT),
+        Err(Refusal::Other(err)) => err.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PublicSubscribe {
+    pub email: String,
+    /// `"all"`, `{"series": "slug"}` or `{"event": "slug"}`.
+    #[schema(value_type = Object)]
+    pub scope: Option<serde_json::Value>,
+}
+
+/// The subscribe form as JSON (no token): a confirmation message is sent, as with the form.
+#[utoipa::path(post, path = "/api/v1/subscribe", tag = "subscribers", request_body = PublicSubscribe,
+    responses((status = 202, description = "A confirmation message is on its way (if the address is valid and not yet subscribed)"),
+        (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem),
+        (status = 429, body = super::error::Problem)))]
+pub async fn subscribe_json(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    JsonBody(body): JsonBody,
+) -> Result<impl IntoResponse, ApiError> {
+    let input: PublicSubscribe = crate::domain::errors::read_fields(body)?;
+    let scope = match super::subscribers::read_scope(input.scope.as_ref())? {
+        Scope::All => "all".to_string(),
+        Scope::Series(slug) => format!("series:{slug}"),
+        Scope::Event(slug) => format!("event:{slug}"),
+    };
+    match request(&state, &peer.ip().to_string(), &input.email, &scope, "api").await {
+        Ok(()) => Ok((
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({"status": "confirmation_sent"})),
+        )),
+        Err(Refusal::Invalid(errors)) => Err(ApiError::Invalid(errors)),
+        Err(Refusal::Limited) => Err(ApiError::TooManyRequests(
+            "too many subscribe requests from this client or for this address; try again later"
+                .into(),
+        )),
+        Err(Refusal::Full) => Err(ApiError::Conflict(FULL.into())),
+        Err(Refusal::Other(err)) => Err(err),
+    }
+}
+
+async fn confirm_page(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
+    page(
+        &state,
+        StatusCode::OK,
+        "pages/confirm.html",
+        context! {
+            title => "Confirmer l'abonnement",
+            action => format!("{}/abonnement/confirmer/{secret}", state.base_url),
+        },
+    )
+}
+
+async fn confirm(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
+    match state.store.confirm_subscription(&secret).await {
+        Ok(Ok(subscription)) => message(
+            &state,
+            StatusCode::OK,
+            "Abonnement confirmé",
+            &format!(
+                "C'est fait : {} recevra les messages pour {}.",
+                subscription.email,
+                Composer::scope_text(&subscription)
+            ),
+        ),
+        Ok(Err(ConfirmError::Unknown)) => message(
+            &state,
+            StatusCode::NOT_FOUND,
+            "Lien inconnu",
+            "Ce lien de confirmation est inconnu ou a déjà servi.",
+        ),
+        Ok(Err(ConfirmError::Expired)) => message(
+            &state,
+            StatusCode::GONE,
+            "Lien expiré",
+            "Ce lien de confirmation a expiré : abonnez-vous à nouveau pour en recevoir un autre.",
+        ),
+        Ok(Err(ConfirmError::Full)) => message(&state, StatusCode::CONFLICT, "Complet", FULL_TEXT),
+        Err(err) => ApiError::from(err).into_response(),
+    }
+}
+
+async fn unsubscribe_page(State(state): State<AppState>, Path(key): Path<String>) -> Response {
+    match state.store.subscription_by_unsubscribe_key(&key).await {
+        Ok(subscription) => page(
+            &state,
+            StatusCode::OK,
+            "pages/unsubscribe.html",
+            context! {
+                title => "Se désabonner",
+                email => &subscription.email,
+                scope_text => Composer::scope_text(&subscription),
+                done => subscription.status == crate::store::SubscriptionStatus::Unsubscribed,
+                action => format!("{}/desabonnement/{key}", state.base_url),
+            },
+        ),
+        Err(StoreError::NotFound) => unknown_link(&state),
+        Err(err) => ApiError::from(err).into_response(),
+    }
+}
+
+fn unknown_link(state: &AppState) -> Response {
+    message(
+        state,
+        StatusCode::NOT_FOUND,
+        "Lien inconnu",
+        "Ce lien de désabonnement est inconnu : l'abonnement a peut-être déjà été effacé.",
+    )
+}
+
+/// RFC 8058: the body is `List-Unsubscribe=One-Click` from mail clients, empty or a form from
+/// the page; either way the key in the URL is all that counts.
+async fn unsubscribe(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    _headers: HeaderMap,
+) -> Response {
+    match state.store.unsubscribe(&key).await {
+        Ok(subscription) => page(
+            &state,
+            StatusCode::OK,
+            "pages/unsubscribe.html",
+            context! {
+                title => "Désabonnement effectué",
+                email => &subscription.email,
+                scope_text => Composer::scope_text(&subscription),
+                done => true,
+            },
+        ),
+        Err(StoreError::NotFound) => unknown_link(&state),
+        Err(err) => ApiError::from(err).into_response(),
+    }
+}

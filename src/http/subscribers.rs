@@ -1,0 +1,346 @@
+//! `/api/v1/subscribers` and the outbox: mailing lists as organisers manage them.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::error::{ApiError, Problem};
+use super::extract::JsonBody;
+use super::AppState;
+use crate::domain::FieldErrors;
+use crate::store::{
+    NewSubscription, OutboxMessage, OutboxReport, Scope, ScopeCount, Subscription,
+    SubscriptionStatus,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/subscribers", get(list).post(create))
+        .route("/subscribers/counts", get(counts))
+        .route("/subscribers/export.csv", get(export))
+        .route("/subscribers/{id}", get(show).delete(remove))
+        .route("/events/{key}/outbox", get(outbox))
+        .route("/outbox/{id}/retry", post(retry))
+}
+
+/// Reads a scope: `"all"`, `{"series": slug}` or `{"event": slug}`.
+pub(crate) fn read_scope(value: Option<&serde_json::Value>) -> Result<Scope, FieldErrors> {
+    use serde_json::Value;
+    let wrong = || {
+        FieldErrors::single(
+            "scope",
+            "must be \"all\", {\"series\": \"slug\"} or {\"event\": \"slug\"}",
+        )
+    };
+    match value {
+        None | Some(Value::Null) => Ok(Scope::All),
+        Some(Value::String(s)) if s == "all" => Ok(Scope::All),
+        Some(Value::Object(map)) if map.len() == 1 => {
+            let (key, slug) = map.iter().next().ok_or_else(wrong)?;
+            let slug = slug
+                .as_str()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .ok_or_else(wrong)?
+                .to_string();
+            match key.as_str() {
+                "series" => Ok(Scope::Series(slug)),
+                "event" => Ok(Scope::Event(slug)),
+                _ => Err(wrong()),
+            }
+        }
+        _ => Err(wrong()),
+    }
+}
+
+/// `POST /api/v1/subscribers`: an address whose consent was collected elsewhere.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct NewSubscriber {
+    pub email: String,
+    /// `"all"`, `{"series": "slug"}` or `{"event": "slug"}`.
+    #[schema(value_type = Object)]
+    pub scope: Option<serde_json::Value>,
+    pub consent: Consent,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct Consent {
+    /// Where and how consent was given (a paper form at an event, an older tool…).
+    pub source: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// The version of the wording agreed to, if known.
+    #[serde(default)]
+    pub wording_version: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/subscribers", tag = "subscribers", request_body = NewSubscriber,
+    responses((status = 201, body = Subscription), (status = 401, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<impl IntoResponse, ApiError> {
+    let input: NewSubscriber = crate::domain::errors::read_fields(body)?;
+    let mut errors = FieldErrors::new();
+    if let Err(m) = crate::store::normalise_email(&input.email) {
+        errors.push("email", m);
+    }
+    let scope = match read_scope(input.scope.as_ref()) {
+        Ok(scope) => Some(scope),
+        Err(e) => {
+            errors.0.extend(e.0);
+            None
+        }
+    };
+    let source = input.consent.source.trim().to_string();
+    if source.is_empty() || source.chars().count() > 200 {
+        errors.push(
+            "consent.source",
+            "must say where consent was given (1 to 200 characters)",
+        );
+    }
+    let at = match DateTime::parse_from_rfc3339(input.consent.at.trim()) {
+        Ok(at) if at.with_timezone(&Utc) <= Utc::now() + chrono::Duration::minutes(5) => {
+            Some(at.with_timezone(&Utc))
+        }
+        Ok(_) => {
+            errors.push("consent.at", "is in the future");
+            None
+        }
+        Err(_) => {
+            errors.push(
+                "consent.at",
+                "must be an RFC 3339 time such as 2026-11-23T10:00:00+01:00",
+            );
+            None
+        }
+    };
+    let (Some(scope), Some(at), true) = (scope, at, errors.is_empty()) else {
+        return Err(ApiError::Invalid(errors));
+    };
+    let new = NewSubscription {
+        email: input.email,
+        scope,
+        source,
+        wording_version: input
+            .consent
+            .wording_version
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "external".into()),
+        request_ip: None,
+    };
+    let subscription = state.store.add_subscription(&new, at).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(
+            header::LOCATION,
+            format!("/api/v1/subscribers/{}", subscription.id),
+        )],
+        Json(subscription),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListParams {
+    status: Option<String>,
+    limit: Option<String>,
+}
+
+const MAX_LIST: i64 = 10_000;
+
+fn read_status(raw: Option<&str>) -> Result<Option<SubscriptionStatus>, ApiError> {
+    Ok(match raw.map(str::trim) {
+        None | Some("") => None,
+        Some("pending") => Some(SubscriptionStatus::Pending),
+        Some("active") => Some(SubscriptionStatus::Active),
+        Some("unsubscribed") => Some(SubscriptionStatus::Unsubscribed),
+        Some(_) => {
+            return Err(ApiError::Invalid(FieldErrors::single(
+                "status",
+                "must be pending, active or unsubscribed",
+            )))
+        }
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/subscribers", tag = "subscribers",
+    params(("status" = Option<String>, Query, description = "pending, active or unsubscribed"),
+        ("limit" = Option<i64>, Query, description = "At most this many, newest first (default and maximum 10000)")),
+    responses((status = 200, body = Vec<Subscription>), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> Result<Json<Vec<Subscription>>, ApiError> {
+    let status = read_status(params.status.as_deref())?;
+    let limit = match params.limit.as_deref() {
+        None | Some("") => MAX_LIST,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(n) if (1..=MAX_LIST).contains(&n) => n,
+            _ => {
+                return Err(ApiError::Invalid(FieldErrors::single(
+                    "limit",
+                    format!("must be a number from 1 to {MAX_LIST}"),
+                )))
+            }
+        },
+    };
+    Ok(Json(state.store.list_subscriptions(status, limit).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/subscribers/export.csv", tag = "subscribers",
+    responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn export(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> Result<impl IntoResponse, ApiError> {
+    let status = read_status(params.status.as_deref())?;
+    let subscriptions = state.store.list_subscriptions(status, i64::MAX).await?;
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+    let header = [
+        "email",
+        "scope",
+        "target",
+        "status",
+        "source",
+        "wording_version",
+        "requested_at",
+        "request_ip",
+        "confirmed_at",
+        "withdrawn_at",
+    ];
+    let csv_error = |e: csv::Error| ApiError::Internal(e.into());
+    writer.write_record(header).map_err(csv_error)?;
+    for s in subscriptions {
+        writer
+            .write_record([
+                s.email.as_str(),
+                s.scope.as_str(),
+                s.target.as_deref().unwrap_or(""),
+                match s.status {
+                    SubscriptionStatus::Pending => "pending",
+                    SubscriptionStatus::Active => "active",
+                    SubscriptionStatus::Unsubscribed => "unsubscribed",
+                },
+                s.source.as_str(),
+                s.wording_version.as_str(),
+                &s.requested_at.to_rfc3339(),
+                s.request_ip.as_deref().unwrap_or(""),
+                &time(s.confirmed_at),
+                &time(s.withdrawn_at),
+            ])
+            .map_err(csv_error)?;
+    }
+    let body = writer
+        .into_inner()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"abonnes.csv\"",
+            ),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/subscribers/counts", tag = "subscribers",
+    responses((status = 200, body = Vec<ScopeCount>), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn counts(State(state): State<AppState>) -> Result<Json<Vec<ScopeCount>>, ApiError> {
+    Ok(Json(state.store.subscription_counts().await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/subscribers/{id}", tag = "subscribers",
+    params(("id" = String, Path)),
+    responses((status = 200, body = Subscription), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Subscription>, ApiError> {
+    Ok(Json(state.store.get_subscription(&id).await.map_err(
+        |e| match e {
+            crate::store::StoreError::NotFound => {
+                ApiError::NotFound(format!("no subscription \u{201c}{id}\u{201d}"))
+            }
+            other => other.into(),
+        },
+    )?))
+}
+
+/// Erases the subscription, its consent record and its messages.
+#[utoipa::path(delete, path = "/api/v1/subscribers/{id}", tag = "subscribers",
+    params(("id" = String, Path)),
+    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn remove(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .delete_subscription(&id)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => {
+                ApiError::NotFound(format!("no subscription \u{201c}{id}\u{201d}"))
+            }
+            other => other.into(),
+        })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// What was sent about a session, what waits, what failed and why.
+#[utoipa::path(get, path = "/api/v1/events/{key}/outbox", tag = "outbox",
+    params(("key" = String, Path, description = "Id or slug")),
+    responses((status = 200, body = OutboxReport), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn outbox(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<OutboxReport>, ApiError> {
+    Ok(Json(state.store.outbox_for_event(&key).await.map_err(
+        |e| match e {
+            crate::store::StoreError::NotFound => {
+                ApiError::NotFound(format!("no session \u{201c}{key}\u{201d}"))
+            }
+            other => other.into(),
+        },
+    )?))
+}
+
+/// Queues a failed message again.
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", tag = "outbox",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = OutboxMessage), (status = 401, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn retry(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<OutboxMessage>, ApiError> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("no message \u{201c}{id}\u{201d}")))?;
+    Ok(Json(state.store.retry_message(id).await.map_err(
+        |e| match e {
+            crate::store::StoreError::NotFound => {
+                ApiError::NotFound(format!("no message {id}"))
+            }
+            other => other.into(),
+        },
+    )?))
+}

@@ -1,0 +1,400 @@
+//! Works through the outbox: claims due messages under a lease, checks they still make sense,
+//! composes and sends them, and records the outcome.
+//!
+//! Inside `serve` it sleeps until the next message falls due or a write wakes it (a local
+//! commit, or another instance's NOTIFY on PostgreSQL): no fixed polling. `eventail dispatch
+//! --once` runs one pass for cron.
+//!
+//! Delivery is at least once: a dispatcher that dies after the relay accepted a message but
+//! before recording it leaves a lease that another takes over, and the message goes again with
+//! the same Message-ID (which receiving systems use to drop duplicates).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use rand::Rng;
+
+use super::compose::Composer;
+use super::transport::{SendError, Transport};
+use crate::config::MailSettings;
+use crate::domain::EventStatus;
+use crate::store::{mail_kind, Claimed, Store, StoreError, SubscriptionStatus};
+
+/// Dispatcher tuning, from `[mail]`.
+#[derive(Debug, Clone)]
+pub struct DispatchSettings {
+    pub rate_per_second: f64,
+    pub max_attempts: i64,
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+    pub lease: chrono::Duration,
+    pub erase_after: chrono::Duration,
+}
+
+impl DispatchSettings {
+    pub fn from_mail(mail: &MailSettings) -> DispatchSettings {
+        DispatchSettings {
+            rate_per_second: mail.rate_per_second,
+            max_attempts: i64::from(mail.max_attempts),
+            retry_base: Duration::from_secs(mail.retry_base_seconds),
+            retry_max: Duration::from_secs(mail.retry_max_seconds),
+            lease: chrono::Duration::seconds(mail.lease_seconds as i64),
+            erase_after: chrono::Duration::days(i64::from(mail.erase_after_days)),
+        }
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct RunReport {
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+    pub dropped: usize,
+}
+
+enum Outcome {
+    Sent,
+    Retried,
+    Failed,
+    Dropped,
+}
+
+/// Messages claimed per round trip.
+const BATCH: i64 = 20;
+/// The longest sleep without a wake-up: housekeeping (erasing withdrawn subscriptions) runs at
+/// least this often, and a missed wake-up costs no more than this.
+const MAX_SLEEP: Duration = Duration::from_secs(300);
+
+pub struct Dispatcher {
+    store: Store,
+    composer: Arc<Composer>,
+    transport: Transport,
+    settings: DispatchSettings,
+    owner: String,
+    /// When the next message may leave, for the rate limit.
+    next_slot: tokio::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Dispatcher {
+    pub fn new(
+        store: Store,
+        composer: Arc<Composer>,
+        transport: Transport,
+        settings: DispatchSettings,
+    ) -> Dispatcher {
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "eventail".into());
+        let owner = format!(
+            "{host}-{}-{}",
+            std::process::id(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
+        Dispatcher {
+            store,
+            composer,
+            transport,
+            settings,
+            owner,
+            next_slot: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    /// Sends everything due now, then returns.
+    pub async fn run_once(&self) -> Result<RunReport, StoreError> {
+        let mut report = RunReport::default();
+        loop {
+            let claimed = self
+                .store
+                .claim_due(&self.owner, BATCH, self.settings.lease)
+                .await?;
+            if claimed.is_empty() {
+                return Ok(report);
+            }
+            for message in claimed {
+                match self.deliver(&message).await? {
+                    Outcome::Sent => report.sent += 1,
+                    Outcome::Retried => report.retried += 1,
+                    Outcome::Failed => report.failed += 1,
+                    Outcome::Dropped => report.dropped += 1,
+                }
+            }
+        }
+    }
+
+    /// Runs until `shutdown` completes: a pass, then sleep until the next due message or a
+    /// wake-up. Store errors are logged and retried after a pause.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+        tracing::info!(transport = %self.transport.describe(), "mail dispatcher started");
+        tokio::pin!(shutdown);
+        let changes = self.store.changes().clone();
+        let mut last_housekeeping: Option<tokio::time::Instant> = None;
+        loop {
+            let pause = match self.run_once().await {
+                Ok(report) => {
+                    if report != RunReport::default() {
+                        tracing::info!(?report, "mail dispatch pass");
+                    }
+                    self.until_next_due().await
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "mail dispatch failed; trying again shortly");
+                    Duration::from_secs(5)
+                }
+            };
+            if last_housekeeping.is_none_or(|at| at.elapsed() >= MAX_SLEEP) {
+                self.housekeeping().await;
+                last_housekeeping = Some(tokio::time::Instant::now());
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(pause) => {}
+                _ = changes.mail_planned() => {}
+                _ = &mut shutdown => break,
+            }
+        }
+        tracing::info!("mail dispatcher stopped");
+    }
+
+    async fn until_next_due(&self) -> Duration {
+        match self.store.next_due().await {
+            Ok(Some(at)) => (at - Utc::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(MAX_SLEEP),
+            Ok(None) => MAX_SLEEP,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read the next due message");
+                Duration::from_secs(5)
+            }
+        }
+    }
+
+    /// Erases subscriptions withdrawn long enough ago, and requests never confirmed.
+    async fn housekeeping(&self) {
+        let now = Utc::now();
+        let cutoff = now - self.settings.erase_after;
+        match self.store.erase_withdrawn(cutoff, cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(erased = n, "erased withdrawn subscriptions"),
+            Err(err) => tracing::warn!(error = %err, "cannot erase withdrawn subscriptions"),
+        }
+    }
+
+    /// Why a claimed message should no longer go, if it should not.
+    async fn still_relevant(
+        &self,
+        message: &Claimed,
+    ) -> Result<Result<Context, String>, StoreError> {
+        let Some(subscription_id) = &message.subscription_id else {
+            return Ok(Err("no subscription".into()));
+        };
+        let subscription = match self.store.get_subscription(subscription_id).await {
+            Ok(s) => s,
+            Err(StoreError::NotFound) => return Ok(Err("the subscription was erased".into())),
+            Err(err) => return Err(err),
+        };
+        let wanted = if message.kind == mail_kind::CONFIRMATION {
+            SubscriptionStatus::Pending
+        } else {
+            SubscriptionStatus::Active
+        };
+        if subscription.status != wanted {
+            return Ok(Err(format!(
+                "the subscription is {}",
+                serde_json::to_value(subscription.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            )));
+        }
+        if message.kind == mail_kind::CONFIRMATION {
+            if message.detail.is_empty() {
+                return Ok(Err("the confirmation secret is gone".into()));
+            }
+            return Ok(Ok(Context {
+                event: None,
+                subscription,
+                changed: Vec::new(),
+            }));
+        }
+        let Some(event_id) = &message.event_id else {
+            return Ok(Err("no session".into()));
+        };
+        let event = match self.store.get_event(event_id).await {
+            Ok(e) => e,
+            Err(StoreError::NotFound) => return Ok(Err("the session was deleted".into())),
+            Err(err) => return Err(err),
+        };
+        let now = Utc::now();
+        let started = event
+            .schedule
+            .is_some_and(|s| s.start_instant(event.timezone) <= now);
+        match message.kind.as_str() {
+            mail_kind::CANCELLATION => {
+                if event.status != EventStatus::Cancelled {
+                    return Ok(Err("the session is no longer cancelled".into()));
+                }
+            }
+            mail_kind::REMINDER => {
+                if event.status != EventStatus::Scheduled {
+                    return Ok(Err("the session is no longer scheduled".into()));
+                }
+                if started {
+                    return Ok(Err(
+                        "the session had started when the reminder could be sent".into(),
+                    ));
+                }
+                if event.sequence != message.sequence {
+                    return Ok(Err("the session changed; a newer reminder replaces this one".into()));
+                }
+            }
+            mail_kind::ANNOUNCEMENT | mail_kind::CHANGE => {
+                if event.status != EventStatus::Scheduled {
+                    return Ok(Err("the session is no longer scheduled".into()));
+                }
+                if message.kind == mail_kind::CHANGE && event.sequence != message.sequence {
+                    return Ok(Err("a newer change notice replaces this one".into()));
+                }
+            }
+            _ => {}
+        }
+        let changed = if message.kind == mail_kind::CHANGE {
+            self.store
+                .event_history(&event.id)
+                .await?
+                .into_iter()
+                .filter(|(_, sequence, _, _)| *sequence == message.sequence)
+                .flat_map(|(_, _, _, fields)| fields)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Ok(Context {
+            event: Some(event),
+            subscription,
+            changed,
+        }))
+    }
+
+    async fn deliver(&self, message: &Claimed) -> Result<Outcome, StoreError> {
+        let context = match self.still_relevant(message).await? {
+            Ok(context) => context,
+            Err(reason) => {
+                tracing::info!(id = message.id, kind = %message.kind, %reason, "message dropped");
+                self.store
+                    .mark_dropped(message.id, &self.owner, &reason)
+                    .await?;
+                return Ok(Outcome::Dropped);
+            }
+        };
+        let composed = self.composer.compose(
+            message,
+            context.event.as_ref(),
+            &context.subscription,
+            &context.changed,
+        );
+        let email = match composed {
+            Ok(email) => email,
+            Err(err) => {
+                tracing::error!(id = message.id, error = %err, "cannot compose a message");
+                self.store
+                    .mark_failed(message.id, &self.owner, &format!("cannot compose: {err}"))
+                    .await?;
+                return Ok(Outcome::Failed);
+            }
+        };
+        self.wait_for_slot().await;
+        match self.transport.send(email).await {
+            Ok(()) => {
+                if !self.store.mark_sent(message.id, &self.owner).await? {
+                    tracing::warn!(id = message.id, "sent, but the lease had passed to another dispatcher");
+                }
+                Ok(Outcome::Sent)
+            }
+            Err(SendError::Permanent(err)) => {
+                tracing::warn!(id = message.id, error = %err, "message refused for good");
+                self.store
+                    .mark_failed(message.id, &self.owner, &err)
+                    .await?;
+                Ok(Outcome::Failed)
+            }
+            Err(SendError::Temporary(err)) if message.attempts >= self.settings.max_attempts => {
+                tracing::warn!(id = message.id, error = %err, "message given up after its last attempt");
+                self.store
+                    .mark_failed(
+                        message.id,
+                        &self.owner,
+                        &format!("gave up after {} attempts: {err}", message.attempts),
+                    )
+                    .await?;
+                Ok(Outcome::Failed)
+            }
+            Err(SendError::Temporary(err)) => {
+                let delay = backoff(&self.settings, message.attempts);
+                tracing::info!(id = message.id, error = %err, retry_in = ?delay, "message will be retried");
+                let due = Utc::now()
+                    + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::seconds(60));
+                self.store
+                    .mark_retry(message.id, &self.owner, due, &err)
+                    .await?;
+                Ok(Outcome::Retried)
+            }
+        }
+    }
+
+    async fn wait_for_slot(&self) {
+        let spacing = Duration::from_secs_f64(1.0 / self.settings.rate_per_second);
+        let mut next = self.next_slot.lock().await;
+        let now = tokio::time::Instant::now();
+        if *next > now {
+            tokio::time::sleep_until(*next).await;
+        }
+        *next = (*next).max(now) + spacing;
+    }
+}
+
+struct Context {
+    event: Option<crate::domain::Event>,
+    subscription: crate::store::Subscription,
+    changed: Vec<String>,
+}
+
+/// Exponential backoff with jitter: base × 2^(attempts−1), capped, then between half and all
+/// of it, so many messages failing together do not come back together.
+pub fn backoff(settings: &DispatchSettings, attempts: i64) -> Duration {
+    let exponent = (attempts.max(1) - 1).min(30) as u32;
+    let full = settings
+        .retry_base
+        .saturating_mul(2u32.saturating_pow(exponent))
+        .min(settings.retry_max);
+    let factor = rand::thread_rng().gen_range(0.5..=1.0);
+    full.mul_f64(factor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_then_stops_growing_and_is_jittered() {
+        let settings = DispatchSettings {
+            rate_per_second: 1.0,
+            max_attempts: 8,
+            retry_base: Duration::from_secs(30),
+            retry_max: Duration::from_secs(3600),
+            lease: chrono::Duration::seconds(60),
+            erase_after: chrono::Duration::days(30),
+        };
+        for _ in 0..50 {
+            let first = backoff(&settings, 1);
+            assert!(first >= Duration::from_secs(15) && first <= Duration::from_secs(30));
+            let third = backoff(&settings, 3);
+            assert!(third >= Duration::from_secs(60) && third <= Duration::from_secs(120));
+            let late = backoff(&settings, 20);
+            assert!(late >= Duration::from_secs(1800) && late <= Duration::from_secs(3600));
+        }
+        let spread: std::collections::HashSet<_> =
+            (0..20).map(|_| backoff(&settings, 2).as_millis()).collect();
+        assert!(spread.len() > 1, "no jitter");
+    }
+}

@@ -1,0 +1,172 @@
+//! Dates and times written the French way: « mercredi 8 décembre 2021, de 9 h à 10 h (heure de
+//! Paris) », « 1er avril », « 9 h 30 ».
+
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
+use chrono_tz::Tz;
+
+use crate::domain::Schedule;
+
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+pub fn weekday(day: Weekday) -> &'static str {
+    match day {
+        Weekday::Mon => "lundi",
+        Weekday::Tue => "mardi",
+        Weekday::Wed => "mercredi",
+        Weekday::Thu => "jeudi",
+        Weekday::Fri => "vendredi",
+        Weekday::Sat => "samedi",
+        Weekday::Sun => "dimanche",
+    }
+}
+
+/// « mercredi 8 décembre 2021 », « jeudi 1er juin 2023 ».
+pub fn date(day: NaiveDate) -> String {
+    format!("{} {}", weekday(day.weekday()), date_without_weekday(day))
+}
+
+/// « 8 décembre 2021 », « 1er juin 2023 ».
+pub fn date_without_weekday(day: NaiveDate) -> String {
+    let number = match day.day() {
+        1 => "1er".to_string(),
+        n => n.to_string(),
+    };
+    let month = MONTHS[day.month0() as usize];
+    format!("{number}\u{a0}{month} {}", day.year())
+}
+
+/// « 9 h », « 9 h 30 », « 12 h 05 ».
+pub fn time(hour: u32, minute: u32) -> String {
+    if minute == 0 {
+        format!("{hour}\u{a0}h")
+    } else {
+        format!("{hour}\u{a0}h\u{a0}{minute:02}")
+    }
+}
+
+/// « heure de Paris » for Europe/Paris; otherwise the zone's city, or its name.
+pub fn zone(tz: Tz) -> String {
+    let name = tz.name();
+    let city = name.rsplit('/').next().unwrap_or(name).replace('_', " ");
+    match name {
+        "Europe/Paris" => "heure de Paris".into(),
+        "UTC" | "Etc/UTC" => "UTC".into(),
+        _ => format!("heure de {city}"),
+    }
+}
+
+fn local_time(at: DateTime<Utc>, tz: Tz) -> String {
+    let local = at.with_timezone(&tz);
+    time(local.hour(), local.minute())
+}
+
+/// When a session takes place, in one phrase; `None` without a schedule.
+pub fn when(schedule: Option<&Schedule>, tz: Tz) -> Option<String> {
+    Some(match *schedule? {
+        Schedule::AllDay {
+            first_day,
+            last_day,
+        } => {
+            if first_day == last_day {
+                date(first_day)
+            } else {
+                format!("du {} au {}", date(first_day), date(last_day))
+            }
+        }
+        Schedule::Timed { starts_at, ends_at } => {
+            let start_day = starts_at.with_timezone(&tz).date_naive();
+            let zone = zone(tz);
+            match ends_at {
+                None => format!(
+                    "{}, à {} ({zone})",
+                    date(start_day),
+                    local_time(starts_at, tz)
+                ),
+                Some(end) if end.with_timezone(&tz).date_naive() == start_day => format!(
+                    "{}, de {} à {} ({zone})",
+                    date(start_day),
+                    local_time(starts_at, tz),
+                    local_time(end, tz)
+                ),
+                Some(end) => format!(
+                    "du {} à {} au {} à {} ({zone})",
+                    date(start_day),
+                    local_time(starts_at, tz),
+                    date(end.with_timezone(&tz).date_naive()),
+                    local_time(end, tz)
+                ),
+            }
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use chrono_tz::Europe::Paris;
+
+    fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        Paris
+            .with_ymd_and_hms(y, m, d, h, min, 0)
+            .single()
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn sessions_read_as_the_team_writes_them() {
+        let webinar = Schedule::Timed {
+            starts_at: at(2021, 12, 8, 9, 0),
+            ends_at: Some(at(2021, 12, 8, 10, 0)),
+        };
+        assert_eq!(
+            when(Some(&webinar), Paris).unwrap(),
+            "mercredi 8\u{a0}décembre 2021, de 9\u{a0}h à 10\u{a0}h (heure de Paris)"
+        );
+        let lunch = Schedule::Timed {
+            starts_at: at(2025, 3, 14, 12, 15),
+            ends_at: Some(at(2025, 3, 14, 13, 0)),
+        };
+        assert_eq!(
+            when(Some(&lunch), Paris).unwrap(),
+            "vendredi 14\u{a0}mars 2025, de 12\u{a0}h\u{a0}15 à 13\u{a0}h (heure de Paris)"
+        );
+        // The day clocks go forward: 10:00 in Paris is 08:00Z, still written 10 h.
+        let dst = Schedule::Timed {
+            starts_at: at(2027, 3, 28, 10, 0),
+            ends_at: None,
+        };
+        assert_eq!(
+            when(Some(&dst), Paris).unwrap(),
+            "dimanche 28\u{a0}mars 2027, à 10\u{a0}h (heure de Paris)"
+        );
+        let days = Schedule::AllDay {
+            first_day: NaiveDate::from_ymd_opt(2024, 10, 10).unwrap(),
+            last_day: NaiveDate::from_ymd_opt(2024, 10, 11).unwrap(),
+        };
+        assert_eq!(
+            when(Some(&days), Paris).unwrap(),
+            "du jeudi 10\u{a0}octobre 2024 au vendredi 11\u{a0}octobre 2024"
+        );
+        assert_eq!(
+            date(NaiveDate::from_ymd_opt(2023, 6, 1).unwrap()),
+            "jeudi 1er\u{a0}juin 2023"
+        );
+        assert_eq!(when(None, Paris), None);
+        assert_eq!(zone(chrono_tz::America::Martinique), "heure de Martinique");
+    }
+}

@@ -1,0 +1,603 @@
+//! The durable outbox: every message to send, planned in the transaction of the change that
+//! causes it, then claimed, sent and marked by the dispatcher (`mailer::dispatcher`).
+//!
+//! Each row has a `dedup_key` naming the notice and its recipient (session, kind, sequence or
+//! reminder, address): planning the same notice again is a no-op, so nobody gets it twice, even
+//! with several subscriptions covering one session. Claims are leases: a claimed row is
+//! `sending` until `lease_until`, after which any dispatcher may take it over (its instance is
+//! presumed dead). On PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so instances share work.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{from_micros, micros, Backend, Store, StoreError};
+use crate::domain::{Event, EventStatus};
+
+/// Kinds of message.
+pub mod kind {
+    pub const CONFIRMATION: &str = "confirmation";
+    pub const ANNOUNCEMENT: &str = "announcement";
+    pub const REMINDER: &str = "reminder";
+    pub const CHANGE: &str = "change";
+    pub const CANCELLATION: &str = "cancellation";
+    pub const RECORDING: &str = "recording";
+}
+
+/// A claimed message, to render and send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub id: i64,
+    pub kind: String,
+    pub event_id: Option<String>,
+    pub subscription_id: Option<String>,
+    pub recipient: String,
+    pub sequence: i64,
+    pub detail: String,
+    pub due_at: DateTime<Utc>,
+    /// Including this one.
+    pub attempts: i64,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A message as organisers see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub sequence: i64,
+    /// `queued`, `sending`, `sent`, `failed` or `dropped`.
+    pub status: String,
+    pub attempts: i64,
+    pub due_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    /// The last delivery error, or why the message was dropped.
+    pub last_error: Option<String>,
+}
+
+/// Counts per status, and the messages, of one session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct OutboxReport {
+    pub queued: i64,
+    pub sending: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub dropped: i64,
+    pub messages: Vec<OutboxMessage>,
+}
+
+/// What to do with the reminders of the sessions a change touches.
+#[derive(Debug, Clone)]
+pub struct MailPolicy {
+    /// Reminders of sessions that name none (`events.reminders` null).
+    pub default_reminders: Vec<chrono::Duration>,
+}
+
+impl Default for MailPolicy {
+    fn default() -> Self {
+        MailPolicy {
+            default_reminders: vec![chrono::Duration::hours(24), chrono::Duration::hours(1)],
+        }
+    }
+}
+
+/// A video is news for this long after its publication day (older ones, imported or
+/// back-dated, are not announced).
+const VIDEO_NEWS_DAYS: i64 = 2;
+
+const INSERT: &str = "INSERT INTO outbox (dedup_key, kind, event_id, subscription_id, recipient, \
+    sequence, detail, due_at, status, attempts, created_at, updated_at)";
+
+/// The recipients of a notice about session `$3`, most specific subscription first.
+const RECIPIENTS: &str = "FROM subscriptions u WHERE u.status = 'active' AND (u.scope_kind = 'all' \
+    OR (u.scope_kind = 'series' AND u.series_id = (SELECT series_id FROM events WHERE id = $3)) \
+    OR (u.scope_kind = 'event' AND u.event_id = $3))";
+
+const SPECIFIC_FIRST: &str = " ORDER BY CASE u.scope_kind WHEN 'event' THEN 0 \
+    WHEN 'series' THEN 1 ELSE 2 END, u.id ON CONFLICT (dedup_key) DO NOTHING";
+
+/// Plans the subscription confirmation message (the only one a pending subscription gets).
+pub(crate) async fn plan_confirmation(
+    conn: &mut AnyConnection,
+    subscription_id: &str,
+    email: &str,
+    secret: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, $5, $6, 'queued', 0, $6, $6)"
+    ))
+    .bind(format!(
+        "{}:{subscription_id}:{}",
+        kind::CONFIRMATION,
+        micros(now)
+    ))
+    .bind(kind::CONFIRMATION)
+    .bind(subscription_id)
+    .bind(email)
+    .bind(secret)
+    .bind(micros(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Plans a notice of `kind` about `event` to every subscriber covering it.
+async fn plan_notice(
+    conn: &mut AnyConnection,
+    event: &Event,
+    kind: &str,
+    key: &str,
+    detail: &str,
+    due: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query(&format!(
+        "{INSERT} SELECT $1 || u.email, $2, $3, u.id, u.email, $4, $5, $6, 'queued', 0, $7, $7 \
+         {RECIPIENTS}{SPECIFIC_FIRST}"
+    ))
+    .bind(key)
+    .bind(kind)
+    .bind(&event.id)
+    .bind(event.sequence)
+    .bind(detail)
+    .bind(micros(due))
+    .bind(micros(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// When each reminder of `event` is due, with its advance as written (`PT1H`).
+pub fn reminder_times(
+    event: &Event,
+    policy: &MailPolicy,
+) -> Vec<(String, DateTime<Utc>)> {
+    if !event.kind.is_live() || event.status != EventStatus::Scheduled {
+        return Vec::new();
+    }
+    let Some(start) = event.schedule.map(|s| s.start_instant(event.timezone)) else {
+        return Vec::new();
+    };
+    let advances: Vec<(String, chrono::Duration)> = match &event.reminders {
+        Some(list) => list
+            .iter()
+            .filter_map(|raw| {
+                crate::domain::event::parse_reminder(raw)
+                    .ok()
+                    .map(|d| (raw.clone(), d))
+            })
+            .collect(),
+        None => policy
+            .default_reminders
+            .iter()
+            .map(|d| (duration_label(*d), *d))
+            .collect(),
+    };
+    advances
+        .into_iter()
+        .map(|(label, advance)| (label, start - advance))
+        .collect()
+}
+
+/// `PT1H`, `P1D`, `PT1H30M`: an advance as ISO 8601.
+pub fn duration_label(d: chrono::Duration) -> String {
+    let total = d.num_seconds().max(0);
+    let (days, rest) = (total / 86_400, total % 86_400);
+    let (h, m, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    let mut out = String::from("P");
+    if days > 0 {
+        out.push_str(&format!("{days}D"));
+    }
+    if rest > 0 || days == 0 {
+        out.push('T');
+        if h > 0 {
+            out.push_str(&format!("{h}H"));
+        }
+        if m > 0 {
+            out.push_str(&format!("{m}M"));
+        }
+        if s > 0 || (h == 0 && m == 0) {
+            out.push_str(&format!("{s}S"));
+        }
+    }
+    out
+}
+
+/// Whether `event` is news worth announcing at `now`: a live session yet to start, or a video
+/// just published or premiering.
+fn is_news(event: &Event, now: DateTime<Utc>) -> bool {
+    let start = event.schedule.map(|s| s.start_instant(event.timezone));
+    if event.kind.is_live() {
+        return start.is_some_and(|s| s > now);
+    }
+    if start.is_some_and(|s| s > now - chrono::Duration::days(1)) {
+        return true;
+    }
+    let today = now.with_timezone(&event.timezone).date_naive();
+    event
+        .published_on
+        .is_some_and(|d| d >= today - chrono::Duration::days(VIDEO_NEWS_DAYS))
+}
+
+fn has_ended(event: &Event, now: DateTime<Utc>) -> bool {
+    event.schedule.is_some_and(|s| {
+        s.end_instant(event.timezone)
+            .unwrap_or_else(|| s.start_instant(event.timezone))
+            <= now
+    })
+}
+
+/// Plans what a change of `event` from `before` (none when created) calls for, in the
+/// change's own transaction.
+pub(crate) async fn plan_for_event(
+    conn: &mut AnyConnection,
+    before: Option<&Event>,
+    after: &Event,
+    policy: &MailPolicy,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let was_public = before.is_some_and(|b| b.status == EventStatus::Scheduled);
+    let id = &after.id;
+    match after.status {
+        EventStatus::Scheduled if !was_public => {
+            if is_news(after, now) {
+                let key = format!("{}:{id}:", kind::ANNOUNCEMENT);
+                plan_notice(conn, after, kind::ANNOUNCEMENT, &key, "", now, now).await?;
+            }
+            plan_reminders(conn, after, policy, now).await?;
+        }
+        EventStatus::Scheduled => {
+            let Some(before) = before else { return Ok(()) };
+            let moved = before.schedule != after.schedule
+                || before.location != after.location
+                || before.links.join != after.links.join;
+            if moved && after.sequence > before.sequence && !has_ended(after, now) {
+                let key = format!("{}:{id}:{}:", kind::CHANGE, after.sequence);
+                plan_notice(conn, after, kind::CHANGE, &key, "", now, now).await?;
+            }
+            if moved || before.reminders != after.reminders || before.sequence != after.sequence
+            {
+                plan_reminders(conn, after, policy, now).await?;
+            }
+            let recording_new = after.links.recording.is_some() && before.links.recording.is_none();
+            if recording_new && has_ended(after, now) {
+                let key = format!("{}:{id}:", kind::RECORDING);
+                plan_notice(conn, after, kind::RECORDING, &key, "", now, now).await?;
+            }
+        }
+        EventStatus::Cancelled if was_public => {
+            drop_queued_for_event(conn, id, "the session was cancelled", now).await?;
+            if !has_ended(after, now) {
+                let key = format!("{}:{id}:{}:", kind::CANCELLATION, after.sequence);
+                plan_notice(conn, after, kind::CANCELLATION, &key, "", now, now).await?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Replaces the queued reminders of `event` by those its current time and list call for.
+/// Reminders already sent for the same sequence are not planned again (same key).
+async fn plan_reminders(
+    conn: &mut AnyConnection,
+    event: &Event,
+    policy: &MailPolicy,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM outbox WHERE event_id = $1 AND kind = $2 AND status = 'queued'")
+        .bind(&event.id)
+        .bind(kind::REMINDER)
+        .execute(&mut *conn)
+        .await?;
+    for (label, due) in reminder_times(event, policy) {
+        if due <= now {
+            continue;
+        }
+        let key = format!("{}:{}:{label}:{}:", kind::REMINDER, event.id, event.sequence);
+        plan_notice(conn, event, kind::REMINDER, &key, &label, due, now).await?;
+    }
+    Ok(())
+}
+
+/// A subscription just became active: the reminders of the upcoming sessions it covers.
+pub(crate) async fn plan_for_new_subscriber(
+    conn: &mut AnyConnection,
+    subscription_id: &str,
+    policy: &MailPolicy,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    // The sessions' own planning already covers every active subscriber: re-running it for the
+    // covered sessions adds this subscriber's rows, and the keys keep the others from doubling.
+    let rows = sqlx::query(
+        "SELECT e.id FROM events e, subscriptions u WHERE u.id = $1 AND e.status = 'scheduled' \
+         AND e.starts_at > $2 AND e.kind IN ('webinar', 'event') AND (u.scope_kind = 'all' \
+         OR (u.scope_kind = 'series' AND e.series_id = u.series_id) \
+         OR (u.scope_kind = 'event' AND e.id = u.event_id))",
+    )
+    .bind(subscription_id)
+    .bind(now.timestamp())
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in rows {
+        let id: String = row.try_get("id")?;
+        let event = super::events::load_one(conn, &id, "").await?;
+        for (label, due) in reminder_times(&event, policy) {
+            if due <= now {
+                continue;
+            }
+            let key = format!("{}:{}:{label}:{}:", kind::REMINDER, event.id, event.sequence);
+            plan_notice(conn, &event, kind::REMINDER, &key, &label, due, now).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn drop_queued_for_event(
+    conn: &mut AnyConnection,
+    event_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'dropped', last_error = $1, detail = '', updated_at = $2 \
+         WHERE event_id = $3 AND status = 'queued'",
+    )
+    .bind(reason)
+    .bind(micros(now))
+    .bind(event_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn drop_queued_for_subscription(
+    conn: &mut AnyConnection,
+    subscription_id: &str,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE outbox SET status = 'dropped', last_error = $1, detail = '', updated_at = $2 \
+         WHERE subscription_id = $3 AND status = 'queued'",
+    )
+    .bind(reason)
+    .bind(micros(now))
+    .bind(subscription_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn claimed_from_row(row: &AnyRow) -> Result<Claimed, StoreError> {
+    Ok(Claimed {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        event_id: row.try_get("event_id")?,
+        subscription_id: row.try_get("subscription_id")?,
+        recipient: row.try_get("recipient")?,
+        sequence: row.try_get("sequence")?,
+        detail: row.try_get("detail")?,
+        due_at: from_micros(row.try_get("due_at")?)?,
+        attempts: row.try_get("attempts")?,
+        created_at: from_micros(row.try_get("created_at")?)?,
+    })
+}
+
+fn message_from_row(row: &AnyRow) -> Result<OutboxMessage, StoreError> {
+    Ok(OutboxMessage {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        recipient: row.try_get("recipient")?,
+        sequence: row.try_get("sequence")?,
+        status: row.try_get("status")?,
+        attempts: row.try_get("attempts")?,
+        due_at: from_micros(row.try_get("due_at")?)?,
+        sent_at: row
+            .try_get::<Option<i64>, _>("sent_at")?
+            .map(from_micros)
+            .transpose()?,
+        last_error: row.try_get("last_error")?,
+    })
+}
+
+impl Store {
+    /// Claims up to `limit` due messages (and messages whose lease ran out) for `owner`, until
+    /// `now + lease`.
+    pub async fn claim_due(
+        &self,
+        owner: &str,
+        limit: i64,
+        lease: chrono::Duration,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        let mut tx = self.write_quiet().await?;
+        let now = Utc::now();
+        let skip_locked = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let rows = sqlx::query(&format!(
+            "UPDATE outbox SET status = 'sending', lease_owner = $1, lease_until = $2, \
+             attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM outbox \
+             WHERE (status = 'queued' AND due_at <= $3) OR (status = 'sending' AND lease_until < $3) \
+             ORDER BY due_at, id LIMIT $4{skip_locked}) \
+             RETURNING id, kind, event_id, subscription_id, recipient, sequence, detail, due_at, \
+             attempts, created_at"
+        ))
+        .bind(owner)
+        .bind(micros(now + lease))
+        .bind(micros(now))
+        .bind(limit)
+        .fetch_all(&mut *tx.tx)
+        .await?;
+        tx.commit().await?;
+        let mut claimed = rows
+            .iter()
+            .map(claimed_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        claimed.sort_by_key(|c| (c.due_at, c.id));
+        Ok(claimed)
+    }
+
+    /// When the next message falls due (or a lease runs out), if any is waiting.
+    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let row = sqlx::query(
+            "SELECT (SELECT MIN(due_at) FROM outbox WHERE status = 'queued') AS due, \
+             (SELECT MIN(lease_until) FROM outbox WHERE status = 'sending') AS lease",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let due: Option<i64> = row.try_get("due")?;
+        let lease: Option<i64> = row.try_get("lease")?;
+        let next = match (due, lease) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        next.map(from_micros).transpose()
+    }
+
+    /// Marks a claimed message sent (its secret, if any, is forgotten). False if the lease was
+    /// lost meanwhile (another dispatcher took it over).
+    pub async fn mark_sent(&self, id: i64, owner: &str) -> Result<bool, StoreError> {
+        self.finish(id, owner, "sent", None, None).await
+    }
+
+    /// Puts a claimed message back in the queue for `due`, recording the error.
+    pub async fn mark_retry(
+        &self,
+        id: i64,
+        owner: &str,
+        due: DateTime<Utc>,
+        error: &str,
+    ) -> Result<bool, StoreError> {
+        self.finish(id, owner, "queued", Some(error), Some(due))
+            .await
+    }
+
+    /// A permanent refusal, or attempts exhausted.
+    pub async fn mark_failed(&self, id: i64, owner: &str, error: &str) -> Result<bool, StoreError> {
+        self.finish(id, owner, "failed", Some(error), None).await
+    }
+
+    /// No longer worth sending, for `reason`.
+    pub async fn mark_dropped(
+        &self,
+        id: i64,
+        owner: &str,
+        reason: &str,
+    ) -> Result<bool, StoreError> {
+        self.finish(id, owner, "dropped", Some(reason), None).await
+    }
+
+    async fn finish(
+        &self,
+        id: i64,
+        owner: &str,
+        status: &str,
+        error: Option<&str>,
+        due: Option<DateTime<Utc>>,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_quiet().await?;
+        let now = Utc::now();
+        let keep_detail = status == "queued";
+        let done = sqlx::query(
+            "UPDATE outbox SET status = $1, last_error = COALESCE($2, last_error), \
+             due_at = COALESCE($3, due_at), lease_owner = NULL, lease_until = NULL, \
+             sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE sent_at END, \
+             detail = CASE WHEN $5 = 1 THEN detail ELSE '' END, updated_at = $4 \
+             WHERE id = $6 AND status = 'sending' AND lease_owner = $7",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(due.map(micros))
+        .bind(micros(now))
+        .bind(keep_detail as i64)
+        .bind(id)
+        .bind(owner)
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(done == 1)
+    }
+
+    /// The messages about one session (by id or slug), newest first.
+    pub async fn outbox_for_event(&self, key: &str) -> Result<OutboxReport, StoreError> {
+        let event = self.get_event(key).await?;
+        let rows = sqlx::query(
+            "SELECT id, kind, recipient, sequence, status, attempts, due_at, sent_at, last_error \
+             FROM outbox WHERE event_id = $1 ORDER BY due_at DESC, id DESC",
+        )
+        .bind(&event.id)
+        .fetch_all(&self.pool)
+        .await?;
+        let messages = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let count = |status: &str| messages.iter().filter(|m| m.status == status).count() as i64;
+        Ok(OutboxReport {
+            queued: count("queued"),
+            sending: count("sending"),
+            sent: count("sent"),
+            failed: count("failed"),
+            dropped: count("dropped"),
+            messages,
+        })
+    }
+
+    /// One message.
+    pub async fn outbox_message(&self, id: i64) -> Result<OutboxMessage, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, kind, recipient, sequence, status, attempts, due_at, sent_at, last_error \
+             FROM outbox WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        message_from_row(&row)
+    }
+
+    /// Queues a failed message again, due now, with a fresh count of attempts.
+    pub async fn retry_message(&self, id: i64) -> Result<OutboxMessage, StoreError> {
+        let mut tx = self.write_mail().await?;
+        let now = Utc::now();
+        let done = sqlx::query(
+            "UPDATE outbox SET status = 'queued', attempts = 0, due_at = $1, updated_at = $1 \
+             WHERE id = $2 AND status = 'failed'",
+        )
+        .bind(micros(now))
+        .bind(id)
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            let current = self.outbox_message(id).await?;
+            return Err(StoreError::Conflict(format!(
+                "only failed messages can be retried; this one is {}",
+                current.status
+            )));
+        }
+        tx.commit().await?;
+        self.outbox_message(id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration_label;
+
+    #[test]
+    fn advances_are_written_as_iso_8601() {
+        let h = chrono::Duration::hours;
+        assert_eq!(duration_label(h(1)), "PT1H");
+        assert_eq!(duration_label(h(24)), "P1D");
+        assert_eq!(duration_label(h(25)), "P1DT1H");
+        assert_eq!(duration_label(chrono::Duration::minutes(90)), "PT1H30M");
+        assert_eq!(duration_label(chrono::Duration::seconds(0)), "PT0S");
+    }
+}

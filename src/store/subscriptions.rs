@@ -1,0 +1,634 @@
+//! Mailing-list subscriptions and their proof of consent.
+//!
+//! An address subscribes to a scope: everything, one series, or one session. The public form
+//! uses double opt-in: the subscription stays `pending` and only its confirmation message is
+//! planned until the single-use link in that message is followed. Organisers may add addresses
+//! whose consent was collected elsewhere; they are active at once and recorded with that source.
+//! Unsubscribing is immediate and drops the queued messages; withdrawn rows are erased later
+//! (see `erase_withdrawn`).
+
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::{from_micros, micros, new_id, Store, StoreError};
+use crate::domain::{EventStatus, FieldErrors};
+
+/// What a subscription covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// A series, by slug.
+    Series(String),
+    /// A session, by slug ("remind me").
+    Event(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SubscriptionStatus {
+    Pending,
+    Active,
+    Unsubscribed,
+}
+
+impl SubscriptionStatus {
+    fn parse(s: &str) -> Result<Self, StoreError> {
+        Ok(match s {
+            "pending" => Self::Pending,
+            "active" => Self::Active,
+            "unsubscribed" => Self::Unsubscribed,
+            other => return Err(StoreError::Corrupt(format!("subscription status {other}"))),
+        })
+    }
+}
+
+/// A subscription as organisers see it, with its proof of consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Subscription {
+    pub id: String,
+    pub email: String,
+    /// `all`, `series` or `event`.
+    pub scope: String,
+    /// The series' or session's slug, for those scopes.
+    pub target: Option<String>,
+    /// The series' or session's title, for those scopes.
+    pub target_title: Option<String>,
+    pub status: SubscriptionStatus,
+    /// Where consent was given: `form`, or what an organiser said when adding the address.
+    pub source: String,
+    /// Version of the wording the person agreed to.
+    pub wording_version: String,
+    pub requested_at: DateTime<Utc>,
+    pub request_ip: Option<String>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    #[serde(skip)]
+    pub unsubscribe_key: String,
+}
+
+/// A request to subscribe.
+#[derive(Debug, Clone)]
+pub struct NewSubscription {
+    pub email: String,
+    pub scope: Scope,
+    pub source: String,
+    pub wording_version: String,
+    pub request_ip: Option<String>,
+}
+
+/// What became of a public subscribe request. The caller shows the same page for all of them,
+/// so the form tells nobody whether an address is subscribed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubscribeOutcome {
+    /// A confirmation message is planned.
+    ConfirmationPlanned,
+    /// Already active: nothing sent.
+    AlreadyActive,
+}
+
+/// Why a confirmation link did not confirm.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfirmError {
+    #[error("this confirmation link is unknown or was already used")]
+    Unknown,
+    #[error("this confirmation link has expired; subscribe again to get a new one")]
+    Expired,
+    #[error("the session is full (complet)")]
+    Full,
+}
+
+/// How many active, pending and withdrawn subscriptions a scope has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ScopeCount {
+    pub scope: String,
+    pub target: Option<String>,
+    pub active: i64,
+    pub pending: i64,
+    pub unsubscribed: i64,
+}
+
+/// What a full session answers (the French word is what visitors look for).
+pub const FULL: &str = "complet : this session has no place left";
+
+const SELECT: &str = "SELECT u.id, u.email, u.scope_kind, u.status, u.source, \
+    u.wording_version, u.requested_at, u.request_ip, u.confirmed_at, u.withdrawn_at, \
+    u.unsubscribe_key, s.slug AS series_slug, s.title AS series_title, \
+    e.slug AS event_slug, e.title AS event_title \
+    FROM subscriptions u LEFT JOIN series s ON s.id = u.series_id \
+    LEFT JOIN events e ON e.id = u.event_id";
+
+fn from_row(row: &AnyRow) -> Result<Subscription, StoreError> {
+    let scope: String = row.try_get("scope_kind")?;
+    let (target, target_title) = match scope.as_str() {
+        "series" => (row.try_get("series_slug")?, row.try_get("series_title")?),
+        "event" => (row.try_get("event_slug")?, row.try_get("event_title")?),
+        _ => (None, None),
+    };
+    let opt_time = |name: &str| -> Result<Option<DateTime<Utc>>, StoreError> {
+        row.try_get::<Option<i64>, _>(name)?
+            .map(from_micros)
+            .transpose()
+    };
+    Ok(Subscription {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        scope,
+        target,
+        target_title,
+        status: SubscriptionStatus::parse(&row.try_get::<String, _>("status")?)?,
+        source: row.try_get("source")?,
+        wording_version: row.try_get("wording_version")?,
+        requested_at: from_micros(row.try_get("requested_at")?)?,
+        request_ip: row.try_get("request_ip")?,
+        confirmed_at: opt_time("confirmed_at")?,
+        withdrawn_at: opt_time("withdrawn_at")?,
+        unsubscribe_key: row.try_get("unsubscribe_key")?,
+    })
+}
+
+/// Lower-cases the domain (the local part is the receiving server's business) and checks the
+/// shape of an address. Returns a message fit for a form.
+pub fn normalise_email(raw: &str) -> Result<String, String> {
+    let email = raw.trim();
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return Err("is not an email address (name@example.org)".into());
+    };
+    let valid = !local.is_empty()
+        && local.len() <= 64
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && email.len() <= 254
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+        && email.parse::<lettre::Address>().is_ok();
+    if !valid {
+        return Err("is not an email address (name@example.org)".into());
+    }
+    Ok(format!("{local}@{}", domain.to_lowercase()))
+}
+
+/// A random URL-safe secret.
+pub(crate) fn secret() -> String {
+    let mut bytes = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+fn hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The scope's key and referenced ids, looked up by slug; published sessions only.
+async fn resolve_scope(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+) -> Result<(&'static str, String, Option<String>, Option<String>), StoreError> {
+    Ok(match scope {
+        Scope::All => ("all", "all".into(), None, None),
+        Scope::Series(slug) => {
+            let row = sqlx::query("SELECT id FROM series WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or_else(|| {
+                    StoreError::Invalid(FieldErrors::single(
+                        "scope",
+                        format!("there is no series \u{201c}{slug}\u{201d}"),
+                    ))
+                })?;
+            let id: String = row.try_get("id")?;
+            ("series", format!("series:{id}"), Some(id), None)
+        }
+        Scope::Event(slug) => {
+            let row = sqlx::query("SELECT id, status FROM events WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let Some(row) = row else {
+                return Err(StoreError::Invalid(FieldErrors::single(
+                    "scope",
+                    format!("there is no session \u{201c}{slug}\u{201d}"),
+                )));
+            };
+            let status: String = row.try_get("status")?;
+            if status != EventStatus::Scheduled.as_str() {
+                return Err(StoreError::Invalid(FieldErrors::single(
+                    "scope",
+                    format!("the session \u{201c}{slug}\u{201d} is not open to subscriptions"),
+                )));
+            }
+            let id: String = row.try_get("id")?;
+            ("event", format!("event:{id}"), None, Some(id))
+        }
+    })
+}
+
+/// Whether the session behind `event_id` has a capacity and no place left.
+async fn is_full(conn: &mut AnyConnection, event_id: &str) -> Result<bool, StoreError> {
+    let row = sqlx::query(
+        "SELECT e.capacity, (SELECT COUNT(*) FROM subscriptions u \
+         WHERE u.event_id = e.id AND u.status = 'active') AS taken \
+         FROM events e WHERE e.id = $1",
+    )
+    .bind(event_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let capacity: Option<i64> = row.try_get("capacity")?;
+    let taken: i64 = row.try_get("taken")?;
+    Ok(capacity.is_some_and(|c| taken >= c))
+}
+
+impl Store {
+    /// A public subscribe request (double opt-in): plans the confirmation message, valid for
+    /// `confirm_for`. An active subscription is left as it is.
+    pub async fn request_subscription(
+        &self,
+        new: &NewSubscription,
+        confirm_for: chrono::Duration,
+    ) -> Result<SubscribeOutcome, StoreError> {
+        let email = normalise_email(&new.email)
+            .map_err(|m| StoreError::Invalid(FieldErrors::single("email", m)))?;
+        let mut tx = self.write_mail().await?;
+        let now = Utc::now();
+        let (kind, key, series_id, event_id) = resolve_scope(&mut tx.tx, &new.scope).await?;
+        if let Some(event_id) = &event_id {
+            if is_full(&mut tx.tx, event_id).await? {
+                return Err(StoreError::Conflict(FULL.into()));
+            }
+        }
+        let existing = sqlx::query(
+            "SELECT id, status FROM subscriptions WHERE email = $1 AND scope_key = $2",
+        )
+        .bind(&email)
+        .bind(&key)
+        .fetch_optional(&mut *tx.tx)
+        .await?;
+        let secret = secret();
+        let expires = micros(now + confirm_for);
+        let id = match existing {
+            Some(row) => {
+                let status: String = row.try_get("status")?;
+                if status == "active" {
+                    return Ok(SubscribeOutcome::AlreadyActive);
+                }
+                let id: String = row.try_get("id")?;
+                // A new request starts a new consent: the old times and wording are replaced.
+                sqlx::query(
+                    "UPDATE subscriptions SET status = 'pending', confirm_hash = $1, \
+                     confirm_expires = $2, source = $3, wording_version = $4, requested_at = $5, \
+                     request_ip = $6, confirmed_at = NULL, withdrawn_at = NULL, updated_at = $5 \
+                     WHERE id = $7",
+                )
+                .bind(hash(&secret))
+                .bind(expires)
+                .bind(&new.source)
+                .bind(&new.wording_version)
+                .bind(micros(now))
+                .bind(&new.request_ip)
+                .bind(&id)
+                .execute(&mut *tx.tx)
+                .await?;
+                id
+            }
+            None => {
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO subscriptions (id, email, scope_kind, series_id, event_id, \
+                     scope_key, status, confirm_hash, confirm_expires, unsubscribe_key, source, \
+                     wording_version, requested_at, request_ip, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8, $9, $10, $11, $12, $13, $12)",
+                )
+                .bind(&id)
+                .bind(&email)
+                .bind(kind)
+                .bind(&series_id)
+                .bind(&event_id)
+                .bind(&key)
+                .bind(hash(&secret))
+                .bind(expires)
+                .bind(self::secret())
+                .bind(&new.source)
+                .bind(&new.wording_version)
+                .bind(micros(now))
+                .bind(&new.request_ip)
+                .execute(&mut *tx.tx)
+                .await?;
+                id
+            }
+        };
+        super::outbox::plan_confirmation(&mut tx.tx, &id, &email, &secret, now).await?;
+        tx.commit().await?;
+        Ok(SubscribeOutcome::ConfirmationPlanned)
+    }
+
+    /// Follows a confirmation link: the subscription becomes active.
+    pub async fn confirm_subscription(
+        &self,
+        secret: &str,
+    ) -> Result<Result<Subscription, ConfirmError>, StoreError> {
+        let mut tx = self.write_mail().await?;
+        let now = Utc::now();
+        let row = sqlx::query(
+            "SELECT id, confirm_expires, event_id FROM subscriptions \
+             WHERE confirm_hash = $1 AND status = 'pending'",
+        )
+        .bind(hash(secret.trim()))
+        .fetch_optional(&mut *tx.tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Err(ConfirmError::Unknown));
+        };
+        let id: String = row.try_get("id")?;
+        let expires: Option<i64> = row.try_get("confirm_expires")?;
+        if expires.is_none_or(|at| at < micros(now)) {
+            return Ok(Err(ConfirmError::Expired));
+        }
+        if let Some(event_id) = row.try_get::<Option<String>, _>("event_id")? {
+            if is_full(&mut tx.tx, &event_id).await? {
+                return Ok(Err(ConfirmError::Full));
+            }
+        }
+        sqlx::query(
+            "UPDATE subscriptions SET status = 'active', confirm_hash = NULL, \
+             confirm_expires = NULL, confirmed_at = $1, updated_at = $1 WHERE id = $2",
+        )
+        .bind(micros(now))
+        .bind(&id)
+        .execute(&mut *tx.tx)
+        .await?;
+        // Reminders of sessions already announced reach a new "remind me" subscriber too.
+        super::outbox::plan_for_new_subscriber(&mut tx.tx, &id, &self.mail_policy(), now).await?;
+        let subscription = load(&mut tx.tx, &id).await?;
+        tx.commit().await?;
+        Ok(Ok(subscription))
+    }
+
+    /// An address whose consent was collected elsewhere: active at once, nothing sent now.
+    pub async fn add_subscription(
+        &self,
+        new: &NewSubscription,
+        consent_at: DateTime<Utc>,
+    ) -> Result<Subscription, StoreError> {
+        let email = normalise_email(&new.email)
+            .map_err(|m| StoreError::Invalid(FieldErrors::single("email", m)))?;
+        let mut tx = self.write_mail().await?;
+        let now = Utc::now();
+        let (kind, key, series_id, event_id) = resolve_scope(&mut tx.tx, &new.scope).await?;
+        let taken = sqlx::query("SELECT id FROM subscriptions WHERE email = $1 AND scope_key = $2")
+            .bind(&email)
+            .bind(&key)
+            .fetch_optional(&mut *tx.tx)
+            .await?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "{email} already has a subscription to this scope"
+            )));
+        }
+        let id = new_id();
+        sqlx::query(
+            "INSERT INTO subscriptions (id, email, scope_kind, series_id, event_id, scope_key, \
+             status, unsubscribe_key, source, wording_version, requested_at, confirmed_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $8, $9, $10, $10, $11)",
+        )
+        .bind(&id)
+        .bind(&email)
+        .bind(kind)
+        .bind(&series_id)
+        .bind(&event_id)
+        .bind(&key)
+        .bind(secret())
+        .bind(&new.source)
+        .bind(&new.wording_version)
+        .bind(micros(consent_at))
+        .bind(micros(now))
+        .execute(&mut *tx.tx)
+        .await?;
+        super::outbox::plan_for_new_subscriber(&mut tx.tx, &id, &self.mail_policy(), now).await?;
+        let subscription = load(&mut tx.tx, &id).await?;
+        tx.commit().await?;
+        Ok(subscription)
+    }
+
+    /// The subscription an unsubscribe link names.
+    pub async fn subscription_by_unsubscribe_key(
+        &self,
+        key: &str,
+    ) -> Result<Subscription, StoreError> {
+        let row = sqlx::query(&format!("{SELECT} WHERE u.unsubscribe_key = $1"))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        from_row(&row)
+    }
+
+    /// One-click unsubscribe: withdrawn now, queued messages dropped. Unsubscribing again
+    /// changes nothing.
+    pub async fn unsubscribe(&self, key: &str) -> Result<Subscription, StoreError> {
+        let mut tx = self.write_mail().await?;
+        let now = Utc::now();
+        let row = sqlx::query("SELECT id, status FROM subscriptions WHERE unsubscribe_key = $1")
+            .bind(key)
+            .fetch_optional(&mut *tx.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let id: String = row.try_get("id")?;
+        let status: String = row.try_get("status")?;
+        if status != "unsubscribed" {
+            sqlx::query(
+                "UPDATE subscriptions SET status = 'unsubscribed', withdrawn_at = $1, \
+                 confirm_hash = NULL, confirm_expires = NULL, updated_at = $1 WHERE id = $2",
+            )
+            .bind(micros(now))
+            .bind(&id)
+            .execute(&mut *tx.tx)
+            .await?;
+            super::outbox::drop_queued_for_subscription(&mut tx.tx, &id, "unsubscribed", now)
+                .await?;
+        }
+        let subscription = load(&mut tx.tx, &id).await?;
+        tx.commit().await?;
+        Ok(subscription)
+    }
+
+    /// Every subscription, newest first (at most `limit`), optionally of one status.
+    pub async fn list_subscriptions(
+        &self,
+        status: Option<SubscriptionStatus>,
+        limit: i64,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let mut sql = String::from(SELECT);
+        if status.is_some() {
+            sql.push_str(" WHERE u.status = $2");
+        }
+        sql.push_str(" ORDER BY u.requested_at DESC, u.id LIMIT $1");
+        let mut query = sqlx::query(&sql).bind(limit);
+        if let Some(status) = status {
+            let name = serde_json::to_value(status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            query = query.bind(name);
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(from_row)
+            .collect()
+    }
+
+    pub async fn get_subscription(&self, id: &str) -> Result<Subscription, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        load(&mut conn, id).await
+    }
+
+    /// Erases a subscription and its messages (a request to be forgotten).
+    pub async fn delete_subscription(&self, id: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_mail().await?;
+        let done = sqlx::query("DELETE FROM subscriptions WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx.tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await
+    }
+
+    /// Counts per scope.
+    pub async fn subscription_counts(&self) -> Result<Vec<ScopeCount>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT u.scope_kind, s.slug AS series_slug, e.slug AS event_slug, \
+             SUM(CASE WHEN u.status = 'active' THEN 1 ELSE 0 END) AS active, \
+             SUM(CASE WHEN u.status = 'pending' THEN 1 ELSE 0 END) AS pending, \
+             SUM(CASE WHEN u.status = 'unsubscribed' THEN 1 ELSE 0 END) AS unsubscribed \
+             FROM subscriptions u LEFT JOIN series s ON s.id = u.series_id \
+             LEFT JOIN events e ON e.id = u.event_id \
+             GROUP BY u.scope_kind, s.slug, e.slug ORDER BY u.scope_kind, s.slug, e.slug",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let scope: String = row.try_get("scope_kind")?;
+                let target = match scope.as_str() {
+                    "series" => row.try_get("series_slug")?,
+                    "event" => row.try_get("event_slug")?,
+                    _ => None,
+                };
+                Ok(ScopeCount {
+                    scope,
+                    target,
+                    active: row.try_get("active")?,
+                    pending: row.try_get("pending")?,
+                    unsubscribed: row.try_get("unsubscribed")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Erases subscriptions withdrawn before `withdrawn_before`, and requests never confirmed
+    /// whose link expired before `expired_before`. Returns how many rows went.
+    pub async fn erase_withdrawn(
+        &self,
+        withdrawn_before: DateTime<Utc>,
+        expired_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.write_quiet().await?;
+        let gone = sqlx::query(
+            "DELETE FROM subscriptions WHERE (status = 'unsubscribed' AND withdrawn_at < $1) \
+             OR (status = 'pending' AND confirm_expires < $2)",
+        )
+        .bind(micros(withdrawn_before))
+        .bind(micros(expired_before))
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    /// Records an attempt at the public form and tells whether it is within the limits: at
+    /// most `per_client` attempts per client address and `per_email` per target address within
+    /// `window`. Refused attempts count too.
+    pub async fn allow_subscribe_attempt(
+        &self,
+        client: &str,
+        email: &str,
+        per_client: i64,
+        per_email: i64,
+        window: chrono::Duration,
+    ) -> Result<bool, StoreError> {
+        let email = email.trim().to_lowercase();
+        let mut tx = self.write_quiet().await?;
+        let now = Utc::now();
+        let since = micros(now - window);
+        sqlx::query("DELETE FROM subscribe_attempts WHERE at < $1")
+            .bind(since)
+            .execute(&mut *tx.tx)
+            .await?;
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM subscribe_attempts WHERE client = $1) AS by_client, \
+             (SELECT COUNT(*) FROM subscribe_attempts WHERE email = $2) AS by_email",
+        )
+        .bind(client)
+        .bind(&email)
+        .fetch_one(&mut *tx.tx)
+        .await?;
+        let by_client: i64 = row.try_get("by_client")?;
+        let by_email: i64 = row.try_get("by_email")?;
+        sqlx::query("INSERT INTO subscribe_attempts (at, client, email) VALUES ($1, $2, $3)")
+            .bind(micros(now))
+            .bind(client)
+            .bind(&email)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok(by_client < per_client && by_email < per_email)
+    }
+}
+
+async fn load(conn: &mut AnyConnection, id: &str) -> Result<Subscription, StoreError> {
+    let row = sqlx::query(&format!("{SELECT} WHERE u.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    from_row(&row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise_email;
+
+    #[test]
+    fn addresses_are_checked_and_their_domain_lower_cased() {
+        assert_eq!(
+            normalise_email("  Camille.Martin@Exemple.GOUV.fr ").unwrap(),
+            "Camille.Martin@exemple.gouv.fr"
+        );
+        for bad in [
+            "",
+            "camille",
+            "camille@",
+            "@exemple.fr",
+            "camille@localhost",
+            "a b@exemple.fr",
+            "a@exemple.fr, b@exemple.fr",
+            "<a@exemple.fr>",
+            "a@exemple.fr\r\nBcc: x@y.fr",
+        ] {
+            assert!(normalise_email(bad).is_err(), "{bad:?}");
+        }
+    }
+}

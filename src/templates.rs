@@ -1,0 +1,136 @@
+//! Templates (minijinja, Jinja syntax): compiled into the binary, each replaceable by a file of
+//! the same name under the configured folder (`templates.dir`), read when the service starts.
+
+use std::path::{Path, PathBuf};
+
+use minijinja::{Environment, Value};
+
+/// The built-in templates, by name.
+const BUILT_IN: &[(&str, &str)] = &[
+    ("mail/layout.html", include_str!("../templates/mail/layout.html")),
+    ("mail/event.txt", include_str!("../templates/mail/event.txt")),
+    ("mail/event.html", include_str!("../templates/mail/event.html")),
+    ("mail/footer.txt", include_str!("../templates/mail/footer.txt")),
+    ("mail/confirmation.txt", include_str!("../templates/mail/confirmation.txt")),
+    ("mail/confirmation.html", include_str!("../templates/mail/confirmation.html")),
+    ("mail/announcement.txt", include_str!("../templates/mail/announcement.txt")),
+    ("mail/announcement.html", include_str!("../templates/mail/announcement.html")),
+    ("mail/reminder.txt", include_str!("../templates/mail/reminder.txt")),
+    ("mail/reminder.html", include_str!("../templates/mail/reminder.html")),
+    ("mail/change.txt", include_str!("../templates/mail/change.txt")),
+    ("mail/change.html", include_str!("../templates/mail/change.html")),
+    ("mail/cancellation.txt", include_str!("../templates/mail/cancellation.txt")),
+    ("mail/cancellation.html", include_str!("../templates/mail/cancellation.html")),
+    ("mail/recording.txt", include_str!("../templates/mail/recording.txt")),
+    ("mail/recording.html", include_str!("../templates/mail/recording.html")),
+    ("mail/test.txt", include_str!("../templates/mail/test.txt")),
+    ("mail/test.html", include_str!("../templates/mail/test.html")),
+    ("pages/layout.html", include_str!("../templates/pages/layout.html")),
+    ("pages/message.html", include_str!("../templates/pages/message.html")),
+    ("pages/subscribe.html", include_str!("../templates/pages/subscribe.html")),
+    ("pages/confirm.html", include_str!("../templates/pages/confirm.html")),
+    ("pages/unsubscribe.html", include_str!("../templates/pages/unsubscribe.html")),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("template {name}: {source}")]
+    Render {
+        name: String,
+        #[source]
+        source: minijinja::Error,
+    },
+    #[error("templates folder {0}: {1}")]
+    Folder(PathBuf, String),
+}
+
+/// The template set, ready to render.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl Templates {
+    /// The built-in templates, with those found in `dir` (if given) in their place. Every
+    /// template is compiled now, so a broken override stops the start, not a delivery.
+    pub fn load(dir: Option<&Path>) -> Result<Templates, TemplateError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
+        for (name, text) in BUILT_IN {
+            let text = match dir {
+                Some(dir) => match std::fs::read_to_string(dir.join(name)) {
+                    Ok(text) => text,
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => text.to_string(),
+                    Err(err) => {
+                        return Err(TemplateError::Folder(dir.join(name), err.to_string()))
+                    }
+                },
+                None => text.to_string(),
+            };
+            env.add_template_owned(name.to_string(), text)
+                .map_err(|source| TemplateError::Render {
+                    name: name.to_string(),
+                    source,
+                })?;
+        }
+        if let Some(dir) = dir {
+            if !dir.is_dir() {
+                return Err(TemplateError::Folder(
+                    dir.to_path_buf(),
+                    "is not a folder".into(),
+                ));
+            }
+        }
+        Ok(Templates { env })
+    }
+
+    pub fn render(&self, name: &str, context: Value) -> Result<String, TemplateError> {
+        let error = |source| TemplateError::Render {
+            name: name.to_string(),
+            source,
+        };
+        self.env
+            .get_template(name)
+            .map_err(error)?
+            .render(context)
+            .map_err(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_folder_replaces_only_the_templates_it_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("mail")).unwrap();
+        std::fs::write(dir.path().join("mail/test.txt"), "Bonjour {{ name }} !").unwrap();
+        let templates = Templates::load(Some(dir.path())).unwrap();
+        let text = templates
+            .render("mail/test.txt", minijinja::context! { name => "Camille" })
+            .unwrap();
+        assert_eq!(text, "Bonjour Camille !");
+        // The others are the built-in ones.
+        assert!(Templates::load(None)
+            .unwrap()
+            .render("mail/test.html", minijinja::context! {})
+            .unwrap()
+            .contains("<html"));
+
+        std::fs::write(dir.path().join("mail/test.txt"), "{% if %}").unwrap();
+        let err = Templates::load(Some(dir.path())).err().unwrap();
+        assert!(err.to_string().contains("mail/test.txt"), "{err}");
+    }
+
+    #[test]
+    fn html_is_escaped_and_text_is_not() {
+        let templates = Templates::load(None).unwrap();
+        let html = templates
+            .render(
+                "pages/message.html",
+                minijinja::context! { title => "<script>x</script>", message => "a & b" },
+            )
+            .unwrap();
+        assert!(html.contains("&lt;script&gt;") && !html.contains("<script>x"));
+    }
+}
