@@ -114,8 +114,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let store = open_store(&settings).await?;
             let templates = std::sync::Arc::new(load_templates(&settings)?);
-            let dispatcher =
-                crate::mailer::dispatcher(store.clone(), &settings, templates, &settings.base_url())?;
+            let dispatcher = crate::mailer::dispatcher(
+                store.clone(),
+                &settings,
+                templates,
+                &settings.base_url(),
+            )?;
             let report = dispatcher.run_once().await.map_err(readable)?;
             println!(
                 "sent {}, to retry {}, failed {}, dropped {}",
@@ -135,7 +139,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .send(message)
                 .await
                 .map_err(|e| anyhow::anyhow!("the test message did not leave: {e}"))?;
-            println!("test message sent to {address} through {}", transport.describe());
+            println!(
+                "test message sent to {address} through {}",
+                transport.describe()
+            );
             Ok(())
         }
     }

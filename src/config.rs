@@ -248,18 +248,25 @@ impl Settings {
             }
         }
         if !(self.mail.rate_per_second > 0.0 && self.mail.rate_per_second.is_finite()) {
-            return Err(ConfigError("mail.rate_per_second must be above zero".into()));
+            return Err(ConfigError(
+                "mail.rate_per_second must be above zero".into(),
+            ));
         }
-        if self.mail.max_attempts == 0 || self.mail.lease_seconds == 0 || self.mail.confirm_hours == 0
+        if self.mail.max_attempts == 0
+            || self.mail.lease_seconds == 0
+            || self.mail.confirm_hours == 0
         {
             return Err(ConfigError(
                 "mail.max_attempts, mail.lease_seconds and mail.confirm_hours must be above zero"
                     .into(),
             ));
         }
-        if self.mail.retry_base_seconds == 0 || self.mail.retry_max_seconds < self.mail.retry_base_seconds {
+        if self.mail.retry_base_seconds == 0
+            || self.mail.retry_max_seconds < self.mail.retry_base_seconds
+        {
             return Err(ConfigError(
-                "mail.retry_base_seconds must be above zero and at most mail.retry_max_seconds".into(),
+                "mail.retry_base_seconds must be above zero and at most mail.retry_max_seconds"
+                    .into(),
             ));
         }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {

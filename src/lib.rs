@@ -12,5 +12,5 @@ pub mod mailer;
 pub mod publish;
 pub mod startup;
 pub mod store;
-pub mod templates;
 pub mod telemetry;
+pub mod templates;

@@ -7,29 +7,95 @@ use minijinja::{Environment, Value};
 
 /// The built-in templates, by name.
 const BUILT_IN: &[(&str, &str)] = &[
-    ("mail/layout.html", include_str!("../templates/mail/layout.html")),
-    ("mail/event.txt", include_str!("../templates/mail/event.txt")),
-    ("mail/event.html", include_str!("../templates/mail/event.html")),
-    ("mail/footer.txt", include_str!("../templates/mail/footer.txt")),
-    ("mail/confirmation.txt", include_str!("../templates/mail/confirmation.txt")),
-    ("mail/confirmation.html", include_str!("../templates/mail/confirmation.html")),
-    ("mail/announcement.txt", include_str!("../templates/mail/announcement.txt")),
-    ("mail/announcement.html", include_str!("../templates/mail/announcement.html")),
-    ("mail/reminder.txt", include_str!("../templates/mail/reminder.txt")),
-    ("mail/reminder.html", include_str!("../templates/mail/reminder.html")),
-    ("mail/change.txt", include_str!("../templates/mail/change.txt")),
-    ("mail/change.html", include_str!("../templates/mail/change.html")),
-    ("mail/cancellation.txt", include_str!("../templates/mail/cancellation.txt")),
-    ("mail/cancellation.html", include_str!("../templates/mail/cancellation.html")),
-    ("mail/recording.txt", include_str!("../templates/mail/recording.txt")),
-    ("mail/recording.html", include_str!("../templates/mail/recording.html")),
+    (
+        "mail/layout.html",
+        include_str!("../templates/mail/layout.html"),
+    ),
+    (
+        "mail/event.txt",
+        include_str!("../templates/mail/event.txt"),
+    ),
+    (
+        "mail/event.html",
+        include_str!("../templates/mail/event.html"),
+    ),
+    (
+        "mail/footer.txt",
+        include_str!("../templates/mail/footer.txt"),
+    ),
+    (
+        "mail/confirmation.txt",
+        include_str!("../templates/mail/confirmation.txt"),
+    ),
+    (
+        "mail/confirmation.html",
+        include_str!("../templates/mail/confirmation.html"),
+    ),
+    (
+        "mail/announcement.txt",
+        include_str!("../templates/mail/announcement.txt"),
+    ),
+    (
+        "mail/announcement.html",
+        include_str!("../templates/mail/announcement.html"),
+    ),
+    (
+        "mail/reminder.txt",
+        include_str!("../templates/mail/reminder.txt"),
+    ),
+    (
+        "mail/reminder.html",
+        include_str!("../templates/mail/reminder.html"),
+    ),
+    (
+        "mail/change.txt",
+        include_str!("../templates/mail/change.txt"),
+    ),
+    (
+        "mail/change.html",
+        include_str!("../templates/mail/change.html"),
+    ),
+    (
+        "mail/cancellation.txt",
+        include_str!("../templates/mail/cancellation.txt"),
+    ),
+    (
+        "mail/cancellation.html",
+        include_str!("../templates/mail/cancellation.html"),
+    ),
+    (
+        "mail/recording.txt",
+        include_str!("../templates/mail/recording.txt"),
+    ),
+    (
+        "mail/recording.html",
+        include_str!("../templates/mail/recording.html"),
+    ),
     ("mail/test.txt", include_str!("../templates/mail/test.txt")),
-    ("mail/test.html", include_str!("../templates/mail/test.html")),
-    ("pages/layout.html", include_str!("../templates/pages/layout.html")),
-    ("pages/message.html", include_str!("../templates/pages/message.html")),
-    ("pages/subscribe.html", include_str!("../templates/pages/subscribe.html")),
-    ("pages/confirm.html", include_str!("../templates/pages/confirm.html")),
-    ("pages/unsubscribe.html", include_str!("../templates/pages/unsubscribe.html")),
+    (
+        "mail/test.html",
+        include_str!("../templates/mail/test.html"),
+    ),
+    (
+        "pages/layout.html",
+        include_str!("../templates/pages/layout.html"),
+    ),
+    (
+        "pages/message.html",
+        include_str!("../templates/pages/message.html"),
+    ),
+    (
+        "pages/subscribe.html",
+        include_str!("../templates/pages/subscribe.html"),
+    ),
+    (
+        "pages/confirm.html",
+        include_str!("../templates/pages/confirm.html"),
+    ),
+    (
+        "pages/unsubscribe.html",
+        include_str!("../templates/pages/unsubscribe.html"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -60,9 +126,7 @@ impl Templates {
                 Some(dir) => match std::fs::read_to_string(dir.join(name)) {
                     Ok(text) => text,
                     Err(err) if err.kind() == std::io::ErrorKind::NotFound => text.to_string(),
-                    Err(err) => {
-                        return Err(TemplateError::Folder(dir.join(name), err.to_string()))
-                    }
+                    Err(err) => return Err(TemplateError::Folder(dir.join(name), err.to_string())),
                 },
                 None => text.to_string(),
             };

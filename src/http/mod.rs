@@ -87,10 +87,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .route("/openapi.json", get(openapi::serve))
         // The public form's JSON twin: no token, rate-limited like the form.
-        .route(
-            "/subscribe",
-            axum::routing::post(subscribe::subscribe_json),
-        )
+        .route("/subscribe", axum::routing::post(subscribe::subscribe_json))
         .fallback(api_not_found);
 
     let request_id = axum::http::HeaderName::from_static("x-request-id");

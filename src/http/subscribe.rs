@@ -47,12 +47,7 @@ fn page(state: &AppState, status: StatusCode, template: &str, ctx: Value) -> Res
     };
     let merged = context! { ..ctx, ..base };
     match state.templates.render(template, merged) {
-        Ok(html) => (
-            status,
-            [(header::CACHE_CONTROL, "no-store")],
-            Html(html),
-        )
-            .into_response(),
+        Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
         Err(err) => ApiError::Internal(err.into()).into_response(),
     }
 }
@@ -234,7 +229,15 @@ async fn submit(
         )
         .await;
     };
-    match request(&state, &peer.ip().to_string(), &form.email, &form.scope, "form").await {
+    match request(
+        &state,
+        &peer.ip().to_string(),
+        &form.email,
+        &form.scope,
+        "form",
+    )
+    .await
+    {
         Ok(()) => message(&state, StatusCode::OK, "Vérifiez votre boîte", SENT),
         Err(Refusal::Invalid(errors)) => {
             let text = if errors.0.iter().any(|e| e.field == "email") {

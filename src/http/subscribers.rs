@@ -337,9 +337,7 @@ pub async fn retry(
         .map_err(|_| ApiError::NotFound(format!("no message \u{201c}{id}\u{201d}")))?;
     Ok(Json(state.store.retry_message(id).await.map_err(
         |e| match e {
-            crate::store::StoreError::NotFound => {
-                ApiError::NotFound(format!("no message {id}"))
-            }
+            crate::store::StoreError::NotFound => ApiError::NotFound(format!("no message {id}")),
             other => other.into(),
         },
     )?))

@@ -84,6 +84,7 @@ fn change_label(field: &str) -> Option<&'static str> {
 /// « dans 1 heure », « dans 2 jours », « dans 30 minutes ».
 pub fn advance_text(advance: chrono::Duration) -> String {
     let minutes = advance.num_minutes();
+    let seconds = advance.num_seconds();
     let plural = |n: i64, word: &str| {
         if n > 1 {
             format!("dans {n} {word}s")
@@ -95,8 +96,10 @@ pub fn advance_text(advance: chrono::Duration) -> String {
         plural(minutes / 1440, "jour")
     } else if minutes >= 60 && minutes % 60 == 0 {
         plural(minutes / 60, "heure")
+    } else if seconds % 60 != 0 || minutes == 0 {
+        plural(seconds.max(1), "seconde")
     } else {
-        plural(minutes.max(1), "minute")
+        plural(minutes, "minute")
     }
 }
 
@@ -123,10 +126,7 @@ impl Composer {
         // iTIP requires an ORGANIZER: the sender stands in when none is configured.
         if calendar.organizer.is_none() {
             calendar.organizer = Some(Organizer {
-                name: from
-                    .name
-                    .clone()
-                    .unwrap_or_else(|| mail.list_name.clone()),
+                name: from.name.clone().unwrap_or_else(|| mail.list_name.clone()),
                 email: from.email.to_string(),
             });
         }
@@ -170,12 +170,8 @@ impl Composer {
                 EventKind::Video => "Vidéo",
             },
             is_video: event.kind == EventKind::Video,
-            when: french::when(event.schedule.as_ref(), event.timezone).unwrap_or_else(|| {
-                event
-                    .published_on
-                    .map(french::date)
-                    .unwrap_or_default()
-            }),
+            when: french::when(event.schedule.as_ref(), event.timezone)
+                .unwrap_or_else(|| event.published_on.map(french::date).unwrap_or_default()),
             summary: event.summary.clone(),
             location: event.location.clone(),
             join_url: event.links.join.clone(),
@@ -282,8 +278,9 @@ impl Composer {
         };
         // A calendar part only for live sessions; recordings and videos need none.
         let calendar = match method {
-            Some(method) if event.kind.is_live() => ical::itip(&self.calendar, event, method)
-                .map(|text| (method, text)),
+            Some(method) if event.kind.is_live() => {
+                ical::itip(&self.calendar, event, method).map(|text| (method, text))
+            }
             _ => None,
         };
         self.build(
@@ -379,7 +376,9 @@ impl Composer {
 fn raw(name: &'static str, value: &str) -> Result<HeaderValue, ComposeError> {
     let name = HeaderName::new_from_ascii_str(name);
     if value.chars().any(|c| c.is_control()) {
-        return Err(ComposeError::Build(format!("header {name} has control characters")));
+        return Err(ComposeError::Build(format!(
+            "header {name} has control characters"
+        )));
     }
     Ok(HeaderValue::new(name, value.to_string()))
 }
@@ -402,7 +401,10 @@ fn ascii_phrase(text: &str) -> String {
             _ => ' ',
         })
         .collect();
-    format!("\"{}\"", plain.split_whitespace().collect::<Vec<_>>().join(" "))
+    format!(
+        "\"{}\"",
+        plain.split_whitespace().collect::<Vec<_>>().join(" ")
+    )
 }
 
 #[cfg(test)]
@@ -414,7 +416,14 @@ mod tests {
         assert_eq!(advance_text(chrono::Duration::hours(1)), "dans 1 heure");
         assert_eq!(advance_text(chrono::Duration::hours(24)), "dans 1 jour");
         assert_eq!(advance_text(chrono::Duration::hours(48)), "dans 2 jours");
-        assert_eq!(advance_text(chrono::Duration::minutes(90)), "dans 90 minutes");
+        assert_eq!(
+            advance_text(chrono::Duration::minutes(90)),
+            "dans 90 minutes"
+        );
+        assert_eq!(
+            advance_text(chrono::Duration::seconds(2)),
+            "dans 2 secondes"
+        );
     }
 
     #[test]

@@ -230,10 +230,8 @@ impl Dispatcher {
             .schedule
             .is_some_and(|s| s.start_instant(event.timezone) <= now);
         match message.kind.as_str() {
-            mail_kind::CANCELLATION => {
-                if event.status != EventStatus::Cancelled {
-                    return Ok(Err("the session is no longer cancelled".into()));
-                }
+            mail_kind::CANCELLATION if event.status != EventStatus::Cancelled => {
+                return Ok(Err("the session is no longer cancelled".into()));
             }
             mail_kind::REMINDER => {
                 if event.status != EventStatus::Scheduled {
@@ -245,7 +243,9 @@ impl Dispatcher {
                     ));
                 }
                 if event.sequence != message.sequence {
-                    return Ok(Err("the session changed; a newer reminder replaces this one".into()));
+                    return Ok(Err(
+                        "the session changed; a newer reminder replaces this one".into(),
+                    ));
                 }
             }
             mail_kind::ANNOUNCEMENT | mail_kind::CHANGE => {
@@ -307,7 +307,10 @@ impl Dispatcher {
         match self.transport.send(email).await {
             Ok(()) => {
                 if !self.store.mark_sent(message.id, &self.owner).await? {
-                    tracing::warn!(id = message.id, "sent, but the lease had passed to another dispatcher");
+                    tracing::warn!(
+                        id = message.id,
+                        "sent, but the lease had passed to another dispatcher"
+                    );
                 }
                 Ok(Outcome::Sent)
             }

@@ -6,7 +6,7 @@ pub mod dispatcher;
 pub mod transport;
 
 pub use compose::Composer;
-pub use dispatcher::{Dispatcher, DispatchSettings, RunReport};
+pub use dispatcher::{DispatchSettings, Dispatcher, RunReport};
 pub use transport::{SendError, Transport};
 
 use std::sync::Arc;

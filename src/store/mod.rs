@@ -261,10 +261,7 @@ impl Store {
     }
 
     pub(crate) fn mail_policy(&self) -> MailPolicy {
-        self.policy
-            .read()
-            .map(|p| p.clone())
-            .unwrap_or_default()
+        self.policy.read().map(|p| p.clone()).unwrap_or_default()
     }
 
     async fn begin_write(&self, content: bool, mail: bool) -> Result<WriteTx, StoreError> {
@@ -272,7 +269,13 @@ impl Store {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let tx = self.pool.begin().await?;
+        let tx = match self.backend {
+            // Takes SQLite's write lock now, waiting (busy_timeout) for another process's
+            // writer: a deferred transaction that reads first would fail with SQLITE_BUSY when it
+            // upgrades to write while the CLI or another process writes the same file.
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(WriteTx {
             tx,
             _guard: guard,

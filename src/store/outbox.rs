@@ -91,7 +91,8 @@ const INSERT: &str = "INSERT INTO outbox (dedup_key, kind, event_id, subscriptio
     sequence, detail, due_at, status, attempts, created_at, updated_at)";
 
 /// The recipients of a notice about session `$3`, most specific subscription first.
-const RECIPIENTS: &str = "FROM subscriptions u WHERE u.status = 'active' AND (u.scope_kind = 'all' \
+const RECIPIENTS: &str =
+    "FROM subscriptions u WHERE u.status = 'active' AND (u.scope_kind = 'all' \
     OR (u.scope_kind = 'series' AND u.series_id = (SELECT series_id FROM events WHERE id = $3)) \
     OR (u.scope_kind = 'event' AND u.event_id = $3))";
 
@@ -151,10 +152,7 @@ async fn plan_notice(
 }
 
 /// When each reminder of `event` is due, with its advance as written (`PT1H`).
-pub fn reminder_times(
-    event: &Event,
-    policy: &MailPolicy,
-) -> Vec<(String, DateTime<Utc>)> {
+pub fn reminder_times(event: &Event, policy: &MailPolicy) -> Vec<(String, DateTime<Utc>)> {
     if !event.kind.is_live() || event.status != EventStatus::Scheduled {
         return Vec::new();
     }
@@ -258,8 +256,7 @@ pub(crate) async fn plan_for_event(
                 let key = format!("{}:{id}:{}:", kind::CHANGE, after.sequence);
                 plan_notice(conn, after, kind::CHANGE, &key, "", now, now).await?;
             }
-            if moved || before.reminders != after.reminders || before.sequence != after.sequence
-            {
+            if moved || before.reminders != after.reminders || before.sequence != after.sequence {
                 plan_reminders(conn, after, policy, now).await?;
             }
             let recording_new = after.links.recording.is_some() && before.links.recording.is_none();
@@ -297,7 +294,12 @@ async fn plan_reminders(
         if due <= now {
             continue;
         }
-        let key = format!("{}:{}:{label}:{}:", kind::REMINDER, event.id, event.sequence);
+        let key = format!(
+            "{}:{}:{label}:{}:",
+            kind::REMINDER,
+            event.id,
+            event.sequence
+        );
         plan_notice(conn, event, kind::REMINDER, &key, &label, due, now).await?;
     }
     Ok(())
@@ -329,7 +331,12 @@ pub(crate) async fn plan_for_new_subscriber(
             if due <= now {
                 continue;
             }
-            let key = format!("{}:{}:{label}:{}:", kind::REMINDER, event.id, event.sequence);
+            let key = format!(
+                "{}:{}:{label}:{}:",
+                kind::REMINDER,
+                event.id,
+                event.sequence
+            );
             plan_notice(conn, &event, kind::REMINDER, &key, &label, due, now).await?;
         }
     }

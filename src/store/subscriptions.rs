@@ -265,13 +265,12 @@ impl Store {
                 return Err(StoreError::Conflict(FULL.into()));
             }
         }
-        let existing = sqlx::query(
-            "SELECT id, status FROM subscriptions WHERE email = $1 AND scope_key = $2",
-        )
-        .bind(&email)
-        .bind(&key)
-        .fetch_optional(&mut *tx.tx)
-        .await?;
+        let existing =
+            sqlx::query("SELECT id, status FROM subscriptions WHERE email = $1 AND scope_key = $2")
+                .bind(&email)
+                .bind(&key)
+                .fetch_optional(&mut *tx.tx)
+                .await?;
         let secret = secret();
         let expires = micros(now + confirm_for);
         let id = match existing {

@@ -44,8 +44,16 @@ pub fn admin_url() -> String {
 /// A fresh database: its URL, and what to drop afterwards.
 pub struct FreshDb {
     pub url: String,
-    _dir: Option<tempfile::TempDir>,
+    /// Holds the SQLite file, and on both backends the mail folder of the file transport.
+    pub dir: tempfile::TempDir,
     pg_name: Option<String>,
+}
+
+impl FreshDb {
+    /// Where the file transport writes messages.
+    pub fn outbox(&self) -> std::path::PathBuf {
+        self.dir.path().join("outbox")
+    }
 }
 
 impl FreshDb {
@@ -56,7 +64,7 @@ impl FreshDb {
                 let url = format!("sqlite://{}", dir.path().join("data/eventail.db").display());
                 FreshDb {
                     url,
-                    _dir: Some(dir),
+                    dir,
                     pg_name: None,
                 }
             }
@@ -74,7 +82,7 @@ impl FreshDb {
                 let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
                 FreshDb {
                     url: format!("{base}/{name}"),
-                    _dir: None,
+                    dir: tempfile::tempdir().expect("temporary directory"),
                     pg_name: Some(name),
                 }
             }
@@ -144,7 +152,7 @@ pub async fn spawn_app_with(
     fresh: FreshDb,
     adjust: impl FnOnce(figment::Figment) -> figment::Figment,
 ) -> TestApp {
-    let (address, store, server) = serve(&fresh.url, adjust).await;
+    let (address, store, server) = serve(&fresh.url, &fresh.outbox(), adjust).await;
     let token = store.create_token("tests").await.expect("token");
     TestApp {
         address,
@@ -158,13 +166,19 @@ pub async fn spawn_app_with(
 
 async fn serve(
     url: &str,
+    outbox: &std::path::Path,
     adjust: impl FnOnce(figment::Figment) -> figment::Figment,
 ) -> (String, Store, tokio::task::JoinHandle<()>) {
     let figment = adjust(
         Settings::defaults()
             .merge(("database.url", url))
             .merge(("database.max_connections", 4))
-            .merge(("http.bind", "127.0.0.1:0")),
+            .merge(("http.bind", "127.0.0.1:0"))
+            .merge(("mail.outbox_dir", outbox.display().to_string()))
+            .merge(("mail.from", "Mission numérique <agenda@agenda.example.org>"))
+            .merge(("mail.rate_per_second", 1000.0))
+            .merge(("mail.retry_base_seconds", 1))
+            .merge(("mail.retry_max_seconds", 2)),
     );
     let settings = Settings::from_figment(figment).expect("test settings");
     let store = open_store(&settings).await.expect("store");
@@ -193,10 +207,20 @@ impl Drop for Peer {
 
 impl TestApp {
     pub async fn spawn_peer(&self) -> Peer {
+        self.spawn_peer_with(|f| f).await
+    }
+
+    /// Another instance, with settings adjusted by `adjust`.
+    pub async fn spawn_peer_with(
+        &self,
+        adjust: impl FnOnce(figment::Figment) -> figment::Figment,
+    ) -> Peer {
         // Instances behind one public address share its base URL.
         let base = self.address.clone();
-        let (address, _store, server) =
-            serve(&self._db.url, |f| f.merge(("http.base_url", base))).await;
+        let (address, _store, server) = serve(&self._db.url, &self._db.outbox(), |f| {
+            adjust(f.merge(("http.base_url", base)))
+        })
+        .await;
         Peer { address, server }
     }
 

@@ -2,11 +2,13 @@
 //! not ignored) PostgreSQL.
 
 mod helpers;
+mod smtp;
 
 mod auth;
 mod bad_input;
 mod calendar;
 mod events;
 mod listing;
+mod mail;
 mod people;
 mod store;

@@ -1,0 +1,815 @@
+//! The mailer through the real server and a real SMTP server on loopback: subscriptions with
+//! double opt-in, the notices a change causes, one-click unsubscribe, retries and refusals,
+//! several dispatchers sharing one outbox.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app_with, Db, FreshDb, TestApp};
+use crate::on_both_backends;
+use crate::smtp::{parse, Mail, SmtpServer};
+
+async fn app_with_smtp(db: Db, smtp: &SmtpServer) -> TestApp {
+    let url = smtp.url();
+    spawn_app_with(FreshDb::new(db).await, move |f| {
+        f.merge(("mail.smtp_url", url))
+    })
+    .await
+}
+
+/// A session a few days ahead, with a join link.
+fn webinar(title: &str) -> Value {
+    let start = Utc::now() + chrono::Duration::days(3);
+    let end = start + chrono::Duration::hours(1);
+    json!({"kind": "webinar", "status": "scheduled", "title": title,
+        "starts_at": start.format("%Y-%m-%dT%H:%M:00Z").to_string(),
+        "ends_at": end.format("%Y-%m-%dT%H:%M:00Z").to_string(),
+        "speakers": [{"name": "Camille Martin", "role": "cheffe de projet"}],
+        "links": {"join": "https://visio.example.org/salle"}})
+}
+
+async fn form_post(app: &TestApp, path: &str, body: &str) -> (u16, String) {
+    let response = app
+        .client
+        .post(app.url(path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("request");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+async fn get_page(app: &TestApp, url: &str) -> (u16, String) {
+    let response = app.client.get(url).send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+/// Waits until the session's outbox satisfies `done`.
+async fn outbox_until(
+    app: &TestApp,
+    event: &str,
+    within: Duration,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let (code, report) = app.get(&format!("/api/v1/events/{event}/outbox")).await;
+        assert_eq!(code, 200, "{report}");
+        if done(&report) {
+            return report;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "outbox never got there: {report:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn messages_of<'a>(report: &'a Value, kind: &str) -> Vec<&'a Value> {
+    report["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == kind)
+        .collect()
+}
+
+fn calendar_field(ics: &str, name: &str) -> Option<String> {
+    let unfolded = ics.replace("\r\n ", "");
+    unfolded
+        .lines()
+        .find(|l| l.starts_with(&format!("{name}:")) || l.starts_with(&format!("{name};")))
+        .map(|l| {
+            l.split_once(':')
+                .map(|x| x.1)
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+}
+
+fn assert_list_headers(mail: &Mail, base: &str) {
+    let unsubscribe = mail.header("List-Unsubscribe").expect("List-Unsubscribe");
+    assert!(
+        unsubscribe.starts_with(&format!("<{base}/desabonnement/"))
+            && unsubscribe.contains(", <mailto:agenda@agenda.example.org?subject=unsubscribe"),
+        "{unsubscribe}"
+    );
+    assert_eq!(
+        mail.header("List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    assert!(mail
+        .header("List-Id")
+        .unwrap()
+        .ends_with("<agenda.agenda.example.org>"));
+    assert_eq!(
+        mail.header("Auto-Submitted").as_deref(),
+        Some("auto-generated")
+    );
+    for single in ["Date", "From", "To", "Subject", "Message-ID"] {
+        assert_eq!(mail.header_all(single).len(), 1, "{single}");
+    }
+    assert!(
+        mail.message_id.ends_with("@agenda.example.org"),
+        "{}",
+        mail.message_id
+    );
+    // multipart/alternative: text first, then HTML, the same content; no remote image.
+    assert_eq!(mail.parts[0].0, "text/plain");
+    assert_eq!(mail.parts[1].0, "text/html");
+    assert!(!mail.parts[1].2.contains("<img"));
+    let visible = mail
+        .link(&format!("{base}/desabonnement/"))
+        .expect("visible link");
+    assert!(unsubscribe.contains(&visible));
+}
+
+/// Subscribe on the form, confirm, then get a change notice and a cancellation with their
+/// calendar parts; the GET of a link changes nothing, the one-click POST unsubscribes.
+async fn double_opt_in_then_notices(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    let made = app
+        .create_event(webinar("Sobriété « numérique » ; été 🎉"))
+        .await;
+    let slug = made["slug"].as_str().unwrap().to_string();
+
+    let (code, page) = form_post(&app, "/abonnement", "email=Camille%40Exemple.FR&scope=all").await;
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains("Vérifiez votre boîte"));
+    let got = smtp.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got[0].to, ["Camille@exemple.fr"]);
+    let confirmation = parse(&got[0].data);
+    assert!(
+        confirmation
+            .subject
+            .starts_with("Confirmez votre abonnement : Agenda des webinaires et événements"),
+        "{}",
+        confirmation.subject
+    );
+    // Not list mail yet: no unsubscribe header; nothing else sent before the link is followed.
+    assert!(confirmation.header("List-Unsubscribe").is_none());
+    let link = confirmation
+        .link(&format!("{}/abonnement/confirmer/", app.address))
+        .expect("confirmation link");
+    let (_, subscribers) = app.get("/api/v1/subscribers").await;
+    assert_eq!(subscribers[0]["status"], "pending");
+    assert_eq!(subscribers[0]["source"], "form");
+    assert_eq!(subscribers[0]["request_ip"], "127.0.0.1");
+
+    // A link scanner's GET confirms nothing.
+    let (code, page) = get_page(&app, &link).await;
+    assert_eq!(code, 200);
+    assert!(page.contains("<form method=\"post\""));
+    let (_, subscribers) = app.get("/api/v1/subscribers").await;
+    assert_eq!(subscribers[0]["status"], "pending");
+    let path = link.strip_prefix(&app.address).unwrap();
+    let (code, page) = form_post(&app, path, "").await;
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains("Abonnement confirmé"));
+    let (code, _) = form_post(&app, path, "").await;
+    assert_eq!(code, 404, "a confirmation link works once");
+    let (_, subscribers) = app.get("/api/v1/subscribers").await;
+    assert_eq!(subscribers[0]["status"], "active");
+    assert!(subscribers[0]["confirmed_at"].is_string());
+
+    // A new time: a change notice with the calendar part (PUBLISH, same UID, higher SEQUENCE).
+    let start = Utc::now() + chrono::Duration::days(4);
+    let (code, doc) = app
+        .patch(
+            &format!("/api/v1/events/{slug}"),
+            &json!({"starts_at": start.format("%Y-%m-%dT%H:%M:00Z").to_string(),
+                "ends_at": (start + chrono::Duration::hours(2)).format("%Y-%m-%dT%H:%M:00Z").to_string()}),
+        )
+        .await;
+    assert_eq!(code, 200, "{doc}");
+    let got = smtp.wait_for(2, Duration::from_secs(10)).await;
+    let change = parse(&got[1].data);
+    assert!(
+        change
+            .subject
+            .starts_with("Modifié : Sobriété « numérique » ; été 🎉"),
+        "{}",
+        change.subject
+    );
+    assert_list_headers(&change, &app.address);
+    assert!(change
+        .text()
+        .contains("La session a changé (date ou horaire)"));
+    assert!(change.text().contains("Camille Martin, cheffe de projet"));
+    let (_, method, ics) = change.part("text/calendar").expect("calendar part").clone();
+    assert_eq!(method.as_deref(), Some("PUBLISH"));
+    assert_eq!(calendar_field(&ics, "METHOD").as_deref(), Some("PUBLISH"));
+    let uid = calendar_field(&ics, "UID").unwrap();
+    assert_eq!(uid, format!("{}@eventail", made["id"].as_str().unwrap()));
+    assert_eq!(calendar_field(&ics, "SEQUENCE").as_deref(), Some("1"));
+    assert_eq!(
+        calendar_field(&ics, "ORGANIZER").as_deref(),
+        Some("mailto:agenda@agenda.example.org")
+    );
+    assert!(!ics.contains("ATTENDEE"));
+    assert_eq!(
+        calendar_field(&ics, "DTSTART").unwrap(),
+        start.format("%Y%m%dT%H%M00Z").to_string()
+    );
+
+    // Cancelled: CANCEL, same UID, SEQUENCE+1, STATUS:CANCELLED; queued reminders dropped.
+    let (code, _) = app
+        .post(&format!("/api/v1/events/{slug}/cancel"), &json!({}))
+        .await;
+    assert_eq!(code, 200);
+    let got = smtp.wait_for(3, Duration::from_secs(10)).await;
+    let cancel = parse(&got[2].data);
+    assert!(
+        cancel.subject.starts_with("Annulé : "),
+        "{}",
+        cancel.subject
+    );
+    let (_, method, ics) = cancel.part("text/calendar").unwrap().clone();
+    assert_eq!(method.as_deref(), Some("CANCEL"));
+    assert_eq!(calendar_field(&ics, "METHOD").as_deref(), Some("CANCEL"));
+    assert_eq!(calendar_field(&ics, "UID").unwrap(), uid);
+    assert_eq!(calendar_field(&ics, "SEQUENCE").as_deref(), Some("2"));
+    assert_eq!(calendar_field(&ics, "STATUS").as_deref(), Some("CANCELLED"));
+    let report = outbox_until(&app, &slug, Duration::from_secs(5), |r| r["queued"] == 0).await;
+    let reminders = messages_of(&report, "reminder");
+    assert_eq!(reminders.len(), 2, "{report:#}");
+    for reminder in reminders {
+        assert_eq!(reminder["status"], "dropped");
+        assert_eq!(reminder["last_error"], "the session was cancelled");
+    }
+    assert_eq!(report["sent"], 2);
+
+    // One click: GET shows a button, the RFC 8058 POST unsubscribes, without cookie or login.
+    let unsubscribe = cancel
+        .link(&format!("{}/desabonnement/", app.address))
+        .unwrap();
+    let (code, page) = get_page(&app, &unsubscribe).await;
+    assert_eq!(code, 200);
+    assert!(page.contains("Me désabonner"));
+    let (_, subscribers) = app.get("/api/v1/subscribers").await;
+    assert_eq!(subscribers[0]["status"], "active");
+    let (code, page) = form_post(
+        &app,
+        unsubscribe.strip_prefix(&app.address).unwrap(),
+        "List-Unsubscribe=One-Click",
+    )
+    .await;
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains("ne recevra plus"));
+    let (_, subscribers) = app.get("/api/v1/subscribers").await;
+    assert_eq!(subscribers[0]["status"], "unsubscribed");
+    assert!(subscribers[0]["withdrawn_at"].is_string());
+
+    // Nothing more reaches a withdrawn address.
+    app.create_event(webinar("Après le départ")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(smtp.received().len(), 3);
+}
+
+/// The relay answers 421 twice, then accepts: the message arrives once, after three attempts.
+async fn temporary_refusals_are_retried_then_delivered_once(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    let (code, doc) = app
+        .post(
+            "/api/v1/subscribers",
+            &json!({"email": "dominique@exemple.fr", "scope": "all",
+                "consent": {"source": "fiche papier, salon 2026", "at": "2026-10-01T10:00:00+02:00"}}),
+        )
+        .await;
+    assert_eq!(code, 201, "{doc}");
+    assert!(
+        smtp.received().is_empty(),
+        "no confirmation for consent given elsewhere"
+    );
+    smtp.refuse_next(2);
+    let made = app.create_event(webinar("Trois essais")).await;
+    let slug = made["slug"].as_str().unwrap();
+    let report = outbox_until(&app, slug, Duration::from_secs(20), |r| {
+        messages_of(r, "announcement")
+            .first()
+            .is_some_and(|m| m["status"] == "sent")
+    })
+    .await;
+    let announcement = messages_of(&report, "announcement")[0];
+    assert_eq!(announcement["attempts"], 3, "{report:#}");
+    assert!(announcement["last_error"].as_str().unwrap().contains("421"));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let got = smtp.received();
+    assert_eq!(got.len(), 1, "delivered exactly once");
+    let mail = parse(&got[0].data);
+    assert!(
+        mail.subject.starts_with("Webinaire : Trois essais"),
+        "{}",
+        mail.subject
+    );
+    assert_list_headers(&mail, &app.address);
+}
+
+/// 550 for a recipient: failed at once with the relay's answer; a retry queues it again.
+async fn permanent_refusals_stop_and_can_be_retried(db: Db) {
+    let smtp = SmtpServer::start();
+    smtp.refuse_recipient("inconnu@exemple.fr");
+    let app = app_with_smtp(db, &smtp).await;
+    for email in ["inconnu@exemple.fr", "connu@exemple.fr"] {
+        let (code, doc) = app
+            .post(
+                "/api/v1/subscribers",
+                &json!({"email": email, "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
+            )
+            .await;
+        assert_eq!(code, 201, "{doc}");
+    }
+    let made = app.create_event(webinar("Refus")).await;
+    let slug = made["slug"].as_str().unwrap();
+    let report = outbox_until(&app, slug, Duration::from_secs(10), |r| {
+        r["failed"] == 1 && r["sent"] == 1
+    })
+    .await;
+    let failed = messages_of(&report, "announcement")
+        .into_iter()
+        .find(|m| m["status"] == "failed")
+        .unwrap()
+        .clone();
+    assert_eq!(failed["recipient"], "inconnu@exemple.fr");
+    assert_eq!(failed["attempts"], 1);
+    assert!(
+        failed["last_error"].as_str().unwrap().contains("550"),
+        "{failed}"
+    );
+
+    let id = failed["id"].as_i64().unwrap();
+    let (code, again) = app
+        .post(&format!("/api/v1/outbox/{id}/retry"), &json!({}))
+        .await;
+    assert_eq!(code, 200, "{again}");
+    assert_eq!(again["status"], "queued");
+    // Tried again, refused again: failed once more, with a later due time.
+    let before = failed["due_at"].clone();
+    let report = outbox_until(&app, slug, Duration::from_secs(10), |r| {
+        r["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == id && m["status"] == "failed" && m["due_at"] != before)
+    })
+    .await;
+    assert_eq!(report["sent"], 1);
+    let (code, problem) = app
+        .post(
+            &format!(
+                "/api/v1/outbox/{}/retry",
+                messages_of(&report, "announcement")
+                    .into_iter()
+                    .find(|m| m["status"] == "sent")
+                    .unwrap()["id"]
+            ),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(code, 409, "{problem}");
+}
+
+/// No server at first (connection refused), then one appears on that port: delivered.
+async fn refused_connections_are_retried(db: Db) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let app = spawn_app_with(FreshDb::new(db).await, move |f| {
+        f.merge(("mail.smtp_url", format!("smtp://127.0.0.1:{port}")))
+    })
+    .await;
+    app.post(
+        "/api/v1/subscribers",
+        &json!({"email": "claude@exemple.fr", "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
+    )
+    .await;
+    let made = app.create_event(webinar("Serveur absent")).await;
+    let slug = made["slug"].as_str().unwrap();
+    let report = outbox_until(&app, slug, Duration::from_secs(10), |r| {
+        messages_of(r, "announcement")
+            .first()
+            .is_some_and(|m| m["last_error"].is_string())
+    })
+    .await;
+    assert_ne!(messages_of(&report, "announcement")[0]["status"], "sent");
+    let smtp = SmtpServer::start_on(port);
+    let got = smtp.wait_for(1, Duration::from_secs(15)).await;
+    assert_eq!(got[0].to, ["claude@exemple.fr"]);
+}
+
+/// A reminder leaves within a second of its moment: the dispatcher sleeps until then instead of
+/// polling.
+async fn reminders_leave_on_time(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    app.post(
+        "/api/v1/subscribers",
+        &json!({"email": "alix@exemple.fr", "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
+    )
+    .await;
+    // Starts in 5 s (whole seconds), reminded 2 s before.
+    let start = Utc::now() + chrono::Duration::seconds(5);
+    let made = app
+        .create_event(
+            json!({"kind": "webinar", "status": "scheduled", "title": "Bientôt",
+            "starts_at": start.format("%Y-%m-%dT%H:%M:%SZ").to_string(), "reminders": ["PT2S"]}),
+        )
+        .await;
+    assert_eq!(made["reminders"], json!(["PT2S"]));
+    let slug = made["slug"].as_str().unwrap();
+    let report = outbox_until(&app, slug, Duration::from_secs(10), |r| {
+        messages_of(r, "reminder")
+            .first()
+            .is_some_and(|m| m["status"] == "sent")
+    })
+    .await;
+    let reminder = messages_of(&report, "reminder")[0];
+    let due: DateTime<Utc> = reminder["due_at"].as_str().unwrap().parse().unwrap();
+    let sent: DateTime<Utc> = reminder["sent_at"].as_str().unwrap().parse().unwrap();
+    assert!(sent >= due, "{reminder}");
+    assert!(
+        sent - due < chrono::Duration::milliseconds(1000),
+        "left {} ms after its moment",
+        (sent - due).num_milliseconds()
+    );
+    let mail = smtp
+        .received()
+        .iter()
+        .map(|m| parse(&m.data))
+        .find(|m| m.subject.starts_with("Rappel : Bientôt"))
+        .expect("reminder received");
+    assert!(
+        mail.text()
+            .contains("Rappel : la session commence dans 2 secondes"),
+        "{}",
+        mail.text()
+    );
+}
+
+/// While no dispatcher ran: a reminder whose session has not started still goes; one whose
+/// session started is dropped with the reason recorded.
+async fn reminders_missed_while_down(db: Db) {
+    let smtp = SmtpServer::start();
+    let url = smtp.url();
+    let fresh = FreshDb::new(db).await;
+    let app = spawn_app_with(fresh, move |f| {
+        f.merge(("mail.smtp_url", url))
+            .merge(("mail.dispatch", false))
+    })
+    .await;
+    app.post(
+        "/api/v1/subscribers",
+        &json!({"email": "sacha@exemple.fr", "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
+    )
+    .await;
+    let now = Utc::now();
+    let at = |s: i64| {
+        (now + chrono::Duration::seconds(s))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let soon = app
+        .create_event(
+            json!({"kind": "webinar", "status": "scheduled", "title": "Déjà commencé",
+            "starts_at": at(3), "reminders": ["PT1S"]}),
+        )
+        .await;
+    let later = app
+        .create_event(
+            json!({"kind": "webinar", "status": "scheduled", "title": "Pas encore",
+            "starts_at": at(30), "reminders": ["PT28S"]}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(smtp.received().is_empty(), "no dispatcher is running");
+
+    // `eventail dispatch --once`, as cron would run it.
+    let settings = crate::helpers::settings_for(&app._db.url);
+    let mut settings = settings;
+    settings.mail.smtp_url = smtp.url().into();
+    settings.mail.retry_base_seconds = 1;
+    let templates = std::sync::Arc::new(eventail::templates::Templates::load(None).unwrap());
+    let dispatcher =
+        eventail::mailer::dispatcher(app.store.clone(), &settings, templates, &app.address)
+            .unwrap();
+    let report = dispatcher.run_once().await.unwrap();
+    assert_eq!(report.sent, 3, "{report:?}"); // two announcements and the later reminder
+    assert_eq!(report.dropped, 1, "{report:?}");
+    let (_, outbox) = app
+        .get(&format!(
+            "/api/v1/events/{}/outbox",
+            soon["slug"].as_str().unwrap()
+        ))
+        .await;
+    let dropped = messages_of(&outbox, "reminder")[0];
+    assert_eq!(dropped["status"], "dropped");
+    assert_eq!(
+        dropped["last_error"],
+        "the session had started when the reminder could be sent"
+    );
+    let (_, outbox) = app
+        .get(&format!(
+            "/api/v1/events/{}/outbox",
+            later["slug"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(messages_of(&outbox, "reminder")[0]["status"], "sent");
+}
+
+/// Two instances on one database with one relay: every message delivered exactly once; a lease
+/// left by a dead dispatcher is taken over.
+async fn instances_share_the_outbox(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    let url = smtp.url();
+    let _peer = app
+        .spawn_peer_with(move |f| f.merge(("mail.smtp_url", url)))
+        .await;
+    for i in 0..30 {
+        let (code, doc) = app
+            .post(
+                "/api/v1/subscribers",
+                &json!({"email": format!("personne{i}@exemple.fr"),
+                    "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
+            )
+            .await;
+        assert_eq!(code, 201, "{doc}");
+    }
+    app.create_event(webinar("Pour trente")).await;
+    let got = smtp.wait_for(30, Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got_after = smtp.received();
+    assert_eq!(got_after.len(), 30, "no message twice");
+    let mut recipients: Vec<String> = got.iter().map(|m| m.to[0].clone()).collect();
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), 30);
+}
+
+/// A dispatcher claimed a message and died: once its lease runs out, another instance sends
+/// it (waking up for the lease's end, not polling).
+async fn a_dead_dispatchers_lease_is_taken_over(db: Db) {
+    let smtp = SmtpServer::start();
+    let url = smtp.url();
+    let app = spawn_app_with(FreshDb::new(db).await, move |f| {
+        f.merge(("mail.smtp_url", url))
+            .merge(("mail.dispatch", false))
+    })
+    .await;
+    app.post(
+        "/api/v1/subscribers",
+        &json!({"email": "reprise@exemple.fr", "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
+    )
+    .await;
+    let made = app.create_event(webinar("Reprise")).await;
+    let slug = made["slug"].as_str().unwrap();
+    let claimed = app
+        .store
+        .claim_due("dead-instance", 100, chrono::Duration::seconds(2))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].kind, "announcement");
+    let url = smtp.url();
+    let _peer = app
+        .spawn_peer_with(move |f| f.merge(("mail.smtp_url", url)))
+        .await;
+    let report = outbox_until(&app, slug, Duration::from_secs(15), |r| r["sent"] == 1).await;
+    assert_eq!(messages_of(&report, "announcement")[0]["attempts"], 2);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(smtp.received().len(), 1);
+    // The dead owner's late report changes nothing.
+    assert!(!app
+        .store
+        .mark_sent(claimed[0].id, "dead-instance")
+        .await
+        .unwrap());
+}
+
+/// The public endpoints are rate-limited per client and per target address.
+async fn subscribing_is_rate_limited(db: Db) {
+    let smtp = SmtpServer::start();
+    let url = smtp.url();
+    let app = spawn_app_with(FreshDb::new(db).await, move |f| {
+        f.merge(("mail.smtp_url", url))
+            .merge(("mail.subscribe_limit_per_address", 2))
+            .merge(("mail.subscribe_limit_per_client", 4))
+    })
+    .await;
+    let subscribe = |email: &'static str| {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/subscribe");
+        async move {
+            let response = client
+                .post(url)
+                .json(&json!({"email": email, "scope": "all"}))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            (status, body)
+        }
+    };
+    assert_eq!(subscribe("cible@exemple.fr").await.0, 202);
+    assert_eq!(subscribe("cible@exemple.fr").await.0, 202);
+    let (code, problem) = subscribe("cible@exemple.fr").await;
+    assert_eq!(code, 429, "{problem}");
+    assert_eq!(problem["type"], "urn:eventail:problem:too-many-requests");
+    assert_eq!(subscribe("autre@exemple.fr").await.0, 202);
+    // Four attempts from this client already (refused ones count): the form says so too.
+    let (code, page) = form_post(&app, "/abonnement", "email=encore%40exemple.fr&scope=all").await;
+    assert_eq!(code, 429);
+    assert!(page.contains("Trop de demandes"));
+    // Two confirmations for the target address, not three; one for the other.
+    let got = smtp.wait_for(3, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(smtp.received().len(), 3, "{:?}", got.len());
+}
+
+/// A session with a capacity takes confirmations until it is full, then answers « complet ».
+async fn capacity_is_honoured(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    let mut spec = webinar("Atelier en petit groupe");
+    spec["capacity"] = json!(1);
+    spec["registration_required"] = json!(true);
+    let made = app.create_event(spec).await;
+    let slug = made["slug"].as_str().unwrap().to_string();
+    let scope = format!("event:{slug}");
+    let (code, _) = form_post(
+        &app,
+        "/abonnement",
+        &format!("email=a%40exemple.fr&scope={scope}"),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let (code, _) = form_post(
+        &app,
+        "/abonnement",
+        &format!("email=b%40exemple.fr&scope={scope}"),
+    )
+    .await;
+    assert_eq!(code, 200, "pending requests do not take places");
+    let got = smtp.wait_for(2, Duration::from_secs(10)).await;
+    let links: Vec<String> = got
+        .iter()
+        .map(|m| {
+            parse(&m.data)
+                .link(&format!("{}/abonnement/confirmer/", app.address))
+                .unwrap()
+        })
+        .collect();
+    let (code, _) = form_post(&app, links[0].strip_prefix(&app.address).unwrap(), "").await;
+    assert_eq!(code, 200);
+    let (code, page) = form_post(&app, links[1].strip_prefix(&app.address).unwrap(), "").await;
+    assert_eq!(code, 409);
+    assert!(page.contains("Complet"), "{page}");
+    let (code, page) = form_post(
+        &app,
+        "/abonnement",
+        &format!("email=c%40exemple.fr&scope={scope}"),
+    )
+    .await;
+    assert_eq!(code, 409);
+    assert!(page.contains("Complet"));
+    let (_, counts) = app.get("/api/v1/subscribers/counts").await;
+    let row = counts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["scope"] == "event")
+        .unwrap();
+    assert_eq!(
+        (row["active"].as_i64(), row["pending"].as_i64()),
+        (Some(1), Some(1))
+    );
+}
+
+/// The organiser API: refusals name their fields, duplicates conflict, export and erasure.
+async fn organiser_api_for_subscribers(db: Db) {
+    let app = spawn_app_with(FreshDb::new(db).await, |f| f).await;
+    let (code, problem) = app
+        .post(
+            "/api/v1/subscribers",
+            &json!({"email": "pas une adresse", "scope": {"series": "inconnue"},
+                "consent": {"source": "", "at": "hier"}}),
+        )
+        .await;
+    assert_eq!(code, 422, "{problem}");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["email", "consent.source", "consent.at"]);
+    let (code, problem) = app
+        .post(
+            "/api/v1/subscribers",
+            &json!({"email": "a@exemple.fr", "scope": {"series": "inconnue"},
+                "consent": {"source": "salon", "at": "2026-01-01T00:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(code, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "scope");
+
+    let body = json!({"email": "Léa.Dupont@Exemple.fr", "scope": "all",
+        "consent": {"source": "salon, « Numérique responsable »", "at": "2026-01-01T00:00:00Z", "wording_version": "v1"}});
+    let (code, created) = app.post("/api/v1/subscribers", &body).await;
+    assert_eq!(code, 201, "{created}");
+    assert_eq!(created["email"], "Léa.Dupont@exemple.fr");
+    assert_eq!(created["status"], "active");
+    assert_eq!(created["wording_version"], "v1");
+    assert!(
+        created.get("unsubscribe_key").is_none(),
+        "the secret stays inside"
+    );
+    let (code, problem) = app.post("/api/v1/subscribers", &body).await;
+    assert_eq!(code, 409, "{problem}");
+
+    let csv = app
+        .client
+        .get(app.url("/api/v1/subscribers/export.csv"))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), 200);
+    assert!(csv.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/csv"));
+    let text = csv.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][0], "Léa.Dupont@exemple.fr");
+    assert_eq!(&rows[0][4], "salon, « Numérique responsable »");
+
+    let id = created["id"].as_str().unwrap();
+    let (code, _) = app.delete(&format!("/api/v1/subscribers/{id}")).await;
+    assert_eq!(code, 204);
+    let (code, _) = app.get(&format!("/api/v1/subscribers/{id}")).await;
+    assert_eq!(code, 404);
+    let (code, _) = app.delete(&format!("/api/v1/subscribers/{id}")).await;
+    assert_eq!(code, 404);
+    // The organiser API wants a token; the public endpoint does not.
+    let anonymous = app
+        .client
+        .get(app.url("/api/v1/subscribers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+}
+
+/// Without an SMTP server, messages are written as .eml files: the embedded default.
+async fn file_transport_by_default(db: Db) {
+    let fresh = FreshDb::new(db).await;
+    let outbox = fresh.outbox();
+    let app = spawn_app_with(fresh, |f| f).await;
+    let (code, _) = form_post(&app, "/abonnement", "email=eml%40exemple.fr&scope=all").await;
+    assert_eq!(code, 200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let file = loop {
+        let found = std::fs::read_dir(&outbox)
+            .ok()
+            .and_then(|mut d| d.find_map(|e| e.ok()))
+            .map(|e| e.path());
+        if let Some(path) = found {
+            break path;
+        }
+        assert!(std::time::Instant::now() < deadline, "no .eml written");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(file.extension().and_then(|e| e.to_str()), Some("eml"));
+    let mail = parse(&std::fs::read(&file).unwrap());
+    assert!(mail.subject.starts_with("Confirmez votre abonnement"));
+}
+
+on_both_backends!(
+    double_opt_in_then_notices,
+    temporary_refusals_are_retried_then_delivered_once,
+    permanent_refusals_stop_and_can_be_retried,
+    refused_connections_are_retried,
+    reminders_leave_on_time,
+    reminders_missed_while_down,
+    instances_share_the_outbox,
+    a_dead_dispatchers_lease_is_taken_over,
+    subscribing_is_rate_limited,
+    capacity_is_honoured,
+    organiser_api_for_subscribers,
+    file_transport_by_default,
+);
