@@ -14,6 +14,8 @@ fn eventail(dir: &Path, args: &[&str]) -> Command {
         .env_remove("EVENTAIL_DATABASE_URL")
         .env_remove("EVENTAIL_HTTP_BIND")
         .env_remove("EVENTAIL_BASE_URL")
+        .env_remove("EVENTAIL_MAIL_SMTP_URL")
+        .env_remove("EVENTAIL_MAIL_FROM")
         .env("RUST_LOG", "warn");
     command
 }
@@ -194,4 +196,83 @@ fn errors_are_one_readable_line() {
         "{}",
         stderr(&again)
     );
+}
+
+#[path = "api/smtp.rs"]
+#[allow(dead_code)]
+mod smtp;
+
+/// `eventail mail test`: through the file transport by default, through SMTP when configured;
+/// a bad address is refused in one readable line.
+#[tokio::test]
+async fn mail_test_sends_one_message_through_the_configured_transport() {
+    let dir = tempfile::tempdir().unwrap();
+    let sent = run(dir.path(), &["mail", "test", "--to", "essai@exemple.fr"]);
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    assert!(
+        stdout(&sent).contains("files under data/outbox"),
+        "{}",
+        stdout(&sent)
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("data/outbox"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let mail = smtp::parse(&std::fs::read(&files[0]).unwrap());
+    assert!(
+        mail.subject
+            .starts_with("Message d'essai d'eventail : « été »"),
+        "{}",
+        mail.subject
+    );
+
+    let server = smtp::SmtpServer::start();
+    let sent = eventail(dir.path(), &["mail", "test", "--to", "essai@exemple.fr"])
+        .env("EVENTAIL_MAIL_SMTP_URL", server.url())
+        .env("EVENTAIL_MAIL_FROM", "Mission <agenda@exemple.gouv.fr>")
+        .output()
+        .unwrap();
+    assert!(sent.status.success(), "{}", stderr(&sent));
+    let got = server.received();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].to, ["essai@exemple.fr"]);
+    let mail = smtp::parse(&got[0].data);
+    assert!(
+        mail.message_id.ends_with("@exemple.gouv.fr"),
+        "{}",
+        mail.message_id
+    );
+
+    let refused = run(dir.path(), &["mail", "test", "--to", "pas une adresse"]);
+    assert!(!refused.status.success());
+    let err = stderr(&refused);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("is not an email address"), "{err}");
+
+    // Nothing listening: the failure says so, in one line.
+    let down = eventail(dir.path(), &["mail", "test", "--to", "essai@exemple.fr"])
+        .env(
+            "EVENTAIL_MAIL_SMTP_URL",
+            format!("smtp://127.0.0.1:{}", free_port()),
+        )
+        .output()
+        .unwrap();
+    assert!(!down.status.success());
+    assert!(stderr(&down).contains("did not leave"), "{}", stderr(&down));
+}
+
+/// `eventail dispatch --once` for cron: one pass, a summary line.
+#[test]
+fn dispatch_once_reports_what_it_did() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["dispatch", "--once"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim(),
+        "sent 0, to retry 0, failed 0, dropped 0"
+    );
+    let out = run(dir.path(), &["dispatch"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--once"), "{}", stderr(&out));
 }

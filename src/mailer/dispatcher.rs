@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use futures_util::StreamExt;
 use rand::Rng;
 
 use super::compose::Composer;
@@ -30,6 +31,8 @@ pub struct DispatchSettings {
     pub retry_max: Duration,
     pub lease: chrono::Duration,
     pub erase_after: chrono::Duration,
+    /// Messages sent at once (the SMTP pool's size).
+    pub concurrency: usize,
 }
 
 impl DispatchSettings {
@@ -41,6 +44,7 @@ impl DispatchSettings {
             retry_max: Duration::from_secs(mail.retry_max_seconds),
             lease: chrono::Duration::seconds(mail.lease_seconds as i64),
             erase_after: chrono::Duration::days(i64::from(mail.erase_after_days)),
+            concurrency: mail.smtp_pool_size.max(1) as usize,
         }
     }
 }
@@ -61,7 +65,7 @@ enum Outcome {
     Dropped,
 }
 
-/// Messages claimed per round trip.
+/// Messages claimed per round trip (and at most in flight when a dispatcher dies).
 const BATCH: i64 = 20;
 /// The longest sleep without a wake-up: housekeeping (erasing withdrawn subscriptions) runs at
 /// least this often, and a missed wake-up costs no more than this.
@@ -111,8 +115,15 @@ impl Dispatcher {
             if claimed.is_empty() {
                 return Ok(report);
             }
-            for message in claimed {
-                match self.deliver(&message).await? {
+            // Several messages at once, one per pooled SMTP connection.
+            let sends: Vec<_> = claimed
+                .into_iter()
+                .map(|message| self.deliver_owned(message))
+                .collect();
+            let mut outcomes = futures_util::stream::iter(sends)
+                .buffer_unordered(self.settings.concurrency.max(1));
+            while let Some(outcome) = outcomes.next().await {
+                match outcome? {
                     Outcome::Sent => report.sent += 1,
                     Outcome::Retried => report.retried += 1,
                     Outcome::Failed => report.failed += 1,
@@ -276,6 +287,10 @@ impl Dispatcher {
         }))
     }
 
+    async fn deliver_owned(&self, message: Claimed) -> Result<Outcome, StoreError> {
+        self.deliver(&message).await
+    }
+
     async fn deliver(&self, message: &Claimed) -> Result<Outcome, StoreError> {
         let context = match self.still_relevant(message).await? {
             Ok(context) => context,
@@ -387,6 +402,7 @@ mod tests {
             retry_max: Duration::from_secs(3600),
             lease: chrono::Duration::seconds(60),
             erase_after: chrono::Duration::days(30),
+            concurrency: 4,
         };
         for _ in 0..50 {
             let first = backoff(&settings, 1);

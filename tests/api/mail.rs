@@ -799,7 +799,81 @@ async fn file_transport_by_default(db: Db) {
     assert!(mail.subject.starts_with("Confirmez votre abonnement"));
 }
 
+/// A session's life as a subscriber sees it: announced, moved, reminded, recorded — one
+/// message each; edits nobody needs to hear about (the programme) send nothing.
+async fn a_lifecycle_sends_each_notice_once(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    app.post(
+        "/api/v1/subscribers",
+        &json!({"email": "cycle@exemple.fr", "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
+    )
+    .await;
+    let now = Utc::now();
+    let at = |s: i64| {
+        (now + chrono::Duration::seconds(s))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    let made = app
+        .create_event(
+            json!({"kind": "webinar", "status": "scheduled", "title": "Cycle complet",
+            "starts_at": at(5), "ends_at": at(6), "reminders": ["PT2S"],
+            "links": {"join": "https://visio.example.org/a"}}),
+        )
+        .await;
+    let slug = made["slug"].as_str().unwrap().to_string();
+    let patch = |body: Value| {
+        let path = format!("/api/v1/events/{slug}");
+        let app = &app;
+        async move {
+            let (code, doc) = app.patch(&path, &body).await;
+            assert_eq!(code, 200, "{doc}");
+            doc
+        }
+    };
+    let moved = patch(json!({"links": {"join": "https://visio.example.org/b"}})).await;
+    assert_eq!(moved["sequence"], 1);
+    patch(json!({"programme": ["Accueil", "Questions"]})).await;
+    // Ended: the recording arrives.
+    tokio::time::sleep(Duration::from_millis(6500)).await;
+    patch(json!({"links": {"join": null, "recording": "https://video.example.org/replay"}})).await;
+    let got = smtp.wait_for(4, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let subjects: Vec<String> = smtp
+        .received()
+        .iter()
+        .map(|m| parse(&m.data).subject)
+        .collect();
+    assert_eq!(subjects.len(), 4, "{subjects:?}");
+    let starts = |prefix: &str| subjects.iter().filter(|s| s.starts_with(prefix)).count();
+    assert_eq!(starts("Webinaire : Cycle complet"), 1, "{subjects:?}");
+    assert_eq!(starts("Modifié : Cycle complet"), 1, "{subjects:?}");
+    assert_eq!(starts("Rappel : Cycle complet"), 1, "{subjects:?}");
+    assert_eq!(
+        starts("Enregistrement disponible : Cycle complet"),
+        1,
+        "{subjects:?}"
+    );
+    let recording = got
+        .iter()
+        .map(|m| parse(&m.data))
+        .chain(smtp.received().iter().map(|m| parse(&m.data)))
+        .find(|m| m.subject.starts_with("Enregistrement"))
+        .unwrap();
+    assert!(recording
+        .text()
+        .contains("https://video.example.org/replay"));
+    assert!(recording.part("text/calendar").is_none());
+    // The reminder went out for the session as moved (sequence 1).
+    let (_, report) = app.get(&format!("/api/v1/events/{slug}/outbox")).await;
+    let reminders = messages_of(&report, "reminder");
+    assert_eq!(reminders.len(), 1, "{report:#}");
+    assert_eq!(reminders[0]["sequence"], 1);
+}
+
 on_both_backends!(
+    a_lifecycle_sends_each_notice_once,
     double_opt_in_then_notices,
     temporary_refusals_are_retried_then_delivered_once,
     permanent_refusals_stop_and_can_be_retried,

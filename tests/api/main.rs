@@ -11,4 +11,5 @@ mod events;
 mod listing;
 mod mail;
 mod people;
+mod processes;
 mod store;

@@ -19,6 +19,8 @@ struct Shared {
     refuse_next: AtomicUsize,
     /// Recipients refused for good (550 at RCPT).
     unknown: Mutex<HashSet<String>>,
+    /// Time taken to accept each message, in milliseconds (a slow relay).
+    delay_ms: AtomicUsize,
 }
 
 /// One message as the server got it.
@@ -56,6 +58,10 @@ impl Handler for Sink {
     }
 
     fn data_end(&mut self) -> Response {
+        let delay = self.shared.delay_ms.load(Ordering::SeqCst);
+        if delay > 0 {
+            std::thread::sleep(Duration::from_millis(delay as u64));
+        }
         let refused = self
             .shared
             .refuse_next
@@ -104,7 +110,8 @@ impl SmtpServer {
             .with_name("smtp.test")
             .with_ssl(SslConfig::None)
             .unwrap()
-            .with_num_threads(4)
+            // One thread per open connection: pooled clients keep theirs open.
+            .with_num_threads(64)
             .with_tcp_listener(listener);
         std::thread::spawn(move || {
             let _ = server.serve();
@@ -118,6 +125,12 @@ impl SmtpServer {
 
     pub fn refuse_next(&self, n: usize) {
         self.shared.refuse_next.store(n, Ordering::SeqCst);
+    }
+
+    pub fn slow_down(&self, per_message: Duration) {
+        self.shared
+            .delay_ms
+            .store(per_message.as_millis() as usize, Ordering::SeqCst);
     }
 
     pub fn refuse_recipient(&self, address: &str) {

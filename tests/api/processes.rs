@@ -1,0 +1,156 @@
+//! Dispatchers as real `eventail serve` processes on one database: killed with SIGKILL in the
+//! middle of a batch and restarted, or three of them sharing 2,000 messages.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use eventail::domain::EventInput;
+use eventail::store::{NewSubscription, Scope, Store};
+use serde_json::json;
+
+use crate::helpers::{settings_for, Db, FreshDb};
+use crate::on_both_backends;
+use crate::smtp::SmtpServer;
+
+/// A `serve` process dispatching the outbox of `db` to `smtp`.
+fn dispatcher_process(db: &FreshDb, smtp: &SmtpServer) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_eventail"))
+        .arg("serve")
+        .current_dir(db.dir.path())
+        .env("EVENTAIL_DATABASE_URL", &db.url)
+        .env("EVENTAIL_HTTP_BIND", "127.0.0.1:0")
+        .env("EVENTAIL_MAIL_SMTP_URL", smtp.url())
+        .env("EVENTAIL_MAIL_FROM", "Agenda <agenda@agenda.example.org>")
+        .env("EVENTAIL_MAIL__LEASE_SECONDS", "2")
+        .env("EVENTAIL_MAIL__RATE_PER_SECOND", "100000")
+        .env("EVENTAIL_MAIL__RETRY_BASE_SECONDS", "1")
+        .env("EVENTAIL_MAIL__RETRY_MAX_SECONDS", "2")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start eventail serve")
+}
+
+/// `count` subscribers and one session: `count` announcements queued, nobody sending yet.
+async fn plan(db: &FreshDb, count: usize) -> Store {
+    let mut settings = settings_for(&db.url);
+    settings.mail.reminders = Vec::new();
+    let store = eventail::startup::open_store(&settings)
+        .await
+        .expect("store");
+    for i in 0..count {
+        store
+            .add_subscription(
+                &NewSubscription {
+                    email: format!("abonne{i}@exemple.fr"),
+                    scope: Scope::All,
+                    source: "test".into(),
+                    wording_version: "v1".into(),
+                    request_ip: None,
+                },
+                chrono::Utc::now(),
+            )
+            .await
+            .expect("subscriber");
+    }
+    let start = chrono::Utc::now() + chrono::Duration::days(2);
+    let spec = EventInput::from_json(json!({"kind": "webinar", "status": "scheduled",
+        "title": "Pour tout le monde", "reminders": [],
+        "starts_at": start.format("%Y-%m-%dT%H:%M:00Z").to_string()}))
+    .and_then(|input| input.validate(chrono_tz::Europe::Paris))
+    .expect("valid session");
+    store.create_event(spec).await.expect("session");
+    store
+}
+
+/// How many times each recipient got a message.
+fn deliveries(smtp: &SmtpServer) -> HashMap<String, usize> {
+    let mut seen = HashMap::new();
+    for message in smtp.received() {
+        for to in message.to {
+            *seen.entry(to).or_insert(0) += 1;
+        }
+    }
+    seen
+}
+
+async fn wait_until(
+    smtp: &SmtpServer,
+    within: Duration,
+    done: impl Fn(&HashMap<String, usize>) -> bool,
+) {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let seen = deliveries(smtp);
+        if done(&seen) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} recipients reached",
+            seen.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Killed in the middle of a batch, restarted: everyone gets the message; duplicates at most
+/// the batch that was in flight.
+async fn a_killed_dispatcher_loses_nothing(db: Db) {
+    let fresh = FreshDb::new(db).await;
+    let store = plan(&fresh, 200).await;
+    let smtp = SmtpServer::start();
+    smtp.slow_down(Duration::from_millis(15));
+    let mut first = dispatcher_process(&fresh, &smtp);
+    wait_until(&smtp, Duration::from_secs(60), |seen| seen.len() >= 40).await;
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reaped");
+    let before = deliveries(&smtp).len();
+    assert!(
+        before < 200,
+        "the kill came too late to test anything ({before} sent)"
+    );
+
+    let mut second = dispatcher_process(&fresh, &smtp);
+    wait_until(&smtp, Duration::from_secs(60), |seen| seen.len() == 200).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    second.kill().ok();
+    second.wait().ok();
+    let seen = deliveries(&smtp);
+    assert_eq!(seen.len(), 200, "every subscriber reached");
+    let duplicates: usize = seen.values().map(|n| n - 1).sum();
+    assert!(
+        duplicates <= 20,
+        "{duplicates} duplicates, more than a batch"
+    );
+    store.close().await;
+}
+
+/// Three dispatcher processes, 2,000 messages: each delivered exactly once.
+async fn three_dispatchers_deliver_each_message_once(db: Db) {
+    let fresh = FreshDb::new(db).await;
+    let store = plan(&fresh, 2000).await;
+    let smtp = SmtpServer::start();
+    let mut children: Vec<Child> = (0..3).map(|_| dispatcher_process(&fresh, &smtp)).collect();
+    wait_until(&smtp, Duration::from_secs(180), |seen| {
+        seen.values().sum::<usize>() >= 2000
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    for child in &mut children {
+        child.kill().ok();
+        child.wait().ok();
+    }
+    let seen = deliveries(&smtp);
+    assert_eq!(seen.len(), 2000);
+    assert!(seen.values().all(|n| *n == 1), "a message went twice");
+    assert_eq!(smtp.received().len(), 2000);
+    store.close().await;
+}
+
+on_both_backends!(
+    a_killed_dispatcher_loses_nothing,
+    three_dispatchers_deliver_each_message_once,
+);
