@@ -29,6 +29,18 @@ CREATE TABLE subscriptions (
     updated_at       BIGINT NOT NULL,
     UNIQUE (email, scope_key)
 );
+-- Every consent event of a subscription, kept until the subscription is erased: the proof of
+-- consent (GDPR art. 7(1)) survives a later request, confirmation or withdrawal.
+CREATE TABLE consent_log (
+    subscription_id TEXT NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+    at              BIGINT NOT NULL,
+    action          TEXT NOT NULL CHECK (action IN ('requested', 'confirmed', 'added', 'withdrawn')),
+    source          TEXT NOT NULL,
+    wording_version TEXT NOT NULL,
+    client          TEXT
+);
+CREATE INDEX consent_log_by_subscription ON consent_log (subscription_id, at);
+
 CREATE INDEX subscriptions_by_scope ON subscriptions (status, scope_kind, series_id, event_id);
 CREATE INDEX subscriptions_withdrawn ON subscriptions (withdrawn_at) WHERE withdrawn_at IS NOT NULL;
 

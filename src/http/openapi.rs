@@ -4,14 +4,14 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{calendar, events, series, speakers};
+use super::{calendar, events, series, speakers, subscribe, subscribers};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "eventail organiser API",
         description = "Schedule webinars, in-person events and video episodes. Every endpoint \
-            except this document needs `Authorization: Bearer evt_…` (see `eventail token create`). \
+            except this document and `POST /subscribe` needs `Authorization: Bearer evt_…` (see `eventail token create`). \
             Errors are RFC 9457 problem+json documents with one entry per invalid field."
     ),
     paths(
@@ -19,6 +19,9 @@ use super::{calendar, events, series, speakers};
         speakers::create, speakers::list, speakers::show, speakers::update,
         series::create, series::list, series::show, series::update,
         calendar::calendars,
+        subscribers::create, subscribers::list, subscribers::export, subscribers::counts,
+        subscribers::show, subscribers::remove, subscribers::unsubscribe_address, subscribers::outbox, subscribers::retry,
+        subscribe::subscribe_json,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -26,6 +29,8 @@ use super::{calendar, events, series, speakers};
         (name = "speakers", description = "The speaker directory"),
         (name = "series", description = "Series that group episodes"),
         (name = "calendars", description = "Subscribe links of the public iCalendar feeds"),
+        (name = "subscribers", description = "Mailing-list subscriptions and their consent"),
+        (name = "outbox", description = "Messages planned, sent, failed or dropped"),
     )
 )]
 pub struct ApiDoc;

@@ -13,15 +13,56 @@ use super::extract::JsonBody;
 use super::AppState;
 use crate::domain::FieldErrors;
 use crate::store::{
-    NewSubscription, OutboxMessage, OutboxReport, Scope, ScopeCount, Subscription,
+    ConsentEvent, NewSubscription, OutboxMessage, OutboxReport, Scope, ScopeCount, Subscription,
     SubscriptionStatus,
 };
+
+/// A subscription with the history of its consent.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SubscriptionDetail {
+    #[serde(flatten)]
+    pub subscription: Subscription,
+    pub consent_history: Vec<ConsentEvent>,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct AddressWithdrawal {
+    pub email: String,
+    /// How the request came (default: "organiser").
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// Withdraws an address from every list: for requests that reach organisers by mail (the
+/// `mailto:` of List-Unsubscribe) or otherwise.
+#[utoipa::path(post, path = "/api/v1/subscribers/unsubscribe", tag = "subscribers",
+    request_body = AddressWithdrawal,
+    responses((status = 200, description = "`{\"withdrawn\": n}`: how many subscriptions it left"),
+        (status = 401, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn unsubscribe_address(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let input: AddressWithdrawal = crate::domain::errors::read_fields(body)?;
+    let source = input
+        .source
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "organiser".into());
+    let withdrawn = state
+        .store
+        .unsubscribe_address(&input.email, &source)
+        .await?;
+    Ok(Json(serde_json::json!({ "withdrawn": withdrawn })))
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/subscribers", get(list).post(create))
         .route("/subscribers/counts", get(counts))
         .route("/subscribers/export.csv", get(export))
+        .route("/subscribers/unsubscribe", post(unsubscribe_address))
         .route("/subscribers/{id}", get(show).delete(remove))
         .route("/events/{key}/outbox", get(outbox))
         .route("/outbox/{id}/retry", post(retry))
@@ -265,20 +306,27 @@ pub async fn counts(State(state): State<AppState>) -> Result<Json<Vec<ScopeCount
 
 #[utoipa::path(get, path = "/api/v1/subscribers/{id}", tag = "subscribers",
     params(("id" = String, Path)),
-    responses((status = 200, body = Subscription), (status = 401, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = SubscriptionDetail), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Subscription>, ApiError> {
-    Ok(Json(state.store.get_subscription(&id).await.map_err(
-        |e| match e {
+) -> Result<Json<SubscriptionDetail>, ApiError> {
+    let subscription = state
+        .store
+        .get_subscription(&id)
+        .await
+        .map_err(|e| match e {
             crate::store::StoreError::NotFound => {
                 ApiError::NotFound(format!("no subscription \u{201c}{id}\u{201d}"))
             }
             other => other.into(),
-        },
-    )?))
+        })?;
+    let consent_history = state.store.consent_history(&id).await?;
+    Ok(Json(SubscriptionDetail {
+        subscription,
+        consent_history,
+    }))
 }
 
 /// Erases the subscription, its consent record and its messages.

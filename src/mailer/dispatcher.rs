@@ -9,6 +9,7 @@
 //! before recording it leaves a lease that another takes over, and the message goes again with
 //! the same Message-ID (which receiving systems use to drop duplicates).
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +34,8 @@ pub struct DispatchSettings {
     pub erase_after: chrono::Duration,
     /// Messages sent at once (the SMTP pool's size).
     pub concurrency: usize,
+    /// How long a confirmation link works.
+    pub confirm_for: chrono::Duration,
 }
 
 impl DispatchSettings {
@@ -45,6 +48,7 @@ impl DispatchSettings {
             lease: chrono::Duration::seconds(mail.lease_seconds as i64),
             erase_after: chrono::Duration::days(i64::from(mail.erase_after_days)),
             concurrency: mail.smtp_pool_size.max(1) as usize,
+            confirm_for: chrono::Duration::hours(i64::from(mail.confirm_hours)),
         }
     }
 }
@@ -63,6 +67,8 @@ enum Outcome {
     Retried,
     Failed,
     Dropped,
+    /// Another dispatcher took the message over; it reports on it.
+    LeaseLost,
 }
 
 /// Messages claimed per round trip (and at most in flight when a dispatcher dies).
@@ -79,6 +85,8 @@ pub struct Dispatcher {
     owner: String,
     /// When the next message may leave, for the rate limit.
     next_slot: tokio::sync::Mutex<tokio::time::Instant>,
+    last_housekeeping: tokio::sync::Mutex<Option<tokio::time::Instant>>,
+    stopping: Arc<AtomicBool>,
 }
 
 impl Dispatcher {
@@ -101,46 +109,73 @@ impl Dispatcher {
             settings,
             owner,
             next_slot: tokio::sync::Mutex::new(tokio::time::Instant::now()),
+            last_housekeeping: tokio::sync::Mutex::new(None),
+            stopping: Arc::new(AtomicBool::new(false)),
         }
     }
 
-    /// Sends everything due now, then returns.
+    /// Sends everything due now, then returns (erasing withdrawn subscriptions first, so cron
+    /// runs do it too).
     pub async fn run_once(&self) -> Result<RunReport, StoreError> {
+        self.housekeeping().await;
         let mut report = RunReport::default();
-        loop {
+        while !self.stopping.load(Ordering::Acquire) {
             let claimed = self
                 .store
                 .claim_due(&self.owner, BATCH, self.settings.lease)
                 .await?;
             if claimed.is_empty() {
-                return Ok(report);
+                break;
             }
-            // Several messages at once, one per pooled SMTP connection.
+            let claimed_at = tokio::time::Instant::now();
+            // Several messages at once, one per pooled SMTP connection. A store error on one
+            // does not abandon the others mid-send: they finish, then the error is reported.
             let sends: Vec<_> = claimed
                 .into_iter()
-                .map(|message| self.deliver_owned(message))
+                .map(|message| self.deliver_owned(message, claimed_at))
                 .collect();
             let mut outcomes = futures_util::stream::iter(sends)
                 .buffer_unordered(self.settings.concurrency.max(1));
+            let mut first_error = None;
             while let Some(outcome) = outcomes.next().await {
-                match outcome? {
-                    Outcome::Sent => report.sent += 1,
-                    Outcome::Retried => report.retried += 1,
-                    Outcome::Failed => report.failed += 1,
-                    Outcome::Dropped => report.dropped += 1,
+                match outcome {
+                    Ok(Outcome::Sent) => report.sent += 1,
+                    Ok(Outcome::Retried) => report.retried += 1,
+                    Ok(Outcome::Failed) => report.failed += 1,
+                    Ok(Outcome::Dropped) => report.dropped += 1,
+                    Ok(Outcome::LeaseLost) => {}
+                    Err(err) => {
+                        first_error.get_or_insert(err);
+                    }
                 }
             }
+            if let Some(err) = first_error {
+                return Err(err);
+            }
         }
+        Ok(report)
+    }
+
+    /// A handle that makes the dispatcher stop after the batch in flight.
+    pub fn stop_handle(&self) -> Arc<AtomicBool> {
+        self.stopping.clone()
     }
 
     /// Runs until `shutdown` completes: a pass, then sleep until the next due message or a
-    /// wake-up. Store errors are logged and retried after a pause.
-    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) {
+    /// wake-up. Store errors are logged and retried after a pause. Once `shutdown` completes,
+    /// the batch in flight finishes and nothing more is claimed.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) {
         tracing::info!(transport = %self.transport.describe(), "mail dispatcher started");
-        tokio::pin!(shutdown);
+        let stopping = self.stopping.clone();
         let changes = self.store.changes().clone();
-        let mut last_housekeeping: Option<tokio::time::Instant> = None;
-        loop {
+        let stop_wake = Arc::new(tokio::sync::Notify::new());
+        let waker = stop_wake.clone();
+        let watcher = tokio::spawn(async move {
+            shutdown.await;
+            stopping.store(true, Ordering::Release);
+            waker.notify_one();
+        });
+        while !self.stopping.load(Ordering::Acquire) {
             let pause = match self.run_once().await {
                 Ok(report) => {
                     if report != RunReport::default() {
@@ -153,16 +188,16 @@ impl Dispatcher {
                     Duration::from_secs(5)
                 }
             };
-            if last_housekeeping.is_none_or(|at| at.elapsed() >= MAX_SLEEP) {
-                self.housekeeping().await;
-                last_housekeeping = Some(tokio::time::Instant::now());
+            if self.stopping.load(Ordering::Acquire) {
+                break;
             }
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
                 _ = changes.mail_planned() => {}
-                _ = &mut shutdown => break,
+                _ = stop_wake.notified() => {}
             }
         }
+        watcher.abort();
         tracing::info!("mail dispatcher stopped");
     }
 
@@ -180,8 +215,16 @@ impl Dispatcher {
         }
     }
 
-    /// Erases subscriptions withdrawn long enough ago, and requests never confirmed.
+    /// Erases subscriptions withdrawn long enough ago, and requests never confirmed; at most
+    /// every few minutes.
     async fn housekeeping(&self) {
+        {
+            let mut last = self.last_housekeeping.lock().await;
+            if last.is_some_and(|at| at.elapsed() < MAX_SLEEP) {
+                return;
+            }
+            *last = Some(tokio::time::Instant::now());
+        }
         let now = Utc::now();
         let cutoff = now - self.settings.erase_after;
         match self.store.erase_withdrawn(cutoff, cutoff).await {
@@ -222,6 +265,11 @@ impl Dispatcher {
             if message.detail.is_empty() {
                 return Ok(Err("the confirmation secret is gone".into()));
             }
+            if Utc::now() > message.created_at + self.settings.confirm_for {
+                return Ok(Err(
+                    "the confirmation link expired before it could be sent".into()
+                ));
+            }
             return Ok(Ok(Context {
                 event: None,
                 subscription,
@@ -253,9 +301,14 @@ impl Dispatcher {
                         "the session had started when the reminder could be sent".into(),
                     ));
                 }
-                if event.sequence != message.sequence {
+                let policy = self.store.mail_policy();
+                let current = crate::store::reminder_times(&event, &policy)
+                    .iter()
+                    .any(|(_, at)| *at == message.due_at);
+                if !current {
                     return Ok(Err(
-                        "the session changed; a newer reminder replaces this one".into(),
+                        "the session's time or reminders changed; replaced by a new reminder"
+                            .into(),
                     ));
                 }
             }
@@ -263,7 +316,20 @@ impl Dispatcher {
                 if event.status != EventStatus::Scheduled {
                     return Ok(Err("the session is no longer scheduled".into()));
                 }
-                if message.kind == mail_kind::CHANGE && event.sequence != message.sequence {
+                // A later change (a title fixed after a move) does not cancel the notice of the
+                // move; only a newer notice for the same person does.
+                if message.kind == mail_kind::CHANGE
+                    && event.sequence != message.sequence
+                    && self
+                        .store
+                        .newer_notice_exists(
+                            &event.id,
+                            mail_kind::CHANGE,
+                            &message.recipient,
+                            message.sequence,
+                        )
+                        .await?
+                {
                     return Ok(Err("a newer change notice replaces this one".into()));
                 }
             }
@@ -287,11 +353,19 @@ impl Dispatcher {
         }))
     }
 
-    async fn deliver_owned(&self, message: Claimed) -> Result<Outcome, StoreError> {
-        self.deliver(&message).await
+    async fn deliver_owned(
+        &self,
+        message: Claimed,
+        claimed_at: tokio::time::Instant,
+    ) -> Result<Outcome, StoreError> {
+        self.deliver(&message, claimed_at).await
     }
 
-    async fn deliver(&self, message: &Claimed) -> Result<Outcome, StoreError> {
+    async fn deliver(
+        &self,
+        message: &Claimed,
+        claimed_at: tokio::time::Instant,
+    ) -> Result<Outcome, StoreError> {
         let context = match self.still_relevant(message).await? {
             Ok(context) => context,
             Err(reason) => {
@@ -319,6 +393,22 @@ impl Dispatcher {
             }
         };
         self.wait_for_slot().await;
+        // A slow relay or a low rate can outlast half the lease: renew it before sending, and
+        // leave the message alone if another dispatcher has taken it over meanwhile.
+        let half_lease = self
+            .settings
+            .lease
+            .to_std()
+            .unwrap_or(Duration::from_secs(60))
+            / 2;
+        if claimed_at.elapsed() > half_lease
+            && !self
+                .store
+                .renew_lease(message.id, &self.owner, self.settings.lease)
+                .await?
+        {
+            return Ok(Outcome::LeaseLost);
+        }
         match self.transport.send(email).await {
             Ok(()) => {
                 if !self.store.mark_sent(message.id, &self.owner).await? {
@@ -403,6 +493,7 @@ mod tests {
             lease: chrono::Duration::seconds(60),
             erase_after: chrono::Duration::days(30),
             concurrency: 4,
+            confirm_for: chrono::Duration::hours(48),
         };
         for _ in 0..50 {
             let first = backoff(&settings, 1);

@@ -24,6 +24,8 @@ use crate::store::{FeedQuery, FeedSnapshot, Store, StoreError};
 const MAX_KEPT: usize = 50_000;
 /// A render that wrote at least this many VEVENTs saves its result as a snapshot.
 const SAVE_AFTER_WRITING: usize = 200;
+/// Feeds remembered as already looked up, beyond which the set starts over.
+const MAX_LOOKED_UP: usize = 1024;
 /// Snapshots not saved again for this long are dropped.
 const SNAPSHOT_KEEP_DAYS: i64 = 30;
 
@@ -87,11 +89,14 @@ impl FeedRenderer {
         window: chrono::Duration,
     ) -> Result<FeedText, StoreError> {
         let key = snapshot_key(settings, name, query, window);
-        let first_look = self
-            .looked_up
-            .lock()
-            .map_err(|_| poisoned())?
-            .insert(key.clone());
+        let first_look = {
+            let mut looked_up = self.looked_up.lock().map_err(|_| poisoned())?;
+            // Filters come from URLs anyone can write: the set starts over rather than grow.
+            if looked_up.len() >= MAX_LOOKED_UP {
+                looked_up.clear();
+            }
+            looked_up.insert(key.clone())
+        };
         if first_look {
             if let Some(text) = self.load_snapshot(store, &key, now).await? {
                 return Ok(text);

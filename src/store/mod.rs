@@ -35,8 +35,8 @@ pub use outbox::{
 };
 pub use snapshots::FeedSnapshot;
 pub use subscriptions::{
-    normalise_email, ConfirmError, NewSubscription, Scope, ScopeCount, SubscribeOutcome,
-    Subscription, SubscriptionStatus, FULL,
+    normalise_email, ConfirmError, ConsentEvent, NewSubscription, Scope, ScopeCount,
+    SubscribeOutcome, Subscription, SubscriptionStatus, FULL,
 };
 pub use tokens::{IssuedToken, TokenInfo};
 
@@ -260,7 +260,7 @@ impl Store {
         }
     }
 
-    pub(crate) fn mail_policy(&self) -> MailPolicy {
+    pub fn mail_policy(&self) -> MailPolicy {
         self.policy.read().map(|p| p.clone()).unwrap_or_default()
     }
 

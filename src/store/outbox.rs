@@ -90,14 +90,24 @@ const VIDEO_NEWS_DAYS: i64 = 2;
 const INSERT: &str = "INSERT INTO outbox (dedup_key, kind, event_id, subscription_id, recipient, \
     sequence, detail, due_at, status, attempts, created_at, updated_at)";
 
-/// The recipients of a notice about session `$3`, most specific subscription first.
+/// The recipients of a notice about session `$3`: one row per address, attributed to its most
+/// specific subscription (a session's, then a series', then everything), optionally only the
+/// subscription `$8`. The `WHERE` after the subquery keeps SQLite's parser from reading
+/// `ON CONFLICT` as a join constraint.
 const RECIPIENTS: &str =
-    "FROM subscriptions u WHERE u.status = 'active' AND (u.scope_kind = 'all' \
+    "FROM (SELECT u.email AS email, MIN(CASE u.scope_kind WHEN 'event' THEN '0' \
+    WHEN 'series' THEN '1' ELSE '2' END || u.id) AS pick FROM subscriptions u \
+    WHERE u.status = 'active' AND ($8 = '' OR u.id = $8) AND (u.scope_kind = 'all' \
     OR (u.scope_kind = 'series' AND u.series_id = (SELECT series_id FROM events WHERE id = $3)) \
-    OR (u.scope_kind = 'event' AND u.event_id = $3))";
+    OR (u.scope_kind = 'event' AND u.event_id = $3)) GROUP BY u.email) AS r WHERE 1 = 1";
 
-const SPECIFIC_FIRST: &str = " ORDER BY CASE u.scope_kind WHEN 'event' THEN 0 \
-    WHEN 'series' THEN 1 ELSE 2 END, u.id ON CONFLICT (dedup_key) DO NOTHING";
+/// A notice already planned stays as it is (queued, sent or failed: nobody gets it twice); one
+/// dropped earlier (its recipient had left, its session was cancelled) is planned again.
+const REVIVE_DROPPED: &str = " ON CONFLICT (dedup_key) DO UPDATE SET status = 'queued', \
+    subscription_id = excluded.subscription_id, sequence = excluded.sequence, \
+    detail = excluded.detail, due_at = excluded.due_at, attempts = 0, last_error = NULL, \
+    lease_owner = NULL, lease_until = NULL, updated_at = excluded.updated_at \
+    WHERE outbox.status = 'dropped'";
 
 /// Plans the subscription confirmation message (the only one a pending subscription gets).
 pub(crate) async fn plan_confirmation(
@@ -107,6 +117,17 @@ pub(crate) async fn plan_confirmation(
     secret: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
+    // An earlier confirmation still waiting carries a link that no longer works.
+    sqlx::query(
+        "UPDATE outbox SET status = 'dropped', detail = '', updated_at = $1, \
+         last_error = 'superseded by a newer confirmation message' \
+         WHERE subscription_id = $2 AND kind = $3 AND status = 'queued'",
+    )
+    .bind(micros(now))
+    .bind(subscription_id)
+    .bind(kind::CONFIRMATION)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(&format!(
         "{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, $5, $6, 'queued', 0, $6, $6)"
     ))
@@ -125,7 +146,9 @@ pub(crate) async fn plan_confirmation(
     Ok(())
 }
 
-/// Plans a notice of `kind` about `event` to every subscriber covering it.
+/// Plans a notice of `kind` about `event` to every subscriber covering it (or only to the
+/// subscription `only`).
+#[allow(clippy::too_many_arguments)]
 async fn plan_notice(
     conn: &mut AnyConnection,
     event: &Event,
@@ -134,10 +157,11 @@ async fn plan_notice(
     detail: &str,
     due: DateTime<Utc>,
     now: DateTime<Utc>,
+    only: Option<&str>,
 ) -> Result<u64, StoreError> {
     let done = sqlx::query(&format!(
-        "{INSERT} SELECT $1 || u.email, $2, $3, u.id, u.email, $4, $5, $6, 'queued', 0, $7, $7 \
-         {RECIPIENTS}{SPECIFIC_FIRST}"
+        "{INSERT} SELECT $1 || r.email, $2, $3, substr(r.pick, 2), r.email, $4, $5, $6, 'queued', \
+         0, $7, $7 {RECIPIENTS}{REVIVE_DROPPED}"
     ))
     .bind(key)
     .bind(kind)
@@ -146,6 +170,7 @@ async fn plan_notice(
     .bind(detail)
     .bind(micros(due))
     .bind(micros(now))
+    .bind(only.unwrap_or(""))
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected())
@@ -241,11 +266,16 @@ pub(crate) async fn plan_for_event(
     let id = &after.id;
     match after.status {
         EventStatus::Scheduled if !was_public => {
-            if is_news(after, now) {
+            let reinstated = before.is_some_and(|b| b.status == EventStatus::Cancelled);
+            if reinstated && !has_ended(after, now) {
+                // Calendars removed it on the cancellation: tell them it is back.
+                let key = format!("{}:{id}:{}:", kind::CHANGE, after.sequence);
+                plan_notice(conn, after, kind::CHANGE, &key, "", now, now, None).await?;
+            } else if is_news(after, now) {
                 let key = format!("{}:{id}:", kind::ANNOUNCEMENT);
-                plan_notice(conn, after, kind::ANNOUNCEMENT, &key, "", now, now).await?;
+                plan_notice(conn, after, kind::ANNOUNCEMENT, &key, "", now, now, None).await?;
             }
-            plan_reminders(conn, after, policy, now).await?;
+            plan_reminders(conn, after, policy, now, None).await?;
         }
         EventStatus::Scheduled => {
             let Some(before) = before else { return Ok(()) };
@@ -254,22 +284,22 @@ pub(crate) async fn plan_for_event(
                 || before.links.join != after.links.join;
             if moved && after.sequence > before.sequence && !has_ended(after, now) {
                 let key = format!("{}:{id}:{}:", kind::CHANGE, after.sequence);
-                plan_notice(conn, after, kind::CHANGE, &key, "", now, now).await?;
+                plan_notice(conn, after, kind::CHANGE, &key, "", now, now, None).await?;
             }
-            if moved || before.reminders != after.reminders || before.sequence != after.sequence {
-                plan_reminders(conn, after, policy, now).await?;
+            if before.schedule != after.schedule || before.reminders != after.reminders {
+                plan_reminders(conn, after, policy, now, None).await?;
             }
             let recording_new = after.links.recording.is_some() && before.links.recording.is_none();
             if recording_new && has_ended(after, now) {
                 let key = format!("{}:{id}:", kind::RECORDING);
-                plan_notice(conn, after, kind::RECORDING, &key, "", now, now).await?;
+                plan_notice(conn, after, kind::RECORDING, &key, "", now, now, None).await?;
             }
         }
         EventStatus::Cancelled if was_public => {
             drop_queued_for_event(conn, id, "the session was cancelled", now).await?;
             if !has_ended(after, now) {
                 let key = format!("{}:{id}:{}:", kind::CANCELLATION, after.sequence);
-                plan_notice(conn, after, kind::CANCELLATION, &key, "", now, now).await?;
+                plan_notice(conn, after, kind::CANCELLATION, &key, "", now, now, None).await?;
             }
         }
         _ => {}
@@ -277,30 +307,49 @@ pub(crate) async fn plan_for_event(
     Ok(())
 }
 
-/// Replaces the queued reminders of `event` by those its current time and list call for.
-/// Reminders already sent for the same sequence are not planned again (same key).
+/// Plans the reminders of `event` at its current time, and drops (with the reason) queued ones
+/// whose moment no longer matches it. A reminder is keyed by its due time, so a session that
+/// moves gets reminders for the new time, and one whose time did not change (an edited title)
+/// keeps those already sent or queued. Moments already past at planning are not planned: the
+/// announcement or the change notice has just told subscribers.
 async fn plan_reminders(
     conn: &mut AnyConnection,
     event: &Event,
     policy: &MailPolicy,
     now: DateTime<Utc>,
+    only: Option<&str>,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM outbox WHERE event_id = $1 AND kind = $2 AND status = 'queued'")
+    let times = reminder_times(event, policy);
+    if only.is_none() {
+        let queued = sqlx::query(
+            "SELECT id, due_at FROM outbox WHERE event_id = $1 AND kind = $2 AND status = 'queued'",
+        )
         .bind(&event.id)
         .bind(kind::REMINDER)
-        .execute(&mut *conn)
+        .fetch_all(&mut *conn)
         .await?;
-    for (label, due) in reminder_times(event, policy) {
+        for row in queued {
+            let due: i64 = row.try_get("due_at")?;
+            if !times.iter().any(|(_, at)| micros(*at) == due) {
+                let id: i64 = row.try_get("id")?;
+                sqlx::query(
+                    "UPDATE outbox SET status = 'dropped', last_error = $1, updated_at = $2 \
+                     WHERE id = $3",
+                )
+                .bind("the session's time or reminders changed; replaced by a new reminder")
+                .bind(micros(now))
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            }
+        }
+    }
+    for (label, due) in times {
         if due <= now {
             continue;
         }
-        let key = format!(
-            "{}:{}:{label}:{}:",
-            kind::REMINDER,
-            event.id,
-            event.sequence
-        );
-        plan_notice(conn, event, kind::REMINDER, &key, &label, due, now).await?;
+        let key = format!("{}:{}:{label}:{}:", kind::REMINDER, event.id, micros(due));
+        plan_notice(conn, event, kind::REMINDER, &key, &label, due, now, only).await?;
     }
     Ok(())
 }
@@ -308,18 +357,23 @@ async fn plan_reminders(
 /// A subscription just became active: the reminders of the upcoming sessions it covers.
 pub(crate) async fn plan_for_new_subscriber(
     conn: &mut AnyConnection,
+    backend: super::Backend,
     subscription_id: &str,
     policy: &MailPolicy,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    // The sessions' own planning already covers every active subscriber: re-running it for the
-    // covered sessions adds this subscriber's rows, and the keys keep the others from doubling.
-    let rows = sqlx::query(
+    // Waits for a session being edited (PostgreSQL), so its reminders are planned at the time
+    // the edit leaves, not the one before.
+    let lock = match backend {
+        super::Backend::Postgres => " FOR SHARE OF e",
+        super::Backend::Sqlite => "",
+    };
+    let rows = sqlx::query(&format!(
         "SELECT e.id FROM events e, subscriptions u WHERE u.id = $1 AND e.status = 'scheduled' \
          AND e.starts_at > $2 AND e.kind IN ('webinar', 'event') AND (u.scope_kind = 'all' \
          OR (u.scope_kind = 'series' AND e.series_id = u.series_id) \
-         OR (u.scope_kind = 'event' AND e.id = u.event_id))",
-    )
+         OR (u.scope_kind = 'event' AND e.id = u.event_id)){lock}"
+    ))
     .bind(subscription_id)
     .bind(now.timestamp())
     .fetch_all(&mut *conn)
@@ -327,18 +381,7 @@ pub(crate) async fn plan_for_new_subscriber(
     for row in rows {
         let id: String = row.try_get("id")?;
         let event = super::events::load_one(conn, &id, "").await?;
-        for (label, due) in reminder_times(&event, policy) {
-            if due <= now {
-                continue;
-            }
-            let key = format!(
-                "{}:{}:{label}:{}:",
-                kind::REMINDER,
-                event.id,
-                event.sequence
-            );
-            plan_notice(conn, &event, kind::REMINDER, &key, &label, due, now).await?;
-        }
+        plan_reminders(conn, &event, policy, now, Some(subscription_id)).await?;
     }
     Ok(())
 }
@@ -449,6 +492,49 @@ impl Store {
         Ok(claimed)
     }
 
+    /// Whether `recipient` has a notice of `kind` about `event_id` planned for a later sequence.
+    pub async fn newer_notice_exists(
+        &self,
+        event_id: &str,
+        kind: &str,
+        recipient: &str,
+        sequence: i64,
+    ) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM outbox WHERE event_id = $1 AND kind = $2 \
+             AND recipient = $3 AND sequence > $4 AND status <> 'dropped'",
+        )
+        .bind(event_id)
+        .bind(kind)
+        .bind(recipient)
+        .bind(sequence)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
+    /// Extends the lease of a claimed message; false if it is no longer this owner's.
+    pub async fn renew_lease(
+        &self,
+        id: i64,
+        owner: &str,
+        lease: chrono::Duration,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write_quiet().await?;
+        let done = sqlx::query(
+            "UPDATE outbox SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 \
+             AND status = 'sending'",
+        )
+        .bind(micros(Utc::now() + lease))
+        .bind(id)
+        .bind(owner)
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(done == 1)
+    }
+
     /// When the next message falls due (or a lease runs out), if any is waiting.
     pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let row = sqlx::query(
@@ -509,7 +595,8 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.write_quiet().await?;
         let now = Utc::now();
-        let keep_detail = status == "queued";
+        // A confirmation's secret goes once it is sent or dropped; a failed one may be retried.
+        let keep_detail = matches!(status, "queued" | "failed");
         let done = sqlx::query(
             "UPDATE outbox SET status = $1, last_error = COALESCE($2, last_error), \
              due_at = COALESCE($3, due_at), lease_owner = NULL, lease_until = NULL, \

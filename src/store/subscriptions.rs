@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{from_micros, micros, new_id, Store, StoreError};
+use super::{from_micros, micros, new_id, Backend, Store, StoreError};
 use crate::domain::{EventStatus, FieldErrors};
 
 /// What a subscription covers.
@@ -68,6 +68,17 @@ pub struct Subscription {
     pub withdrawn_at: Option<DateTime<Utc>>,
     #[serde(skip)]
     pub unsubscribe_key: String,
+}
+
+/// One step of a subscription's consent: `requested`, `confirmed`, `added` (by an organiser,
+/// consent collected elsewhere) or `withdrawn`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ConsentEvent {
+    pub at: DateTime<Utc>,
+    pub action: String,
+    pub source: String,
+    pub wording_version: String,
+    pub client: Option<String>,
 }
 
 /// A request to subscribe.
@@ -150,8 +161,8 @@ fn from_row(row: &AnyRow) -> Result<Subscription, StoreError> {
     })
 }
 
-/// Lower-cases the domain (the local part is the receiving server's business) and checks the
-/// shape of an address. Returns a message fit for a form.
+/// Lower-cases the address (mail systems treat local parts without regard to case, and one
+/// person must not count as two) and checks its shape. Returns a message fit for a form.
 pub fn normalise_email(raw: &str) -> Result<String, String> {
     let email = raw.trim();
     let Some((local, domain)) = email.rsplit_once('@') else {
@@ -170,7 +181,11 @@ pub fn normalise_email(raw: &str) -> Result<String, String> {
     if !valid {
         return Err("is not an email address (name@example.org)".into());
     }
-    Ok(format!("{local}@{}", domain.to_lowercase()))
+    Ok(format!(
+        "{}@{}",
+        local.to_lowercase(),
+        domain.to_lowercase()
+    ))
 }
 
 /// A random URL-safe secret.
@@ -229,8 +244,56 @@ async fn resolve_scope(
     })
 }
 
-/// Whether the session behind `event_id` has a capacity and no place left.
-async fn is_full(conn: &mut AnyConnection, event_id: &str) -> Result<bool, StoreError> {
+/// Serialises requests about one key (an address, a client) on PostgreSQL until the end of the
+/// transaction; SQLite's writer lock already does.
+async fn lock_key(conn: &mut AnyConnection, backend: Backend, key: &str) -> Result<(), StoreError> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Records one consent event.
+async fn log_consent(
+    conn: &mut AnyConnection,
+    subscription_id: &str,
+    at: DateTime<Utc>,
+    action: &str,
+    source: &str,
+    wording_version: &str,
+    client: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO consent_log (subscription_id, at, action, source, wording_version, client) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(subscription_id)
+    .bind(micros(at))
+    .bind(action)
+    .bind(source)
+    .bind(wording_version)
+    .bind(client)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether the session behind `event_id` has a capacity and no place left. Holds the session's
+/// row (PostgreSQL) so two confirmations cannot take the last place together.
+async fn is_full(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    event_id: &str,
+) -> Result<bool, StoreError> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT id FROM events WHERE id = $1 FOR UPDATE")
+            .bind(event_id)
+            .execute(&mut *conn)
+            .await?;
+    }
     let row = sqlx::query(
         "SELECT e.capacity, (SELECT COUNT(*) FROM subscriptions u \
          WHERE u.event_id = e.id AND u.status = 'active') AS taken \
@@ -258,10 +321,11 @@ impl Store {
         let email = normalise_email(&new.email)
             .map_err(|m| StoreError::Invalid(FieldErrors::single("email", m)))?;
         let mut tx = self.write_mail().await?;
+        lock_key(&mut tx.tx, self.backend, &format!("subscribe:{email}")).await?;
         let now = Utc::now();
         let (kind, key, series_id, event_id) = resolve_scope(&mut tx.tx, &new.scope).await?;
         if let Some(event_id) = &event_id {
-            if is_full(&mut tx.tx, event_id).await? {
+            if is_full(&mut tx.tx, self.backend, event_id).await? {
                 return Err(StoreError::Conflict(FULL.into()));
             }
         }
@@ -280,7 +344,7 @@ impl Store {
                     return Ok(SubscribeOutcome::AlreadyActive);
                 }
                 let id: String = row.try_get("id")?;
-                // A new request starts a new consent: the old times and wording are replaced.
+                // A new request starts a new consent; the earlier ones stay in consent_log.
                 sqlx::query(
                     "UPDATE subscriptions SET status = 'pending', confirm_hash = $1, \
                      confirm_expires = $2, source = $3, wording_version = $4, requested_at = $5, \
@@ -324,6 +388,16 @@ impl Store {
                 id
             }
         };
+        log_consent(
+            &mut tx.tx,
+            &id,
+            now,
+            "requested",
+            &new.source,
+            &new.wording_version,
+            new.request_ip.as_deref(),
+        )
+        .await?;
         super::outbox::plan_confirmation(&mut tx.tx, &id, &email, &secret, now).await?;
         tx.commit().await?;
         Ok(SubscribeOutcome::ConfirmationPlanned)
@@ -337,7 +411,7 @@ impl Store {
         let mut tx = self.write_mail().await?;
         let now = Utc::now();
         let row = sqlx::query(
-            "SELECT id, confirm_expires, event_id FROM subscriptions \
+            "SELECT id, confirm_expires, event_id, source, wording_version FROM subscriptions \
              WHERE confirm_hash = $1 AND status = 'pending'",
         )
         .bind(hash(secret.trim()))
@@ -352,10 +426,13 @@ impl Store {
             return Ok(Err(ConfirmError::Expired));
         }
         if let Some(event_id) = row.try_get::<Option<String>, _>("event_id")? {
-            if is_full(&mut tx.tx, &event_id).await? {
+            if is_full(&mut tx.tx, self.backend, &event_id).await? {
                 return Ok(Err(ConfirmError::Full));
             }
         }
+        let source: String = row.try_get("source")?;
+        let wording: String = row.try_get("wording_version")?;
+        log_consent(&mut tx.tx, &id, now, "confirmed", &source, &wording, None).await?;
         sqlx::query(
             "UPDATE subscriptions SET status = 'active', confirm_hash = NULL, \
              confirm_expires = NULL, confirmed_at = $1, updated_at = $1 WHERE id = $2",
@@ -365,7 +442,14 @@ impl Store {
         .execute(&mut *tx.tx)
         .await?;
         // Reminders of sessions already announced reach a new "remind me" subscriber too.
-        super::outbox::plan_for_new_subscriber(&mut tx.tx, &id, &self.mail_policy(), now).await?;
+        super::outbox::plan_for_new_subscriber(
+            &mut tx.tx,
+            self.backend,
+            &id,
+            &self.mail_policy(),
+            now,
+        )
+        .await?;
         let subscription = load(&mut tx.tx, &id).await?;
         tx.commit().await?;
         Ok(Ok(subscription))
@@ -380,8 +464,14 @@ impl Store {
         let email = normalise_email(&new.email)
             .map_err(|m| StoreError::Invalid(FieldErrors::single("email", m)))?;
         let mut tx = self.write_mail().await?;
+        lock_key(&mut tx.tx, self.backend, &format!("subscribe:{email}")).await?;
         let now = Utc::now();
         let (kind, key, series_id, event_id) = resolve_scope(&mut tx.tx, &new.scope).await?;
+        if let Some(event_id) = &event_id {
+            if is_full(&mut tx.tx, self.backend, event_id).await? {
+                return Err(StoreError::Conflict(FULL.into()));
+            }
+        }
         let taken = sqlx::query("SELECT id FROM subscriptions WHERE email = $1 AND scope_key = $2")
             .bind(&email)
             .bind(&key)
@@ -411,7 +501,24 @@ impl Store {
         .bind(micros(now))
         .execute(&mut *tx.tx)
         .await?;
-        super::outbox::plan_for_new_subscriber(&mut tx.tx, &id, &self.mail_policy(), now).await?;
+        log_consent(
+            &mut tx.tx,
+            &id,
+            consent_at,
+            "added",
+            &new.source,
+            &new.wording_version,
+            None,
+        )
+        .await?;
+        super::outbox::plan_for_new_subscriber(
+            &mut tx.tx,
+            self.backend,
+            &id,
+            &self.mail_policy(),
+            now,
+        )
+        .await?;
         let subscription = load(&mut tx.tx, &id).await?;
         tx.commit().await?;
         Ok(subscription)
@@ -430,33 +537,34 @@ impl Store {
         from_row(&row)
     }
 
-    /// One-click unsubscribe: withdrawn now, queued messages dropped. Unsubscribing again
-    /// changes nothing.
+    /// One-click unsubscribe: the address behind the link leaves every list it is on (mail
+    /// providers treat one click as leaving the sender), now; queued messages are dropped.
+    /// Unsubscribing again changes nothing. Returns the subscription the link named.
     pub async fn unsubscribe(&self, key: &str) -> Result<Subscription, StoreError> {
         let mut tx = self.write_mail().await?;
         let now = Utc::now();
-        let row = sqlx::query("SELECT id, status FROM subscriptions WHERE unsubscribe_key = $1")
+        let row = sqlx::query("SELECT id, email FROM subscriptions WHERE unsubscribe_key = $1")
             .bind(key)
             .fetch_optional(&mut *tx.tx)
             .await?
             .ok_or(StoreError::NotFound)?;
         let id: String = row.try_get("id")?;
-        let status: String = row.try_get("status")?;
-        if status != "unsubscribed" {
-            sqlx::query(
-                "UPDATE subscriptions SET status = 'unsubscribed', withdrawn_at = $1, \
-                 confirm_hash = NULL, confirm_expires = NULL, updated_at = $1 WHERE id = $2",
-            )
-            .bind(micros(now))
-            .bind(&id)
-            .execute(&mut *tx.tx)
-            .await?;
-            super::outbox::drop_queued_for_subscription(&mut tx.tx, &id, "unsubscribed", now)
-                .await?;
-        }
+        let email: String = row.try_get("email")?;
+        withdraw_address(&mut tx.tx, self.backend, &email, "one-click", now).await?;
         let subscription = load(&mut tx.tx, &id).await?;
         tx.commit().await?;
         Ok(subscription)
+    }
+
+    /// An organiser withdraws an address from every list (a request by mail to the
+    /// `mailto:` unsubscribe address, a phone call). Returns how many subscriptions it left.
+    pub async fn unsubscribe_address(&self, email: &str, source: &str) -> Result<u64, StoreError> {
+        let email = normalise_email(email)
+            .map_err(|m| StoreError::Invalid(FieldErrors::single("email", m)))?;
+        let mut tx = self.write_mail().await?;
+        let left = withdraw_address(&mut tx.tx, self.backend, &email, source, Utc::now()).await?;
+        tx.commit().await?;
+        Ok(left)
     }
 
     /// Every subscription, newest first (at most `limit`), optionally of one status.
@@ -483,6 +591,28 @@ impl Store {
             .await?
             .iter()
             .map(from_row)
+            .collect()
+    }
+
+    /// The consent events of a subscription, oldest first.
+    pub async fn consent_history(&self, id: &str) -> Result<Vec<ConsentEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, action, source, wording_version, client FROM consent_log \
+             WHERE subscription_id = $1 ORDER BY at",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ConsentEvent {
+                    at: from_micros(row.try_get("at")?)?,
+                    action: row.try_get("action")?,
+                    source: row.try_get("source")?,
+                    wording_version: row.try_get("wording_version")?,
+                    client: row.try_get("client")?,
+                })
+            })
             .collect()
     }
 
@@ -553,6 +683,11 @@ impl Store {
         .execute(&mut *tx.tx)
         .await?
         .rows_affected();
+        // The form's attempt log only serves the rate limits: a day is more than any window.
+        sqlx::query("DELETE FROM subscribe_attempts WHERE at < $1")
+            .bind(micros(Utc::now() - chrono::Duration::days(1)))
+            .execute(&mut *tx.tx)
+            .await?;
         tx.commit().await?;
         Ok(gone)
     }
@@ -570,6 +705,14 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let email = email.trim().to_lowercase();
         let mut tx = self.write_quiet().await?;
+        // Parallel requests count one after the other (PostgreSQL; SQLite's writer lock does it).
+        lock_key(
+            &mut tx.tx,
+            self.backend,
+            &format!("attempt-client:{client}"),
+        )
+        .await?;
+        lock_key(&mut tx.tx, self.backend, &format!("attempt-email:{email}")).await?;
         let now = Utc::now();
         let since = micros(now - window);
         sqlx::query("DELETE FROM subscribe_attempts WHERE at < $1")
@@ -597,6 +740,38 @@ impl Store {
     }
 }
 
+/// Withdraws every pending or active subscription of `email`, dropping their queued messages.
+async fn withdraw_address(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    email: &str,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    lock_key(conn, backend, &format!("subscribe:{email}")).await?;
+    let rows = sqlx::query(
+        "SELECT id, wording_version FROM subscriptions WHERE email = $1 AND status <> 'unsubscribed'",
+    )
+    .bind(email)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in &rows {
+        let id: String = row.try_get("id")?;
+        let wording: String = row.try_get("wording_version")?;
+        sqlx::query(
+            "UPDATE subscriptions SET status = 'unsubscribed', withdrawn_at = $1, \
+             confirm_hash = NULL, confirm_expires = NULL, updated_at = $1 WHERE id = $2",
+        )
+        .bind(micros(now))
+        .bind(&id)
+        .execute(&mut *conn)
+        .await?;
+        log_consent(conn, &id, now, "withdrawn", source, &wording, None).await?;
+        super::outbox::drop_queued_for_subscription(conn, &id, "unsubscribed", now).await?;
+    }
+    Ok(rows.len() as u64)
+}
+
 async fn load(conn: &mut AnyConnection, id: &str) -> Result<Subscription, StoreError> {
     let row = sqlx::query(&format!("{SELECT} WHERE u.id = $1"))
         .bind(id)
@@ -614,7 +789,7 @@ mod tests {
     fn addresses_are_checked_and_their_domain_lower_cased() {
         assert_eq!(
             normalise_email("  Camille.Martin@Exemple.GOUV.fr ").unwrap(),
-            "Camille.Martin@exemple.gouv.fr"
+            "camille.martin@exemple.gouv.fr"
         );
         for bad in [
             "",

@@ -145,7 +145,7 @@ async fn double_opt_in_then_notices(db: Db) {
     assert_eq!(code, 200, "{page}");
     assert!(page.contains("Vérifiez votre boîte"));
     let got = smtp.wait_for(1, Duration::from_secs(10)).await;
-    assert_eq!(got[0].to, ["Camille@exemple.fr"]);
+    assert_eq!(got[0].to, ["camille@exemple.fr"]);
     let confirmation = parse(&got[0].data);
     assert!(
         confirmation
@@ -239,12 +239,16 @@ async fn double_opt_in_then_notices(db: Db) {
     assert_eq!(calendar_field(&ics, "SEQUENCE").as_deref(), Some("2"));
     assert_eq!(calendar_field(&ics, "STATUS").as_deref(), Some("CANCELLED"));
     let report = outbox_until(&app, &slug, Duration::from_secs(5), |r| r["queued"] == 0).await;
+    // Two reminders for the first time (replaced when it moved), two for the new one
+    // (dropped with the cancellation).
     let reminders = messages_of(&report, "reminder");
-    assert_eq!(reminders.len(), 2, "{report:#}");
-    for reminder in reminders {
-        assert_eq!(reminder["status"], "dropped");
-        assert_eq!(reminder["last_error"], "the session was cancelled");
-    }
+    assert_eq!(reminders.len(), 4, "{report:#}");
+    assert!(reminders.iter().all(|r| r["status"] == "dropped"));
+    let cancelled = reminders
+        .iter()
+        .filter(|r| r["last_error"] == "the session was cancelled")
+        .count();
+    assert_eq!(cancelled, 2, "{report:#}");
     assert_eq!(report["sent"], 2);
 
     // One click: GET shows a button, the RFC 8058 POST unsubscribes, without cookie or login.
@@ -267,6 +271,17 @@ async fn double_opt_in_then_notices(db: Db) {
     let (_, subscribers) = app.get("/api/v1/subscribers").await;
     assert_eq!(subscribers[0]["status"], "unsubscribed");
     assert!(subscribers[0]["withdrawn_at"].is_string());
+    let id = subscribers[0]["id"].as_str().unwrap();
+    let (_, detail) = app.get(&format!("/api/v1/subscribers/{id}")).await;
+    let actions: Vec<&str> = detail["consent_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["requested", "confirmed", "withdrawn"]);
+    assert_eq!(detail["consent_history"][0]["client"], "127.0.0.1");
+    assert_eq!(detail["consent_history"][0]["wording_version"], "2026-11");
 
     // Nothing more reaches a withdrawn address.
     app.create_event(webinar("Après le départ")).await;
@@ -495,14 +510,7 @@ async fn reminders_missed_while_down(db: Db) {
     assert!(smtp.received().is_empty(), "no dispatcher is running");
 
     // `eventail dispatch --once`, as cron would run it.
-    let settings = crate::helpers::settings_for(&app._db.url);
-    let mut settings = settings;
-    settings.mail.smtp_url = smtp.url().into();
-    settings.mail.retry_base_seconds = 1;
-    let templates = std::sync::Arc::new(eventail::templates::Templates::load(None).unwrap());
-    let dispatcher =
-        eventail::mailer::dispatcher(app.store.clone(), &settings, templates, &app.address)
-            .unwrap();
+    let dispatcher = manual_dispatcher(&app, &smtp);
     let report = dispatcher.run_once().await.unwrap();
     assert_eq!(report.sent, 3, "{report:?}"); // two announcements and the later reminder
     assert_eq!(report.dropped, 1, "{report:?}");
@@ -729,7 +737,7 @@ async fn organiser_api_for_subscribers(db: Db) {
         "consent": {"source": "salon, « Numérique responsable »", "at": "2026-01-01T00:00:00Z", "wording_version": "v1"}});
     let (code, created) = app.post("/api/v1/subscribers", &body).await;
     assert_eq!(code, 201, "{created}");
-    assert_eq!(created["email"], "Léa.Dupont@exemple.fr");
+    assert_eq!(created["email"], "léa.dupont@exemple.fr");
     assert_eq!(created["status"], "active");
     assert_eq!(created["wording_version"], "v1");
     assert!(
@@ -755,7 +763,7 @@ async fn organiser_api_for_subscribers(db: Db) {
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 1);
-    assert_eq!(&rows[0][0], "Léa.Dupont@exemple.fr");
+    assert_eq!(&rows[0][0], "léa.dupont@exemple.fr");
     assert_eq!(&rows[0][4], "salon, « Numérique responsable »");
 
     let id = created["id"].as_str().unwrap();
@@ -865,14 +873,143 @@ async fn a_lifecycle_sends_each_notice_once(db: Db) {
         .text()
         .contains("https://video.example.org/replay"));
     assert!(recording.part("text/calendar").is_none());
-    // The reminder went out for the session as moved (sequence 1).
+    // One reminder, two seconds before the start.
     let (_, report) = app.get(&format!("/api/v1/events/{slug}/outbox")).await;
     let reminders = messages_of(&report, "reminder");
     assert_eq!(reminders.len(), 1, "{report:#}");
-    assert_eq!(reminders[0]["sequence"], 1);
+    let due: DateTime<Utc> = reminders[0]["due_at"].as_str().unwrap().parse().unwrap();
+    let start: DateTime<Utc> = made["starts_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(start - due, chrono::Duration::seconds(2));
+}
+
+/// The dispatcher of `eventail dispatch --once`, on the app's database and `smtp`.
+fn manual_dispatcher(app: &TestApp, smtp: &SmtpServer) -> eventail::mailer::Dispatcher {
+    let mut settings = crate::helpers::settings_for(&app._db.url);
+    settings.mail.smtp_url = smtp.url().into();
+    settings.mail.retry_base_seconds = 1;
+    let templates = std::sync::Arc::new(eventail::templates::Templates::load(None).unwrap());
+    eventail::mailer::dispatcher(app.store.clone(), &settings, templates, &app.address).unwrap()
+}
+
+/// A move's notice survives a later edit; one address on two lists gets each notice once and
+/// leaves both in one click; coming back brings its reminders back; organisers can withdraw an
+/// address that wrote to the mailto: link.
+async fn notices_survive_edits_and_people_come_back(db: Db) {
+    let smtp = SmtpServer::start();
+    let url = smtp.url();
+    let app = spawn_app_with(FreshDb::new(db).await, move |f| {
+        f.merge(("mail.smtp_url", url))
+            .merge(("mail.dispatch", false))
+    })
+    .await;
+    let mut spec = webinar("Série d'hiver");
+    spec["series"] = json!({"slug": "hiver", "title": "Hiver"});
+    let made = app.create_event(spec).await;
+    let slug = made["slug"].as_str().unwrap().to_string();
+    for scope in [json!("all"), json!({"series": "hiver"})] {
+        let (code, doc) = app
+            .post(
+                "/api/v1/subscribers",
+                &json!({"email": "deux@exemple.fr", "scope": scope,
+                    "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
+            )
+            .await;
+        assert_eq!(code, 201, "{doc}");
+    }
+    // Moved, then its title fixed before any dispatcher ran.
+    let start = Utc::now() + chrono::Duration::days(5);
+    let (code, _) = app
+        .patch(
+            &format!("/api/v1/events/{slug}"),
+            &json!({"starts_at": start.format("%Y-%m-%dT%H:%M:00Z").to_string(),
+                "ends_at": (start + chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M:00Z").to_string()}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let (code, fixed) = app
+        .patch(
+            &format!("/api/v1/events/{slug}"),
+            &json!({"title": "Série d'hiver, 2e"}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    assert_eq!(fixed["sequence"], 2);
+    let report = manual_dispatcher(&app, &smtp).run_once().await.unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    let got = smtp.received();
+    assert_eq!(got.len(), 1, "one address, one notice");
+    let change = parse(&got[0].data);
+    assert!(
+        change.subject.starts_with("Modifié : Série d'hiver, 2e"),
+        "{}",
+        change.subject
+    );
+
+    // One click leaves both lists.
+    let link = change
+        .link(&format!("{}/desabonnement/", app.address))
+        .unwrap();
+    let (code, _) = form_post(&app, link.strip_prefix(&app.address).unwrap(), "").await;
+    assert_eq!(code, 200);
+    let (_, subscribers) = app.get("/api/v1/subscribers").await;
+    assert!(subscribers
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["status"] == "unsubscribed"));
+    let (_, outbox) = app.get(&format!("/api/v1/events/{slug}/outbox")).await;
+    let left = messages_of(&outbox, "reminder")
+        .into_iter()
+        .filter(|r| r["status"] == "dropped" && r["last_error"] == "unsubscribed")
+        .count();
+    assert_eq!(left, 2, "{outbox:#}");
+    assert_eq!(outbox["queued"], 0);
+
+    // Back on one list: the session's reminders are planned again.
+    let (code, _) = app
+        .delete(&format!(
+            "/api/v1/subscribers/{}",
+            subscribers[0]["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(code, 204);
+    let (_, subscribers) = app.get("/api/v1/subscribers").await;
+    let remaining = subscribers[0]["scope"].as_str().unwrap().to_string();
+    let scope = if remaining == "all" {
+        json!({"series": "hiver"})
+    } else {
+        json!("all")
+    };
+    let (code, doc) = app
+        .post(
+            "/api/v1/subscribers",
+            &json!({"email": "deux@exemple.fr", "scope": scope,
+                "consent": {"source": "revenu", "at": "2026-11-01T00:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(code, 201, "{doc}");
+    let (_, outbox) = app.get(&format!("/api/v1/events/{slug}/outbox")).await;
+    let queued = messages_of(&outbox, "reminder")
+        .into_iter()
+        .filter(|r| r["status"] == "queued")
+        .count();
+    assert_eq!(queued, 2, "{outbox:#}");
+
+    // A request that reached the mailto: address.
+    let (code, done) = app
+        .post(
+            "/api/v1/subscribers/unsubscribe",
+            &json!({"email": "DEUX@exemple.fr", "source": "courriel du 23/11"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{done}");
+    assert_eq!(done["withdrawn"], 1);
+    let (_, outbox) = app.get(&format!("/api/v1/events/{slug}/outbox")).await;
+    assert_eq!(outbox["queued"], 0);
 }
 
 on_both_backends!(
+    notices_survive_edits_and_people_come_back,
     a_lifecycle_sends_each_notice_once,
     double_opt_in_then_notices,
     temporary_refusals_are_retried_then_delivered_once,

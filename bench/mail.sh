@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The mailer against a local SMTP sink, beside the sink's own ceiling.
+#
+#   apt-get install postfix          # for smtp-sink and smtp-source (/usr/sbin); the postfix
+#                                    # daemon itself is not needed and must not hold the port
+#   bench/mail.sh                    # ~5 min after the build; BENCH_* variables pass through to
+#                                    # `cargo bench --bench mail` (see benches/mail.rs)
+#
+# 1. smtp-sink (accepts every message and throws it away) listens on 127.0.0.1:$PORT, pinned to
+#    CPU 1.
+# 2. Its ceiling: smtp-source, pinned to CPU 0, sends $CEILING_MESSAGES messages of
+#    $MESSAGE_BYTES bytes of body (about the size of a reminder as eventail sends it), with 1, 4
+#    and 8 parallel sessions, each once reusing its connection (-d, as eventail's SMTP pool does)
+#    and once with a new connection per message. The best of these is the ceiling.
+# 3. `cargo bench --bench mail` (pinned to CPU 0, like smtp-source) sends to the same sink.
+# 4. The sink's own count of messages is checked against what the benchmark reported sent.
+# PIN=0 runs everything unpinned.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PORT="${PORT:-2525}"
+CEILING_MESSAGES="${CEILING_MESSAGES:-10000}"
+MESSAGE_BYTES="${MESSAGE_BYTES:-7200}"
+ROUNDS="${ROUNDS:-3}"
+PIN="${PIN:-1}"
+PATH="$PATH:/usr/sbin:/usr/local/sbin"
+for tool in smtp-sink smtp-source ss; do
+  command -v "$tool" >/dev/null || { echo "$tool is not installed (apt-get install postfix iproute2)" >&2; exit 1; }
+done
+if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+  SINK_CPU=(taskset -c 1); CLIENT_CPU=(taskset -c 0)
+else
+  SINK_CPU=(); CLIENT_CPU=()
+fi
+# smtp-sink binds with SO_REUSEPORT: a stale listener would silently share the port.
+if ss -Htln "sport = :$PORT" | grep -q .; then
+  echo "port $PORT is already in use (a postfix daemon or an old smtp-sink?); stop it or set PORT" >&2
+  exit 1
+fi
+if postfix status >/dev/null 2>&1; then
+  echo "note: the postfix daemon is running; it does not use port $PORT but shares the CPUs" >&2
+fi
+
+# Build first, so the compilation does not overlap any measurement.
+cargo bench --bench mail --no-run --quiet
+
+WORK="$(mktemp -d)"
+chmod 755 "$WORK"
+SINK_PID=
+cleanup() {
+  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+start_sink() {
+  local user=()
+  [ "$(id -u)" = 0 ] && user=(-u nobody)
+  : > "$WORK/sink.log"
+  (cd "$WORK" && exec "${SINK_CPU[@]}" smtp-sink -c "${user[@]}" "127.0.0.1:$PORT" 1000 > "$WORK/sink.log" 2>&1) &
+  SINK_PID=$!
+  for _ in $(seq 1 50); do
+    ss -Htln "sport = :$PORT" | grep -q . && return 0
+    sleep 0.1
+  done
+  echo "smtp-sink did not start: $(cat "$WORK/sink.log")" >&2
+  exit 1
+}
+stop_sink() {
+  kill "$SINK_PID" 2>/dev/null || true
+  wait "$SINK_PID" 2>/dev/null || true
+  SINK_PID=
+}
+# The sink's counter line after the last message (it rewrites one line with \r).
+sink_messages() { tr '\r' '\n' < "$WORK/sink.log" | awk -F'mesg=' 'NF > 1 {n = $2} END {print n + 0}'; }
+
+echo "machine: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), pinning: $([ ${#SINK_CPU[@]} -gt 0 ] && echo 'sink CPU 1, clients CPU 0' || echo none)"
+echo "smtp-sink on 127.0.0.1:$PORT; ceiling with smtp-source, $CEILING_MESSAGES messages of $MESSAGE_BYTES bytes, $ROUNDS rounds"
+
+# --- the sink's ceiling ----------------------------------------------------------------------
+start_sink
+: > "$WORK/ceiling"
+for round in $(seq 1 "$ROUNDS"); do
+  for sessions in 1 4 8; do
+    for reuse in -d ""; do
+      before=$(sink_messages)
+      t0=$(date +%s.%N)
+      "${CLIENT_CPU[@]}" smtp-source $reuse -s "$sessions" -l "$MESSAGE_BYTES" -m "$CEILING_MESSAGES" \
+        -f agenda@agenda.example.org -t abonne@example.org "127.0.0.1:$PORT"
+      t1=$(date +%s.%N)
+      sleep 0.2
+      got=$(( $(sink_messages) - before ))
+      mode=$([ -n "$reuse" ] && echo "reuse" || echo "new-conn")
+      awk -v r="$round" -v s="$sessions" -v m="$mode" -v n="$CEILING_MESSAGES" -v got="$got" -v a="$t0" -v b="$t1" \
+        'BEGIN {printf "round %d  sessions %d  %-8s %6.3f s  %8.0f messages/s  (sink counted %d)\n", r, s, m, b - a, n / (b - a), got}' \
+        | tee -a "$WORK/ceiling"
+    done
+  done
+done
+echo "medians over $ROUNDS rounds:"
+for sessions in 1 4 8; do
+  for mode in reuse new-conn; do
+    awk -v s="$sessions" -v m="$mode" '$4 == s && $5 == m {print $8}' "$WORK/ceiling" | sort -n \
+      | awk -v s="$sessions" -v m="$mode" '{a[NR] = $1} END {printf "  sessions %d  %-8s  median %8.0f  min %8.0f  max %8.0f messages/s\n", s, m, a[int((NR + 1) / 2)], a[1], a[NR]}'
+  done
+done | tee "$WORK/ceiling-medians"
+CEILING=$(awk '{print $5, $2, $3}' "$WORK/ceiling-medians" | sort -n | tail -1)
+echo "ceiling (best median): ${CEILING%% *} messages/s (sessions ${CEILING#* })"
+stop_sink
+
+# --- eventail against the same sink ----------------------------------------------------------
+start_sink
+export BENCH_SMTP_URL="smtp://127.0.0.1:$PORT"
+"${CLIENT_CPU[@]}" cargo bench --bench mail --quiet 2>&1 | tee "$WORK/bench.log"
+sleep 0.5
+# Reminders of case a ("  pool N: sent M ...") and of case c ("RESULT lateness ... sent=M").
+sent=$(awk '/^  pool [0-9]+: sent/ {s += $4} /^RESULT lateness/ {for (i = 1; i <= NF; i++) if ($i ~ /^sent=/) {split($i, b, "="); s += b[2]}} END {print s + 0}' "$WORK/bench.log")
+echo "the sink counted $(sink_messages) messages; the benchmark reported $sent sent"
+stop_sink
+
+echo
+echo "summary:"
+echo "  sink ceiling (smtp-source, best median): ${CEILING%% *} messages/s"
+awk -v c="${CEILING%% *}" '/^RESULT throughput/ {
+    for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+    printf "  eventail %s pool %s: %s messages/s = %.3f x the ceiling (target >= 0.5)\n", v["db"], v["pool"], v["messages_per_s"], v["messages_per_s"] / c
+  }' "$WORK/bench.log"
+grep '^RESULT planning\|^RESULT lateness' "$WORK/bench.log" | sed 's/^RESULT /  /'
