@@ -3,11 +3,13 @@
 //! - `ical`: iCalendar feeds and per-session files;
 //! - `feed`: feeds rendered from the store, each session's VEVENT written once per change;
 //! - `french`: dates and times written the French way;
+//! - `markdown`: session bodies to safe HTML;
 //! - `rendered`: a rendered document with its validators and compressed forms, as caches keep it.
 
 pub mod feed;
 pub mod french;
 pub mod ical;
+pub mod markdown;
 pub mod rendered;
 
 pub use rendered::Rendered;

@@ -1,0 +1,79 @@
+//! Session bodies: Markdown (CommonMark with tables and strikethrough) to HTML, then sanitised.
+//!
+//! The team's posts carry raw HTML (DSFR callouts and buttons, iframes of video hosts). What is
+//! safe stays — structure, classes, links, images, `title`/`aria-*` attributes — and what could
+//! run or track goes: scripts and styles, event handlers such as `onclick`, `javascript:` and
+//! other unexpected URL schemes, iframes (videos get their own click-to-load facade).
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use pulldown_cmark::{html, Options, Parser};
+
+fn sanitiser() -> &'static ammonia::Builder<'static> {
+    static BUILDER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    BUILDER.get_or_init(|| {
+        let mut builder = ammonia::Builder::default();
+        builder
+            .add_generic_attributes([
+                "class",
+                "id",
+                "title",
+                "lang",
+                "role",
+                "aria-label",
+                "aria-hidden",
+            ])
+            .add_tags(["figure", "figcaption", "section", "details", "summary"])
+            .add_tag_attributes("a", ["target"])
+            .add_tag_attributes("img", ["loading"])
+            .url_schemes(HashSet::from(["http", "https", "mailto", "tel"]))
+            .link_rel(Some("noopener noreferrer"));
+        builder
+    })
+}
+
+/// The body as safe HTML.
+pub fn to_html(markdown: &str) -> String {
+    let mut options = Options::empty();
+    options.insert(Options::ENABLE_TABLES);
+    options.insert(Options::ENABLE_STRIKETHROUGH);
+    let mut raw = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut raw, Parser::new_ext(markdown, options));
+    sanitiser().clean(&raw).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::to_html;
+
+    #[test]
+    fn safe_markup_stays_and_what_could_run_goes() {
+        let body = "## Programme\n\n- Accueil « café »\n- **Démonstration**\n\n\
+            <div class=\"fr-callout\"><p class=\"fr-callout__text\">Inscription gratuite</p>\
+            <a class=\"fr-btn\" href=\"https://forms.example.org/s\" onclick=\"track()\">S'inscrire</a></div>\n\n\
+            <script>alert(1)</script>\n\n[lien](javascript:alert(1)) <img src=x onerror=alert(1)>\n\n\
+            <iframe src=\"https://www.dailymotion.com/embed/video/x8\"></iframe>";
+        let html = to_html(body);
+        assert!(html.contains("<h2>Programme</h2>"), "{html}");
+        assert!(html.contains("<li>Accueil « café »</li>"), "{html}");
+        assert!(html.contains("<div class=\"fr-callout\">"), "{html}");
+        assert!(html.contains("class=\"fr-btn\""), "{html}");
+        assert!(
+            html.contains("href=\"https://forms.example.org/s\""),
+            "{html}"
+        );
+        for gone in [
+            "onclick",
+            "track()",
+            "<script",
+            "alert(1)",
+            "javascript:",
+            "onerror",
+            "<iframe",
+        ] {
+            assert!(!html.contains(gone), "{gone} left in {html}");
+        }
+        assert!(html.contains("rel=\"noopener noreferrer\""), "{html}");
+    }
+}
