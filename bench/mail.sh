@@ -73,6 +73,7 @@ stop_sink() {
 # The sink's counter line after the last message (it rewrites one line with \r).
 sink_messages() { tr '\r' '\n' < "$WORK/sink.log" | awk -F'mesg=' 'NF > 1 {n = $2} END {print n + 0}'; }
 
+echo "source: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src migrations Cargo.toml 2>/dev/null || echo " + uncommitted changes (diff sha1 $(git diff HEAD -- src migrations Cargo.toml | sha1sum | cut -c1-10))"), $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), pinning: $([ ${#SINK_CPU[@]} -gt 0 ] && echo 'sink CPU 1, clients CPU 0' || echo none)"
 echo "smtp-sink on 127.0.0.1:$PORT; ceiling with smtp-source, $CEILING_MESSAGES messages of $MESSAGE_BYTES bytes, $ROUNDS rounds"
 

@@ -18,7 +18,8 @@
 //! - c, lateness: the continuous dispatcher (`Dispatcher::run`) running while
 //!   BENCH_LATE_SESSIONS (200) sessions' reminders fall due, spread over BENCH_LATE_SPREAD
 //!   seconds (50), each to BENCH_LATE_SUBSCRIBERS (10) subscribers; lateness is sent_at − due_at
-//!   read back with `Store::outbox_for_event`.
+//!   read back with `Store::outbox_for_event`. Start times are whole seconds, so with the
+//!   defaults 4 sessions (40 reminders) fall due together at each second.
 //!
 //! SQLite files go to target/bench/mail-*.db; PostgreSQL (BENCH_PG_URL, default
 //! postgres://postgres@127.0.0.1:5432/postgres) gets a fresh database eventail_bench_mail, dropped
@@ -463,6 +464,8 @@ async fn sample_size(store: &Store, url: &str, slug: &str) -> usize {
 
 /// In a child process: create one session on `url`, print the time and memory.
 async fn plan_child(url: &str, with_reminders: bool) {
+    // This process's own connections (not the parent's) are the ones opened from now on.
+    let began = Utc::now() - chrono::Duration::milliseconds(10);
     let store = open(
         url,
         vec![chrono::Duration::days(1), chrono::Duration::hours(1)],
@@ -482,9 +485,36 @@ async fn plan_child(url: &str, with_reminders: bool) {
     let took = t.elapsed();
     let (hwm_after, rss_after) = memory_kib();
     let report = store.outbox_for_event(&event.slug).await.unwrap();
+    // On PostgreSQL the rows are made by the server: the peak of the backends this process
+    // opened (VmHWM counts the shared buffers a backend touched; RssAnon is its private memory).
+    let (mut server_hwm, mut server_anon) = (0u64, 0u64);
+    if url.starts_with("postgres") {
+        let pids: Vec<i32> = sqlx::query_scalar(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
+             AND backend_start >= to_timestamp($1)",
+        )
+        .bind(began.timestamp_micros() as f64 / 1e6)
+        .fetch_all(store.pool())
+        .await
+        .unwrap_or_default();
+        for pid in pids {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+            let field = |name: &str| -> u64 {
+                status
+                    .lines()
+                    .find(|l| l.starts_with(name))
+                    .and_then(|l| l.split_whitespace().nth(1))
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0)
+            };
+            server_hwm = server_hwm.max(field("VmHWM:"));
+            server_anon = server_anon.max(field("RssAnon:"));
+        }
+    }
     println!(
         "CHILD seconds={:.3} planned={} hwm_before_kib={hwm_before} rss_before_kib={rss_before} \
-         hwm_after_kib={hwm_after} rss_after_kib={rss_after}",
+         hwm_after_kib={hwm_after} rss_after_kib={rss_after} server_hwm_kib={server_hwm} \
+         server_anon_kib={server_anon}",
         took.as_secs_f64(),
         report.queued
     );
@@ -522,12 +552,16 @@ async fn case_planning(db: Db) {
         let mut growth = Vec::new();
         let mut baseline = Vec::new();
         let mut planned = 0.0;
+        let mut server_hwm = Vec::new();
+        let mut server_anon = Vec::new();
         for _ in 0..runs {
-            // Each run starts from an empty outbox.
-            sqlx::query("DELETE FROM outbox")
-                .execute(store.pool())
-                .await
-                .unwrap();
+            // Each run starts from an empty outbox (TRUNCATE leaves no dead rows behind on
+            // PostgreSQL, whose autovacuum may be off).
+            let empty = match db {
+                Db::Sqlite => "DELETE FROM outbox",
+                Db::Postgres => "TRUNCATE outbox",
+            };
+            sqlx::query(empty).execute(store.pool()).await.unwrap();
             if db == Db::Sqlite {
                 sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                     .execute(store.pool())
@@ -557,6 +591,8 @@ async fn case_planning(db: Db) {
             hwm.push(after);
             baseline.push(before);
             growth.push(after - before);
+            server_hwm.push(child_field(line, "server_hwm_kib") / 1024.0);
+            server_anon.push(child_field(line, "server_anon_kib") / 1024.0);
         }
         let what = if with_reminders {
             "announcement + 2 reminders"
@@ -571,6 +607,16 @@ async fn case_planning(db: Db) {
             stats(baseline, "MiB")
         );
         println!("    growth during create_event {}", stats(growth, "MiB"));
+        if db == Db::Postgres {
+            println!(
+                "    PostgreSQL backends of the database, largest peak (VmHWM, shared buffers included) {}",
+                stats(server_hwm, "MiB")
+            );
+            println!(
+                "    PostgreSQL backends, largest private memory after (RssAnon) {}",
+                stats(server_anon, "MiB")
+            );
+        }
         seconds.sort_by(|a, b| a.partial_cmp(b).unwrap());
         hwm.sort_by(|a, b| a.partial_cmp(b).unwrap());
         println!(
