@@ -72,7 +72,7 @@ enum Outcome {
 }
 
 /// Messages claimed per round trip (and at most in flight when a dispatcher dies).
-const BATCH: i64 = 20;
+const BATCH: i64 = 100;
 /// The longest sleep without a wake-up: housekeeping (erasing withdrawn subscriptions) runs at
 /// least this often, and a missed wake-up costs no more than this.
 const MAX_SLEEP: Duration = Duration::from_secs(300);
