@@ -5,97 +5,41 @@ use std::path::{Path, PathBuf};
 
 use minijinja::{Environment, Value};
 
-/// The built-in templates, by name.
-const BUILT_IN: &[(&str, &str)] = &[
-    (
-        "mail/layout.html",
-        include_str!("../templates/mail/layout.html"),
-    ),
-    (
-        "mail/event.txt",
-        include_str!("../templates/mail/event.txt"),
-    ),
-    (
-        "mail/event.html",
-        include_str!("../templates/mail/event.html"),
-    ),
-    (
-        "mail/footer.txt",
-        include_str!("../templates/mail/footer.txt"),
-    ),
-    (
-        "mail/confirmation.txt",
-        include_str!("../templates/mail/confirmation.txt"),
-    ),
-    (
-        "mail/confirmation.html",
-        include_str!("../templates/mail/confirmation.html"),
-    ),
-    (
-        "mail/announcement.txt",
-        include_str!("../templates/mail/announcement.txt"),
-    ),
-    (
-        "mail/announcement.html",
-        include_str!("../templates/mail/announcement.html"),
-    ),
-    (
-        "mail/reminder.txt",
-        include_str!("../templates/mail/reminder.txt"),
-    ),
-    (
-        "mail/reminder.html",
-        include_str!("../templates/mail/reminder.html"),
-    ),
-    (
-        "mail/change.txt",
-        include_str!("../templates/mail/change.txt"),
-    ),
-    (
-        "mail/change.html",
-        include_str!("../templates/mail/change.html"),
-    ),
-    (
-        "mail/cancellation.txt",
-        include_str!("../templates/mail/cancellation.txt"),
-    ),
-    (
-        "mail/cancellation.html",
-        include_str!("../templates/mail/cancellation.html"),
-    ),
-    (
-        "mail/recording.txt",
-        include_str!("../templates/mail/recording.txt"),
-    ),
-    (
-        "mail/recording.html",
-        include_str!("../templates/mail/recording.html"),
-    ),
-    ("mail/test.txt", include_str!("../templates/mail/test.txt")),
-    (
-        "mail/test.html",
-        include_str!("../templates/mail/test.html"),
-    ),
-    (
-        "pages/layout.html",
-        include_str!("../templates/pages/layout.html"),
-    ),
-    (
-        "pages/message.html",
-        include_str!("../templates/pages/message.html"),
-    ),
-    (
-        "pages/subscribe.html",
-        include_str!("../templates/pages/subscribe.html"),
-    ),
-    (
-        "pages/confirm.html",
-        include_str!("../templates/pages/confirm.html"),
-    ),
-    (
-        "pages/unsubscribe.html",
-        include_str!("../templates/pages/unsubscribe.html"),
-    ),
+/// The built-in templates under `templates/`, by name, compiled in.
+macro_rules! built_in {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../templates/", $name)))),*]
+    };
+}
+
+const BUILT_IN: &[(&str, &str)] = built_in![
+    "mail/layout.html",
+    "mail/event.txt",
+    "mail/event.html",
+    "mail/footer.txt",
+    "mail/confirmation.txt",
+    "mail/confirmation.html",
+    "mail/announcement.txt",
+    "mail/announcement.html",
+    "mail/reminder.txt",
+    "mail/reminder.html",
+    "mail/change.txt",
+    "mail/change.html",
+    "mail/cancellation.txt",
+    "mail/cancellation.html",
+    "mail/recording.txt",
+    "mail/recording.html",
+    "mail/test.txt",
+    "mail/test.html",
+    "pages/layout.html",
+    "pages/message.html",
+    "pages/item.html",
+    "pages/agenda.html",
+    "pages/list.html",
+    "pages/event.html",
+    "pages/subscribe.html",
+    "pages/confirm.html",
+    "pages/unsubscribe.html",
 ];
 
 #[derive(Debug, thiserror::Error)]

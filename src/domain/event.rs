@@ -207,6 +207,12 @@ pub struct EventDocument {
     pub sequence: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The public page (absent from drafts, which have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The session's .ics file, when it has a date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ics_url: Option<String>,
 }
 
 impl Event {
@@ -245,7 +251,22 @@ impl Event {
             sequence: self.sequence,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            url: None,
+            ics_url: None,
         }
+    }
+
+    /// The document with its public links under `base_url` (published sessions only).
+    pub fn document_with_links(&self, base_url: &str) -> EventDocument {
+        let mut document = self.document();
+        if self.status != EventStatus::Draft {
+            let base = base_url.trim_end_matches('/');
+            document.url = Some(format!("{base}/events/{}", self.slug));
+            if self.schedule.is_some() {
+                document.ics_url = Some(format!("{base}/events/{}.ics", self.slug));
+            }
+        }
+        document
     }
 
     /// The document as the base of a JSON merge patch: everything an organiser may write,

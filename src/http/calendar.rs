@@ -40,9 +40,11 @@ pub fn api_routes() -> Router<AppState> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum CacheKey {
+pub(super) enum CacheKey {
     Feed(FeedQuery),
     Event(String),
+    /// A public page, by path.
+    Page(String),
 }
 
 struct Entry {
@@ -122,7 +124,8 @@ async fn event_file(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let Some(slug) = file.strip_suffix(".ics") else {
-        return Err(ApiError::NotFound("no such page".into()));
+        // Not a calendar file: the session's page.
+        return Ok(super::pages::event_page(&state, &file, &headers).await);
     };
     let key = CacheKey::Event(slug.to_string());
     let generation = state.store.changes().generation();
@@ -232,7 +235,7 @@ pub async fn save_main_feed(state: &AppState) -> Result<(), crate::store::StoreE
         .await
 }
 
-fn cached(
+pub(super) fn cached(
     state: &AppState,
     key: &CacheKey,
     generation: u64,
@@ -244,7 +247,7 @@ fn cached(
     state.feeds.get(key, generation, now)
 }
 
-fn remember(
+pub(super) fn remember(
     state: &AppState,
     key: CacheKey,
     generation: u64,

@@ -74,7 +74,7 @@ pub async fn create(
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(event.document()),
+        Json(event.document_with_links(&state.base_url)),
     ))
 }
 
@@ -157,7 +157,11 @@ pub async fn list(
         )
         .await?;
     Ok(Json(EventList {
-        items: page.items.iter().map(|e| e.document()).collect(),
+        items: page
+            .items
+            .iter()
+            .map(|e| e.document_with_links(&state.base_url))
+            .collect(),
         next_cursor: page.next.map(|c| c.encode()),
     }))
 }
@@ -189,7 +193,7 @@ pub async fn show(
     Path(key): Path<String>,
 ) -> Result<Json<EventDocument>, ApiError> {
     let event = state.store.get_event(&key).await.map_err(not_found(&key))?;
-    Ok(Json(event.document()))
+    Ok(Json(event.document_with_links(&state.base_url)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/events/{key}", tag = "events",
@@ -225,7 +229,7 @@ pub async fn update(
         .await
         .map_err(not_found(&key))?;
     tracing::info!(id = %event.id, sequence = event.sequence, "session updated");
-    Ok(Json(event.document()))
+    Ok(Json(event.document_with_links(&state.base_url)))
 }
 
 #[utoipa::path(post, path = "/api/v1/events/{key}/cancel", tag = "events",
@@ -246,7 +250,7 @@ pub async fn cancel(
         .await
         .map_err(not_found(&key))?;
     tracing::info!(id = %event.id, sequence = event.sequence, "session cancelled");
-    Ok(Json(event.document()))
+    Ok(Json(event.document_with_links(&state.base_url)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/events/{key}", tag = "events",

@@ -8,6 +8,7 @@ mod events;
 mod extract;
 mod health;
 pub mod openapi;
+mod pages;
 mod series;
 mod speakers;
 pub mod subscribe;
@@ -96,6 +97,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(calendar::routes())
         .merge(subscribe::routes())
+        .merge(pages::routes())
         .layer(DefaultBodyLimit::max(state.settings.http.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()

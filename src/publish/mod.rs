@@ -10,6 +10,7 @@ pub mod feed;
 pub mod french;
 pub mod ical;
 pub mod markdown;
+pub mod pages;
 pub mod rendered;
 
 pub use rendered::Rendered;

@@ -594,6 +594,17 @@ impl Store {
             .collect()
     }
 
+    /// Active registrations ("remind me" subscriptions) of a session: the places taken.
+    pub async fn registrations(&self, event_id: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM subscriptions WHERE event_id = $1 AND status = 'active'",
+        )
+        .bind(event_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("n")?)
+    }
+
     /// The consent events of a subscription, oldest first.
     pub async fn consent_history(&self, id: &str) -> Result<Vec<ConsentEvent>, StoreError> {
         let rows = sqlx::query(

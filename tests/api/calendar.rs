@@ -450,10 +450,16 @@ async fn per_event_files(db: Db) {
             format!("/events/{}.ics", made["summer"]["id"].as_str().unwrap()),
             "id, not slug",
         ),
-        (format!("/events/{slug}"), "not a file"),
     ] {
         assert_eq!(fetch(&app.address, &path, &[]).await.status, 404, "{why}");
     }
+    // Without .ics, the same path is the session's page.
+    let page = fetch(&app.address, &format!("/events/{slug}"), &[]).await;
+    assert_eq!(page.status, 200);
+    assert!(page
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
 }
 
 async fn reschedule_and_cancel(db: Db) {

@@ -10,6 +10,7 @@ mod calendar;
 mod events;
 mod listing;
 mod mail;
+mod pages;
 mod people;
 mod processes;
 mod store;

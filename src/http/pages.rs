@@ -1,0 +1,346 @@
+//! Public pages: the agenda, a page per session or video, per series, per tag, and the archive.
+//! Rendered from templates, kept in memory for a store generation (and at most a minute, since
+//! "upcoming" and "complet" move with time and registrations), served with ETag, Last-Modified
+//! and gzip/brotli like the feeds.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use chrono::{DateTime, Utc};
+use minijinja::{context, Value};
+
+use super::calendar::{cached, remember, CacheKey};
+use super::conditional;
+use super::AppState;
+use crate::domain::{Event, EventKind, EventStatus};
+use crate::publish::pages::{body_html, EventView};
+use crate::publish::Rendered;
+use crate::store::{EventFilter, EventPageRequest, Order, StoreError};
+
+const HTML: &str = "text/html; charset=utf-8";
+/// How long a rendered page is kept at most, and what browsers may keep it for.
+const PAGE_SECONDS: i64 = 60;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(agenda))
+        .route("/archives", get(archive))
+        .route("/series/{slug}", get(series))
+        .route("/tags/{tag}", get(tag))
+}
+
+/// Why a page could not be made.
+enum PageError {
+    NotFound(String),
+    Store(StoreError),
+    Template(crate::templates::TemplateError),
+}
+
+impl From<StoreError> for PageError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => PageError::NotFound("Cette page n'existe pas.".into()),
+            other => PageError::Store(other),
+        }
+    }
+}
+
+fn render(state: &AppState, template: &str, ctx: Value) -> Result<String, PageError> {
+    let base = context! {
+        site_title => &state.settings.calendar.title,
+        base_url => &*state.base_url,
+    };
+    state
+        .templates
+        .render(template, context! { ..ctx, ..base })
+        .map_err(PageError::Template)
+}
+
+fn error_page(state: &AppState, err: PageError) -> Response {
+    let (status, text) = match err {
+        PageError::NotFound(text) => (StatusCode::NOT_FOUND, text),
+        PageError::Store(err) => {
+            tracing::error!(error = %err, "page failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Une erreur est survenue de notre côté ; elle a été enregistrée.".into(),
+            )
+        }
+        PageError::Template(err) => {
+            tracing::error!(error = %err, "page template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Une erreur est survenue de notre côté ; elle a été enregistrée.".into(),
+            )
+        }
+    };
+    let title = if status == StatusCode::NOT_FOUND {
+        "Page introuvable"
+    } else {
+        "Erreur"
+    };
+    let ctx = context! { title => title, message => text, is_error => true };
+    match render(state, "pages/message.html", ctx) {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => (status, text_fallback()).into_response(),
+    }
+}
+
+fn text_fallback() -> &'static str {
+    "Erreur"
+}
+
+/// Serves the page under `key`, from the cache or from `make`.
+async fn serve<F, Fut>(state: &AppState, key: String, headers: &HeaderMap, make: F) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<(String, DateTime<Utc>), PageError>>,
+{
+    let key = CacheKey::Page(key);
+    let generation = state.store.changes().generation();
+    let now = Utc::now();
+    let rendered = match cached(state, &key, generation, now) {
+        Some(rendered) => rendered,
+        None => match make().await {
+            Ok((html, last_modified)) => {
+                let rendered = Arc::new(Rendered::new(html, last_modified));
+                let expires = now + chrono::Duration::seconds(PAGE_SECONDS);
+                remember(state, key, generation, Some(expires), &rendered);
+                rendered
+            }
+            Err(err) => return error_page(state, err),
+        },
+    };
+    conditional::respond(
+        headers,
+        rendered,
+        HTML,
+        &HeaderValue::from_static("public, max-age=60"),
+    )
+    .await
+}
+
+fn views(events: &[Event], state: &AppState, now: DateTime<Utc>) -> Vec<EventView> {
+    events
+        .iter()
+        .map(|e| EventView::new(e, &state.base_url, now))
+        .collect()
+}
+
+fn newest(events: &[Event]) -> DateTime<Utc> {
+    events
+        .iter()
+        .map(|e| e.updated_at)
+        .max()
+        .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)
+}
+
+async fn list(
+    state: &AppState,
+    filter: EventFilter,
+    order: Order,
+    limit: u32,
+) -> Result<Vec<Event>, StoreError> {
+    Ok(state
+        .store
+        .list_events(
+            &filter,
+            &EventPageRequest {
+                after: None,
+                limit,
+                order,
+            },
+        )
+        .await?
+        .items)
+}
+
+async fn agenda(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    serve(&state, "/".into(), &headers, || async {
+        let now = Utc::now();
+        // Started less than a day ago still counts as current (a session in progress).
+        let upcoming = list(
+            &state,
+            EventFilter {
+                statuses: vec![EventStatus::Scheduled, EventStatus::Cancelled],
+                from: Some(now - chrono::Duration::hours(12)),
+                ..Default::default()
+            },
+            Order::Ascending,
+            50,
+        )
+        .await?;
+        let upcoming: Vec<Event> = upcoming
+            .into_iter()
+            .filter(|e| e.kind.is_live())
+            .filter(|e| EventView::new(e, &state.base_url, now).upcoming)
+            .collect();
+        let videos = list(
+            &state,
+            EventFilter {
+                kind: Some(EventKind::Video),
+                statuses: vec![EventStatus::Scheduled],
+                to: Some(now + chrono::Duration::days(1)),
+                ..Default::default()
+            },
+            Order::Descending,
+            12,
+        )
+        .await?;
+        let last = newest(&upcoming).max(newest(&videos));
+        let html = render(
+            &state,
+            "pages/agenda.html",
+            context! {
+                title => "Agenda des webinaires et événements",
+                description => "Les prochains webinaires et événements, et les dernières vidéos.",
+                upcoming => views(&upcoming, &state, now),
+                videos => views(&videos, &state, now),
+            },
+        )?;
+        Ok((html, last))
+    })
+    .await
+}
+
+async fn archive(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    serve(&state, "/archives".into(), &headers, || async {
+        let now = Utc::now();
+        let past = list(
+            &state,
+            EventFilter {
+                statuses: vec![EventStatus::Scheduled],
+                to: Some(now),
+                ..Default::default()
+            },
+            Order::Descending,
+            200,
+        )
+        .await?;
+        let past: Vec<Event> = past.into_iter().filter(|e| e.kind.is_live()).collect();
+        let html = render(
+            &state,
+            "pages/list.html",
+            context! {
+                title => "Sessions passées",
+                intro => "Les webinaires et événements qui ont eu lieu, les plus récents d'abord, avec leur enregistrement quand il existe.",
+                items => views(&past, &state, now),
+            },
+        )?;
+        Ok((html, newest(&past)))
+    })
+    .await
+}
+
+async fn series(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    serve(&state, format!("/series/{slug}"), &headers, || async {
+        let series = state.store.get_series(&slug).await?;
+        if series.slug != slug {
+            return Err(PageError::NotFound("Cette série n'existe pas.".into()));
+        }
+        let now = Utc::now();
+        let items = list(
+            &state,
+            EventFilter {
+                statuses: vec![EventStatus::Scheduled, EventStatus::Cancelled],
+                series: Some(slug.clone()),
+                ..Default::default()
+            },
+            Order::Descending,
+            200,
+        )
+        .await?;
+        let html = render(
+            &state,
+            "pages/list.html",
+            context! {
+                title => &series.title,
+                intro => &series.description,
+                calendar_url => format!("{}/series/{}/calendar.ics", state.base_url, series.slug),
+                items => views(&items, &state, now),
+            },
+        )?;
+        Ok((html, newest(&items).max(series.updated_at)))
+    })
+    .await
+}
+
+async fn tag(
+    State(state): State<AppState>,
+    Path(tag): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    serve(&state, format!("/tags/{tag}"), &headers, || async {
+        let now = Utc::now();
+        let items = list(
+            &state,
+            EventFilter {
+                statuses: vec![EventStatus::Scheduled, EventStatus::Cancelled],
+                tag: Some(tag.clone()),
+                ..Default::default()
+            },
+            Order::Descending,
+            200,
+        )
+        .await?;
+        if items.is_empty() {
+            return Err(PageError::NotFound(
+                "Aucune session ne porte ce thème.".into(),
+            ));
+        }
+        let html = render(
+            &state,
+            "pages/list.html",
+            context! {
+                title => format!("Thème \u{ab}\u{a0}{tag}\u{a0}\u{bb}"),
+                items => views(&items, &state, now),
+            },
+        )?;
+        Ok((html, newest(&items)))
+    })
+    .await
+}
+
+/// `/events/{slug}`: a session's or a video's page.
+pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap) -> Response {
+    serve(state, format!("/events/{slug}"), headers, || async {
+        let event = state.store.get_event(slug).await?;
+        if event.slug != slug || event.status == EventStatus::Draft {
+            return Err(PageError::NotFound("Cette session n'existe pas.".into()));
+        }
+        let now = Utc::now();
+        let view = EventView::new(&event, &state.base_url, now);
+        let rescheduled = state
+            .store
+            .event_history(&event.id)
+            .await?
+            .iter()
+            .any(|(_, _, _, fields)| fields.iter().any(|f| f == "starts_at"));
+        let full = match event.capacity {
+            Some(capacity) => state.store.registrations(&event.id).await? >= capacity,
+            None => false,
+        };
+        let html = render(
+            state,
+            "pages/event.html",
+            context! {
+                title => &event.title,
+                description => &event.summary,
+                event => Value::from_serialize(&view),
+                body_html => body_html(&event),
+                rescheduled => rescheduled,
+                full => full,
+            },
+        )?;
+        Ok((html, event.updated_at))
+    })
+    .await
+}

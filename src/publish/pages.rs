@@ -1,0 +1,224 @@
+//! What the public pages show of a session: plain data for the templates, French wording.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::{french, ical, markdown};
+use crate::domain::{Event, EventKind, EventStatus};
+
+/// A session as a page or a list item shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView {
+    pub slug: String,
+    pub title: String,
+    pub kind: &'static str,
+    pub kind_label: &'static str,
+    pub is_video: bool,
+    pub when: Option<String>,
+    /// `2021-12-08T09:00:00+01:00`, for `<time datetime>`.
+    pub when_machine: Option<String>,
+    pub summary: Option<String>,
+    pub location: Option<String>,
+    pub series: Option<SeriesLink>,
+    pub episode: Option<i64>,
+    pub speakers: Vec<SpeakerView>,
+    pub programme: Vec<String>,
+    pub tags: Vec<String>,
+    pub page_url: String,
+    pub ics_url: Option<String>,
+    pub join_url: Option<String>,
+    pub registration_url: Option<String>,
+    pub recording_url: Option<String>,
+    pub video: Option<VideoView>,
+    pub registration_required: bool,
+    pub capacity: Option<i64>,
+    pub cancelled: bool,
+    pub upcoming: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesLink {
+    pub slug: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SpeakerView {
+    pub name: String,
+    pub role: Option<String>,
+    pub organisation: Option<String>,
+}
+
+/// A video behind a facade: nothing loads from the host until the visitor asks.
+#[derive(Debug, Clone, Serialize)]
+pub struct VideoView {
+    /// The host's own page for the video (the facade's link: works without JavaScript).
+    pub page: String,
+    /// The player to load on click, when the host is known.
+    pub embed: Option<String>,
+    pub host: String,
+}
+
+/// The player address and host name of a video link, for the hosts the team uses.
+pub fn video_embed(url: &str) -> VideoView {
+    let parsed = url::Url::parse(url).ok();
+    let host = parsed
+        .as_ref()
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_start_matches("www.").to_string())
+        })
+        .unwrap_or_default();
+    let path = parsed
+        .as_ref()
+        .map(|u| u.path().to_string())
+        .unwrap_or_default();
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let query = |name: &str| {
+        parsed.as_ref().and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.to_string())
+        })
+    };
+    let valid = |id: &str| {
+        !id.is_empty()
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    };
+    let embed = match host.as_str() {
+        "dailymotion.com" | "dai.ly" | "geo.dailymotion.com" => {
+            // /video/x8abc(_title), /embed/video/x8abc, dai.ly/x8abc, player.html?video=x8abc
+            let id = query("video")
+                .unwrap_or_else(|| last.split('_').next().unwrap_or(last).to_string());
+            valid(&id).then(|| format!("https://www.dailymotion.com/embed/video/{id}?autoplay=1"))
+        }
+        "youtube.com" | "youtu.be" | "youtube-nocookie.com" => {
+            let id = parsed
+                .as_ref()
+                .and_then(|u| {
+                    u.query_pairs()
+                        .find(|(k, _)| k == "v")
+                        .map(|(_, v)| v.to_string())
+                })
+                .unwrap_or_else(|| last.to_string());
+            (!id.is_empty()
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .then(|| format!("https://www.youtube-nocookie.com/embed/{id}?autoplay=1"))
+        }
+        "peertube.fr" | "tube.numerique.gouv.fr"
+            if path.contains("/w/") || path.contains("/videos/watch/") =>
+        {
+            let origin = parsed
+                .as_ref()
+                .map(|u| u.origin().ascii_serialization())
+                .unwrap_or_default();
+            Some(format!("{origin}/videos/embed/{last}?autoplay=1"))
+        }
+        _ => None,
+    };
+    VideoView {
+        page: url.to_string(),
+        embed,
+        host,
+    }
+}
+
+impl EventView {
+    pub fn new(event: &Event, base_url: &str, now: DateTime<Utc>) -> EventView {
+        let start = event.schedule.map(|s| s.start_instant(event.timezone));
+        let end = event
+            .schedule
+            .and_then(|s| s.end_instant(event.timezone))
+            .or(start);
+        EventView {
+            slug: event.slug.clone(),
+            title: event.title.clone(),
+            kind: event.kind.as_str(),
+            kind_label: match event.kind {
+                EventKind::Webinar => "Webinaire",
+                EventKind::Event => "Événement",
+                EventKind::Video => "Vidéo",
+            },
+            is_video: event.kind == EventKind::Video,
+            when: french::when(event.schedule.as_ref(), event.timezone).or_else(|| {
+                event
+                    .published_on
+                    .map(|d| format!("publiée le {}", french::date(d)))
+            }),
+            when_machine: start
+                .map(|s| s.with_timezone(&event.timezone).to_rfc3339())
+                .or_else(|| event.published_on.map(|d| d.to_string())),
+            summary: event.summary.clone(),
+            location: event.location.clone(),
+            series: event.series.as_ref().map(|s| SeriesLink {
+                slug: s.slug.clone(),
+                title: s.title.clone(),
+            }),
+            episode: event.episode,
+            speakers: event
+                .speakers
+                .iter()
+                .map(|s| SpeakerView {
+                    name: s.name.clone(),
+                    role: s.role.clone(),
+                    organisation: s.organisation.clone(),
+                })
+                .collect(),
+            programme: event.programme.clone(),
+            tags: event.tags.clone(),
+            page_url: ical::event_page_url(base_url, &event.slug),
+            ics_url: event
+                .schedule
+                .is_some()
+                .then(|| ical::event_ics_url(base_url, &event.slug)),
+            join_url: event.links.join.clone(),
+            registration_url: event.links.registration.clone(),
+            recording_url: event.links.recording.clone(),
+            video: event.links.video.as_deref().map(video_embed),
+            registration_required: event.registration_required,
+            capacity: event.capacity,
+            cancelled: event.status == EventStatus::Cancelled,
+            upcoming: end.is_some_and(|e| e > now),
+        }
+    }
+}
+
+/// The session's body as safe HTML.
+pub fn body_html(event: &Event) -> String {
+    markdown::to_html(&event.body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::video_embed;
+
+    #[test]
+    fn video_links_become_players_only_for_known_hosts() {
+        for url in [
+            "https://www.dailymotion.com/video/x8abcde",
+            "https://dai.ly/x8abcde",
+            "https://www.dailymotion.com/embed/video/x8abcde",
+            "https://geo.dailymotion.com/player.html?video=x8abcde",
+        ] {
+            assert_eq!(
+                video_embed(url).embed.as_deref(),
+                Some("https://www.dailymotion.com/embed/video/x8abcde?autoplay=1"),
+                "{url}"
+            );
+        }
+        assert_eq!(
+            video_embed("https://www.youtube.com/watch?v=abc_DEF-1")
+                .embed
+                .as_deref(),
+            Some("https://www.youtube-nocookie.com/embed/abc_DEF-1?autoplay=1")
+        );
+        let unknown = video_embed("https://video.example.org/v/1");
+        assert_eq!(unknown.embed, None);
+        assert_eq!(unknown.host, "video.example.org");
+        assert_eq!(video_embed("javascript:alert(1)").embed, None);
+    }
+}

@@ -1,0 +1,235 @@
+//! Public pages through the real server: the agenda, session and video pages, series, tags and
+//! the archive; French wording, sanitised bodies, no third-party request before a click,
+//! validators.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, Db, TestApp};
+use crate::on_both_backends;
+
+struct Page {
+    status: u16,
+    headers: reqwest::header::HeaderMap,
+    /// With `/` unescaped (minijinja writes `&#x2f;` in attributes).
+    html: String,
+}
+
+async fn page(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Page {
+    let mut request = app.client.get(app.url(path));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let html = response
+        .text()
+        .await
+        .unwrap_or_default()
+        .replace("&#x2f;", "/");
+    Page {
+        status,
+        headers,
+        html,
+    }
+}
+
+/// What every page must have: French, one h1, landmarks, a skip link to the main content.
+fn assert_page_shape(html: &str) {
+    assert!(
+        html.starts_with("<!DOCTYPE html>\n<html lang=\"fr\">"),
+        "{html}"
+    );
+    assert_eq!(html.matches("<h1").count(), 1, "{html}");
+    for landmark in ["<header>", "<nav ", "<main id=\"contenu\">", "<footer>"] {
+        assert!(html.contains(landmark), "{landmark} missing");
+    }
+    assert!(html.contains("<a class=\"skip\" href=\"#contenu\">Aller au contenu</a>"));
+    assert!(html.contains(":focus-visible"), "visible focus");
+}
+
+/// Every `src` on the page (scripts, images, frames) before any interaction.
+fn sources(html: &str) -> Vec<String> {
+    html.match_indices(" src=\"")
+        .map(|(i, m)| {
+            let rest = &html[i + m.len()..];
+            rest[..rest.find('"').unwrap_or(rest.len())].to_string()
+        })
+        .collect()
+}
+
+async fn seed(app: &TestApp) -> (Value, Value) {
+    let webinar = app
+        .create_event(json!({"kind": "webinar", "status": "scheduled",
+            "title": "Sobriété « numérique »", "summary": "Les bases, en une heure.",
+            "starts_at": "2031-12-10T09:00", "ends_at": "2031-12-10T10:00",
+            "capacity": 300, "registration_required": true,
+            "speakers": [{"name": "Camille Martin", "role": "cheffe de projet", "organisation": "Mission"}],
+            "programme": ["Accueil", "Questions"],
+            "links": {"join": "https://visio.example.org/salle", "registration": "https://forms.example.org/s"},
+            "series": {"slug": "mercredis", "title": "Les mercredis"},
+            "tags": ["sobriété"],
+            "body": "## Détails\n\n<div class=\"fr-callout\"><p>Gratuit</p>\
+                <a class=\"fr-btn\" href=\"https://forms.example.org/s\" onclick=\"track()\">S'inscrire</a></div>\n\n\
+                <script>alert(1)</script>"}))
+        .await;
+    let video = app
+        .create_event(
+            json!({"kind": "video", "status": "scheduled", "title": "Épisode #12 : mesurer",
+            "episode": 12, "published_on": "2026-11-20",
+            "speakers": [{"name": "Dominique Roux"}],
+            "links": {"video": "https://www.dailymotion.com/video/x8abcde"}}),
+        )
+        .await;
+    (webinar, video)
+}
+
+async fn agenda_and_session_pages(db: Db) {
+    let app = spawn_app(db).await;
+    let (webinar, video) = seed(&app).await;
+    app.create_event(
+        json!({"kind": "webinar", "status": "draft", "title": "Brouillon secret",
+        "starts_at": "2031-12-11T09:00"}),
+    )
+    .await;
+
+    let agenda = page(&app, "/", &[]).await;
+    assert_eq!(agenda.status, 200);
+    assert_page_shape(&agenda.html);
+    let upcoming = agenda
+        .html
+        .find("Sobriété « numérique »")
+        .expect("the webinar");
+    let videos = agenda
+        .html
+        .find("Épisode #12 : mesurer")
+        .expect("the video");
+    assert!(upcoming < videos, "sessions first, then videos");
+    assert!(agenda
+        .html
+        .contains("mercredi 10\u{a0}décembre 2031, de 9\u{a0}h à 10\u{a0}h (heure de Paris)"));
+    assert!(!agenda.html.contains("Brouillon secret"));
+    assert!(
+        sources(&agenda.html).is_empty(),
+        "{:?}",
+        sources(&agenda.html)
+    );
+
+    let slug = webinar["slug"].as_str().unwrap();
+    let session = page(&app, &format!("/events/{slug}"), &[]).await;
+    assert_eq!(session.status, 200);
+    assert_page_shape(&session.html);
+    let html = &session.html;
+    assert!(html.contains("<h1>Sobriété « numérique »</h1>"));
+    assert!(html.contains("Camille Martin, cheffe de projet (Mission)"));
+    assert!(html.contains("<li>Accueil</li>"));
+    assert!(html.contains("href=\"https://visio.example.org/salle\">Rejoindre la session</a>"));
+    assert!(html.contains(&format!(
+        "href=\"{}/events/{slug}.ics\">Ajouter à mon agenda</a>",
+        app.address
+    )));
+    assert!(html.contains("sur inscription, dans la limite de 300 places"));
+    assert!(
+        html.contains("<div class=\"fr-callout\">"),
+        "the DSFR callout stays"
+    );
+    for gone in ["onclick", "track()", "alert(1)"] {
+        assert!(!html.contains(gone), "{gone} reached the page");
+    }
+    assert!(session.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+
+    // The API names the page and the file.
+    let (_, doc) = app.get(&format!("/api/v1/events/{slug}")).await;
+    assert_eq!(doc["url"], format!("{}/events/{slug}", app.address));
+    assert_eq!(doc["ics_url"], format!("{}/events/{slug}.ics", app.address));
+
+    // A video: nothing from the host before the click; the facade links to the host's page.
+    let vslug = video["slug"].as_str().unwrap();
+    let video_page = page(&app, &format!("/events/{vslug}"), &[]).await;
+    assert_eq!(video_page.status, 200);
+    assert_page_shape(&video_page.html);
+    assert!(
+        sources(&video_page.html).is_empty(),
+        "{:?}",
+        sources(&video_page.html)
+    );
+    assert!(!video_page.html.contains("<iframe"));
+    assert!(video_page
+        .html
+        .contains("data-embed=\"https://www.dailymotion.com/embed/video/x8abcde?autoplay=1\""));
+    assert!(video_page
+        .html
+        .contains("href=\"https://www.dailymotion.com/video/x8abcde\""));
+    assert!(video_page.html.contains("Épisode #12"));
+
+    // Series, tag and archive pages; drafts and unknown slugs are 404 pages in French.
+    let series = page(&app, "/series/mercredis", &[]).await;
+    assert_eq!(series.status, 200);
+    assert!(series.html.contains("<h1>Les mercredis</h1>"));
+    assert!(series.html.contains("/series/mercredis/calendar.ics"));
+    let tag = page(&app, "/tags/sobri%C3%A9t%C3%A9", &[]).await;
+    assert_eq!(tag.status, 200);
+    assert!(tag.html.contains("Sobriété « numérique »"));
+    assert_eq!(page(&app, "/archives", &[]).await.status, 200);
+    let (_, drafts) = app.get("/api/v1/events?status=draft").await;
+    let draft = drafts["items"][0]["slug"].as_str().unwrap().to_string();
+    let missing = page(&app, &format!("/events/{draft}"), &[]).await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.html.contains("Page introuvable"));
+    assert_page_shape(&missing.html);
+    assert_eq!(page(&app, "/events/inconnue", &[]).await.status, 404);
+}
+
+/// A cancelled session says so; a moved one says it moved; pages revalidate with 304 and come
+/// compressed, well under 40 KB.
+async fn banners_and_validators(db: Db) {
+    let app = spawn_app(db).await;
+    let (webinar, _) = seed(&app).await;
+    let slug = webinar["slug"].as_str().unwrap();
+    let path = format!("/events/{slug}");
+    let first = page(&app, &path, &[("accept-encoding", "br")]).await;
+    assert_eq!(first.headers["content-encoding"], "br");
+    let size: usize = first.headers["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(size < 40 * 1024, "{size} bytes");
+    let etag = first.headers["etag"].to_str().unwrap().to_string();
+    let again = page(
+        &app,
+        &path,
+        &[("accept-encoding", "br"), ("if-none-match", &etag)],
+    )
+    .await;
+    assert_eq!(again.status, 304);
+    assert!(!first.html.contains("déplacée"));
+
+    let (code, _) = app
+        .patch(
+            &format!("/api/v1/events/{slug}"),
+            &json!({"starts_at": "2031-12-17T09:00", "ends_at": "2031-12-17T10:00"}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let moved = page(&app, &path, &[("if-none-match", &etag)]).await;
+    assert_eq!(moved.status, 200, "a write makes the page new");
+    assert!(moved.html.contains("Cette session a été déplacée"));
+    assert!(moved.html.contains("mercredi 17\u{a0}décembre 2031"));
+
+    let (code, _) = app
+        .post(&format!("/api/v1/events/{slug}/cancel"), &json!({}))
+        .await;
+    assert_eq!(code, 200);
+    let cancelled = page(&app, &path, &[]).await;
+    assert!(cancelled
+        .html
+        .contains("<h1>Annulé : Sobriété « numérique »</h1>"));
+    assert!(cancelled.html.contains("Cette session est annulée."));
+    assert!(!cancelled.html.contains("Rejoindre la session"));
+}
+
+on_both_backends!(agenda_and_session_pages, banners_and_validators);
