@@ -31,6 +31,57 @@ pub fn routes() -> Router<AppState> {
         .route("/archives", get(archive))
         .route("/series/{slug}", get(series))
         .route("/tags/{tag}", get(tag))
+        .route("/actualites.atom", get(atom))
+}
+
+/// `/actualites.atom`: the latest published sessions and videos.
+async fn atom(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let key = CacheKey::Page("/actualites.atom".into());
+    let generation = state.store.changes().generation();
+    let now = Utc::now();
+    let rendered = match cached(&state, &key, generation, now) {
+        Some(rendered) => rendered,
+        None => {
+            let events = match list(
+                &state,
+                EventFilter {
+                    statuses: vec![EventStatus::Scheduled, EventStatus::Cancelled],
+                    ..Default::default()
+                },
+                Order::Descending,
+                crate::publish::atom::ENTRIES * 4,
+            )
+            .await
+            {
+                Ok(events) => events,
+                Err(err) => return super::error::ApiError::from(err).into_response(),
+            };
+            // News order: the latest published first (the store lists by session date).
+            let mut events = events;
+            events.sort_by_key(|e| std::cmp::Reverse(e.published_at.unwrap_or(e.created_at)));
+            events.truncate(crate::publish::atom::ENTRIES as usize);
+            let author = match state.settings.calendar.organizer_name.trim() {
+                "" => state.settings.calendar.title.clone(),
+                name => name.to_string(),
+            };
+            let xml = crate::publish::atom::feed(
+                &state.settings.calendar.title,
+                &author,
+                &state.base_url,
+                &events,
+            );
+            let rendered = Arc::new(Rendered::new(xml, newest(&events)));
+            remember(&state, key, generation, None, &rendered);
+            rendered
+        }
+    };
+    conditional::respond(
+        &headers,
+        rendered,
+        "application/atom+xml; charset=utf-8",
+        &HeaderValue::from_static("public, max-age=300"),
+    )
+    .await
 }
 
 /// Why a page could not be made.

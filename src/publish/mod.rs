@@ -1,11 +1,13 @@
 //! Publishing: what subscribers and visitors read, rendered from the store.
 //!
+//! - `atom`: the news feed of sessions and videos;
 //! - `ical`: iCalendar feeds and per-session files;
 //! - `feed`: feeds rendered from the store, each session's VEVENT written once per change;
 //! - `french`: dates and times written the French way;
 //! - `markdown`: session bodies to safe HTML;
 //! - `rendered`: a rendered document with its validators and compressed forms, as caches keep it.
 
+pub mod atom;
 pub mod feed;
 pub mod french;
 pub mod ical;

@@ -232,4 +232,51 @@ async fn banners_and_validators(db: Db) {
     assert!(!cancelled.html.contains("Rejoindre la session"));
 }
 
-on_both_backends!(agenda_and_session_pages, banners_and_validators);
+/// The Atom feed reads back as RFC 4287 requires: feed id, title, updated, author, self link;
+/// each entry an id that never changes, a title, updated, a link to its page.
+async fn atom_feed(db: Db) {
+    use std::str::FromStr;
+    let app = spawn_app(db).await;
+    let (webinar, video) = seed(&app).await;
+    let response = page(&app, "/actualites.atom", &[]).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(
+        response.headers["content-type"],
+        "application/atom+xml; charset=utf-8"
+    );
+    assert!(response.headers.contains_key("etag"));
+    let feed = atom_syndication::Feed::from_str(&response.html).expect("valid Atom");
+    assert_eq!(feed.id(), format!("{}/actualites.atom", app.address));
+    assert!(!feed.title().as_str().is_empty());
+    assert!(!feed.authors().is_empty());
+    assert!(feed.links().iter().any(|l| l.rel() == "self"));
+    assert_eq!(feed.entries().len(), 2);
+    let entry = feed
+        .entries()
+        .iter()
+        .find(|e| e.id() == format!("urn:uuid:{}", webinar["id"].as_str().unwrap()))
+        .expect("the webinar's entry");
+    assert_eq!(entry.title().as_str(), "Sobriété « numérique »");
+    assert!(entry
+        .summary()
+        .unwrap()
+        .as_str()
+        .contains("mercredi 10\u{a0}décembre 2031"));
+    let content = entry.content().unwrap().value().unwrap();
+    assert!(content.contains("fr-callout") && !content.contains("onclick"));
+    assert!(entry.categories().iter().any(|c| c.term() == "sobriété"));
+    assert_eq!(
+        entry.links()[0].href(),
+        format!(
+            "{}/events/{}",
+            app.address,
+            webinar["slug"].as_str().unwrap()
+        )
+    );
+    assert!(feed
+        .entries()
+        .iter()
+        .any(|e| e.title().as_str() == video["title"].as_str().unwrap()));
+}
+
+on_both_backends!(agenda_and_session_pages, banners_and_validators, atom_feed);
