@@ -45,6 +45,23 @@ pub enum Command {
     /// Mail delivery checks.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Write every public page, feed and .ics file under a folder, for any web server. Links
+    /// are absolute under `http.base_url` (EVENTAIL_BASE_URL): set it to where the files will
+    /// be served.
+    Publish {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// `html`: the site as served; `eleventy`: Markdown posts with front matter for the
+        /// team's Eleventy site.
+        #[arg(long, value_enum, default_value_t = PublishFormat::Html)]
+        format: PublishFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PublishFormat {
+    Html,
+    Eleventy,
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,6 +141,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!(
                 "sent {}, to retry {}, failed {}, dropped {}",
                 report.sent, report.retried, report.failed, report.dropped
+            );
+            store.close().await;
+            Ok(())
+        }
+        Command::Publish {
+            out,
+            format: PublishFormat::Eleventy,
+        } => {
+            let store = open_store(&settings).await?;
+            let files = crate::publish::eleventy::export(&store, &out).await?;
+            println!("{files} Markdown files written under {}", out.display());
+            store.close().await;
+            Ok(())
+        }
+        Command::Publish {
+            out,
+            format: PublishFormat::Html,
+        } => {
+            if settings.http.base_url.trim().is_empty() {
+                eprintln!(
+                    "note: http.base_url is not set; links point to {} (set EVENTAIL_BASE_URL to the site's address)",
+                    settings.base_url()
+                );
+            }
+            let store = open_store(&settings).await?;
+            let templates = std::sync::Arc::new(load_templates(&settings)?);
+            let state = crate::http::AppState::new(store.clone(), settings.clone(), templates)?;
+            let started = std::time::Instant::now();
+            let report = crate::http::export::static_site(state, &out).await?;
+            println!(
+                "{} files, {:.1} MiB, written under {} in {:.1?}",
+                report.files,
+                report.bytes as f64 / 1_048_576.0,
+                out.display(),
+                started.elapsed()
             );
             store.close().await;
             Ok(())

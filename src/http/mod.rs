@@ -5,6 +5,7 @@ pub mod calendar;
 mod conditional;
 pub mod error;
 mod events;
+pub mod export;
 mod extract;
 mod health;
 pub mod openapi;

@@ -1,5 +1,6 @@
 //! Publishing: what subscribers and visitors read, rendered from the store.
 //!
+//! - `eleventy`: Markdown files for the team's Eleventy site;
 //! - `atom`: the news feed of sessions and videos;
 //! - `ical`: iCalendar feeds and per-session files;
 //! - `feed`: feeds rendered from the store, each session's VEVENT written once per change;
@@ -8,6 +9,7 @@
 //! - `rendered`: a rendered document with its validators and compressed forms, as caches keep it.
 
 pub mod atom;
+pub mod eleventy;
 pub mod feed;
 pub mod french;
 pub mod ical;

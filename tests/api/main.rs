@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod calendar;
 mod events;
+mod export;
 mod listing;
 mod mail;
 mod pages;

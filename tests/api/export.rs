@@ -1,0 +1,161 @@
+//! `eventail publish --out DIR`: the static site is, file for file, what the server answers.
+
+use serde_json::json;
+
+use crate::helpers::{spawn_app, Db};
+use crate::on_both_backends;
+
+async fn body(app: &crate::helpers::TestApp, path: &str) -> Vec<u8> {
+    let response = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    response.bytes().await.unwrap().to_vec()
+}
+
+async fn the_static_site_is_what_the_server_serves(db: Db) {
+    let app = spawn_app(db).await;
+    let webinar = app
+        .create_event(
+            json!({"kind": "webinar", "status": "scheduled", "title": "Atelier été",
+            "starts_at": "2031-06-04T14:00", "ends_at": "2031-06-04T15:00",
+            "series": {"slug": "ateliers", "title": "Ateliers"},
+            "tags": ["sobriété numérique"]}),
+        )
+        .await;
+    let video = app
+        .create_event(
+            json!({"kind": "video", "status": "scheduled", "title": "Épisode 3",
+            "published_on": "2026-11-02", "links": {"video": "https://dai.ly/x8abcde"}}),
+        )
+        .await;
+    let draft = app
+        .create_event(json!({"kind": "webinar", "status": "draft", "title": "Pas encore", "starts_at": "2031-07-01T10:00"}))
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("site");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
+        .args(["publish", "--out"])
+        .arg(&out)
+        .current_dir(dir.path())
+        .env("EVENTAIL_DATABASE_URL", &app._db.url)
+        .env("EVENTAIL_BASE_URL", &app.address)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let said = String::from_utf8_lossy(&run.stdout);
+    assert!(said.contains("files"), "{said}");
+
+    let w = webinar["slug"].as_str().unwrap();
+    let v = video["slug"].as_str().unwrap();
+    for (path, file) in [
+        ("/".to_string(), "index.html".to_string()),
+        ("/archives".into(), "archives/index.html".into()),
+        (format!("/events/{w}"), format!("events/{w}/index.html")),
+        (format!("/events/{w}.ics"), format!("events/{w}.ics")),
+        (format!("/events/{v}"), format!("events/{v}/index.html")),
+        (
+            "/series/ateliers".into(),
+            "series/ateliers/index.html".into(),
+        ),
+        (
+            "/series/ateliers/calendar.ics".into(),
+            "series/ateliers/calendar.ics".into(),
+        ),
+        ("/calendar.ics".into(), "calendar.ics".into()),
+        ("/actualites.atom".into(), "actualites.atom".into()),
+        (
+            "/tags/sobri%C3%A9t%C3%A9%20num%C3%A9rique".into(),
+            "tags/sobriété numérique/index.html".into(),
+        ),
+    ] {
+        let written = std::fs::read(out.join(&file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(
+            written,
+            body(&app, &path).await,
+            "{file} differs from {path}"
+        );
+    }
+    // The video has no date: no .ics. The draft has no page.
+    assert!(!out.join(format!("events/{v}.ics")).exists());
+    let d = draft["slug"].as_str().unwrap();
+    assert!(!out.join(format!("events/{d}")).exists());
+}
+
+/// `--format eleventy`: one Markdown post per session and video, front matter as the team's
+/// posts have it, values quoted so any text survives.
+async fn eleventy_posts(db: Db) {
+    let app = spawn_app(db).await;
+    let webinar = app
+        .create_event(json!({"kind": "webinar", "status": "scheduled",
+            "title": "Atelier « été » : \"guillemets\"",
+            "summary": "Deux points: et # dièse",
+            "starts_at": "2031-06-04T14:00", "ends_at": "2031-06-04T15:30",
+            "speakers": [{"name": "Camille Martin", "role": "cheffe de projet"}],
+            "programme": ["Accueil"],
+            "links": {"registration": "https://forms.example.org/s"},
+            "tags": ["sobriété"]}))
+        .await;
+    let video = app
+        .create_event(
+            json!({"kind": "video", "status": "scheduled", "title": "Épisode 3",
+            "published_on": "2026-11-02", "links": {"video": "https://dai.ly/x8abcde"},
+            "body": "**Dominique Roux, experte**\n\nTexte."}),
+        )
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("eleventy");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
+        .args(["publish", "--format", "eleventy", "--out"])
+        .arg(&out)
+        .current_dir(dir.path())
+        .env("EVENTAIL_DATABASE_URL", &app._db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(String::from_utf8_lossy(&run.stdout).starts_with("2 Markdown files"));
+
+    let post = std::fs::read_to_string(
+        out.join(format!("posts/{}.md", webinar["slug"].as_str().unwrap())),
+    )
+    .unwrap();
+    let (front, body) = post
+        .strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .expect("front matter");
+    let lines: Vec<&str> = front.lines().collect();
+    for expected in &[
+        r#"title: "Atelier « été » : \"guillemets\"""#.to_string(),
+        r#"description: "Deux points: et # dièse""#.to_string(),
+        format!("date: {}", webinar["published_on"].as_str().unwrap()),
+        "dateLabel: \"mercredi 4\u{a0}juin 2031, de 14\u{a0}h à 15\u{a0}h\u{a0}30 (heure de Paris)\"".to_string(),
+        r#"tags: ["sobriété","agenda"]"#.to_string(),
+        "layout: layouts/post.njk".to_string(),
+        r#"link: "https://forms.example.org/s""#.to_string(),
+        r#"linkTitle: "Inscription""#.to_string(),
+    ] {
+        assert!(lines.contains(&expected.as_str()), "{expected} not in\n{front}");
+    }
+    assert!(body.contains("**Programme :**\n* Accueil"), "{body}");
+    assert!(
+        body.contains("* Camille Martin, cheffe de projet"),
+        "{body}"
+    );
+
+    let episode =
+        std::fs::read_to_string(out.join(format!("videos/{}.md", video["slug"].as_str().unwrap())))
+            .unwrap();
+    assert!(episode.contains("layout: layouts/video.njk"));
+    assert!(episode.contains(r#"embedVideoUrl: "https://www.dailymotion.com/embed/video/x8abcde""#));
+    assert!(episode.ends_with("**Dominique Roux, experte**\n\nTexte.\n"));
+}
+
+on_both_backends!(the_static_site_is_what_the_server_serves, eleventy_posts);
