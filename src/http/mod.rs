@@ -99,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .merge(calendar::routes())
         .merge(subscribe::routes())
         .merge(pages::routes())
+        .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(state.settings.http.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()

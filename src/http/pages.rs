@@ -213,22 +213,24 @@ async fn list(
 async fn agenda(State(state): State<AppState>, headers: HeaderMap) -> Response {
     serve(&state, "/".into(), &headers, || async {
         let now = Utc::now();
-        // Started less than a day ago still counts as current (a session in progress).
+        // Sessions still running count as upcoming (an all-day or multi-day event, one in
+        // progress): read two weeks back, keep those not over.
         let upcoming = list(
             &state,
             EventFilter {
                 statuses: vec![EventStatus::Scheduled, EventStatus::Cancelled],
-                from: Some(now - chrono::Duration::hours(12)),
+                from: Some(now - chrono::Duration::days(14)),
                 ..Default::default()
             },
             Order::Ascending,
-            50,
+            200,
         )
         .await?;
         let upcoming: Vec<Event> = upcoming
             .into_iter()
             .filter(|e| e.kind.is_live())
             .filter(|e| EventView::new(e, &state.base_url, now).upcoming)
+            .take(50)
             .collect();
         let videos = list(
             &state,
@@ -269,10 +271,14 @@ async fn archive(State(state): State<AppState>, headers: HeaderMap) -> Response 
                 ..Default::default()
             },
             Order::Descending,
-            200,
+            500,
         )
         .await?;
-        let past: Vec<Event> = past.into_iter().filter(|e| e.kind.is_live()).collect();
+        let past: Vec<Event> = past
+            .into_iter()
+            .filter(|e| e.kind.is_live())
+            .filter(|e| !EventView::new(e, &state.base_url, now).upcoming)
+            .collect();
         let html = render(
             &state,
             "pages/list.html",
@@ -360,6 +366,14 @@ async fn tag(
     .await
 }
 
+/// Any other public path: a French 404 page.
+pub(super) async fn not_found(State(state): State<AppState>) -> Response {
+    error_page(
+        &state,
+        PageError::NotFound("Cette page n'existe pas.".into()),
+    )
+}
+
 /// `/events/{slug}`: a session's or a video's page.
 pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap) -> Response {
     serve(state, format!("/events/{slug}"), headers, || async {
@@ -369,12 +383,18 @@ pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap
         }
         let now = Utc::now();
         let view = EventView::new(&event, &state.base_url, now);
-        let rescheduled = state
-            .store
-            .event_history(&event.id)
-            .await?
-            .iter()
-            .any(|(_, _, _, fields)| fields.iter().any(|f| f == "starts_at"));
+        // Moved once public: a change of the start that raised the sequence after publication
+        // (a draft's corrections do not count).
+        let published_at = event.published_at.unwrap_or(event.created_at);
+        let rescheduled =
+            state
+                .store
+                .event_history(&event.id)
+                .await?
+                .iter()
+                .any(|(at, sequence, _, fields)| {
+                    *sequence > 0 && *at > published_at && fields.iter().any(|f| f == "starts_at")
+                });
         let full = match event.capacity {
             Some(capacity) => state.store.registrations(&event.id).await? >= capacity,
             None => false,

@@ -145,8 +145,29 @@ pub fn post(event: &Event) -> (String, String) {
     )
 }
 
-/// Writes every published session and video under `out`; returns how many files.
+/// Writes every published session and video under `out` (replacing an earlier export, as the
+/// static site does); returns how many files.
 pub async fn export(store: &Store, out: &Path) -> anyhow::Result<usize> {
+    let staging = crate::http::export::sibling(out, "new")?;
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)
+            .with_context(|| format!("cannot clear {}", staging.display()))?;
+    }
+    std::fs::create_dir_all(&staging)
+        .with_context(|| format!("cannot create {}", staging.display()))?;
+    match write_posts(store, &staging).await {
+        Ok(written) => {
+            crate::http::export::replace_dir(&staging, out)?;
+            Ok(written)
+        }
+        Err(err) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            Err(err)
+        }
+    }
+}
+
+async fn write_posts(store: &Store, out: &Path) -> anyhow::Result<usize> {
     let mut written = 0;
     let mut after = None;
     loop {

@@ -8,22 +8,24 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use pulldown_cmark::{html, Options, Parser};
+use pulldown_cmark::{html, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 fn sanitiser() -> &'static ammonia::Builder<'static> {
     static BUILDER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
     BUILDER.get_or_init(|| {
         let mut builder = ammonia::Builder::default();
         builder
+            // No `id`, `role` or `aria-hidden`: a body must not duplicate the page's ids or
+            // landmarks, nor hide focusable links. The page's own h1 is the only one.
             .add_generic_attributes([
                 "class",
-                "id",
                 "title",
                 "lang",
-                "role",
                 "aria-label",
-                "aria-hidden",
+                "aria-labelledby",
+                "aria-describedby",
             ])
+            .rm_tags(["h1"])
             .add_tags(["figure", "figcaption", "section", "details", "summary"])
             .add_tag_attributes("a", ["target"])
             .add_tag_attributes("img", ["loading"])
@@ -39,7 +41,25 @@ pub fn to_html(markdown: &str) -> String {
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_STRIKETHROUGH);
     let mut raw = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut raw, Parser::new_ext(markdown, options));
+    // Markdown's level-1 headings become level 2: the page's title is its only h1.
+    let events = Parser::new_ext(markdown, options).map(|event| match event {
+        Event::Start(Tag::Heading {
+            level: HeadingLevel::H1,
+            id,
+            classes,
+            attrs,
+        }) => Event::Start(Tag::Heading {
+            level: HeadingLevel::H2,
+            id,
+            classes,
+            attrs,
+        }),
+        Event::End(TagEnd::Heading(HeadingLevel::H1)) => {
+            Event::End(TagEnd::Heading(HeadingLevel::H2))
+        }
+        other => other,
+    });
+    html::push_html(&mut raw, events);
     sanitiser().clean(&raw).to_string()
 }
 
@@ -75,5 +95,16 @@ mod tests {
             assert!(!html.contains(gone), "{gone} left in {html}");
         }
         assert!(html.contains("rel=\"noopener noreferrer\""), "{html}");
+    }
+
+    #[test]
+    fn bodies_cannot_add_a_title_or_duplicate_ids_and_landmarks() {
+        let html = to_html("# Titre\n\n<h1>Autre</h1>\n\n<p id=\"contenu\" role=\"main\">x</p>\n\n<nav aria-labelledby=\"t\"><a aria-hidden=\"true\" href=\"https://a.fr\">a</a></nav>");
+        assert!(!html.contains("<h1"), "{html}");
+        assert!(html.contains("<h2>Titre</h2>"), "{html}");
+        for gone in ["id=\"contenu\"", "role=", "aria-hidden"] {
+            assert!(!html.contains(gone), "{gone} in {html}");
+        }
+        assert!(html.contains("aria-labelledby=\"t\""), "{html}");
     }
 }

@@ -33,8 +33,18 @@ pub struct EventView {
     pub registration_required: bool,
     pub capacity: Option<i64>,
     pub cancelled: bool,
+    /// Not over yet (a session without an end counts `ASSUMED_LENGTH` from its start).
     pub upcoming: bool,
+    /// Not started yet: registration is still open.
+    pub before_start: bool,
+    /// From `JOIN_OPENS` before the start to the end: the join button shows.
+    pub joinable: bool,
 }
+
+/// How long a session without an end is taken to last.
+pub const ASSUMED_LENGTH_HOURS: i64 = 2;
+/// How long before the start the join button appears.
+pub const JOIN_OPENS_MINUTES: i64 = 30;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SeriesLink {
@@ -133,7 +143,7 @@ impl EventView {
         let end = event
             .schedule
             .and_then(|s| s.end_instant(event.timezone))
-            .or(start);
+            .or(start.map(|s| s + chrono::Duration::hours(ASSUMED_LENGTH_HOURS)));
         EventView {
             slug: event.slug.clone(),
             title: event.title.clone(),
@@ -183,6 +193,9 @@ impl EventView {
             capacity: event.capacity,
             cancelled: event.status == EventStatus::Cancelled,
             upcoming: end.is_some_and(|e| e > now),
+            before_start: start.is_some_and(|s| s > now),
+            joinable: matches!((start, end), (Some(s), Some(e))
+                if s - chrono::Duration::minutes(JOIN_OPENS_MINUTES) <= now && now < e),
         }
     }
 }

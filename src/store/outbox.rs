@@ -676,8 +676,18 @@ impl Store {
                 current.status
             )));
         }
+        // Read inside the transaction: the dispatcher, woken by the commit, may have sent it
+        // (or failed it again) by the time a later read runs.
+        let row = sqlx::query(
+            "SELECT id, kind, recipient, sequence, status, attempts, due_at, sent_at, last_error \
+             FROM outbox WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx.tx)
+        .await?;
+        let message = message_from_row(&row)?;
         tx.commit().await?;
-        self.outbox_message(id).await
+        Ok(message)
     }
 }
 

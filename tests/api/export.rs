@@ -18,7 +18,7 @@ async fn the_static_site_is_what_the_server_serves(db: Db) {
             json!({"kind": "webinar", "status": "scheduled", "title": "Atelier été",
             "starts_at": "2031-06-04T14:00", "ends_at": "2031-06-04T15:00",
             "series": {"slug": "ateliers", "title": "Ateliers"},
-            "tags": ["sobriété numérique"]}),
+            "tags": ["sobriété numérique", "RGAA 4.1"]}),
         )
         .await;
     let video = app
@@ -32,6 +32,9 @@ async fn the_static_site_is_what_the_server_serves(db: Db) {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("site");
+    // What an earlier export left: gone once this one is in place.
+    std::fs::create_dir_all(out.join("events/retiree")).unwrap();
+    std::fs::write(out.join("events/retiree/index.html"), "old").unwrap();
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
         .args(["publish", "--out"])
         .arg(&out)
@@ -79,6 +82,8 @@ async fn the_static_site_is_what_the_server_serves(db: Db) {
             "{file} differs from {path}"
         );
     }
+    assert!(!out.join("events/retiree").exists(), "a stale page stayed");
+    assert!(out.join("tags/RGAA 4.1/index.html").is_file());
     // The video has no date: no .ics. The draft has no page.
     assert!(!out.join(format!("events/{v}.ics")).exists());
     let d = draft["slug"].as_str().unwrap();

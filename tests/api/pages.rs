@@ -123,7 +123,10 @@ async fn agenda_and_session_pages(db: Db) {
     assert!(html.contains("<h1>Sobriété « numérique »</h1>"));
     assert!(html.contains("Camille Martin, cheffe de projet (Mission)"));
     assert!(html.contains("<li>Accueil</li>"));
-    assert!(html.contains("href=\"https://visio.example.org/salle\">Rejoindre la session</a>"));
+    // Far ahead: registration open, the join link only announced.
+    assert!(!html.contains("Rejoindre la session</a>"));
+    assert!(html.contains("apparaîtra ici 30 minutes avant son début"));
+    assert!(html.contains("href=\"https://forms.example.org/s\">S'inscrire</a>"));
     assert!(html.contains(&format!(
         "href=\"{}/events/{slug}.ics\">Ajouter à mon agenda</a>",
         app.address
@@ -181,6 +184,41 @@ async fn agenda_and_session_pages(db: Db) {
     assert!(missing.html.contains("Page introuvable"));
     assert_page_shape(&missing.html);
     assert_eq!(page(&app, "/events/inconnue", &[]).await.status, 404);
+    let elsewhere = page(&app, "/nulle/part", &[]).await;
+    assert_eq!(elsewhere.status, 404);
+    assert_page_shape(&elsewhere.html);
+
+    // Starting in ten minutes, without an end: the join button shows, registration has
+    // closed... not yet (it has not started); an hour after the start it is still on the agenda.
+    let soon = chrono::Utc::now() + chrono::Duration::minutes(10);
+    let live = app
+        .create_event(
+            json!({"kind": "webinar", "status": "scheduled", "title": "Tout bientôt",
+            "starts_at": soon.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            "links": {"join": "https://visio.example.org/tout-de-suite"}}),
+        )
+        .await;
+    let now_page = page(
+        &app,
+        &format!("/events/{}", live["slug"].as_str().unwrap()),
+        &[],
+    )
+    .await;
+    assert!(now_page
+        .html
+        .contains("href=\"https://visio.example.org/tout-de-suite\">Rejoindre la session</a>"));
+    let started = chrono::Utc::now() - chrono::Duration::hours(1);
+    app.create_event(
+        json!({"kind": "webinar", "status": "scheduled", "title": "En cours",
+        "starts_at": started.format("%Y-%m-%dT%H:%M:%SZ").to_string()}),
+    )
+    .await;
+    let agenda = page(&app, "/", &[]).await;
+    assert!(
+        agenda.html.contains("En cours"),
+        "a session in progress is still upcoming"
+    );
+    assert!(!page(&app, "/archives", &[]).await.html.contains("En cours"));
 }
 
 /// A cancelled session says so; a moved one says it moved; pages revalidate with 304 and come
