@@ -493,6 +493,7 @@ impl EventInput {
                 ),
             );
         }
+        check_text(&mut errors, "title", &title);
         let summary = clean_opt(self.summary);
         check_len(
             &mut errors,
@@ -662,8 +663,28 @@ pub(crate) fn clean_opt(value: Option<String>) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// Invisible control characters (other than tab and line breaks) have no place in text and break
+/// what is written from it (XML feeds, front matter): refused with the position of the first.
+pub(crate) fn check_text(errors: &mut FieldErrors, field: &str, value: &str) {
+    if let Some((i, c)) = value
+        .chars()
+        .enumerate()
+        .find(|(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        errors.push(
+            field,
+            format!(
+                "contains an invisible control character (U+{:04X}) at position {}; remove it",
+                c as u32,
+                i + 1
+            ),
+        );
+    }
+}
+
 pub(crate) fn check_len(errors: &mut FieldErrors, field: &str, value: Option<&str>, max: usize) {
     if let Some(v) = value {
+        check_text(errors, field, v);
         let n = v.chars().count();
         if n > max {
             errors.push(
@@ -952,6 +973,17 @@ mod tests {
 
     fn fields(errors: &FieldErrors) -> Vec<&str> {
         errors.0.iter().map(|e| e.field.as_str()).collect()
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_their_place() {
+        let errors = spec(
+            json!({"kind": "video", "title": "Bonjour\u{8}", "summary": "ok\u{7}",
+            "body": "ligne\r\nsuivante\ttab", "programme": ["a", "b\u{1b}"]}),
+        )
+        .unwrap_err();
+        assert_eq!(fields(&errors), ["title", "summary", "programme[1]"]);
+        assert!(errors.to_string().contains("U+0008"), "{errors}");
     }
 
     #[test]
