@@ -15,8 +15,6 @@ use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 
 use super::{router, AppState};
-use crate::domain::EventStatus;
-use crate::store::{EventFilter, EventPageRequest, Order};
 
 /// What an export wrote.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -34,33 +32,12 @@ async fn paths(state: &AppState) -> anyhow::Result<Vec<String>> {
         "/actualites.atom".into(),
     ];
     let mut tags = BTreeSet::new();
-    let mut after = None;
-    loop {
-        let page = state
-            .store
-            .list_events(
-                &EventFilter {
-                    statuses: vec![EventStatus::Scheduled, EventStatus::Cancelled],
-                    ..Default::default()
-                },
-                &EventPageRequest {
-                    after,
-                    limit: 1000,
-                    order: Order::Ascending,
-                },
-            )
-            .await?;
-        for event in &page.items {
-            paths.push(format!("/events/{}", event.slug));
-            if event.schedule.is_some() {
-                paths.push(format!("/events/{}.ics", event.slug));
-            }
-            tags.extend(event.tags.iter().cloned());
+    for event in state.store.published_events().await? {
+        paths.push(format!("/events/{}", event.slug));
+        if event.schedule.is_some() {
+            paths.push(format!("/events/{}.ics", event.slug));
         }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => break,
-        }
+        tags.extend(event.tags);
     }
     for series in state.store.list_series().await? {
         paths.push(format!("/series/{}", series.slug));

@@ -36,13 +36,13 @@ pub fn routes() -> Router<AppState> {
 
 /// `/actualites.atom`: the latest published sessions and videos.
 async fn atom(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let key = CacheKey::Page("/actualites.atom".into());
-    let generation = state.store.changes().generation();
-    let now = Utc::now();
-    let rendered = match cached(&state, &key, generation, now) {
-        Some(rendered) => rendered,
-        None => {
-            let events = match list(
+    serve_as(
+        &state,
+        &ATOM,
+        "/actualites.atom".into(),
+        &headers,
+        || async {
+            let mut events = list(
                 &state,
                 EventFilter {
                     statuses: vec![EventStatus::Scheduled, EventStatus::Cancelled],
@@ -51,13 +51,8 @@ async fn atom(State(state): State<AppState>, headers: HeaderMap) -> Response {
                 Order::Descending,
                 crate::publish::atom::ENTRIES * 4,
             )
-            .await
-            {
-                Ok(events) => events,
-                Err(err) => return super::error::ApiError::from(err).into_response(),
-            };
+            .await?;
             // News order: the latest published first (the store lists by session date).
-            let mut events = events;
             events.sort_by_key(|e| std::cmp::Reverse(e.published_at.unwrap_or(e.created_at)));
             events.truncate(crate::publish::atom::ENTRIES as usize);
             let author = match state.settings.calendar.organizer_name.trim() {
@@ -70,16 +65,8 @@ async fn atom(State(state): State<AppState>, headers: HeaderMap) -> Response {
                 &state.base_url,
                 &events,
             );
-            let rendered = Arc::new(Rendered::new(xml, newest(&events)));
-            remember(&state, key, generation, None, &rendered);
-            rendered
-        }
-    };
-    conditional::respond(
-        &headers,
-        rendered,
-        "application/atom+xml; charset=utf-8",
-        &HeaderValue::from_static("public, max-age=300"),
+            Ok((xml, newest(&events)))
+        },
     )
     .await
 }
@@ -145,8 +132,42 @@ fn text_fallback() -> &'static str {
     "Erreur"
 }
 
+/// How a rendering is served: its type, what browsers may keep, how long it is kept here at
+/// most (besides the store generation).
+struct Kind {
+    content_type: &'static str,
+    cache_control: &'static str,
+    keep_seconds: Option<i64>,
+}
+
+const PAGE: Kind = Kind {
+    content_type: HTML,
+    cache_control: "public, max-age=60",
+    keep_seconds: Some(PAGE_SECONDS),
+};
+
+const ATOM: Kind = Kind {
+    content_type: "application/atom+xml; charset=utf-8",
+    cache_control: "public, max-age=300",
+    keep_seconds: None,
+};
+
 /// Serves the page under `key`, from the cache or from `make`.
 async fn serve<F, Fut>(state: &AppState, key: String, headers: &HeaderMap, make: F) -> Response
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = Result<(String, DateTime<Utc>), PageError>>,
+{
+    serve_as(state, &PAGE, key, headers, make).await
+}
+
+async fn serve_as<F, Fut>(
+    state: &AppState,
+    kind: &Kind,
+    key: String,
+    headers: &HeaderMap,
+    make: F,
+) -> Response
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Result<(String, DateTime<Utc>), PageError>>,
@@ -157,10 +178,12 @@ where
     let rendered = match cached(state, &key, generation, now) {
         Some(rendered) => rendered,
         None => match make().await {
-            Ok((html, last_modified)) => {
-                let rendered = Arc::new(Rendered::new(html, last_modified));
-                let expires = now + chrono::Duration::seconds(PAGE_SECONDS);
-                remember(state, key, generation, Some(expires), &rendered);
+            Ok((body, last_modified)) => {
+                let rendered = Arc::new(Rendered::new(body, last_modified));
+                let expires = kind
+                    .keep_seconds
+                    .map(|s| now + chrono::Duration::seconds(s));
+                remember(state, key, generation, expires, &rendered);
                 rendered
             }
             Err(err) => return error_page(state, err),
@@ -169,8 +192,8 @@ where
     conditional::respond(
         headers,
         rendered,
-        HTML,
-        &HeaderValue::from_static("public, max-age=60"),
+        kind.content_type,
+        &HeaderValue::from_static(kind.cache_control),
     )
     .await
 }
@@ -395,10 +418,7 @@ pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap
                 .any(|(at, sequence, _, fields)| {
                     *sequence > 0 && *at > published_at && fields.iter().any(|f| f == "starts_at")
                 });
-        let full = match event.capacity {
-            Some(capacity) => state.store.registrations(&event.id).await? >= capacity,
-            None => false,
-        };
+        let full = state.store.places_left(&event.id).await? == Some(0);
         let html = render(
             state,
             "pages/event.html",

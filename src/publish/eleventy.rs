@@ -12,7 +12,7 @@ use anyhow::Context;
 use super::french;
 use super::pages::video_embed;
 use crate::domain::{Event, EventKind, EventStatus};
-use crate::store::{EventFilter, EventPageRequest, Order, Store};
+use crate::store::Store;
 
 fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into())
@@ -168,36 +168,15 @@ pub async fn export(store: &Store, out: &Path) -> anyhow::Result<usize> {
 }
 
 async fn write_posts(store: &Store, out: &Path) -> anyhow::Result<usize> {
-    let mut written = 0;
-    let mut after = None;
-    loop {
-        let page = store
-            .list_events(
-                &EventFilter {
-                    statuses: vec![EventStatus::Scheduled, EventStatus::Cancelled],
-                    ..Default::default()
-                },
-                &EventPageRequest {
-                    after,
-                    limit: 1000,
-                    order: Order::Ascending,
-                },
-            )
-            .await?;
-        for event in &page.items {
-            let (path, text) = post(event);
-            let file = out.join(path);
-            if let Some(parent) = file.parent() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("cannot create {}", parent.display()))?;
-            }
-            std::fs::write(&file, text)
-                .with_context(|| format!("cannot write {}", file.display()))?;
-            written += 1;
+    let events = store.published_events().await?;
+    for event in &events {
+        let (path, text) = post(event);
+        let file = out.join(path);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(written),
-        }
+        std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
     }
+    Ok(events.len())
 }

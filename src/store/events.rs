@@ -284,6 +284,34 @@ impl Store {
         Ok(event)
     }
 
+    /// Every published session and video (scheduled or cancelled), in time order: what the
+    /// exports write.
+    pub async fn published_events(&self) -> Result<Vec<Event>, StoreError> {
+        let filter = EventFilter {
+            statuses: vec![EventStatus::Scheduled, EventStatus::Cancelled],
+            ..Default::default()
+        };
+        let mut events = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .list_events(
+                    &filter,
+                    &EventPageRequest {
+                        after,
+                        limit: 1000,
+                        order: Order::Ascending,
+                    },
+                )
+                .await?;
+            events.extend(page.items);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(events),
+            }
+        }
+    }
+
     /// A session by id or slug.
     pub async fn get_event(&self, key: &str) -> Result<Event, StoreError> {
         let mut conn = self.pool.acquire().await?;

@@ -296,7 +296,7 @@ pub(crate) async fn plan_for_event(
             }
         }
         EventStatus::Cancelled if was_public => {
-            drop_queued_for_event(conn, id, "the session was cancelled", now).await?;
+            drop_queued(conn, QueuedOf::Event(id), "the session was cancelled", now).await?;
             if !has_ended(after, now) {
                 let key = format!("{}:{id}:{}:", kind::CANCELLATION, after.sequence);
                 plan_notice(conn, after, kind::CANCELLATION, &key, "", now, now, None).await?;
@@ -386,37 +386,30 @@ pub(crate) async fn plan_for_new_subscriber(
     Ok(())
 }
 
-async fn drop_queued_for_event(
-    conn: &mut AnyConnection,
-    event_id: &str,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    sqlx::query(
-        "UPDATE outbox SET status = 'dropped', last_error = $1, detail = '', updated_at = $2 \
-         WHERE event_id = $3 AND status = 'queued'",
-    )
-    .bind(reason)
-    .bind(micros(now))
-    .bind(event_id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+/// Whose queued messages to drop.
+pub(crate) enum QueuedOf<'a> {
+    Event(&'a str),
+    Subscription(&'a str),
 }
 
-pub(crate) async fn drop_queued_for_subscription(
+/// Drops the queued messages of a session or a subscription, recording `reason`.
+pub(crate) async fn drop_queued(
     conn: &mut AnyConnection,
-    subscription_id: &str,
+    of: QueuedOf<'_>,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    let (column, id) = match of {
+        QueuedOf::Event(id) => ("event_id", id),
+        QueuedOf::Subscription(id) => ("subscription_id", id),
+    };
+    sqlx::query(&format!(
         "UPDATE outbox SET status = 'dropped', last_error = $1, detail = '', updated_at = $2 \
-         WHERE subscription_id = $3 AND status = 'queued'",
-    )
+         WHERE {column} = $3 AND status = 'queued'"
+    ))
     .bind(reason)
     .bind(micros(now))
-    .bind(subscription_id)
+    .bind(id)
     .execute(&mut *conn)
     .await?;
     Ok(())

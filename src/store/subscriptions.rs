@@ -294,6 +294,13 @@ async fn is_full(
             .execute(&mut *conn)
             .await?;
     }
+    places_left(conn, event_id)
+        .await
+        .map(|left| left == Some(0))
+}
+
+/// Places left at a session with a capacity (`None` without one, or for an unknown session).
+async fn places_left(conn: &mut AnyConnection, event_id: &str) -> Result<Option<i64>, StoreError> {
     let row = sqlx::query(
         "SELECT e.capacity, (SELECT COUNT(*) FROM subscriptions u \
          WHERE u.event_id = e.id AND u.status = 'active') AS taken \
@@ -303,11 +310,11 @@ async fn is_full(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else {
-        return Ok(false);
+        return Ok(None);
     };
     let capacity: Option<i64> = row.try_get("capacity")?;
     let taken: i64 = row.try_get("taken")?;
-    Ok(capacity.is_some_and(|c| taken >= c))
+    Ok(capacity.map(|c| (c - taken).max(0)))
 }
 
 impl Store {
@@ -594,15 +601,11 @@ impl Store {
             .collect()
     }
 
-    /// Active registrations ("remind me" subscriptions) of a session: the places taken.
-    pub async fn registrations(&self, event_id: &str) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM subscriptions WHERE event_id = $1 AND status = 'active'",
-        )
-        .bind(event_id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get("n")?)
+    /// Places left at a session with a capacity, counting active registrations ("remind me"
+    /// subscriptions); `None` when it has no capacity.
+    pub async fn places_left(&self, event_id: &str) -> Result<Option<i64>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        places_left(&mut conn, event_id).await
     }
 
     /// The consent events of a subscription, oldest first.
@@ -778,7 +781,13 @@ async fn withdraw_address(
         .execute(&mut *conn)
         .await?;
         log_consent(conn, &id, now, "withdrawn", source, &wording, None).await?;
-        super::outbox::drop_queued_for_subscription(conn, &id, "unsubscribed", now).await?;
+        super::outbox::drop_queued(
+            conn,
+            super::outbox::QueuedOf::Subscription(&id),
+            "unsubscribed",
+            now,
+        )
+        .await?;
     }
     Ok(rows.len() as u64)
 }
