@@ -56,6 +56,26 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = PublishFormat::Html)]
         format: PublishFormat,
     },
+    /// Read the team's Eleventy Markdown posts (files, or folders read recursively) into the
+    /// store. A file is keyed by its path inside the folder given: importing the same folder
+    /// again updates its sessions instead of adding others.
+    Import {
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Read and report, write nothing (the database is not even opened).
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// A readable report per file.
+    Table,
+    /// `{"files": [{"path", "outcome", "reason", "warnings", "event"}]}`.
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -180,6 +200,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             store.close().await;
             Ok(())
         }
+        Command::Import {
+            paths,
+            dry_run,
+            format,
+        } => import(&settings, &paths, dry_run, format).await,
         Command::Mail(MailCommand::Test { to }) => {
             let templates = std::sync::Arc::new(load_templates(&settings)?);
             let composer = crate::mailer::composer(&settings, templates, &settings.base_url())?;
@@ -198,6 +223,65 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn import(
+    settings: &Settings,
+    paths: &[PathBuf],
+    dry_run: bool,
+    format: ReportFormat,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+
+    let (files, problems) = crate::importer::collect(paths);
+    let store = match dry_run {
+        true => None,
+        false => Some(open_store(settings).await?),
+    };
+    let options = crate::importer::Options {
+        timezone: settings.default_timezone()?,
+        today: chrono::Utc::now().date_naive(),
+    };
+    let progress = if std::io::stderr().is_terminal() && files.len() > 1 {
+        let bar = indicatif::ProgressBar::new(files.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut reports: Vec<crate::importer::FileReport> = problems
+        .into_iter()
+        .map(|(path, reason)| crate::importer::FileReport {
+            path: path.display().to_string(),
+            source: String::new(),
+            outcome: "skipped".into(),
+            reason: Some(reason),
+            warnings: Vec::new(),
+            action: None,
+            event: None,
+        })
+        .collect();
+    let base_url = settings.base_url();
+    for file in &files {
+        progress.set_message(file.source.clone());
+        reports.push(crate::importer::import_file(store.as_ref(), file, &options, &base_url).await);
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    if let Some(store) = store {
+        store.close().await;
+    }
+    match format {
+        ReportFormat::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "files": reports }))?
+        ),
+        ReportFormat::Table => print!("{}", crate::importer::table(&reports, dry_run)),
+    }
+    Ok(())
 }
 
 fn load_templates(settings: &Settings) -> anyhow::Result<crate::templates::Templates> {

@@ -1,13 +1,14 @@
 //! eventail: schedules and publishes webinars and video episodes.
 //!
 //! `domain` holds the event model and its rules, `store` persists it (SQLite or PostgreSQL),
-//! `http` serves the organiser API; `startup` builds the application from `config`, and `cli`
+//! `http` serves the organiser API, `importer` reads the team's Eleventy posts; `startup` builds the application from `config`, and `cli`
 //! is the command line.
 
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod importer;
 pub mod mailer;
 pub mod publish;
 pub mod startup;

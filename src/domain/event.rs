@@ -326,7 +326,7 @@ pub const READ_ONLY_KEYS: [&str; 6] = [
 
 /// The series of a session as an organiser names it: an existing slug, or a title (and
 /// optional slug) to create it on the fly.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum SeriesInput {
     Slug(String),
@@ -340,7 +340,7 @@ pub enum SeriesInput {
 
 /// A speaker as an organiser names them: by directory slug, or by name (found by its slug or
 /// added to the directory), with this session's role and organisation.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpeakerInput {
     #[serde(default)]
@@ -354,7 +354,7 @@ pub struct SpeakerInput {
 }
 
 /// The organiser's JSON for creating a session, or the result of merging a patch onto one.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
     #[serde(default)]
@@ -742,6 +742,22 @@ pub fn check_url(value: &str) -> Result<String, String> {
     }
 }
 
+/// A web address, or a path on the team's site (`/docs/…pdf`, as imported posts write them),
+/// resolved against `content.base_url` where the link is shown.
+pub fn check_url_or_path(value: &str) -> Result<String, String> {
+    let trimmed = value.trim();
+    if trimmed.starts_with('/') && !trimmed.starts_with("//") {
+        if trimmed.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err("must not contain spaces or control characters".into());
+        }
+        if trimmed.chars().count() > MAX_URL_CHARS {
+            return Err(format!("is longer than {MAX_URL_CHARS} characters"));
+        }
+        return Ok(trimmed.to_string());
+    }
+    check_url(value).map_err(|m| format!("{m}, or a path on the site such as /docs/guide.pdf"))
+}
+
 fn check_link(errors: &mut FieldErrors, field: &str, value: Option<String>) -> Option<String> {
     clean_opt(value).and_then(|v| check_url(&v).map_err(|m| errors.push(field, m)).ok())
 }
@@ -765,7 +781,7 @@ fn check_links(errors: &mut FieldErrors, links: Links) -> Links {
                 Some(&title),
                 MAX_LINE_CHARS,
             );
-            let url = check_url(&link.url)
+            let url = check_url_or_path(&link.url)
                 .map_err(|m| errors.push(format!("links.more[{i}].url"), m))
                 .ok()?;
             Some(MoreLink { title, url })
@@ -957,6 +973,12 @@ pub fn visible_changes(current: &Event, next: &EventSpec) -> Vec<&'static str> {
     }
     if current.links != next.links {
         changed.push("links");
+    }
+    // Places and registration: recipients are told when access tightens (the outbox decides).
+    if current.capacity != next.capacity
+        || current.registration_required != next.registration_required
+    {
+        changed.push("access");
     }
     changed
 }

@@ -77,6 +77,7 @@ fn change_label(field: &str) -> Option<&'static str> {
         "title" => "titre",
         "programme" => "programme",
         "speakers" => "intervenant·es",
+        "capacity" | "registration_required" => "accès",
         _ => return None,
     })
 }

@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use futures_util::StreamExt;
 use rand::Rng;
 
@@ -203,7 +202,7 @@ impl Dispatcher {
 
     async fn until_next_due(&self) -> Duration {
         match self.store.next_due().await {
-            Ok(Some(at)) => (at - Utc::now())
+            Ok(Some(at)) => (at - self.store.now())
                 .to_std()
                 .unwrap_or(Duration::ZERO)
                 .min(MAX_SLEEP),
@@ -225,7 +224,7 @@ impl Dispatcher {
             }
             *last = Some(tokio::time::Instant::now());
         }
-        let now = Utc::now();
+        let now = self.store.now();
         let cutoff = now - self.settings.erase_after;
         match self.store.erase_withdrawn(cutoff, cutoff).await {
             Ok(0) => {}
@@ -265,7 +264,7 @@ impl Dispatcher {
             if message.detail.is_empty() {
                 return Ok(Err("the confirmation secret is gone".into()));
             }
-            if Utc::now() > message.created_at + self.settings.confirm_for {
+            if self.store.now() > message.created_at + self.settings.confirm_for {
                 return Ok(Err(
                     "the confirmation link expired before it could be sent".into()
                 ));
@@ -284,7 +283,7 @@ impl Dispatcher {
             Err(StoreError::NotFound) => return Ok(Err("the session was deleted".into())),
             Err(err) => return Err(err),
         };
-        let now = Utc::now();
+        let now = self.store.now();
         let started = event
             .schedule
             .is_some_and(|s| s.start_instant(event.timezone) <= now);
@@ -440,7 +439,7 @@ impl Dispatcher {
             Err(SendError::Temporary(err)) => {
                 let delay = backoff(&self.settings, message.attempts);
                 tracing::info!(id = message.id, error = %err, retry_in = ?delay, "message will be retried");
-                let due = Utc::now()
+                let due = self.store.now()
                     + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::seconds(60));
                 self.store
                     .mark_retry(message.id, &self.owner, due, &err)

@@ -9,7 +9,9 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::speakers::{resolve_credits, Credit};
-use super::{from_micros, from_secs, micros, new_id, series::resolve_series, Store, StoreError};
+use super::{
+    from_micros, from_secs, micros, new_id, series::resolve_series, Store, StoreError, WriteTx,
+};
 use crate::domain::event::{plan_update, sort_key, RuleViolation, SlugChange};
 use crate::domain::slug::{candidates, slugify};
 use crate::domain::{
@@ -237,8 +239,19 @@ impl Store {
     /// added) in the same transaction, so a refusal leaves nothing behind.
     pub async fn create_event(&self, spec: EventSpec) -> Result<Event, StoreError> {
         let mut tx = self.write().await?;
+        let event = self.create_in(&mut tx, spec).await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// `create_event` inside the caller's transaction (the caller commits).
+    pub(crate) async fn create_in(
+        &self,
+        tx: &mut WriteTx,
+        spec: EventSpec,
+    ) -> Result<Event, StoreError> {
         // Read once the writer lock is held, so SQLite's serialised writes get rising times.
-        let now = Utc::now();
+        let now = self.now();
         let (slug, slug_derived) = match &spec.slug {
             Some(explicit) => {
                 if slug_taken(&mut tx.tx, explicit, None).await? {
@@ -280,7 +293,6 @@ impl Store {
         record_change(&mut tx.tx, &id, now, 0, "created", &[]).await?;
         let event = load_one(&mut tx.tx, &id, "").await?;
         super::outbox::plan_for_event(&mut tx.tx, None, &event, &self.mail_policy(), now).await?;
-        tx.commit().await?;
         Ok(event)
     }
 
@@ -406,10 +418,22 @@ impl Store {
         edit: impl FnOnce(&Event) -> Result<Option<EventSpec>, StoreError>,
     ) -> Result<Event, StoreError> {
         let mut tx = self.write().await?;
+        let event = self.update_in(&mut tx, key, edit).await?;
+        tx.commit().await?;
+        Ok(event)
+    }
+
+    /// `update_event` inside the caller's transaction (the caller commits).
+    pub(crate) async fn update_in(
+        &self,
+        tx: &mut WriteTx,
+        key: &str,
+        edit: impl FnOnce(&Event) -> Result<Option<EventSpec>, StoreError>,
+    ) -> Result<Event, StoreError> {
         let current = load_one(&mut tx.tx, key, self.lock_rows()).await?;
         // Read once the row is held, and never before the last change: DTSTAMP, LAST-MODIFIED
         // and the feeds' Last-Modified must not go back, whatever the clocks of other writers.
-        let now = Utc::now().max(current.updated_at + chrono::Duration::microseconds(1));
+        let now = self.now().max(current.updated_at + chrono::Duration::microseconds(1));
         let Some(spec) = edit(&current)? else {
             return Ok(current);
         };
@@ -489,7 +513,6 @@ impl Store {
             now,
         )
         .await?;
-        tx.commit().await?;
         Ok(updated)
     }
 

@@ -7,6 +7,7 @@
 
 mod changes;
 mod events;
+mod imports;
 mod outbox;
 mod series;
 mod snapshots;
@@ -33,6 +34,7 @@ pub use outbox::{
     duration_label, kind as mail_kind, reminder_times, Claimed, MailPolicy, OutboxMessage,
     OutboxReport,
 };
+pub use imports::ImportAction;
 pub use snapshots::FeedSnapshot;
 pub use subscriptions::{
     normalise_email, ConfirmError, ConsentEvent, NewSubscription, Scope, ScopeCount,
@@ -112,6 +114,8 @@ pub struct Store {
     url: Arc<str>,
     /// What changes plan by way of mail (default reminders).
     policy: Arc<std::sync::RwLock<MailPolicy>>,
+    /// Microseconds added to the system clock (zero but in tests that replay a history).
+    clock_offset: Arc<std::sync::atomic::AtomicI64>,
 }
 
 /// A write transaction; dropped without `commit`, it rolls back.
@@ -196,6 +200,7 @@ impl Store {
             changes: Arc::new(Changes::default()),
             url: Arc::from(url.as_str()),
             policy: Arc::default(),
+            clock_offset: Arc::default(),
         })
     }
 
@@ -254,6 +259,23 @@ impl Store {
     }
 
     /// Sets what changes plan by way of mail; `serve` and the CLI set it from configuration.
+    /// The time writes and the outbox go by: the system clock, unless `set_clock` moved it.
+    pub fn now(&self) -> DateTime<Utc> {
+        let offset = self
+            .clock_offset
+            .load(std::sync::atomic::Ordering::Relaxed);
+        Utc::now() + chrono::Duration::microseconds(offset)
+    }
+
+    /// Moves this store's clock (every clone of it) so that `now()` reads `at` and runs on from
+    /// there. For tests and rehearsals that replay a session's life at its real dates — posted,
+    /// edited, reminded, recorded — against a real store and a real mail server.
+    pub fn set_clock(&self, at: DateTime<Utc>) {
+        let offset = (at - Utc::now()).num_microseconds().unwrap_or(0);
+        self.clock_offset
+            .store(offset, std::sync::atomic::Ordering::Relaxed);
+    }
+
     pub fn set_mail_policy(&self, policy: MailPolicy) {
         if let Ok(mut current) = self.policy.write() {
             *current = policy;

@@ -281,7 +281,8 @@ pub(crate) async fn plan_for_event(
             let Some(before) = before else { return Ok(()) };
             let moved = before.schedule != after.schedule
                 || before.location != after.location
-                || before.links.join != after.links.join;
+                || before.links.join != after.links.join
+                || access_tightened(before, after);
             if moved && after.sequence > before.sequence && !has_ended(after, now) {
                 let key = format!("{}:{id}:{}:", kind::CHANGE, after.sequence);
                 plan_notice(conn, after, kind::CHANGE, &key, "", now, now, None).await?;
@@ -305,6 +306,17 @@ pub(crate) async fn plan_for_event(
         _ => {}
     }
     Ok(())
+}
+
+/// Fewer places, or a registration now required: someone who meant to just connect on the day
+/// must hear of it. More places or freer access change nothing they would do.
+fn access_tightened(before: &Event, after: &Event) -> bool {
+    let fewer_places = match (before.capacity, after.capacity) {
+        (None, Some(_)) => true,
+        (Some(was), Some(now)) => now < was,
+        _ => false,
+    };
+    fewer_places || (after.registration_required && !before.registration_required)
 }
 
 /// Plans the reminders of `event` at its current time, and drops (with the reason) queued ones
@@ -457,7 +469,7 @@ impl Store {
         lease: chrono::Duration,
     ) -> Result<Vec<Claimed>, StoreError> {
         let mut tx = self.write_quiet().await?;
-        let now = Utc::now();
+        let now = self.now();
         let skip_locked = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -518,7 +530,7 @@ impl Store {
             "UPDATE outbox SET lease_until = $1 WHERE id = $2 AND lease_owner = $3 \
              AND status = 'sending'",
         )
-        .bind(micros(Utc::now() + lease))
+        .bind(micros(self.now() + lease))
         .bind(id)
         .bind(owner)
         .execute(&mut *tx.tx)
@@ -587,7 +599,7 @@ impl Store {
         due: Option<DateTime<Utc>>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write_quiet().await?;
-        let now = Utc::now();
+        let now = self.now();
         // A confirmation's secret goes once it is sent or dropped; a failed one may be retried.
         let keep_detail = matches!(status, "queued" | "failed");
         let done = sqlx::query(
@@ -652,7 +664,7 @@ impl Store {
     /// Queues a failed message again, due now, with a fresh count of attempts.
     pub async fn retry_message(&self, id: i64) -> Result<OutboxMessage, StoreError> {
         let mut tx = self.write_mail().await?;
-        let now = Utc::now();
+        let now = self.now();
         let done = sqlx::query(
             "UPDATE outbox SET status = 'queued', attempts = 0, due_at = $1, updated_at = $1 \
              WHERE id = $2 AND status = 'failed'",

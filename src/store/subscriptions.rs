@@ -329,7 +329,7 @@ impl Store {
             .map_err(|m| StoreError::Invalid(FieldErrors::single("email", m)))?;
         let mut tx = self.write_mail().await?;
         lock_key(&mut tx.tx, self.backend, &format!("subscribe:{email}")).await?;
-        let now = Utc::now();
+        let now = self.now();
         let (kind, key, series_id, event_id) = resolve_scope(&mut tx.tx, &new.scope).await?;
         if let Some(event_id) = &event_id {
             if is_full(&mut tx.tx, self.backend, event_id).await? {
@@ -416,7 +416,7 @@ impl Store {
         secret: &str,
     ) -> Result<Result<Subscription, ConfirmError>, StoreError> {
         let mut tx = self.write_mail().await?;
-        let now = Utc::now();
+        let now = self.now();
         let row = sqlx::query(
             "SELECT id, confirm_expires, event_id, source, wording_version FROM subscriptions \
              WHERE confirm_hash = $1 AND status = 'pending'",
@@ -472,7 +472,7 @@ impl Store {
             .map_err(|m| StoreError::Invalid(FieldErrors::single("email", m)))?;
         let mut tx = self.write_mail().await?;
         lock_key(&mut tx.tx, self.backend, &format!("subscribe:{email}")).await?;
-        let now = Utc::now();
+        let now = self.now();
         let (kind, key, series_id, event_id) = resolve_scope(&mut tx.tx, &new.scope).await?;
         if let Some(event_id) = &event_id {
             if is_full(&mut tx.tx, self.backend, event_id).await? {
@@ -549,7 +549,7 @@ impl Store {
     /// Unsubscribing again changes nothing. Returns the subscription the link named.
     pub async fn unsubscribe(&self, key: &str) -> Result<Subscription, StoreError> {
         let mut tx = self.write_mail().await?;
-        let now = Utc::now();
+        let now = self.now();
         let row = sqlx::query("SELECT id, email FROM subscriptions WHERE unsubscribe_key = $1")
             .bind(key)
             .fetch_optional(&mut *tx.tx)
@@ -569,7 +569,7 @@ impl Store {
         let email = normalise_email(email)
             .map_err(|m| StoreError::Invalid(FieldErrors::single("email", m)))?;
         let mut tx = self.write_mail().await?;
-        let left = withdraw_address(&mut tx.tx, self.backend, &email, source, Utc::now()).await?;
+        let left = withdraw_address(&mut tx.tx, self.backend, &email, source, self.now()).await?;
         tx.commit().await?;
         Ok(left)
     }
@@ -699,7 +699,7 @@ impl Store {
         .rows_affected();
         // The form's attempt log only serves the rate limits: a day is more than any window.
         sqlx::query("DELETE FROM subscribe_attempts WHERE at < $1")
-            .bind(micros(Utc::now() - chrono::Duration::days(1)))
+            .bind(micros(self.now() - chrono::Duration::days(1)))
             .execute(&mut *tx.tx)
             .await?;
         tx.commit().await?;
@@ -727,7 +727,7 @@ impl Store {
         )
         .await?;
         lock_key(&mut tx.tx, self.backend, &format!("attempt-email:{email}")).await?;
-        let now = Utc::now();
+        let now = self.now();
         let since = micros(now - window);
         sqlx::query("DELETE FROM subscribe_attempts WHERE at < $1")
             .bind(since)
