@@ -276,3 +276,68 @@ fn dispatch_once_reports_what_it_did() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("--once"), "{}", stderr(&out));
 }
+
+#[test]
+fn import_reports_per_file_and_a_dry_run_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import");
+    let fixtures = fixtures.to_str().unwrap();
+
+    let dry = run(
+        dir.path(),
+        &["import", "--dry-run", "--format", "json", fixtures],
+    );
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(
+        !dir.path().join("data").exists(),
+        "a dry run does not even create the database"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&dry.stdout).expect("JSON report");
+    let files = report["files"].as_array().expect("files");
+    assert_eq!(files.len(), 11);
+    let sobriete = files
+        .iter()
+        .find(|f| {
+            f["path"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("webinaire-sobriete-donnees.md")
+        })
+        .expect("the webinar");
+    assert_eq!(sobriete["outcome"], "webinar");
+    assert_eq!(sobriete["reason"], serde_json::Value::Null);
+    assert_eq!(sobriete["warnings"], serde_json::json!([]));
+    assert_eq!(sobriete["event"]["starts_at"], "2023-03-09T14:00:00+01:00");
+    assert!(sobriete["event"].get("id").is_none());
+    let broken = files
+        .iter()
+        .find(|f| {
+            f["path"]
+                .as_str()
+                .unwrap_or_default()
+                .ends_with("front-matter.md")
+        })
+        .expect("the broken file");
+    assert_eq!(broken["outcome"], "skipped");
+    assert!(broken["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("YAML"));
+
+    let real = run(dir.path(), &["import", fixtures]);
+    assert!(real.status.success(), "{}", stderr(&real));
+    let table = stdout(&real);
+    assert!(table.contains("(created)"), "{table}");
+    assert!(
+        table.contains("11 files: 3 webinars, 1 events, 1 videos, 6 skipped; 1 warnings."),
+        "{table}"
+    );
+    let again = run(dir.path(), &["import", fixtures]);
+    let table = stdout(&again);
+    assert!(
+        table.contains("(unchanged)") && !table.contains("(created)"),
+        "{table}"
+    );
+    let listed = run(dir.path(), &["event", "list"]);
+    assert_eq!(stdout(&listed).lines().count(), 5, "{}", stdout(&listed));
+}

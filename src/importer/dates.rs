@@ -18,8 +18,7 @@ use regex::Regex;
 use crate::publish::french;
 
 const WEEKDAY: &str = r"(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)";
-const MONTH: &str =
-    r"(janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre)";
+const MONTH: &str = r"(janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre)";
 
 /// « 8 décembre », « mercredi 8 décembre 2021 », « les 10 et 11 octobre », « 10-11 octobre ».
 static DAYS_IN_MONTH: LazyLock<Regex> = LazyLock::new(|| {
@@ -41,9 +40,8 @@ static ACROSS_MONTHS: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// « 16/03/2026 », « 16.03.2026 ».
-static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b").expect("valid regex")
-});
+static NUMERIC: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(\d{1,2})[/.](\d{1,2})[/.](\d{4})\b").expect("valid regex"));
 
 /// « 9h », « 9 h 30 », « 09h00 », « 9 heures », « 09:30 », « midi », « minuit ».
 static TIME: LazyLock<Regex> = LazyLock::new(|| {
@@ -52,9 +50,8 @@ static TIME: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// What joins the two ends of a time range: « de 9h à 10h », « 11h – 12h », « 10h00 / 12h00 ».
-static RANGE_JOIN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*(?:à|a|-|/|jusqu'à|jusqu'a|au)\s*$").expect("valid regex")
-});
+static RANGE_JOIN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(?:à|a|-|/|jusqu'à|jusqu'a|au)\s*$").expect("valid regex"));
 
 /// A date (or span of days) with the times written beside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,7 +229,9 @@ fn resolve_day(
     reference: NaiveDate,
     warnings: &mut Vec<String>,
 ) -> Result<NaiveDate, String> {
-    let day_number: u32 = day.parse().map_err(|_| format!("\u{ab} {day} \u{bb} is not a day"))?;
+    let day_number: u32 = day
+        .parse()
+        .map_err(|_| format!("\u{ab} {day} \u{bb} is not a day"))?;
     let month_number = month_number(month);
     let weekday = weekday.and_then(weekday_of);
     let written = |y: i32| {
@@ -274,10 +273,14 @@ fn resolve_day(
     if closest.weekday() == w {
         return Ok(closest);
     }
-    match candidates
-        .iter()
-        .find(|d| d.weekday() == w && (**d - reference).num_days().abs() <= 366)
-    {
+    // Another year only if its day has the weekday and is not before the post (posts announce
+    // what comes, or report what just happened): a wrong weekday is likelier than a post about
+    // a session a year gone.
+    match candidates.iter().find(|d| {
+        d.weekday() == w
+            && (**d - reference).num_days() >= -31
+            && (**d - reference).num_days() <= 366
+    }) {
         Some(other) => {
             warnings.push(format!(
                 "\u{ab} {} {day} {month} \u{bb} has no year: read as {} because the weekday matches that year, though the post is dated {reference}; check it",
@@ -358,7 +361,11 @@ pub fn read(text: &str, reference: NaiveDate) -> Result<Option<Reading>, String>
 /// The reading as the API's `starts_at` / `ends_at`: RFC 3339 with the zone's offset, or plain
 /// days for a session without a time. Times the zone skips (the spring DST change) or repeats
 /// (autumn) are resolved the way the clock reads after the change, with a warning.
-pub fn to_api_times(reading: &Reading, tz: Tz, warnings: &mut Vec<String>) -> (String, Option<String>) {
+pub fn to_api_times(
+    reading: &Reading,
+    tz: Tz,
+    warnings: &mut Vec<String>,
+) -> (String, Option<String>) {
     let Some(start) = reading.start else {
         let end = (reading.last_day > reading.first_day).then(|| reading.last_day.to_string());
         return (reading.first_day.to_string(), end);
@@ -495,8 +502,10 @@ mod tests {
 
     #[test]
     fn past_tense_without_an_end() {
-        let (start, end, warnings) =
-            api("Le webinaire a eu lieu le jeudi 17 février à 17h.", day(2022, 2, 20));
+        let (start, end, warnings) = api(
+            "Le webinaire a eu lieu le jeudi 17 février à 17h.",
+            day(2022, 2, 20),
+        );
         assert_eq!(start, "2022-02-17T17:00:00+01:00");
         assert_eq!(end, None);
         assert!(warnings.is_empty(), "{warnings:?}");
@@ -505,15 +514,30 @@ mod tests {
     #[test]
     fn several_days() {
         let r = reading("les 10 et 11 octobre", day(2023, 9, 1));
-        assert_eq!((r.first_day, r.last_day), (day(2023, 10, 10), day(2023, 10, 11)));
+        assert_eq!(
+            (r.first_day, r.last_day),
+            (day(2023, 10, 10), day(2023, 10, 11))
+        );
         let r = reading("21 et 22 novembre 2023", day(2023, 11, 21));
-        assert_eq!((r.first_day, r.last_day), (day(2023, 11, 21), day(2023, 11, 22)));
+        assert_eq!(
+            (r.first_day, r.last_day),
+            (day(2023, 11, 21), day(2023, 11, 22))
+        );
         let (start, end, _) = api("21 et 22 novembre 2023", day(2023, 11, 21));
-        assert_eq!((start.as_str(), end.as_deref()), ("2023-11-21", Some("2023-11-22")));
+        assert_eq!(
+            (start.as_str(), end.as_deref()),
+            ("2023-11-21", Some("2023-11-22"))
+        );
         let r = reading("du 30 septembre au 2 octobre 2024", day(2024, 9, 1));
-        assert_eq!((r.first_day, r.last_day), (day(2024, 9, 30), day(2024, 10, 2)));
+        assert_eq!(
+            (r.first_day, r.last_day),
+            (day(2024, 9, 30), day(2024, 10, 2))
+        );
         let r = reading("du lundi 2 au mercredi 4 juin 2025", day(2025, 5, 1));
-        assert_eq!((r.first_day, r.last_day), (day(2025, 6, 2), day(2025, 6, 4)));
+        assert_eq!(
+            (r.first_day, r.last_day),
+            (day(2025, 6, 2), day(2025, 6, 4))
+        );
         assert!(r.warnings.is_empty(), "{:?}", r.warnings);
     }
 
@@ -548,13 +572,22 @@ mod tests {
         assert!(error.contains("29 février 2023"), "{error}");
         // No year, and none near the post has a 29 February: an error, not a guess.
         assert!(read("le 29 février", day(2022, 6, 1)).is_err());
-        assert_eq!(reading("29 février 2028", day(2028, 1, 1)).first_day, day(2028, 2, 29));
+        assert_eq!(
+            reading("29 février 2028", day(2028, 1, 1)).first_day,
+            day(2028, 2, 29)
+        );
     }
 
     #[test]
     fn a_weekday_that_does_not_match_is_a_warning() {
-        // 8 December 2022 is a Thursday.
+        // 8 December 2022 is a Thursday; 2021's was a Wednesday, but a year before the post.
         let r = reading("le mercredi 8 décembre de 9h à 10h", day(2022, 11, 25));
+        assert_eq!(r.first_day, day(2022, 12, 8));
+        assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+        // A post of late December about « mercredi 3 janvier » when the closest 3 January is not
+        // a Wednesday but next year's is: that year, with a warning.
+        let r = reading("le mercredi 3 janvier", day(2023, 6, 1));
+        assert_eq!(r.first_day, day(2024, 1, 3));
         assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
         assert!(r.warnings[0].contains("check it"), "{:?}", r.warnings);
         let r = reading("mercredi 9 décembre 2021", day(2021, 11, 25));
@@ -587,12 +620,15 @@ mod tests {
 
     #[test]
     fn bad_input() {
-        for text in ["", "demain matin", "le 8", "décembre", "le 32 décembre 2021 à 10h"] {
+        for text in [
+            "",
+            "demain matin",
+            "le 8",
+            "décembre",
+            "le 32 décembre 2021 à 10h",
+        ] {
             let result = read(text, day(2021, 11, 25));
-            assert!(
-                matches!(result, Ok(None) | Err(_)),
-                "{text}: {result:?}"
-            );
+            assert!(matches!(result, Ok(None) | Err(_)), "{text}: {result:?}");
         }
         assert!(read("le 31 avril 2024", day(2024, 4, 1)).is_err());
         assert!(read("le 31/04/2024", day(2024, 4, 1)).is_err());
@@ -601,7 +637,10 @@ mod tests {
     #[test]
     fn en_dash_and_hyphen_ranges_of_days() {
         let r = reading("10–11 octobre 2023", day(2023, 9, 1));
-        assert_eq!((r.first_day, r.last_day), (day(2023, 10, 10), day(2023, 10, 11)));
+        assert_eq!(
+            (r.first_day, r.last_day),
+            (day(2023, 10, 10), day(2023, 10, 11))
+        );
         let r = reading("10-11 octobre 2023", day(2023, 9, 1));
         assert_eq!(r.last_day, day(2023, 10, 11));
     }

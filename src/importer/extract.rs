@@ -40,11 +40,12 @@ impl Extraction {
 }
 
 static COMMENT: LazyLock<Regex> = LazyLock::new(|| re(r"(?s)<!--.*?-->"));
-static VIDEO_SHORTCODE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r#"\{%-?\s*(dailymotion|youtube|peertube)\s+["']([^"']+)["'][^%]*-?%\}"#)
-});
+static VIDEO_SHORTCODE: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"\{%-?\s*(dailymotion|youtube|peertube)\s+["']([^"']+)["'][^%]*-?%\}"#));
 static TRANSCRIPT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r#"(?s)\{%-?\s*transcription(?:\s+["'][^"']*["'])?\s*-?%\}(.*?)\{%-?\s*endtranscription\s*-?%\}"#)
+    re(
+        r#"(?s)\{%-?\s*transcription(?:\s+["'][^"']*["'])?\s*-?%\}(.*?)\{%-?\s*endtranscription\s*-?%\}"#,
+    )
 });
 static OTHER_TAG: LazyLock<Regex> = LazyLock::new(|| re(r"(?s)\{%-?.*?-?%\}|\{\{.*?\}\}"));
 static MD_LINK: LazyLock<Regex> =
@@ -61,13 +62,16 @@ static BOLD_LINE: LazyLock<Regex> =
 static ITEM: LazyLock<Regex> = LazyLock::new(|| re(r"^\s{0,3}(?:[*+-]|\d+[.)])\s+(.*)$"));
 static EPISODE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?:épisode|episode|ép\.)\s*(?:n°|no|#)?\s*(\d{1,4})"));
-static FILE_EPISODE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?:episode-?|e)(\d{1,4})(?:\b|[-_])"));
+static FILE_EPISODE: LazyLock<Regex> = LazyLock::new(|| re(r"(?:episode-?|e)(\d{1,4})(?:\b|[-_])"));
 static SESSION_WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(?:webinaires?|webinars?|formations?|ateliers?|conférences?|rencontres?|événements?|evenements?|forums?|séminaires?|journées?|meetups?|salons?|tables? rondes?|sessions?)\b")
+    re(
+        r"\b(?:webinaires?|webinars?|formations?|ateliers?|conférences?|rencontres?|événements?|evenements?|forums?|séminaires?|journées?|meetups?|salons?|tables? rondes?|sessions?)\b",
+    )
 });
 static RECORDED: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"enregistrement\s*:\s*oui|sera enregistrée?|(?:replay|rediffusion|enregistrement) (?:sera )?disponible")
+    re(
+        r"enregistrement\s*:\s*oui|sera enregistrée?|(?:replay|rediffusion|enregistrement) (?:sera )?disponible",
+    )
 });
 static CAPACITY: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [
@@ -105,18 +109,20 @@ pub fn extract(source: &str, text: &str, default_published: NaiveDate, tz: Tz) -
         return Extraction::skipped(reason, warnings);
     }
 
+    // Said only of files that turn out to be sessions.
+    let mut date_warning = None;
     let published_on = match post.text("date") {
         Some(raw) => match NaiveDate::parse_from_str(raw.get(..10).unwrap_or(&raw), "%Y-%m-%d") {
             Ok(day) => Some(day),
             Err(_) => {
-                warnings.push(format!(
+                date_warning = Some(format!(
                     "front matter date \u{ab} {raw} \u{bb} is not a date like 2021-11-25; years were read from today"
                 ));
                 None
             }
         },
         None => {
-            warnings.push("no date in the front matter; years were read from today".into());
+            date_warning = Some("no date in the front matter; years were read from today".into());
             None
         }
     };
@@ -147,15 +153,13 @@ pub fn extract(source: &str, text: &str, default_published: NaiveDate, tz: Tz) -
     }
     body = OTHER_TAG.replace_all(&body, "").into_owned();
     if video.is_none() {
-        video = IFRAME
-            .captures_iter(&body)
-            .find_map(|c| video_url(&c[1]))
-            .or_else(|| {
-                BARE_URL
-                    .find_iter(&body)
-                    .find_map(|m| video_url(m.as_str()))
-            });
+        video = IFRAME.captures_iter(&body).find_map(|c| video_url(&c[1]));
     }
+    // A link to a video page (dai.ly, a watch page) is the video of a video post; on a
+    // session's post it is read like any link (a replay is its recording).
+    let linked_video = BARE_URL
+        .find_iter(&body)
+        .find_map(|m| video_url(m.as_str()));
 
     let lines: Vec<&str> = body.lines().collect();
     let sections = sections(&lines);
@@ -175,10 +179,12 @@ pub fn extract(source: &str, text: &str, default_published: NaiveDate, tz: Tz) -
     let is_video_page = kind_hint == "video"
         || layout.contains("video")
         || post.has("embedVideoUrl")
-        || tags.iter().any(|t| normalise(t) == "video" || normalise(t) == "vidéo");
+        || tags
+            .iter()
+            .any(|t| normalise(t) == "video" || normalise(t) == "vidéo");
     let kind = if is_video_page && (when.is_none() || kind_hint == "video") {
         EventKind::Video
-    } else if let Some(_) = when.as_ref().filter(|_| is_session_text) {
+    } else if when.is_some() && is_session_text {
         let in_person = post.has("location")
             || text_all.contains("présentiel")
             || text_all.contains("presentiel")
@@ -188,7 +194,7 @@ pub fn extract(source: &str, text: &str, default_published: NaiveDate, tz: Tz) -
         } else {
             EventKind::Webinar
         }
-    } else if video.is_some() {
+    } else if video.is_some() || linked_video.is_some() {
         EventKind::Video
     } else if when.is_some() {
         return Extraction::skipped(
@@ -199,6 +205,10 @@ pub fn extract(source: &str, text: &str, default_published: NaiveDate, tz: Tz) -
         return Extraction::skipped("no session date and no video", warnings);
     };
 
+    if kind == EventKind::Video {
+        video = video.or(linked_video);
+    }
+    warnings.extend(date_warning);
     let mut input = EventInput {
         kind: Some(kind.as_str().into()),
         status: Some("scheduled".into()),
@@ -258,11 +268,20 @@ pub fn extract(source: &str, text: &str, default_published: NaiveDate, tz: Tz) -
     input.location = location;
 
     // Series and episode.
-    let series_title = post.text("series").or_else(|| series_from_folders(&file, &text_all));
-    input.series = series_title.map(|title| SeriesInput::Named { slug: None, title: Some(title) });
+    let series_title = post
+        .text("series")
+        .or_else(|| series_from_folders(&file, &text_all));
+    input.series = series_title.map(|title| SeriesInput::Named {
+        slug: None,
+        title: Some(title),
+    });
     input.episode = title
         .as_deref()
-        .and_then(|t| EPISODE.captures(&normalise(t)).and_then(|c| c[1].parse().ok()))
+        .and_then(|t| {
+            EPISODE
+                .captures(&normalise(t))
+                .and_then(|c| c[1].parse().ok())
+        })
         .or_else(|| {
             (kind == EventKind::Video).then_some(())?;
             let stem = file.file_stem()?.to_lowercase();
@@ -279,7 +298,9 @@ pub fn extract(source: &str, text: &str, default_published: NaiveDate, tz: Tz) -
         if is_speaker_heading(heading) {
             let mut found = Vec::new();
             for &i in &section.content {
-                let line = ITEM.captures(lines[i]).map_or(lines[i], |c| c.get(1).map_or("", |m| m.as_str()));
+                let line = ITEM
+                    .captures(lines[i])
+                    .map_or(lines[i], |c| c.get(1).map_or("", |m| m.as_str()));
                 found.extend(parse_people(line));
             }
             if !found.is_empty() {
@@ -326,8 +347,11 @@ pub fn extract(source: &str, text: &str, default_published: NaiveDate, tz: Tz) -
                 return None;
             }
             let people = parse_people(&c[1]);
-            (!people.is_empty() && people.iter().all(|p| p.role.is_some() || p.organisation.is_some()))
-                .then_some((i, people))
+            (!people.is_empty()
+                && people
+                    .iter()
+                    .all(|p| p.role.is_some() || p.organisation.is_some()))
+            .then_some((i, people))
         }) {
             speakers = found;
             dropped.insert(i);
@@ -376,16 +400,26 @@ pub fn extract(source: &str, text: &str, default_published: NaiveDate, tz: Tz) -
             let text = normalise(&text);
             let lower_url = url.to_lowercase();
             let free_context = context.replace("sans inscription", "");
-            let says = |words: &[&str]| words.iter().any(|w| free_context.contains(w) || text.contains(w));
+            let says = |words: &[&str]| {
+                words
+                    .iter()
+                    .any(|w| free_context.contains(w) || text.contains(w))
+            };
             if lower_url.contains("/playback/")
-                || (says(&["enregistrement", "revoir", "replay", "rediffusion"]) && !is_visio_host(&lower_url))
+                || (says(&["enregistrement", "revoir", "replay", "rediffusion"])
+                    && !is_visio_host(&lower_url))
             {
                 links.recording.get_or_insert(url);
             } else if is_visio_host(&lower_url) {
                 links.join.get_or_insert(url);
             } else if is_form_host(&lower_url) {
                 links.registration.get_or_insert(url);
-            } else if says(&["lien de connexion", "se connecter", "rejoindre", "accéder au webinaire"]) {
+            } else if says(&[
+                "lien de connexion",
+                "se connecter",
+                "rejoindre",
+                "accéder au webinaire",
+            ]) {
                 links.join.get_or_insert(url);
             } else if registration_section.contains(&i) || says(&["inscri", "formulaire"]) {
                 links.registration.get_or_insert(url);
@@ -486,14 +520,25 @@ fn not_a_session(
     let tags: Vec<String> = tags.iter().map(|t| normalise(t)).collect();
     if title.starts_with("à propos")
         || title.starts_with("a propos")
-        || ["a-propos", "apropos", "about", "mentions-legales", "accessibilite"].contains(&stem.as_str())
+        || [
+            "a-propos",
+            "apropos",
+            "about",
+            "mentions-legales",
+            "accessibilite",
+        ]
+        .contains(&stem.as_str())
     {
         return Some("an about page: no session, no video".into());
     }
     if title.starts_with("lettre #")
         || title.contains("lettre d'information")
-        || tags.iter().any(|t| t.contains("lettre d'information") || t == "newsletter")
-        || folders.iter().any(|f| f.contains("lettre") || f.contains("newsletter"))
+        || tags
+            .iter()
+            .any(|t| t.contains("lettre d'information") || t == "newsletter")
+        || folders
+            .iter()
+            .any(|f| f.contains("lettre") || f.contains("newsletter"))
     {
         return Some("a newsletter: no session of its own".into());
     }
@@ -544,7 +589,10 @@ fn find_when(
                     reading.end = end;
                 }
             }
-            return Some(When { reading, lines: None });
+            return Some(When {
+                reading,
+                lines: None,
+            });
         }
     }
     let mut date_only: Option<(usize, dates::Reading)> = None;
@@ -565,18 +613,17 @@ fn find_when(
             }
         }
     }
-    if let Some((i, mut reading)) = date_only {
+    if let Some((_, mut reading)) = date_only {
         if let Some((start, end)) = hours_line(lines) {
             reading.start = Some(start);
             reading.end = end;
         }
-        let _ = i;
         return Some(When {
             reading,
             lines: None,
         });
     }
-    title.and_then(|t| read(t)).map(|reading| When {
+    title.and_then(&mut read).map(|reading| When {
         reading,
         lines: None,
     })
@@ -587,10 +634,13 @@ fn find_when(
 fn practical_block(lines: &[&str], dropped: &BTreeSet<usize>) -> Option<Vec<usize>> {
     for (start, line) in lines.iter().enumerate() {
         let lower = line.to_lowercase();
-        if !(lower.contains("<div") && (lower.contains("fr-highlight") || lower.contains("fr-callout"))) {
+        if !(lower.contains("<div")
+            && (lower.contains("fr-highlight") || lower.contains("fr-callout")))
+        {
             continue;
         }
-        let end = (start + 1..lines.len()).find(|&i| lines[i].trim_start().starts_with("</div>"))?;
+        let end =
+            (start + 1..lines.len()).find(|&i| lines[i].trim_start().starts_with("</div>"))?;
         if (start..=end).any(|i| dropped.contains(&i)) {
             return Some((start..=end).collect());
         }
@@ -739,7 +789,9 @@ fn links_in(line: &str) -> Vec<(String, String)> {
     found
         .into_iter()
         .filter(|(_, url, _)| {
-            url.starts_with("http://") || url.starts_with("https://") || (url.starts_with('/') && !url.starts_with("//"))
+            url.starts_with("http://")
+                || url.starts_with("https://")
+                || (url.starts_with('/') && !url.starts_with("//"))
         })
         .map(|(_, url, text)| (url, text))
         .collect()
@@ -763,21 +815,91 @@ const PARTICLES: [&str; 14] = [
 ];
 
 const NOT_NAMES: [&str; 42] = [
-    "service", "direction", "ministère", "ministere", "mission", "agence", "université",
-    "institut", "association", "conseil", "département", "bureau", "pôle", "secrétariat",
-    "délégation", "centre", "commissariat", "laboratoire", "entreprise", "société", "groupe",
-    "cabinet", "réseau", "collectif", "fondation", "observatoire", "haut", "caisse", "préfecture",
-    "région", "ville", "mairie", "académie", "école", "office", "autorité", "comité", "équipe",
-    "maison", "découvrez", "webinaire", "programme",
+    "service",
+    "direction",
+    "ministère",
+    "ministere",
+    "mission",
+    "agence",
+    "université",
+    "institut",
+    "association",
+    "conseil",
+    "département",
+    "bureau",
+    "pôle",
+    "secrétariat",
+    "délégation",
+    "centre",
+    "commissariat",
+    "laboratoire",
+    "entreprise",
+    "société",
+    "groupe",
+    "cabinet",
+    "réseau",
+    "collectif",
+    "fondation",
+    "observatoire",
+    "haut",
+    "caisse",
+    "préfecture",
+    "région",
+    "ville",
+    "mairie",
+    "académie",
+    "école",
+    "office",
+    "autorité",
+    "comité",
+    "équipe",
+    "maison",
+    "découvrez",
+    "webinaire",
+    "programme",
 ];
 
 const ROLE_WORDS: [&str; 40] = [
-    "directeur", "directrice", "cheffe", "chef", "responsable", "référent", "référente",
-    "experte", "expert", "chargé", "chargée", "consultant", "consultante", "ingénieur",
-    "ingénieure", "co-pilote", "copilote", "formateur", "formatrice", "président", "présidente",
-    "délégué", "déléguée", "conseiller", "conseillère", "adjoint", "adjointe", "coordinateur",
-    "coordinatrice", "sous-directeur", "sous-directrice", "fondateur", "fondatrice", "professeur",
-    "professeure", "chercheur", "chercheuse", "architecte", "développeur", "développeuse",
+    "directeur",
+    "directrice",
+    "cheffe",
+    "chef",
+    "responsable",
+    "référent",
+    "référente",
+    "experte",
+    "expert",
+    "chargé",
+    "chargée",
+    "consultant",
+    "consultante",
+    "ingénieur",
+    "ingénieure",
+    "co-pilote",
+    "copilote",
+    "formateur",
+    "formatrice",
+    "président",
+    "présidente",
+    "délégué",
+    "déléguée",
+    "conseiller",
+    "conseillère",
+    "adjoint",
+    "adjointe",
+    "coordinateur",
+    "coordinatrice",
+    "sous-directeur",
+    "sous-directrice",
+    "fondateur",
+    "fondatrice",
+    "professeur",
+    "professeure",
+    "chercheur",
+    "chercheuse",
+    "architecte",
+    "développeur",
+    "développeuse",
 ];
 
 /// Two to five words, capitalised (particles aside), no acronym or organisation word first.
@@ -795,7 +917,9 @@ fn is_name(text: &str) -> bool {
             return true;
         }
         let mut chars = w.chars();
-        let Some(initial) = chars.next() else { return false };
+        let Some(initial) = chars.next() else {
+            return false;
+        };
         let acronym = w.chars().count() > 2 && w.chars().all(|c| c.is_uppercase());
         initial.is_uppercase()
             && !acronym
@@ -943,7 +1067,13 @@ fn is_form_host(url: &str) -> bool {
 fn clean_location(raw: &str) -> String {
     let text = plain(raw);
     let lower = text.to_lowercase();
-    for prefix in ["en présentiel au ", "en présentiel à ", "en présentiel, ", "en présentiel : ", "présentiel : "] {
+    for prefix in [
+        "en présentiel au ",
+        "en présentiel à ",
+        "en présentiel, ",
+        "en présentiel : ",
+        "présentiel : ",
+    ] {
         if lower.starts_with(prefix) {
             return text[prefix.len()..].trim().to_string();
         }

@@ -67,7 +67,10 @@ fn walk(
     };
     entries.sort();
     for path in entries {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.starts_with('.') || name == "node_modules" || name == "_site" {
             continue;
         }
@@ -173,8 +176,8 @@ pub async fn import_file(
     match store.import_event(&file.source, &hash, spec).await {
         Ok((event, action)) => {
             report.action = Some(action.as_str().into());
-            let mut document = serde_json::to_value(event.document_with_links(base_url))
-                .unwrap_or_default();
+            let mut document =
+                serde_json::to_value(event.document_with_links(base_url)).unwrap_or_default();
             if let Some(map) = document.as_object_mut() {
                 map.remove("id");
             }
@@ -230,12 +233,19 @@ pub fn table(reports: &[FileReport], dry_run: bool) -> String {
                     .as_str()
                     .or(event["published_on"].as_str())
                     .unwrap_or_default();
-                let action = r.action.as_deref().map(|a| format!(" ({a})")).unwrap_or_default();
+                let action = r
+                    .action
+                    .as_deref()
+                    .map(|a| format!(" ({a})"))
+                    .unwrap_or_default();
                 format!("{when}  {title}{action}")
             }
             (None, None) => String::new(),
         };
-        out.push_str(&format!("{:<8} {}\n         {}\n", r.outcome, r.path, detail));
+        out.push_str(&format!(
+            "{:<8} {}\n         {}\n",
+            r.outcome, r.path, detail
+        ));
         for w in &r.warnings {
             out.push_str(&format!("         ! {w}\n"));
         }
@@ -249,7 +259,11 @@ pub fn table(reports: &[FileReport], dry_run: bool) -> String {
         t.videos,
         t.skipped,
         t.warnings,
-        if dry_run { " Dry run: nothing was written." } else { "" }
+        if dry_run {
+            " Dry run: nothing was written."
+        } else {
+            ""
+        }
     ));
     out
 }

@@ -433,7 +433,9 @@ impl Store {
         let current = load_one(&mut tx.tx, key, self.lock_rows()).await?;
         // Read once the row is held, and never before the last change: DTSTAMP, LAST-MODIFIED
         // and the feeds' Last-Modified must not go back, whatever the clocks of other writers.
-        let now = self.now().max(current.updated_at + chrono::Duration::microseconds(1));
+        let now = self
+            .now()
+            .max(current.updated_at + chrono::Duration::microseconds(1));
         let Some(spec) = edit(&current)? else {
             return Ok(current);
         };

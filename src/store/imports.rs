@@ -53,10 +53,11 @@ impl Store {
         mut spec: EventSpec,
     ) -> Result<(Event, ImportAction), StoreError> {
         let mut tx = self.write().await?;
-        let known = sqlx::query("SELECT event_id, content_hash FROM import_sources WHERE source = $1")
-            .bind(source)
-            .fetch_optional(&mut *tx.tx)
-            .await?;
+        let known =
+            sqlx::query("SELECT event_id, content_hash FROM import_sources WHERE source = $1")
+                .bind(source)
+                .fetch_optional(&mut *tx.tx)
+                .await?;
         let now = self.now();
         let (event, action) = match known {
             Some(row) => {
@@ -93,7 +94,9 @@ impl Store {
                 .execute(&mut *tx.tx)
                 .await
                 .map_err(|e| {
-                    StoreError::on_unique(e, || format!("{source} is being imported by another run"))
+                    StoreError::on_unique(e, || {
+                        format!("{source} is being imported by another run")
+                    })
                 })?;
                 (event, ImportAction::Created)
             }

@@ -30,11 +30,11 @@ pub use changes::Changes;
 pub use events::{
     Cursor, EventFilter, EventPage, EventPageRequest, FeedData, FeedEntry, FeedQuery, Order,
 };
+pub use imports::ImportAction;
 pub use outbox::{
     duration_label, kind as mail_kind, reminder_times, Claimed, MailPolicy, OutboxMessage,
     OutboxReport,
 };
-pub use imports::ImportAction;
 pub use snapshots::FeedSnapshot;
 pub use subscriptions::{
     normalise_email, ConfirmError, ConsentEvent, NewSubscription, Scope, ScopeCount,
@@ -261,9 +261,7 @@ impl Store {
     /// Sets what changes plan by way of mail; `serve` and the CLI set it from configuration.
     /// The time writes and the outbox go by: the system clock, unless `set_clock` moved it.
     pub fn now(&self) -> DateTime<Utc> {
-        let offset = self
-            .clock_offset
-            .load(std::sync::atomic::Ordering::Relaxed);
+        let offset = self.clock_offset.load(std::sync::atomic::Ordering::Relaxed);
         Utc::now() + chrono::Duration::microseconds(offset)
     }
 

@@ -9,6 +9,7 @@ mod bad_input;
 mod calendar;
 mod events;
 mod export;
+mod import;
 mod listing;
 mod mail;
 mod pages;
