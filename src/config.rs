@@ -19,6 +19,7 @@ pub struct Settings {
     pub calendar: CalendarSettings,
     pub mail: MailSettings,
     pub templates: TemplateSettings,
+    pub content: ContentSettings,
     pub log: LogSettings,
 }
 
@@ -134,6 +135,28 @@ pub struct TemplateSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct ContentSettings {
+    /// Base of links written as paths in session bodies and further-reading links.
+    pub base_url: String,
+}
+
+impl ContentSettings {
+    /// The base as a URL; `None` when empty.
+    pub fn base(&self) -> Result<Option<url::Url>, ConfigError> {
+        let raw = self.base_url.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        match url::Url::parse(raw) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(Some(u)),
+            _ => Err(ConfigError(format!(
+                "content.base_url \u{201c}{raw}\u{201d} is not an http(s) address such as https://ecoresponsable.numerique.gouv.fr"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
     pub format: String,
 }
@@ -200,6 +223,7 @@ impl Settings {
     fn check(&self) -> Result<(), ConfigError> {
         self.bind_addr()?;
         self.default_timezone()?;
+        self.content.base()?;
         if !self.http.base_url.is_empty() {
             let url = url::Url::parse(&self.http.base_url).map_err(|e| {
                 ConfigError(format!(

@@ -46,6 +46,8 @@ pub struct AppState {
     pub feeds: Arc<calendar::FeedCache>,
     pub renderer: Arc<crate::publish::feed::FeedRenderer>,
     pub templates: Arc<crate::templates::Templates>,
+    /// `content.base_url`: where paths in imported posts lead.
+    pub content_base: Option<url::Url>,
 }
 
 impl AppState {
@@ -55,6 +57,7 @@ impl AppState {
         templates: Arc<crate::templates::Templates>,
     ) -> Result<AppState, crate::config::ConfigError> {
         let timezone = settings.default_timezone()?;
+        let content_base = settings.content.base()?;
         let base_url: Arc<str> = settings.base_url().into();
         let calendar = crate::publish::ical::CalendarSettings::from_settings(&settings, &base_url)?;
         let c = &settings.calendar;
@@ -71,6 +74,7 @@ impl AppState {
             feeds: Arc::default(),
             renderer: Arc::default(),
             templates,
+            content_base,
         })
     }
 }

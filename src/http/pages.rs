@@ -63,6 +63,7 @@ async fn atom(State(state): State<AppState>, headers: HeaderMap) -> Response {
                 &state.settings.calendar.title,
                 &author,
                 &state.base_url,
+                state.content_base.as_ref(),
                 &events,
             );
             Ok((xml, newest(&events)))
@@ -405,7 +406,8 @@ pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap
             return Err(PageError::NotFound("Cette session n'existe pas.".into()));
         }
         let now = Utc::now();
-        let view = EventView::new(&event, &state.base_url, now);
+        let mut view = EventView::new(&event, &state.base_url, now);
+        view.resolve_paths(state.content_base.as_ref());
         // Moved once public: a change of the start that raised the sequence after publication
         // (a draft's corrections do not count).
         let published_at = event.published_at.unwrap_or(event.created_at);
@@ -426,7 +428,7 @@ pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap
                 title => &event.title,
                 description => &event.summary,
                 event => Value::from_serialize(&view),
-                body_html => body_html(&event),
+                body_html => body_html(&event, state.content_base.as_ref()),
                 rescheduled => rescheduled,
                 full => full,
             },

@@ -11,7 +11,14 @@ use crate::domain::{Event, EventStatus};
 pub const ENTRIES: u32 = 50;
 
 /// The feed of `events` (newest first), under `base_url`.
-pub fn feed(title: &str, author: &str, base_url: &str, events: &[Event]) -> String {
+/// `content_base` resolves the paths bodies link to (`content.base_url`).
+pub fn feed(
+    title: &str,
+    author: &str,
+    base_url: &str,
+    content_base: Option<&url::Url>,
+    events: &[Event],
+) -> String {
     let base = base_url.trim_end_matches('/');
     let updated = events
         .iter()
@@ -32,7 +39,7 @@ pub fn feed(title: &str, author: &str, base_url: &str, events: &[Event]) -> Stri
         ),
         link(&format!("{base}/"), "alternate", "text/html"),
     ]);
-    feed.set_entries(events.iter().map(|e| entry(e, base)).collect::<Vec<_>>());
+    feed.set_entries(events.iter().map(|e| entry(e, base, content_base)).collect::<Vec<_>>());
     let mut out = feed.to_string();
     if !out.starts_with("<?xml") {
         out.insert_str(0, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
@@ -54,7 +61,7 @@ fn link(href: &str, rel: &str, mime: &str) -> Link {
     link
 }
 
-fn entry(event: &Event, base: &str) -> Entry {
+fn entry(event: &Event, base: &str, content_base: Option<&url::Url>) -> Entry {
     let page = event_page_url(base, &event.slug);
     let mut entry = Entry::default();
     let prefix = if event.status == EventStatus::Cancelled {
@@ -81,7 +88,7 @@ fn entry(event: &Event, base: &str) -> Entry {
     }
     let mut content = Content::default();
     content.set_content_type(Some("html".to_string()));
-    content.set_value(Some(super::markdown::to_html(&event.body)));
+    content.set_value(Some(super::markdown::to_html(&event.body, content_base)));
     if !event.body.trim().is_empty() {
         entry.set_content(Some(content));
     }

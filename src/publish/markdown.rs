@@ -5,38 +5,57 @@
 //! run or track goes: scripts and styles, event handlers such as `onclick`, `javascript:` and
 //! other unexpected URL schemes, iframes (videos get their own click-to-load facade).
 
-use std::collections::HashSet;
-use std::sync::OnceLock;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, OnceLock};
 
 use pulldown_cmark::{html, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
-fn sanitiser() -> &'static ammonia::Builder<'static> {
-    static BUILDER: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
-    BUILDER.get_or_init(|| {
-        let mut builder = ammonia::Builder::default();
-        builder
-            // No `id`, `role` or `aria-hidden`: a body must not duplicate the page's ids or
-            // landmarks, nor hide focusable links. The page's own h1 is the only one.
-            .add_generic_attributes([
-                "class",
-                "title",
-                "lang",
-                "aria-label",
-                "aria-labelledby",
-                "aria-describedby",
-            ])
-            .rm_tags(["h1"])
-            .add_tags(["figure", "figcaption", "section", "details", "summary"])
-            .add_tag_attributes("a", ["target"])
-            .add_tag_attributes("img", ["loading"])
-            .url_schemes(HashSet::from(["http", "https", "mailto", "tel"]))
-            .link_rel(Some("noopener noreferrer"));
-        builder
-    })
+fn sanitiser(base: Option<&url::Url>) -> &'static ammonia::Builder<'static> {
+    static PLAIN: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
+    // One per base (in practice the one of `content.base_url`), built once and kept.
+    static WITH_BASE: OnceLock<Mutex<HashMap<String, &'static ammonia::Builder<'static>>>> =
+        OnceLock::new();
+    let Some(base) = base else {
+        return PLAIN.get_or_init(|| builder(None));
+    };
+    let mut cache = WITH_BASE
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    cache
+        .entry(base.as_str().to_string())
+        .or_insert_with(|| Box::leak(Box::new(builder(Some(base.clone())))))
+}
+
+fn builder(base: Option<url::Url>) -> ammonia::Builder<'static> {
+    let mut builder = ammonia::Builder::default();
+    builder
+        // No `id`, `role` or `aria-hidden`: a body must not duplicate the page's ids or
+        // landmarks, nor hide focusable links. The page's own h1 is the only one.
+        .add_generic_attributes([
+            "class",
+            "title",
+            "lang",
+            "aria-label",
+            "aria-labelledby",
+            "aria-describedby",
+        ])
+        .rm_tags(["h1"])
+        .add_tags(["figure", "figcaption", "section", "details", "summary"])
+        .add_tag_attributes("a", ["target"])
+        .add_tag_attributes("img", ["loading"])
+        .url_schemes(HashSet::from(["http", "https", "mailto", "tel"]))
+        .link_rel(Some("noopener noreferrer"));
+    if let Some(base) = base {
+        // Imported posts write links to the team's site as paths (/docs/guide.pdf).
+        builder.url_relative(ammonia::UrlRelative::RewriteWithBase(base));
+    }
+    builder
 }
 
 /// The body as safe HTML.
-pub fn to_html(markdown: &str) -> String {
+/// Relative links resolve against `base` (the team's site) when one is given.
+pub fn to_html(markdown: &str, base: Option<&url::Url>) -> String {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_STRIKETHROUGH);
@@ -60,7 +79,7 @@ pub fn to_html(markdown: &str) -> String {
         other => other,
     });
     html::push_html(&mut raw, events);
-    sanitiser().clean(&raw).to_string()
+    sanitiser(base).clean(&raw).to_string()
 }
 
 #[cfg(test)]
@@ -74,7 +93,7 @@ mod tests {
             <a class=\"fr-btn\" href=\"https://forms.example.org/s\" onclick=\"track()\">S'inscrire</a></div>\n\n\
             <script>alert(1)</script>\n\n[lien](javascript:alert(1)) <img src=x onerror=alert(1)>\n\n\
             <iframe src=\"https://www.dailymotion.com/embed/video/x8\"></iframe>";
-        let html = to_html(body);
+        let html = to_html(body, None);
         assert!(html.contains("<h2>Programme</h2>"), "{html}");
         assert!(html.contains("<li>Accueil « café »</li>"), "{html}");
         assert!(html.contains("<div class=\"fr-callout\">"), "{html}");
@@ -99,12 +118,27 @@ mod tests {
 
     #[test]
     fn bodies_cannot_add_a_title_or_duplicate_ids_and_landmarks() {
-        let html = to_html("# Titre\n\n<h1>Autre</h1>\n\n<p id=\"contenu\" role=\"main\">x</p>\n\n<nav aria-labelledby=\"t\"><a aria-hidden=\"true\" href=\"https://a.fr\">a</a></nav>");
+        let html = to_html("# Titre\n\n<h1>Autre</h1>\n\n<p id=\"contenu\" role=\"main\">x</p>\n\n<nav aria-labelledby=\"t\"><a aria-hidden=\"true\" href=\"https://a.fr\">a</a></nav>", None);
         assert!(!html.contains("<h1"), "{html}");
         assert!(html.contains("<h2>Titre</h2>"), "{html}");
         for gone in ["id=\"contenu\"", "role=", "aria-hidden"] {
             assert!(!html.contains(gone), "{gone} in {html}");
         }
         assert!(html.contains("aria-labelledby=\"t\""), "{html}");
+    }
+
+    #[test]
+    fn paths_resolve_against_the_team_s_site() {
+        let base = url::Url::parse("https://site.example.gouv.fr/").expect("url");
+        let html = to_html(
+            "[Guide](/docs/guide.pdf) <a href=\"/publications/x/\">x</a> [Ailleurs](https://autre.example.org/a) ![Visuel](/img/a.png)",
+            Some(&base),
+        );
+        assert!(html.contains("href=\"https://site.example.gouv.fr/docs/guide.pdf\""), "{html}");
+        assert!(html.contains("href=\"https://site.example.gouv.fr/publications/x/\""), "{html}");
+        assert!(html.contains("href=\"https://autre.example.org/a\""), "{html}");
+        assert!(html.contains("src=\"https://site.example.gouv.fr/img/a.png\""), "{html}");
+        // Without a base, paths stay as written.
+        assert!(to_html("[Guide](/docs/guide.pdf)", None).contains("href=\"/docs/guide.pdf\""));
     }
 }

@@ -30,6 +30,8 @@ pub struct EventView {
     pub registration_url: Option<String>,
     pub recording_url: Option<String>,
     pub video: Option<VideoView>,
+    /// Further reading: title and address.
+    pub more: Vec<MoreView>,
     pub registration_required: bool,
     pub capacity: Option<i64>,
     pub cancelled: bool,
@@ -57,6 +59,24 @@ pub struct SpeakerView {
     pub name: String,
     pub role: Option<String>,
     pub organisation: Option<String>,
+}
+
+/// A further-reading link.
+#[derive(Debug, Clone, Serialize)]
+pub struct MoreView {
+    pub title: String,
+    pub url: String,
+}
+
+/// A link as written (`/docs/guide.pdf`) made absolute against the team's site.
+pub fn resolve_path(url: &str, content_base: Option<&url::Url>) -> String {
+    match content_base {
+        Some(base) if url.starts_with('/') && !url.starts_with("//") => base
+            .join(url)
+            .map(String::from)
+            .unwrap_or_else(|_| url.to_string()),
+        _ => url.to_string(),
+    }
 }
 
 /// A video behind a facade: nothing loads from the host until the visitor asks.
@@ -189,6 +209,15 @@ impl EventView {
             registration_url: event.links.registration.clone(),
             recording_url: event.links.recording.clone(),
             video: event.links.video.as_deref().map(video_embed),
+            more: event
+                .links
+                .more
+                .iter()
+                .map(|m| MoreView {
+                    title: m.title.clone(),
+                    url: m.url.clone(),
+                })
+                .collect(),
             registration_required: event.registration_required,
             capacity: event.capacity,
             cancelled: event.status == EventStatus::Cancelled,
@@ -200,9 +229,18 @@ impl EventView {
     }
 }
 
+impl EventView {
+    /// Further-reading paths made absolute against the team's site.
+    pub fn resolve_paths(&mut self, content_base: Option<&url::Url>) {
+        for link in &mut self.more {
+            link.url = resolve_path(&link.url, content_base);
+        }
+    }
+}
+
 /// The session's body as safe HTML.
-pub fn body_html(event: &Event) -> String {
-    markdown::to_html(&event.body)
+pub fn body_html(event: &Event, content_base: Option<&url::Url>) -> String {
+    markdown::to_html(&event.body, content_base)
 }
 
 #[cfg(test)]

@@ -778,3 +778,73 @@ async fn the_team_s_lifecycle_sends_each_notice_once() {
     )
     .await;
 }
+
+async fn page(app: &TestApp, path: &str) -> String {
+    let response = app.client.get(app.url(path)).send().await.expect("request");
+    assert_eq!(response.status().as_u16(), 200, "{path}");
+    // minijinja escapes / and ' in text and attributes; compare what a browser reads.
+    response
+        .text()
+        .await
+        .expect("page")
+        .replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+}
+
+/// Imported posts on their pages: the French date, speakers, programme, and the paths they
+/// link to made absolute against the team's site (`content.base_url`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imported_posts_render_on_their_pages() {
+    let app = spawn_app_with(FreshDb::new(Db::Sqlite).await, |f| {
+        f.merge(("content.base_url", "https://site.example.gouv.fr"))
+    })
+    .await;
+    import(Some(&app.store), &fixture("import")).await;
+    let html = page(&app, "/events/webinaire-sobriete-donnees").await;
+    for expected in [
+        "jeudi 9\u{a0}mars 2023, de 14\u{a0}h à 15\u{a0}h\u{a0}30",
+        "Inès Robert",
+        "Agence des données publiques",
+        "Retour d'expérience d'une agence régionale",
+        "Pour aller plus loin",
+        "href=\"https://site.example.gouv.fr/docs/2023/guide-tri.pdf\"",
+        "href=\"https://site.example.gouv.fr/publications/guide-tri-donnees/\"",
+    ] {
+        assert!(html.contains(expected), "{expected} missing from {html}");
+    }
+    let html = page(&app, "/events/episode-3-mesurer-les-reseaux").await;
+    assert!(html.contains("Réseaux et énergie"), "{html}");
+    assert!(html.contains("data-embed=\"https://www.dailymotion.com/embed/video/x8reseau3?autoplay=1\""), "{html}");
+    assert!(!html.contains("<iframe"), "the player waits for a click: {html}");
+    assert!(html.contains("Transcription"), "{html}");
+}
+
+/// The team's real posts on their pages: French dates, speakers, links, no onclick.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs ../shared"]
+async fn the_team_s_posts_render_on_their_pages() {
+    let app = spawn_app_with(FreshDb::new(Db::Sqlite).await, |f| {
+        f.merge(("content.base_url", "https://ecoresponsable.numerique.gouv.fr"))
+    })
+    .await;
+    import(Some(&app.store), &shared("site")).await;
+    import(Some(&app.store), &shared("lifecycle/3-recording")).await;
+    let html = page(&app, "/events/impact-bonnes-pratiques").await;
+    for expected in [
+        "mercredi 8\u{a0}décembre 2021, de 9\u{a0}h à 10\u{a0}h",
+        "Bela Loto",
+        "Virginie Rozière",
+        "Direction interministérielle du numérique",
+        "Les activités de Point de MIR",
+        "href=\"https://bbb-dinum-scalelite.visio.education.fr/playback/presentation/2.3/2db0885cf6f986087cc04b5aabec25bb5949cdef-1638949570786\"",
+        "href=\"https://ecoresponsable.numerique.gouv.fr/docs/2021/Webinaire-Impact-bonnes-pratiques-organisations-08-12-2021.pdf\"",
+    ] {
+        assert!(html.contains(expected), "{expected} missing from {html}");
+    }
+    assert!(!html.contains("onclick"), "{html}");
+    let html = page(&app, "/events/episode-12-auditer-et-mesurer").await;
+    assert!(html.contains("Vers un numérique écoresponsable"), "{html}");
+    assert!(html.contains("Christophe Boutonnet"), "{html}");
+    assert!(html.contains("dailymotion.com/embed/video/k1nbh93c3FHQCiyjIC8"), "{html}");
+    assert!(html.contains("href=\"https://base-impacts.ademe.fr/\""), "{html}");
+}
