@@ -24,9 +24,13 @@ fn fixture(path: &str) -> PathBuf {
         .join(path)
 }
 
+/// The team's posts: `../shared` beside the clone, or where `EVENTAIL_SHARED` says (.ci/run
+/// sets it when the clone is elsewhere).
 fn shared(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/minumeco")
+    std::env::var_os("EVENTAIL_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+        .join("fixtures/minumeco")
         .join(path)
 }
 
