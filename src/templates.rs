@@ -38,6 +38,7 @@ const BUILT_IN: &[(&str, &str)] = built_in![
     "pages/list.html",
     "pages/event.html",
     "pages/subscribe.html",
+    "pages/subscribe-inline.html",
     "pages/confirm.html",
     "pages/unsubscribe.html",
 ];

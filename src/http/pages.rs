@@ -92,6 +92,7 @@ fn render(state: &AppState, template: &str, ctx: Value) -> Result<String, PageEr
     let base = context! {
         site_title => &state.settings.calendar.title,
         base_url => &*state.base_url,
+        subscribe_wording => super::subscribe::WORDING,
     };
     state
         .templates

@@ -36,7 +36,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The consent wording shown on the form; its version is `mail.consent_wording_version`.
-const WORDING: &str = "En vous abonnant, vous acceptez de recevoir par courriel les annonces, \
+pub(super) const WORDING: &str =
+    "En vous abonnant, vous acceptez de recevoir par courriel les annonces, \
     rappels, changements et annulations des sessions choisies. Votre adresse ne sert qu'à cela ; \
     chaque message contient un lien pour vous désabonner en un clic.";
 

@@ -39,7 +39,12 @@ pub fn feed(
         ),
         link(&format!("{base}/"), "alternate", "text/html"),
     ]);
-    feed.set_entries(events.iter().map(|e| entry(e, base, content_base)).collect::<Vec<_>>());
+    feed.set_entries(
+        events
+            .iter()
+            .map(|e| entry(e, base, content_base))
+            .collect::<Vec<_>>(),
+    );
     let mut out = feed.to_string();
     if !out.starts_with("<?xml") {
         out.insert_str(0, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");

@@ -134,10 +134,22 @@ mod tests {
             "[Guide](/docs/guide.pdf) <a href=\"/publications/x/\">x</a> [Ailleurs](https://autre.example.org/a) ![Visuel](/img/a.png)",
             Some(&base),
         );
-        assert!(html.contains("href=\"https://site.example.gouv.fr/docs/guide.pdf\""), "{html}");
-        assert!(html.contains("href=\"https://site.example.gouv.fr/publications/x/\""), "{html}");
-        assert!(html.contains("href=\"https://autre.example.org/a\""), "{html}");
-        assert!(html.contains("src=\"https://site.example.gouv.fr/img/a.png\""), "{html}");
+        assert!(
+            html.contains("href=\"https://site.example.gouv.fr/docs/guide.pdf\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"https://site.example.gouv.fr/publications/x/\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"https://autre.example.org/a\""),
+            "{html}"
+        );
+        assert!(
+            html.contains("src=\"https://site.example.gouv.fr/img/a.png\""),
+            "{html}"
+        );
         // Without a base, paths stay as written.
         assert!(to_html("[Guide](/docs/guide.pdf)", None).contains("href=\"/docs/guide.pdf\""));
     }

@@ -818,8 +818,16 @@ async fn imported_posts_render_on_their_pages() {
     }
     let html = page(&app, "/events/episode-3-mesurer-les-reseaux").await;
     assert!(html.contains("Réseaux et énergie"), "{html}");
-    assert!(html.contains("data-embed=\"https://www.dailymotion.com/embed/video/x8reseau3?autoplay=1\""), "{html}");
-    assert!(!html.contains("<iframe"), "the player waits for a click: {html}");
+    assert!(
+        html.contains(
+            "data-embed=\"https://www.dailymotion.com/embed/video/x8reseau3?autoplay=1\""
+        ),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<iframe"),
+        "the player waits for a click: {html}"
+    );
     assert!(html.contains("Transcription"), "{html}");
 }
 
@@ -828,7 +836,10 @@ async fn imported_posts_render_on_their_pages() {
 #[ignore = "needs ../shared"]
 async fn the_team_s_posts_render_on_their_pages() {
     let app = spawn_app_with(FreshDb::new(Db::Sqlite).await, |f| {
-        f.merge(("content.base_url", "https://ecoresponsable.numerique.gouv.fr"))
+        f.merge((
+            "content.base_url",
+            "https://ecoresponsable.numerique.gouv.fr",
+        ))
     })
     .await;
     import(Some(&app.store), &shared("site")).await;
@@ -849,6 +860,12 @@ async fn the_team_s_posts_render_on_their_pages() {
     let html = page(&app, "/events/episode-12-auditer-et-mesurer").await;
     assert!(html.contains("Vers un numérique écoresponsable"), "{html}");
     assert!(html.contains("Christophe Boutonnet"), "{html}");
-    assert!(html.contains("dailymotion.com/embed/video/k1nbh93c3FHQCiyjIC8"), "{html}");
-    assert!(html.contains("href=\"https://base-impacts.ademe.fr/\""), "{html}");
+    assert!(
+        html.contains("dailymotion.com/embed/video/k1nbh93c3FHQCiyjIC8"),
+        "{html}"
+    );
+    assert!(
+        html.contains("href=\"https://base-impacts.ademe.fr/\""),
+        "{html}"
+    );
 }

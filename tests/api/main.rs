@@ -6,6 +6,7 @@ mod smtp;
 
 mod auth;
 mod bad_input;
+mod browser;
 mod calendar;
 mod events;
 mod export;
