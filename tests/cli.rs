@@ -329,7 +329,7 @@ fn import_reports_per_file_and_a_dry_run_writes_nothing() {
     let table = stdout(&real);
     assert!(table.contains("(created)"), "{table}");
     assert!(
-        table.contains("11 files: 3 webinars, 1 events, 1 videos, 6 skipped; 1 warnings."),
+        table.contains("11 files: 3 webinars, 1 event, 1 video, 6 skipped; 1 warning."),
         "{table}"
     );
     let again = run(dir.path(), &["import", fixtures]);

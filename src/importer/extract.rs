@@ -91,8 +91,15 @@ fn re(pattern: &str) -> Regex {
 }
 
 /// Reads one post. `source` is its path inside the imported folder (`/` separators): its file
-/// name gives the slug, its folders may give the series.
-pub fn extract(source: &str, text: &str, default_published: NaiveDate, tz: Tz) -> Extraction {
+/// name gives the slug. `on_disk` is where it is: a `videos-…` folder on the way gives the
+/// series, whichever folder was named on the command line.
+pub fn extract(
+    source: &str,
+    on_disk: &str,
+    text: &str,
+    default_published: NaiveDate,
+    tz: Tz,
+) -> Extraction {
     let post = match Post::parse(text) {
         Ok(post) => post,
         Err(reason) => return Extraction::skipped(format!("unreadable: {reason}"), Vec::new()),
@@ -270,7 +277,7 @@ pub fn extract(source: &str, text: &str, default_published: NaiveDate, tz: Tz) -
     // Series and episode.
     let series_title = post
         .text("series")
-        .or_else(|| series_from_folders(&file, &text_all));
+        .or_else(|| series_from_folders(&Path::new(on_disk), &text_all));
     input.series = series_title.map(|title| SeriesInput::Named {
         slug: None,
         title: Some(title),

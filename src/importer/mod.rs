@@ -140,7 +140,19 @@ pub async fn import_file(
         report.reason = Some("unreadable: not UTF-8 text".into());
         return report;
     };
-    let extraction = extract::extract(&file.source, text, options.today, options.timezone);
+    let on_disk = std::path::absolute(&file.path)
+        .unwrap_or_else(|_| file.path.clone())
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/");
+    let extraction = extract::extract(
+        &file.source,
+        &on_disk,
+        text,
+        options.today,
+        options.timezone,
+    );
     report.warnings = extraction.warnings;
     let kind = match extraction.outcome {
         Outcome::Skipped(reason) => {
@@ -251,14 +263,16 @@ pub fn table(reports: &[FileReport], dry_run: bool) -> String {
         }
     }
     let t = Totals::of(reports);
+    let count =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     out.push_str(&format!(
-        "\n{} files: {} webinars, {} events, {} videos, {} skipped; {} warnings.{}\n",
-        reports.len(),
-        t.webinars,
-        t.events,
-        t.videos,
-        t.skipped,
-        t.warnings,
+        "\n{}: {}, {}, {}, {}; {}.{}\n",
+        count(reports.len(), "file", "files"),
+        count(t.webinars, "webinar", "webinars"),
+        count(t.events, "event", "events"),
+        count(t.videos, "video", "videos"),
+        count(t.skipped, "skipped", "skipped"),
+        count(t.warnings, "warning", "warnings"),
         if dry_run {
             " Dry run: nothing was written."
         } else {

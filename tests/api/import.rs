@@ -278,6 +278,16 @@ async fn the_project_s_own_posts_are_read_field_by_field() {
     assert_eq!(e["kind"], "video");
     assert_eq!(e["starts_at"], Value::Null);
     assert_eq!(e["episode"], 3);
+    // The series comes from the folder on disk, even when only the file is named.
+    let (files, _) = collect(&[fixture(
+        "import/videos/videos-reseaux-et-energie/episode-3-mesurer-les-reseaux.md",
+    )]);
+    let options = Options {
+        timezone: chrono_tz::Europe::Paris,
+        today: Utc::now().date_naive(),
+    };
+    let alone = import_file(None, &files[0], &options, "http://agenda.test").await;
+    assert_eq!(event(&alone)["series"]["title"], "Réseaux et énergie");
     assert_eq!(e["series"]["title"], "Réseaux et énergie");
     assert_eq!(
         e["links"]["video"],
