@@ -187,7 +187,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let store = open_store(&settings).await?;
             let templates = std::sync::Arc::new(load_templates(&settings)?);
-            let state = crate::http::AppState::new(store.clone(), settings.clone(), templates)?;
+            let mut state = crate::http::AppState::new(store.clone(), settings.clone(), templates)?;
+            state.subscribe_url = settings.export.subscribe_url()?;
             let started = std::time::Instant::now();
             let report = crate::http::export::static_site(state, &out).await?;
             println!(

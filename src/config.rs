@@ -20,6 +20,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub templates: TemplateSettings,
     pub content: ContentSettings,
+    pub export: ExportSettings,
     pub log: LogSettings,
 }
 
@@ -157,6 +158,28 @@ impl ContentSettings {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+pub struct ExportSettings {
+    /// The live service's subscription page, for the forms and links of a static export.
+    pub subscribe_url: String,
+}
+
+impl ExportSettings {
+    /// `None` when empty: exported pages then carry no subscription form or link.
+    pub fn subscribe_url(&self) -> Result<Option<std::sync::Arc<str>>, ConfigError> {
+        let raw = self.subscribe_url.trim();
+        if raw.is_empty() {
+            return Ok(None);
+        }
+        match url::Url::parse(raw) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(Some(raw.into())),
+            _ => Err(ConfigError(format!(
+                "export.subscribe_url \u{201c}{raw}\u{201d} is not an http(s) address such as https://agenda.example.gouv.fr/abonnement"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
     pub format: String,
 }
@@ -224,6 +247,7 @@ impl Settings {
         self.bind_addr()?;
         self.default_timezone()?;
         self.content.base()?;
+        self.export.subscribe_url()?;
         if !self.http.base_url.is_empty() {
             let url = url::Url::parse(&self.http.base_url).map_err(|e| {
                 ConfigError(format!(

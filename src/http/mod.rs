@@ -48,6 +48,9 @@ pub struct AppState {
     pub templates: Arc<crate::templates::Templates>,
     /// `content.base_url`: where paths in imported posts lead.
     pub content_base: Option<url::Url>,
+    /// Where pages send subscribers: this service's `/abonnement`; for a static export, the
+    /// live service's (`export.subscribe_url`) or nowhere, as no static host takes the form.
+    pub subscribe_url: Option<Arc<str>>,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
         let timezone = settings.default_timezone()?;
         let content_base = settings.content.base()?;
         let base_url: Arc<str> = settings.base_url().into();
+        let subscribe_url: Arc<str> = format!("{base_url}/abonnement").into();
         let calendar = crate::publish::ical::CalendarSettings::from_settings(&settings, &base_url)?;
         let c = &settings.calendar;
         let calendar_cache_control =
@@ -75,6 +79,7 @@ impl AppState {
             renderer: Arc::default(),
             templates,
             content_base,
+            subscribe_url: Some(subscribe_url),
         })
     }
 }

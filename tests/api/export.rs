@@ -41,6 +41,11 @@ async fn the_static_site_is_what_the_server_serves(db: Db) {
         .current_dir(dir.path())
         .env("EVENTAIL_DATABASE_URL", &app._db.url)
         .env("EVENTAIL_BASE_URL", &app.address)
+        // Forms go to the live service, here the same server: pages equal what it serves.
+        .env(
+            "EVENTAIL_EXPORT__SUBSCRIBE_URL",
+            format!("{}/abonnement", app.address),
+        )
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
@@ -88,6 +93,40 @@ async fn the_static_site_is_what_the_server_serves(db: Db) {
     assert!(!out.join(format!("events/{v}.ics")).exists());
     let d = draft["slug"].as_str().unwrap();
     assert!(!out.join(format!("events/{d}")).exists());
+
+    // Without a live service to send them to, exported pages carry no subscription form: no
+    // static host would take it.
+    let plain = dir.path().join("plain");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
+        .args(["publish", "--out"])
+        .arg(&plain)
+        .current_dir(dir.path())
+        .env("EVENTAIL_DATABASE_URL", &app._db.url)
+        .env("EVENTAIL_BASE_URL", "https://agenda.example.org")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for file in ["index.html".to_string(), format!("events/{w}/index.html")] {
+        let html = std::fs::read_to_string(plain.join(&file)).unwrap();
+        assert!(
+            html.contains("Prochaines sessions") || html.contains("Atelier"),
+            "{file}"
+        );
+        assert!(
+            !html.contains("abonnement") && !html.contains("<form"),
+            "{file}: {html}"
+        );
+    }
+    let served = String::from_utf8(body(&app, "/").await).unwrap();
+    assert!(
+        served.contains("<form method=\"post\""),
+        "the live agenda has the form"
+    );
 }
 
 /// `--format eleventy`: one Markdown post per session and video, front matter as the team's
