@@ -9,6 +9,7 @@
 //! before recording it leaves a lease that another takes over, and the message goes again with
 //! the same Message-ID (which receiving systems use to drop duplicates).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +20,7 @@ use rand::Rng;
 use super::compose::Composer;
 use super::transport::{SendError, Transport};
 use crate::config::MailSettings;
-use crate::domain::EventStatus;
+use crate::domain::{Event, EventStatus};
 use crate::store::{mail_kind, Claimed, Store, StoreError, SubscriptionStatus};
 
 /// Dispatcher tuning, from `[mail]`.
@@ -62,7 +63,8 @@ pub struct RunReport {
 }
 
 enum Outcome {
-    Sent,
+    /// Sent; marked so with the rest of its batch.
+    Sent(i64),
     Retried,
     Failed,
     Dropped,
@@ -70,8 +72,12 @@ enum Outcome {
     LeaseLost,
 }
 
-/// Messages claimed per round trip (and at most in flight when a dispatcher dies).
+/// Messages claimed per round trip.
 const BATCH: i64 = 100;
+
+/// Sent messages are marked so this many at a time: what a dispatcher killed mid-batch may send
+/// twice, with the sends in flight (at most `mail.smtp_pool_size`).
+pub const MARK_EVERY: usize = 20;
 /// The longest sleep without a wake-up: housekeeping (erasing withdrawn subscriptions) runs at
 /// least this often, and a missed wake-up costs no more than this.
 const MAX_SLEEP: Duration = Duration::from_secs(300);
@@ -127,18 +133,39 @@ impl Dispatcher {
                 break;
             }
             let claimed_at = tokio::time::Instant::now();
+            // The sessions of the batch, read once (a reminder to 10,000 people is one session).
+            let mut event_ids: Vec<String> =
+                claimed.iter().filter_map(|m| m.event_id.clone()).collect();
+            event_ids.sort();
+            event_ids.dedup();
+            let sessions: HashMap<String, Event> = self
+                .store
+                .events_by_ids(&event_ids)
+                .await?
+                .into_iter()
+                .map(|e| (e.id.clone(), e))
+                .collect();
             // Several messages at once, one per pooled SMTP connection. A store error on one
             // does not abandon the others mid-send: they finish, then the error is reported.
             let sends: Vec<_> = claimed
                 .into_iter()
-                .map(|message| self.deliver_owned(message, claimed_at))
+                .map(|message| self.deliver_owned(message, claimed_at, &sessions))
                 .collect();
             let mut outcomes = futures_util::stream::iter(sends)
                 .buffer_unordered(self.settings.concurrency.max(1));
             let mut first_error = None;
+            // Marked sent MARK_EVERY at a time, in one statement: a crash sends again at most
+            // those not yet marked (MARK_EVERY plus the sends in flight), never loses one.
+            let mut sent = Vec::new();
             while let Some(outcome) = outcomes.next().await {
                 match outcome {
-                    Ok(Outcome::Sent) => report.sent += 1,
+                    Ok(Outcome::Sent(id)) => {
+                        report.sent += 1;
+                        sent.push(id);
+                        if sent.len() >= MARK_EVERY {
+                            self.mark_sent(&mut sent).await?;
+                        }
+                    }
                     Ok(Outcome::Retried) => report.retried += 1,
                     Ok(Outcome::Failed) => report.failed += 1,
                     Ok(Outcome::Dropped) => report.dropped += 1,
@@ -148,11 +175,29 @@ impl Dispatcher {
                     }
                 }
             }
+            drop(outcomes);
+            self.mark_sent(&mut sent).await?;
             if let Some(err) = first_error {
                 return Err(err);
             }
         }
         Ok(report)
+    }
+
+    async fn mark_sent(&self, sent: &mut Vec<i64>) -> Result<(), StoreError> {
+        if sent.is_empty() {
+            return Ok(());
+        }
+        let marked = self.store.mark_sent_many(sent, &self.owner).await?;
+        if marked < sent.len() as u64 {
+            tracing::warn!(
+                sent = sent.len(),
+                marked,
+                "sent, but some leases had passed to another dispatcher"
+            );
+        }
+        sent.clear();
+        Ok(())
     }
 
     /// A handle that makes the dispatcher stop after the batch in flight.
@@ -237,6 +282,7 @@ impl Dispatcher {
     async fn still_relevant(
         &self,
         message: &Claimed,
+        sessions: &HashMap<String, Event>,
     ) -> Result<Result<Context, String>, StoreError> {
         let Some(subscription_id) = &message.subscription_id else {
             return Ok(Err("no subscription".into()));
@@ -278,10 +324,8 @@ impl Dispatcher {
         let Some(event_id) = &message.event_id else {
             return Ok(Err("no session".into()));
         };
-        let event = match self.store.get_event(event_id).await {
-            Ok(e) => e,
-            Err(StoreError::NotFound) => return Ok(Err("the session was deleted".into())),
-            Err(err) => return Err(err),
+        let Some(event) = sessions.get(event_id).cloned() else {
+            return Ok(Err("the session was deleted".into()));
         };
         let now = self.store.now();
         let started = event
@@ -356,16 +400,18 @@ impl Dispatcher {
         &self,
         message: Claimed,
         claimed_at: tokio::time::Instant,
+        sessions: &HashMap<String, Event>,
     ) -> Result<Outcome, StoreError> {
-        self.deliver(&message, claimed_at).await
+        self.deliver(&message, claimed_at, sessions).await
     }
 
     async fn deliver(
         &self,
         message: &Claimed,
         claimed_at: tokio::time::Instant,
+        sessions: &HashMap<String, Event>,
     ) -> Result<Outcome, StoreError> {
-        let context = match self.still_relevant(message).await? {
+        let context = match self.still_relevant(message, sessions).await? {
             Ok(context) => context,
             Err(reason) => {
                 tracing::info!(id = message.id, kind = %message.kind, %reason, "message dropped");
@@ -409,15 +455,7 @@ impl Dispatcher {
             return Ok(Outcome::LeaseLost);
         }
         match self.transport.send(email).await {
-            Ok(()) => {
-                if !self.store.mark_sent(message.id, &self.owner).await? {
-                    tracing::warn!(
-                        id = message.id,
-                        "sent, but the lease had passed to another dispatcher"
-                    );
-                }
-                Ok(Outcome::Sent)
-            }
+            Ok(()) => Ok(Outcome::Sent(message.id)),
             Err(SendError::Permanent(err)) => {
                 tracing::warn!(id = message.id, error = %err, "message refused for good");
                 self.store

@@ -563,6 +563,31 @@ impl Store {
         self.finish(id, owner, "sent", None, None).await
     }
 
+    /// Several claimed messages sent: one statement per 500. Returns how many were still this
+    /// dispatcher's (the others' leases passed to another, which will send them again).
+    pub async fn mark_sent_many(&self, ids: &[i64], owner: &str) -> Result<u64, StoreError> {
+        let mut done = 0;
+        for chunk in ids.chunks(500) {
+            let mut tx = self.write_quiet().await?;
+            let now = self.now();
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!(
+                "UPDATE outbox SET status = 'sent', lease_owner = NULL, lease_until = NULL, \
+                 sent_at = $1, detail = '', updated_at = $1 \
+                 WHERE status = 'sending' AND lease_owner = $2 AND id IN ({})",
+                placeholders.join(", ")
+            );
+            let mut query = sqlx::query(&sql).bind(micros(now)).bind(owner);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            done += query.execute(&mut *tx.tx).await?.rows_affected();
+            tx.commit().await?;
+        }
+        Ok(done)
+    }
+
     /// Puts a claimed message back in the queue for `due`, recording the error.
     pub async fn mark_retry(
         &self,

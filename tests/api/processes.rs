@@ -121,9 +121,12 @@ async fn a_killed_dispatcher_loses_nothing(db: Db) {
     let seen = deliveries(&smtp);
     assert_eq!(seen.len(), 200, "every subscriber reached");
     let duplicates: usize = seen.values().map(|n| n - 1).sum();
+    // Sent but not yet marked when the process died: at most one marking round plus the
+    // sends in flight, one per pooled SMTP connection (4 by default).
+    let bound = eventail::mailer::dispatcher::MARK_EVERY + 4;
     assert!(
-        duplicates <= 20,
-        "{duplicates} duplicates, more than a batch"
+        duplicates <= bound,
+        "{duplicates} duplicates, more than the {bound} in flight"
     );
     store.close().await;
 }

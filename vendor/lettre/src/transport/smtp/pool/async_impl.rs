@@ -170,10 +170,14 @@ impl<E: Executor> Pool<E> {
 
             match conn {
                 Some(conn) => {
+                    // eventail patch: a connection parked less than a second ago has just
+                    // completed a transaction; checking it with a NOOP costs a round trip per
+                    // message. If it did die meanwhile, the send fails and is retried.
+                    let just_used = conn.idle_duration() < Duration::from_secs(1);
                     let mut conn = conn.unpark();
 
                     // TODO: handle the client try another connection if this one isn't good
-                    if !conn.test_connected().await {
+                    if !just_used && !conn.test_connected().await {
                         #[cfg(feature = "tracing")]
                         tracing::debug!("dropping a broken connection");
 
