@@ -21,7 +21,7 @@ use super::compose::Composer;
 use super::transport::{SendError, Transport};
 use crate::config::MailSettings;
 use crate::domain::{Event, EventStatus};
-use crate::store::{mail_kind, Claimed, Store, StoreError, SubscriptionStatus};
+use crate::store::{mail_kind, Claimed, Store, StoreError, Subscription, SubscriptionStatus};
 
 /// Dispatcher tuning, from `[mail]`.
 #[derive(Debug, Clone)]
@@ -70,6 +70,13 @@ enum Outcome {
     Dropped,
     /// Another dispatcher took the message over; it reports on it.
     LeaseLost,
+}
+
+/// What a claimed batch needs, read once for all of it: its sessions and subscriptions.
+#[derive(Clone, Copy)]
+struct Batch<'a> {
+    sessions: &'a HashMap<String, Event>,
+    subscriptions: &'a HashMap<String, Subscription>,
 }
 
 /// Messages claimed per round trip.
@@ -127,7 +134,7 @@ impl Dispatcher {
         while !self.stopping.load(Ordering::Acquire) {
             let claimed = self
                 .store
-                .claim_due(&self.owner, BATCH, self.settings.lease)
+                .claim_due(&self.owner, self.batch_size(), self.settings.lease)
                 .await?;
             if claimed.is_empty() {
                 break;
@@ -145,11 +152,26 @@ impl Dispatcher {
                 .into_iter()
                 .map(|e| (e.id.clone(), e))
                 .collect();
+            let subscription_ids: Vec<String> = claimed
+                .iter()
+                .filter_map(|m| m.subscription_id.clone())
+                .collect();
+            let subscriptions: HashMap<String, Subscription> = self
+                .store
+                .subscriptions_by_ids(&subscription_ids)
+                .await?
+                .into_iter()
+                .map(|s| (s.id.clone(), s))
+                .collect();
+            let batch = Batch {
+                sessions: &sessions,
+                subscriptions: &subscriptions,
+            };
             // Several messages at once, one per pooled SMTP connection. A store error on one
             // does not abandon the others mid-send: they finish, then the error is reported.
             let sends: Vec<_> = claimed
                 .into_iter()
-                .map(|message| self.deliver_owned(message, claimed_at, &sessions))
+                .map(|message| self.deliver_owned(message, claimed_at, batch))
                 .collect();
             let mut outcomes = futures_util::stream::iter(sends)
                 .buffer_unordered(self.settings.concurrency.max(1));
@@ -182,6 +204,18 @@ impl Dispatcher {
             }
         }
         Ok(report)
+    }
+
+    /// BATCH, or about two seconds' worth at the configured rate: a batch's sessions and
+    /// subscriptions are read when it is claimed, so an unsubscription or a cancellation
+    /// reaches the messages of the next batch.
+    fn batch_size(&self) -> i64 {
+        let two_seconds = (self.settings.rate_per_second * 2.0).ceil();
+        if two_seconds.is_finite() {
+            (two_seconds as i64).clamp(1, BATCH)
+        } else {
+            BATCH
+        }
     }
 
     async fn mark_sent(&self, sent: &mut Vec<i64>) -> Result<(), StoreError> {
@@ -282,15 +316,13 @@ impl Dispatcher {
     async fn still_relevant(
         &self,
         message: &Claimed,
-        sessions: &HashMap<String, Event>,
+        batch: Batch<'_>,
     ) -> Result<Result<Context, String>, StoreError> {
         let Some(subscription_id) = &message.subscription_id else {
             return Ok(Err("no subscription".into()));
         };
-        let subscription = match self.store.get_subscription(subscription_id).await {
-            Ok(s) => s,
-            Err(StoreError::NotFound) => return Ok(Err("the subscription was erased".into())),
-            Err(err) => return Err(err),
+        let Some(subscription) = batch.subscriptions.get(subscription_id).cloned() else {
+            return Ok(Err("the subscription was erased".into()));
         };
         let wanted = if message.kind == mail_kind::CONFIRMATION {
             SubscriptionStatus::Pending
@@ -324,7 +356,7 @@ impl Dispatcher {
         let Some(event_id) = &message.event_id else {
             return Ok(Err("no session".into()));
         };
-        let Some(event) = sessions.get(event_id).cloned() else {
+        let Some(event) = batch.sessions.get(event_id).cloned() else {
             return Ok(Err("the session was deleted".into()));
         };
         let now = self.store.now();
@@ -400,18 +432,18 @@ impl Dispatcher {
         &self,
         message: Claimed,
         claimed_at: tokio::time::Instant,
-        sessions: &HashMap<String, Event>,
+        batch: Batch<'_>,
     ) -> Result<Outcome, StoreError> {
-        self.deliver(&message, claimed_at, sessions).await
+        self.deliver(&message, claimed_at, batch).await
     }
 
     async fn deliver(
         &self,
         message: &Claimed,
         claimed_at: tokio::time::Instant,
-        sessions: &HashMap<String, Event>,
+        batch: Batch<'_>,
     ) -> Result<Outcome, StoreError> {
-        let context = match self.still_relevant(message, sessions).await? {
+        let context = match self.still_relevant(message, batch).await? {
             Ok(context) => context,
             Err(reason) => {
                 tracing::info!(id = message.id, kind = %message.kind, %reason, "message dropped");

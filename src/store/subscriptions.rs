@@ -635,6 +635,27 @@ impl Store {
         load(&mut conn, id).await
     }
 
+    /// Several subscriptions by id (those that exist), 500 per query.
+    pub async fn subscriptions_by_ids(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!("{SELECT} WHERE u.id IN ({})", placeholders.join(", "));
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&mut *conn).await? {
+                found.push(from_row(&row)?);
+            }
+        }
+        Ok(found)
+    }
+
     /// Erases a subscription and its messages (a request to be forgotten).
     pub async fn delete_subscription(&self, id: &str) -> Result<(), StoreError> {
         let mut tx = self.write_mail().await?;
