@@ -747,8 +747,12 @@ pub fn check_url(value: &str) -> Result<String, String> {
 pub fn check_url_or_path(value: &str) -> Result<String, String> {
     let trimmed = value.trim();
     if trimmed.starts_with('/') && !trimmed.starts_with("//") {
-        if trimmed.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err("must not contain spaces or control characters".into());
+        // A backslash is a slash to browsers: « /\host/x » would lead to another host.
+        if trimmed
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
+        {
+            return Err("must not contain spaces, backslashes or control characters".into());
         }
         if trimmed.chars().count() > MAX_URL_CHARS {
             return Err(format!("is longer than {MAX_URL_CHARS} characters"));

@@ -23,7 +23,7 @@ const MONTH: &str = r"(janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|
 /// « 8 décembre », « mercredi 8 décembre 2021 », « les 10 et 11 octobre », « 10-11 octobre ».
 static DAYS_IN_MONTH: LazyLock<Regex> = LazyLock::new(|| {
     let day = r"(\d{1,2})(?:er)?";
-    let more = format!(r"((?:\s*(?:,|et|au|-|&)\s*(?:{WEEKDAY}\s+)?\d{{1,2}}(?:er)?)*)");
+    let more = format!(r"((?:\s*(?:,|et|au|-|&)\s*(?:le\s+)?(?:{WEEKDAY}\s+)?\d{{1,2}}(?:er)?)*)");
     Regex::new(&format!(
         r"\b(?:{WEEKDAY}\s+)?{day}{more}\s+{MONTH}(?:\s*,?\s+(\d{{4}}))?\b"
     ))
@@ -69,6 +69,8 @@ pub struct Reading {
 pub struct DateFound {
     pub first_day: NaiveDate,
     pub last_day: NaiveDate,
+    /// Where the date starts in the normalised text: times may be written before it.
+    start: usize,
     /// Where the date ends in the normalised text: times are looked for after it.
     end: usize,
     pub warnings: Vec<String>,
@@ -142,7 +144,7 @@ pub fn find_date(text: &str, reference: NaiveDate) -> Result<Option<DateFound>, 
     if start_of(&across) == first {
         let c = across.expect("matched");
         let year = c.get(4).or(c.get(8)).map(|y| y.as_str());
-        let first_day = resolve_day(
+        let mut first_day = resolve_day(
             &c[2],
             &c[3],
             year,
@@ -150,7 +152,7 @@ pub fn find_date(text: &str, reference: NaiveDate) -> Result<Option<DateFound>, 
             reference,
             &mut warnings,
         )?;
-        let last_day = resolve_day(
+        let mut last_day = resolve_day(
             &c[6],
             &c[7],
             c.get(8)
@@ -160,8 +162,22 @@ pub fn find_date(text: &str, reference: NaiveDate) -> Result<Option<DateFound>, 
             first_day,
             &mut warnings,
         )?;
-        let end = c.get(0).map_or(0, |m| m.end());
-        return Ok(Some(span(first_day, last_day, end, warnings)));
+        // « du 30 décembre au 2 janvier 2025 »: the year written is the end's.
+        if last_day < first_day && month_number(&c[3]) > month_number(&c[7]) {
+            match (c.get(4), c.get(8)) {
+                (None, Some(_)) => {
+                    first_day = first_day
+                        .with_year(first_day.year() - 1)
+                        .unwrap_or(first_day)
+                }
+                (None, None) => {
+                    last_day = last_day.with_year(last_day.year() + 1).unwrap_or(last_day)
+                }
+                _ => {}
+            }
+        }
+        let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
+        return Ok(Some(span(first_day, last_day, m, warnings)));
     }
     if start_of(&within) == first {
         let c = within.expect("matched");
@@ -192,8 +208,8 @@ pub fn find_date(text: &str, reference: NaiveDate) -> Result<Option<DateFound>, 
             first_day,
             &mut warnings,
         )?;
-        let end = c.get(0).map_or(0, |m| m.end());
-        return Ok(Some(span(first_day, last_day, end, warnings)));
+        let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
+        return Ok(Some(span(first_day, last_day, m, warnings)));
     }
     let c = numeric.expect("matched");
     let (d, m, y) = (&c[1], &c[2], &c[3]);
@@ -203,12 +219,20 @@ pub fn find_date(text: &str, reference: NaiveDate) -> Result<Option<DateFound>, 
     }
     .ok_or_else(|| format!("\u{ab} {d}/{m}/{y} \u{bb} is not a day of the calendar"))?;
     far_from_post(day, reference, &mut warnings);
-    let end = c.get(0).map_or(0, |m| m.end());
-    Ok(Some(span(day, day, end, warnings)))
+    let m = c.get(0).map_or((0, 0), |m| (m.start(), m.end()));
+    Ok(Some(span(day, day, m, warnings)))
 }
 
-fn span(first_day: NaiveDate, last_day: NaiveDate, end: usize, warnings: Vec<String>) -> DateFound {
+fn span(
+    first_day: NaiveDate,
+    last_day: NaiveDate,
+    (start, end): (usize, usize),
+    mut warnings: Vec<String>,
+) -> DateFound {
     let last_day = if last_day < first_day {
+        warnings.push(format!(
+            "the last day ({last_day}) comes before the first ({first_day}); read as one day, check it"
+        ));
         first_day
     } else {
         last_day
@@ -216,6 +240,7 @@ fn span(first_day: NaiveDate, last_day: NaiveDate, end: usize, warnings: Vec<Str
     DateFound {
         first_day,
         last_day,
+        start,
         end,
         warnings,
     }
@@ -240,7 +265,11 @@ fn resolve_day(
             weekday.map_or(String::new(), |w| format!("{} ", french::weekday(w)))
         )
     };
-    if let Some(year) = year.and_then(|y| y.parse::<i32>().ok()) {
+    // « le 5 juin, 1500 personnes »: a number far from the post's year is no year.
+    let year = year
+        .and_then(|y| y.parse::<i32>().ok())
+        .filter(|y| (y - reference.year()).abs() <= 10);
+    if let Some(year) = year {
         let date = NaiveDate::from_ymd_opt(year, month_number, day_number)
             .ok_or_else(|| format!("{} is not a day of the calendar", written(year)))?;
         if let Some(w) = weekday {
@@ -257,10 +286,15 @@ fn resolve_day(
         return Ok(date);
     }
     // No year: the one that puts the day closest to the post's date.
+    // Posts announce what comes or report what just happened: a day more than a month before
+    // the post is read in the following year.
     let mut candidates: Vec<NaiveDate> = (reference.year() - 1..=reference.year() + 1)
         .filter_map(|y| NaiveDate::from_ymd_opt(y, month_number, day_number))
         .collect();
-    candidates.sort_by_key(|d| (*d - reference).num_days().abs());
+    candidates.sort_by_key(|d| {
+        let days = (*d - reference).num_days();
+        (days < -31, days.abs())
+    });
     let Some(closest) = candidates.first().copied() else {
         return Err(format!(
             "\u{ab} {day} {month} \u{bb} is not a day of the calendar around {}",
@@ -330,6 +364,25 @@ pub fn find_times(text: &str) -> Option<(NaiveTime, Option<NaiveTime>)> {
                 }
                 _ => None,
             }?;
+            // « après-midi », « Midi-Pyrénées », « 15 habitants », « durée 2h »: no time.
+            let before = &text[..whole.start()];
+            let after = &text[whole.end()..];
+            if c.get(1).is_some() && (before.ends_with('-') || after.starts_with('-')) {
+                return None;
+            }
+            if c.get(2).is_some()
+                && c.get(3).is_none()
+                && after.chars().next().is_some_and(char::is_alphabetic)
+            {
+                return None;
+            }
+            let lead = before.trim_end().trim_end_matches(':').trim_end();
+            if ["durée", "durée de", "pendant", "en"]
+                .iter()
+                .any(|w| lead.ends_with(w))
+            {
+                return None;
+            }
             Some((whole.start(), whole.end(), time))
         })
         .collect();
@@ -348,7 +401,11 @@ pub fn read(text: &str, reference: NaiveDate) -> Result<Option<Reading>, String>
         return Ok(None);
     };
     let rest = normalise(text);
-    let times = rest.get(found.end..).and_then(find_times);
+    // « de 9h à 10h le 8 décembre »: the times may come first.
+    let times = rest
+        .get(found.end..)
+        .and_then(find_times)
+        .or_else(|| rest.get(..found.start).and_then(find_times));
     Ok(Some(Reading {
         first_day: found.first_day,
         last_day: found.last_day,
@@ -379,10 +436,18 @@ pub fn to_api_times(
         }
         local(day.and_time(end), tz, warnings)
     });
-    (
-        start_at.to_rfc3339(),
-        end_at.filter(|e| *e > start_at).map(|e| e.to_rfc3339()),
-    )
+    let end_at = match end_at {
+        Some(end) if end <= start_at => {
+            warnings.push(format!(
+                "the end ({}) is not after the start ({}); no end kept",
+                end.to_rfc3339(),
+                start_at.to_rfc3339()
+            ));
+            None
+        }
+        other => other,
+    };
+    (start_at.to_rfc3339(), end_at.map(|e| e.to_rfc3339()))
 }
 
 fn local(wall: NaiveDateTime, tz: Tz, warnings: &mut Vec<String>) -> DateTime<Tz> {
@@ -397,12 +462,13 @@ fn local(wall: NaiveDateTime, tz: Tz, warnings: &mut Vec<String>) -> DateTime<Tz
             first
         }
         LocalResult::None => {
-            let mut later = wall;
+            // The clocks jumped (an hour in Europe): 2:10 reads 3:10 after the change.
+            let mut later = wall + Duration::hours(1);
             let resolved = loop {
-                later += Duration::minutes(15);
                 if let Some(t) = tz.from_local_datetime(&later).earliest() {
                     break t;
                 }
+                later += Duration::minutes(1);
             };
             warnings.push(format!(
                 "{wall} does not exist in {} (the clocks go forward): read as {}",
@@ -584,10 +650,14 @@ mod tests {
         let r = reading("le mercredi 8 décembre de 9h à 10h", day(2022, 11, 25));
         assert_eq!(r.first_day, day(2022, 12, 8));
         assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
-        // A post of late December about « mercredi 3 janvier » when the closest 3 January is not
-        // a Wednesday but next year's is: that year, with a warning.
+        // « mercredi 3 janvier » in a June post: the coming one, a Wednesday, no doubt.
         let r = reading("le mercredi 3 janvier", day(2023, 6, 1));
         assert_eq!(r.first_day, day(2024, 1, 3));
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        // « jeudi 3 janvier » in a December post: the coming 3 January is a Friday (2025);
+        // the weekday fits none near: kept, with a warning.
+        let r = reading("le jeudi 3 janvier", day(2024, 12, 10));
+        assert_eq!(r.first_day, day(2025, 1, 3));
         assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
         assert!(r.warnings[0].contains("check it"), "{:?}", r.warnings);
         let r = reading("mercredi 9 décembre 2021", day(2021, 11, 25));
@@ -605,7 +675,7 @@ mod tests {
     fn daylight_saving_days() {
         // Clocks go forward at 2:00 on 30 March 2025: 2:30 does not exist.
         let (start, end, warnings) = api("dimanche 30 mars 2025 de 2h30 à 4h", day(2025, 3, 1));
-        assert_eq!(start, "2025-03-30T03:00:00+02:00");
+        assert_eq!(start, "2025-03-30T03:30:00+02:00");
         assert_eq!(end.as_deref(), Some("2025-03-30T04:00:00+02:00"));
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         // Back at 3:00 on 26 October 2025: 2:30 happens twice.
@@ -632,6 +702,53 @@ mod tests {
         }
         assert!(read("le 31 avril 2024", day(2024, 4, 1)).is_err());
         assert!(read("le 31/04/2024", day(2024, 4, 1)).is_err());
+    }
+
+    #[test]
+    fn phrasings_that_fooled_an_earlier_reader() {
+        // Across the new year, the year written once at the end.
+        let r = reading("du 30 décembre au 2 janvier 2025", day(2024, 9, 1));
+        assert_eq!(
+            (r.first_day, r.last_day),
+            (day(2024, 12, 30), day(2025, 1, 2))
+        );
+        let r = reading("du 30 décembre au 2 janvier", day(2024, 9, 1));
+        assert_eq!(
+            (r.first_day, r.last_day),
+            (day(2024, 12, 30), day(2025, 1, 2))
+        );
+        // « et le ».
+        let r = reading("le 1er et le 2 juin 2025", day(2025, 5, 1));
+        assert_eq!(
+            (r.first_day, r.last_day),
+            (day(2025, 6, 1), day(2025, 6, 2))
+        );
+        // Not times.
+        assert_eq!(
+            find_times("l'après-midi, de 14h à 16h"),
+            Some((hm(14, 0), Some(hm(16, 0))))
+        );
+        assert_eq!(
+            find_times("pour 15 habitants, à 10h"),
+            Some((hm(10, 0), None))
+        );
+        assert_eq!(find_times("durée 2h, à 10h"), Some((hm(10, 0), None)));
+        // A count is no year.
+        let r = reading("le 5 juin, 1500 personnes attendues", day(2025, 3, 1));
+        assert_eq!(r.first_day, day(2025, 6, 5));
+        // A post of May about « le 31 décembre »: the coming one.
+        assert_eq!(
+            reading("le 31 décembre", day(2025, 5, 1)).first_day,
+            day(2025, 12, 31)
+        );
+        // Times before the date.
+        let r = reading("de 9h à 10h le 8 décembre", day(2021, 11, 25));
+        assert_eq!((r.start, r.end), (Some(hm(9, 0)), Some(hm(10, 0))));
+        // A time the clocks skip: read as the clock reads after the change; the end kept.
+        let (start, end, warnings) = api("dimanche 30 mars 2025 de 2h10 à 3h30", day(2025, 3, 1));
+        assert_eq!(start, "2025-03-30T03:10:00+02:00");
+        assert_eq!(end.as_deref(), Some("2025-03-30T03:30:00+02:00"));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
     }
 
     #[test]

@@ -63,11 +63,19 @@ static ITEM: LazyLock<Regex> = LazyLock::new(|| re(r"^\s{0,3}(?:[*+-]|\d+[.)])\s
 static EPISODE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?:épisode|episode|ép\.)\s*(?:n°|no|#)?\s*(\d{1,4})"));
 static FILE_EPISODE: LazyLock<Regex> = LazyLock::new(|| re(r"(?:episode-?|e)(\d{1,4})(?:\b|[-_])"));
+/// Words that make a post about a session, in its title, description or date line.
 static SESSION_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:webinaires?|webinars?|formations?|ateliers?|conférences?|rencontres?|événements?|evenements?|forums?|séminaires?|journées?|meetups?|salons?|tables? rondes?|sessions?)\b",
+        r"\b(?:webinaires?|webinars?|formations?|ateliers?|conférences?|rencontres?|forums?|séminaires?|meetups?|salons?|tables? rondes?|masterclass|visioconférences?)\b",
     )
 });
+/// Weaker ones: enough only in the title or description.
+static WEAK_SESSION_WORDS: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(?:événements?|evenements?|journées?|sessions?)\b"));
+static ONLINE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(?:en ligne|visio|distanciel|à distance|webinaire)\b"));
+static DEADLINE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"jusqu'au|jusqu'à|avant le|date limite|clôture des inscriptions"));
 static RECORDED: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"enregistrement\s*:\s*oui|sera enregistrée?|(?:replay|rediffusion|enregistrement) (?:sera )?disponible",
@@ -75,11 +83,12 @@ static RECORDED: LazyLock<Regex> = LazyLock::new(|| {
 });
 static CAPACITY: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [
-        r"places disponibles\s*\(\s*(\d+)\s*\)",
-        r"\b(\d+)\s+(?:places|participants|participantes|personnes)\s*(?:maximum|max\b|au plus)",
-        r"(?:limitée?s?|limite)\s+(?:à|a)\s+(\d+)\b",
-        r"jauge\s*(?::|de)?\s*(\d+)\b",
-        r"\b(\d+)\s+places\b",
+        // A number as the team writes it: « 300 », « 1 500 » (spaces between thousands).
+        r"places disponibles\s*\(\s*(\d{1,3}(?: \d{3})*)\s*\)",
+        r"\b(\d{1,3}(?: \d{3})*)\s+(?:places|participants|participantes|personnes|inscrits)\s*(?:maximum|max\b|au plus)",
+        r"(?:limitée?s?|limite)\s+(?:à|a)\s+(\d{1,3}(?: \d{3})*)\s+(?:places|participants|participantes|personnes|inscrits)\b",
+        r"jauge\s*(?::|de)?\s*(\d{1,3}(?: \d{3})*)\b",
+        r"(?:^|[^\d ])\s*\b(\d{1,3}(?: \d{3})*)\s+places\b",
     ]
     .into_iter()
     .map(re)
@@ -91,8 +100,8 @@ fn re(pattern: &str) -> Regex {
 }
 
 /// Reads one post. `source` is its path inside the imported folder (`/` separators): its file
-/// name gives the slug. `on_disk` is where it is: a `videos-…` folder on the way gives the
-/// series, whichever folder was named on the command line.
+/// name gives the slug. `on_disk` is that path with the imported folder's own name before it
+/// (for a file imported alone, its folder's): a `videos-…` folder there gives a video's series.
 pub fn extract(
     source: &str,
     on_disk: &str,
@@ -181,7 +190,27 @@ pub fn extract(
         post.text("location").unwrap_or_default(),
         body
     )));
-    let is_session_text = post.has("dateLabel") || SESSION_WORDS.is_match(&text_all);
+    let heading_text = normalise(&format!(
+        "{} {}",
+        title.as_deref().unwrap_or_default(),
+        description.as_deref().unwrap_or_default()
+    ));
+    // The sentence that holds the date, not the whole paragraph.
+    let date_line_text = when
+        .as_ref()
+        .and_then(|w| w.line)
+        .map(|i| {
+            let line = normalise(&plain(lines[i]));
+            line.split(". ")
+                .find(|sentence| matches!(dates::find_date(sentence, reference), Ok(Some(_))))
+                .unwrap_or(&line)
+                .to_string()
+        })
+        .unwrap_or_default();
+    let is_session_text = post.has("dateLabel")
+        || SESSION_WORDS.is_match(&heading_text)
+        || WEAK_SESSION_WORDS.is_match(&heading_text)
+        || SESSION_WORDS.is_match(&date_line_text);
 
     let is_video_page = kind_hint == "video"
         || layout.contains("video")
@@ -189,13 +218,18 @@ pub fn extract(
         || tags
             .iter()
             .any(|t| normalise(t) == "video" || normalise(t) == "vidéo");
-    let kind = if is_video_page && (when.is_none() || kind_hint == "video") {
+    // A video page stays one, whatever dates its text mentions, unless it has a dateLabel.
+    let kind = if is_video_page && !post.has("dateLabel") {
         EventKind::Video
     } else if when.is_some() && is_session_text {
-        let in_person = post.has("location")
+        let online_place = post
+            .text("location")
+            .map(|l| ONLINE.is_match(&normalise(&l)))
+            .unwrap_or(false);
+        let in_person = (post.has("location") && !online_place)
             || text_all.contains("présentiel")
             || text_all.contains("presentiel")
-            || text_all.contains("lieu :");
+            || (text_all.contains("lieu :") && !ONLINE.is_match(&text_all));
         if in_person {
             EventKind::Event
         } else {
@@ -268,16 +302,18 @@ pub fn extract(
             })
         })
         .map(|l| clean_location(&l))
-        .filter(|l| !l.is_empty());
+        .filter(|l| !l.is_empty() && !ONLINE.is_match(&normalise(l)));
     if kind == EventKind::Event && location.is_none() {
         warnings.push("an in-person session, but no place is written".into());
     }
     input.location = location;
 
     // Series and episode.
-    let series_title = post
-        .text("series")
-        .or_else(|| series_from_folders(&Path::new(on_disk), &text_all));
+    let series_title = post.text("series").or_else(|| {
+        (kind == EventKind::Video)
+            .then(|| series_from_folders(&Path::new(on_disk), &text_all))
+            .flatten()
+    });
     input.series = series_title.map(|title| SeriesInput::Named {
         slug: None,
         title: Some(title),
@@ -304,15 +340,28 @@ pub fn extract(
         let heading = heading.trim().trim_end_matches(':').trim();
         if is_speaker_heading(heading) {
             let mut found = Vec::new();
+            let mut unread = Vec::new();
             for &i in &section.content {
                 let line = ITEM
                     .captures(lines[i])
                     .map_or(lines[i], |c| c.get(1).map_or("", |m| m.as_str()));
-                found.extend(parse_people(line));
+                let people = parse_people(line);
+                if people.is_empty() {
+                    unread.push(plain(line));
+                }
+                found.extend(people);
             }
             if !found.is_empty() {
                 speakers.extend(found);
-                dropped.extend(section.all());
+                if unread.is_empty() {
+                    dropped.extend(section.all());
+                } else {
+                    warnings.push(format!(
+                        "under \u{ab} {} \u{bb}, not read as speakers (kept in the body): {}",
+                        section.heading,
+                        unread.join(" / ")
+                    ));
+                }
             }
         } else if is_programme_heading(heading) {
             let items: Vec<String> = section
@@ -370,10 +419,18 @@ pub fn extract(
         video: video.clone(),
         ..Default::default()
     };
-    if let Some(url) = post.text("link") {
+    if let Some(url) = post.text("link").filter(|u| {
+        let usable = crate::domain::event::check_url_or_path(u).is_ok();
+        if !usable {
+            warnings.push(format!(
+                "front matter link \u{ab} {u} \u{bb} is neither a web address nor a path on the site; left out"
+            ));
+        }
+        usable
+    }) {
         let label = post.text("linkTitle");
         let lower = normalise(label.as_deref().unwrap_or_default());
-        if lower.contains("inscri") {
+        if lower.contains("inscri") && url.starts_with("http") {
             links.registration = Some(url);
         } else {
             more.insert(
@@ -400,7 +457,12 @@ pub fn extract(
             continue;
         }
         let context = normalise(&plain(line));
-        for (url, text) in links_in(line) {
+        // Join, registration and recording links are web addresses; a path on the site stays
+        // in the body.
+        for (url, text) in links_in(line)
+            .into_iter()
+            .filter(|(u, _)| u.starts_with("http"))
+        {
             if video.as_deref() == video_url(&url).as_deref() && video.is_some() {
                 continue;
             }
@@ -442,6 +504,9 @@ pub fn extract(
 
     // Access: registration, places, recording.
     let says_free = text_all.contains("sans inscription") || text_all.contains("accès libre");
+    let text_required = text_all
+        .replace("sans inscription préalable", "")
+        .replace("sans inscription", "");
     let says_required = [
         "inscription obligatoire",
         "sur inscription",
@@ -450,7 +515,7 @@ pub fn extract(
         "inscription préalable",
     ]
     .iter()
-    .any(|w| text_all.contains(w));
+    .any(|w| text_required.contains(w));
     input.registration_required =
         Some(kind.is_live() && (says_required || (links.registration.is_some() && !says_free)));
     input.capacity = kind
@@ -458,7 +523,7 @@ pub fn extract(
         .then(|| {
             CAPACITY.iter().find_map(|r| {
                 r.captures(&text_all)
-                    .and_then(|c| c[1].parse::<i64>().ok())
+                    .and_then(|c| c[1].replace(' ', "").parse::<i64>().ok())
                     .filter(|n| (1..100_000).contains(n))
             })
         })
@@ -564,6 +629,8 @@ struct When {
     reading: dates::Reading,
     /// Body lines that only carried the date (dropped from the body).
     lines: Option<Vec<usize>>,
+    /// The body line the date was read from.
+    line: Option<usize>,
 }
 
 fn find_when(
@@ -599,28 +666,48 @@ fn find_when(
             return Some(When {
                 reading,
                 lines: None,
+                line: None,
             });
         }
     }
-    let mut date_only: Option<(usize, dates::Reading)> = None;
+    let mut found: Vec<(usize, dates::Reading)> = Vec::new();
+    let mut several = None;
     for (i, line) in lines.iter().enumerate() {
-        if ITEM.is_match(line) && !normalise(line).contains("date") {
+        let lower = normalise(line);
+        if ITEM.is_match(line) && !lower.contains("date") {
             // Programme items and lists of other news carry dates of other things.
             continue;
         }
+        if DEADLINE.is_match(&lower) {
+            // « Inscriptions jusqu'au 1er décembre à 18h » is not the session.
+            continue;
+        }
         if let Some(reading) = read(&plain(line)) {
-            if reading.start.is_some() {
-                return Some(When {
-                    reading,
-                    lines: Some(vec![i]),
-                });
-            }
-            if date_only.is_none() {
-                date_only = Some((i, reading));
-            }
+            found.push((i, reading));
         }
     }
-    if let Some((_, mut reading)) = date_only {
+    let mut days: Vec<NaiveDate> = found.iter().map(|(_, r)| r.first_day).collect();
+    days.sort();
+    days.dedup();
+    if days.len() > 1 {
+        several = Some(format!(
+            "several dates in the post ({}); the session's was taken as the first with a time, check it",
+            days.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if let Some(i) = found.iter().position(|(_, r)| r.start.is_some()) {
+        let (line, mut reading) = found.swap_remove(i);
+        reading.warnings.extend(several);
+        // The line goes from the body if it said little more than the date.
+        let short = plain(lines[line]).split_whitespace().count() <= 14;
+        return Some(When {
+            reading,
+            lines: short.then(|| vec![line]),
+            line: Some(line),
+        });
+    }
+    if let Some((line, mut reading)) = found.into_iter().next() {
+        reading.warnings.extend(several);
         if let Some((start, end)) = hours_line(lines) {
             reading.start = Some(start);
             reading.end = end;
@@ -628,11 +715,13 @@ fn find_when(
         return Some(When {
             reading,
             lines: None,
+            line: Some(line),
         });
     }
     title.and_then(&mut read).map(|reading| When {
         reading,
         lines: None,
+        line: None,
     })
 }
 
@@ -866,6 +955,18 @@ const NOT_NAMES: [&str; 42] = [
     "programme",
 ];
 
+/// Words no name has (« Questions Et Réponses »).
+const COMMON_WORDS: [&str; 8] = [
+    "et",
+    "ou",
+    "avec",
+    "pour",
+    "sur",
+    "réponses",
+    "questions",
+    "association",
+];
+
 const ROLE_WORDS: [&str; 40] = [
     "directeur",
     "directrice",
@@ -912,6 +1013,13 @@ const ROLE_WORDS: [&str; 40] = [
 /// Two to five words, capitalised (particles aside), no acronym or organisation word first.
 fn is_name(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
+    if words
+        .iter()
+        .skip(1)
+        .any(|w| COMMON_WORDS.contains(&w.to_lowercase().as_str()))
+    {
+        return false;
+    }
     if !(2..=5).contains(&words.len()) {
         return false;
     }
@@ -939,10 +1047,12 @@ fn is_name(text: &str) -> bool {
 /// « Name (organisation) »: the people and their affiliation, trailing punctuation dropped.
 fn parse_people(raw: &str) -> Vec<SpeakerInput> {
     let text = plain(raw);
-    let text = text
-        .trim()
-        .trim_end_matches(['.', ',', ';', ':'])
-        .trim()
+    let text = text.trim().trim_end_matches(['.', ',', ';', ':']).trim();
+    // « Dr Jean Dupont »: the directory keeps the name.
+    let text = ["Dr ", "Dr. ", "Pr ", "Pr. ", "M. ", "Mme ", "Mlle ", "Me "]
+        .iter()
+        .find_map(|h| text.strip_prefix(h))
+        .unwrap_or(text)
         .to_string();
     if text.is_empty() {
         return Vec::new();
@@ -1001,6 +1111,7 @@ fn credit(names: Vec<String>, affiliation: &str) -> Vec<SpeakerInput> {
         .split_whitespace()
         .next()
         .unwrap_or_default()
+        .trim_end_matches([',', ';', ':'])
         .to_lowercase();
     let is_role = affiliation.chars().next().is_some_and(char::is_lowercase)
         || ROLE_WORDS.contains(&first.as_str());
@@ -1033,7 +1144,14 @@ fn video_url(url: &str) -> Option<String> {
             "https://www.dailymotion.com/embed/video/{}",
             path.trim_start_matches('/')
         )),
-        "youtube.com" | "youtu.be" | "youtube-nocookie.com" => Some(url.trim().to_string()),
+        "youtube.com" | "youtube-nocookie.com"
+            if (path == "/watch" && parsed.query_pairs().any(|(k, _)| k == "v"))
+                || path.starts_with("/embed/")
+                || path.starts_with("/shorts/") =>
+        {
+            Some(url.trim().to_string())
+        }
+        "youtu.be" if path.len() > 1 => Some(url.trim().to_string()),
         _ if path.contains("/videos/watch/")
             || path.contains("/videos/embed/")
             || path.starts_with("/w/") =>
@@ -1215,6 +1333,89 @@ mod tests {
         assert!(parse_people("Découvrez Econumia").is_empty());
     }
 
+    fn read(body: &str) -> Extraction {
+        let text = format!("---\ntitle: Un billet\ndate: 2024-02-01\n---\n\n{body}\n");
+        extract(
+            "posts/billet.md",
+            "site/posts/billet.md",
+            &text,
+            NaiveDate::from_ymd_opt(2024, 2, 1).expect("day"),
+            chrono_tz::Europe::Paris,
+        )
+    }
+
+    fn field(e: &Extraction) -> &EventInput {
+        e.input.as_ref().expect("a session")
+    }
+
+    #[test]
+    fn what_an_earlier_reader_got_wrong() {
+        // A news post that mentions a date and a training in passing is no session.
+        let e =
+            read("Le guide a été publié le 5 mars 2024. Il accompagne la formation des agents.");
+        assert!(matches!(e.outcome, Outcome::Skipped(_)), "{:?}", e.outcome);
+        // Thousands written with a space; a duration is no capacity.
+        let e = read("**Webinaire le jeudi 7 mars de 10h à 11h**\n\nOuvert à 1 500 places. La présentation est limitée à 10 minutes.");
+        assert_eq!(field(&e).capacity, Some(1500));
+        let e = read("**Webinaire le jeudi 7 mars de 10h à 11h**\n\nChaque intervention est limitée à 10 minutes.");
+        assert_eq!(field(&e).capacity, None);
+        // A registration deadline is not the session.
+        let e = read("Le webinaire aura lieu le jeudi 7 mars de 10h à 11h.\n\nInscriptions jusqu'au 1er mars à 18h.");
+        assert_eq!(
+            field(&e).starts_at.as_deref(),
+            Some("2024-03-07T10:00:00+01:00")
+        );
+        // « sans inscription préalable » is free access; « Lieu : en ligne » is online.
+        let e = read("**Webinaire le jeudi 7 mars de 10h à 11h**\n\nLieu : en ligne, sans inscription préalable.");
+        assert_eq!(field(&e).registration_required, Some(false));
+        assert_eq!(field(&e).kind.as_deref(), Some("webinar"));
+        assert_eq!(field(&e).location, None);
+        // A long sentence holding the date stays in the body.
+        let e = read("Le webinaire aura lieu le jeudi 7 mars de 10h à 11h et portera sur la mesure de l'empreinte des sites publics avec deux ministères.");
+        assert!(field(&e)
+            .body
+            .as_deref()
+            .unwrap_or_default()
+            .contains("portera sur"));
+        // A line under « Intervenants » that is no speaker stays, and is said.
+        let e = read("**Webinaire le jeudi 7 mars de 10h à 11h**\n\n**Intervenants :**\n* Léa Martin, Ville de Nantes\n* Modération : équipe de la mission\n");
+        assert_eq!(field(&e).speakers.as_ref().map(Vec::len), Some(1));
+        assert!(field(&e)
+            .body
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Modération"));
+        assert!(
+            e.warnings.iter().any(|w| w.contains("Modération")),
+            "{:?}",
+            e.warnings
+        );
+        // A registration link written as a path is no registration link: the post still goes in.
+        let e = read(
+            "**Webinaire le jeudi 7 mars de 10h à 11h**\n\n[S'inscrire](/inscription/webinaire)",
+        );
+        assert!(matches!(e.outcome, Outcome::Session(EventKind::Webinar)));
+        assert_eq!(
+            field(&e)
+                .links
+                .as_ref()
+                .and_then(|l| l.registration.clone()),
+            None
+        );
+        // « Dr » is no part of a name.
+        assert_eq!(
+            parse_people("Dr Jean Dupont, Directeur, ADEME")[0]
+                .role
+                .as_deref(),
+            Some("Directeur, ADEME")
+        );
+        assert_eq!(
+            parse_people("Dr Jean Dupont, ADEME")[0].name.as_deref(),
+            Some("Jean Dupont")
+        );
+        assert!(parse_people("Questions Et Réponses").is_empty());
+    }
+
     #[test]
     fn video_hosts() {
         assert_eq!(
@@ -1226,6 +1427,8 @@ mod tests {
             Some("https://www.dailymotion.com/embed/video/x7abc")
         );
         assert!(video_url("https://example.org/page").is_none());
+        assert!(video_url("https://www.youtube.com/@dinum").is_none());
+        assert!(video_url("https://www.youtube.com/watch?v=abc").is_some());
         assert!(video_url("https://tube.example.org/w/abc123").is_some());
     }
 

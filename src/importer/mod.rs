@@ -29,6 +29,9 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// Its key: the path inside the folder given (or the file name for a file given).
     pub source: String,
+    /// The folders that may tell its series: the folder given and those inside it (or, for a
+    /// file given alone, its own folder), then its name.
+    pub context: String,
 }
 
 /// Markdown files under `paths`, recursively, in a stable order. Folders and files that
@@ -39,17 +42,28 @@ pub fn collect(paths: &[PathBuf]) -> (Vec<SourceFile>, Vec<(PathBuf, String)>) {
     for root in paths {
         match std::fs::metadata(root) {
             Ok(meta) if meta.is_dir() => walk(root, root, &mut files, &mut problems),
-            Ok(_) => files.push(SourceFile {
-                path: root.clone(),
-                source: root
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-            }),
+            Ok(_) => {
+                let name = file_name(root);
+                let parent = std::path::absolute(root)
+                    .ok()
+                    .and_then(|p| p.parent().map(file_name))
+                    .unwrap_or_default();
+                files.push(SourceFile {
+                    path: root.clone(),
+                    context: format!("{parent}/{name}"),
+                    source: name,
+                })
+            }
             Err(e) => problems.push((root.clone(), format!("cannot be read: {e}"))),
         }
     }
     (files, problems)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn walk(
@@ -74,7 +88,13 @@ fn walk(
         if name.starts_with('.') || name == "node_modules" || name == "_site" {
             continue;
         }
+        let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
         if path.is_dir() {
+            if is_link {
+                // A link to a folder may loop back to its parent: not followed.
+                problems.push((path, "a link to a folder: not followed".into()));
+                continue;
+            }
             walk(root, &path, files, problems);
         } else if name.ends_with(".md") || name.ends_with(".markdown") {
             let source = path
@@ -84,7 +104,14 @@ fn walk(
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect::<Vec<_>>()
                 .join("/");
-            files.push(SourceFile { path, source });
+            let root_name = std::path::absolute(root)
+                .map(|p| file_name(&p))
+                .unwrap_or_default();
+            files.push(SourceFile {
+                path,
+                context: format!("{root_name}/{source}"),
+                source,
+            });
         }
     }
 }
@@ -140,15 +167,9 @@ pub async fn import_file(
         report.reason = Some("unreadable: not UTF-8 text".into());
         return report;
     };
-    let on_disk = std::path::absolute(&file.path)
-        .unwrap_or_else(|_| file.path.clone())
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/");
     let extraction = extract::extract(
         &file.source,
-        &on_disk,
+        &file.context,
         text,
         options.today,
         options.timezone,
@@ -182,6 +203,8 @@ pub async fn import_file(
     let hash = {
         let mut digest = Sha256::new();
         digest.update(READER_VERSION.as_bytes());
+        // Read again when the zone that times are read in changes.
+        digest.update(options.timezone.name().as_bytes());
         digest.update(&bytes);
         hex::encode(digest.finalize())
     };

@@ -58,6 +58,8 @@ struct EventView {
     ics_url: Option<String>,
     speakers: Vec<SpeakerView>,
     programme: Vec<String>,
+    registration_required: bool,
+    capacity: Option<i64>,
     cancelled: bool,
 }
 
@@ -190,6 +192,8 @@ impl Composer {
                 })
                 .collect(),
             programme: event.programme.clone(),
+            registration_required: event.registration_required,
+            capacity: event.capacity,
             cancelled: event.status == EventStatus::Cancelled,
         }
     }

@@ -27,6 +27,20 @@ fn sanitiser(base: Option<&url::Url>) -> &'static ammonia::Builder<'static> {
         .or_insert_with(|| Box::leak(Box::new(builder(Some(base.clone())))))
 }
 
+/// Resolves paths (`/docs/guide.pdf`) against the team's site; anything else stays.
+struct SitePaths(url::Url);
+
+impl<'a> ammonia::UrlRelativeEvaluate<'a> for SitePaths {
+    fn evaluate<'url>(&self, url: &'url str) -> Option<std::borrow::Cow<'url, str>> {
+        if url.starts_with('/') && !url.starts_with("//") && !url.contains('\\') {
+            if let Ok(resolved) = self.0.join(url) {
+                return Some(std::borrow::Cow::Owned(resolved.to_string()));
+            }
+        }
+        Some(std::borrow::Cow::Borrowed(url))
+    }
+}
+
 fn builder(base: Option<url::Url>) -> ammonia::Builder<'static> {
     let mut builder = ammonia::Builder::default();
     builder
@@ -47,8 +61,9 @@ fn builder(base: Option<url::Url>) -> ammonia::Builder<'static> {
         .url_schemes(HashSet::from(["http", "https", "mailto", "tel"]))
         .link_rel(Some("noopener noreferrer"));
     if let Some(base) = base {
-        // Imported posts write links to the team's site as paths (/docs/guide.pdf).
-        builder.url_relative(ammonia::UrlRelative::RewriteWithBase(base));
+        // Imported posts write links to the team's site as paths (/docs/guide.pdf): those go
+        // to it; anchors (#section) and other relative links stay as written.
+        builder.url_relative(ammonia::UrlRelative::Custom(Box::new(SitePaths(base))));
     }
     builder
 }
@@ -150,6 +165,8 @@ mod tests {
             html.contains("src=\"https://site.example.gouv.fr/img/a.png\""),
             "{html}"
         );
+        // Anchors stay on the page.
+        assert!(to_html("[Plus bas](#suite)", Some(&base)).contains("href=\"#suite\""));
         // Without a base, paths stay as written.
         assert!(to_html("[Guide](/docs/guide.pdf)", None).contains("href=\"/docs/guide.pdf\""));
     }

@@ -69,7 +69,14 @@ impl Store {
                 }
                 spec.slug = None;
                 let event = self
-                    .update_in(&mut tx, &event_id, |_| Ok(Some(spec)))
+                    .update_in(&mut tx, &event_id, |current| {
+                        // A cancellation made in eventail stands: a changed file does not
+                        // bring the session back (nor send a notice that it is back).
+                        if current.status == crate::domain::EventStatus::Cancelled {
+                            spec.status = current.status;
+                        }
+                        Ok(Some(spec))
+                    })
                     .await?;
                 sqlx::query(
                     "UPDATE import_sources SET content_hash = $1, imported_at = $2 WHERE source = $3",

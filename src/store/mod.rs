@@ -258,7 +258,6 @@ impl Store {
         self.begin_write(false, true).await
     }
 
-    /// Sets what changes plan by way of mail; `serve` and the CLI set it from configuration.
     /// The time writes and the outbox go by: the system clock, unless `set_clock` moved it.
     pub fn now(&self) -> DateTime<Utc> {
         let offset = self.clock_offset.load(std::sync::atomic::Ordering::Relaxed);
@@ -274,6 +273,7 @@ impl Store {
             .store(offset, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Sets what changes plan by way of mail; `serve` and the CLI set it from configuration.
     pub fn set_mail_policy(&self, policy: MailPolicy) {
         if let Ok(mut current) = self.policy.write() {
             *current = policy;

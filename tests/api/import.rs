@@ -501,6 +501,14 @@ async fn lifecycle(db: Db, root: &Path, slug: &str, dates: LifecycleDates) {
     .await;
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert!(sent[0].starts_with("Modifié : "), "{sent:?}");
+    let notice = parse(&smtp.received().last().expect("the change notice").data);
+    assert!(
+        notice
+            .text()
+            .contains("Accès : libre, sans inscription, dans la limite de"),
+        "the notice says what changed: {}",
+        notice.text()
+    );
     // Importing the same file again sends nothing.
     let sent = import_then_send(
         &app,
