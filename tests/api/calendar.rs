@@ -25,7 +25,7 @@ async fn seed(app: &TestApp) -> BTreeMap<&'static str, Value> {
             json!({"kind": "webinar", "status": "scheduled",
             "title": format!("Printemps {TRICKY}"), "summary": TRICKY,
             // 10:00 in Paris on the day clocks go forward: 08:00Z.
-            "starts_at": "2027-03-28T10:00", "ends_at": "2027-03-28T11:00",
+            "starts_at": "2038-03-28T10:00", "ends_at": "2038-03-28T11:00",
             "speakers": [{"name": "Camille Martin", "role": "cheffe de projet", "organisation": "Mission ; numérique"}],
             "programme": ["Accueil, présentations", "Démonstration \\ questions"],
             "links": {"join": "https://visio.example.org/salle?a=1&b=2", "registration": "https://forms.example.org/s"},
@@ -36,36 +36,36 @@ async fn seed(app: &TestApp) -> BTreeMap<&'static str, Value> {
             "autumn",
             json!({"kind": "webinar", "status": "scheduled", "title": "Automne",
             // 10:00 in Paris on the day clocks go back: 09:00Z.
-            "starts_at": "2027-10-31T10:00", "ends_at": "2027-10-31T11:30",
+            "starts_at": "2038-10-31T10:00", "ends_at": "2038-10-31T11:30",
             "series": "les-mercredis", "tags": ["accessibilité"]}),
         ),
         (
             "summer",
             json!({"kind": "event", "status": "scheduled", "title": "Rencontre d'été",
-            "starts_at": "2027-07-02T14:00", "ends_at": "2027-07-02T17:00",
+            "starts_at": "2038-07-02T14:00", "ends_at": "2038-07-02T17:00",
             "location": "Paris, 20 avenue de Ségur"}),
         ),
         (
             "winter",
             json!({"kind": "event", "status": "scheduled", "title": "Rencontre d'hiver",
-            "starts_at": "2027-12-03T14:00", "ends_at": "2027-12-03T16:00",
+            "starts_at": "2038-12-03T14:00", "ends_at": "2038-12-03T16:00",
             "links": {"join": "https://visio.example.org/hybride"}, "location": "Lyon"}),
         ),
         (
             "days",
             json!({"kind": "event", "status": "scheduled", "title": "Deux journées",
-            "starts_at": "2027-10-14", "ends_at": "2027-10-15", "location": "Nantes"}),
+            "starts_at": "2038-10-14", "ends_at": "2038-10-15", "location": "Nantes"}),
         ),
         (
             "premiere",
             json!({"kind": "video", "status": "scheduled", "title": "Épisode #12 en avant-première",
-            "starts_at": "2027-05-05T12:00Z", "series": "les-mercredis", "episode": 12}),
+            "starts_at": "2038-05-05T12:00Z", "series": "les-mercredis", "episode": 12}),
         ),
         (
             "long",
             json!({"kind": "webinar", "status": "scheduled", "title": "Un long programme",
             "body": "Très long texte, sans résumé ; avec « guillemets ». ".repeat(100),
-            "starts_at": "2027-06-01T09:00", "ends_at": "2027-06-01T10:00"}),
+            "starts_at": "2038-06-01T09:00", "ends_at": "2038-06-01T10:00"}),
         ),
         (
             "video",
@@ -75,7 +75,7 @@ async fn seed(app: &TestApp) -> BTreeMap<&'static str, Value> {
         (
             "draft",
             json!({"kind": "webinar", "title": "Brouillon",
-            "starts_at": "2027-04-01T09:00", "ends_at": "2027-04-01T10:00"}),
+            "starts_at": "2038-04-01T09:00", "ends_at": "2038-04-01T10:00"}),
         ),
     ];
     for (name, spec) in specs {
@@ -255,26 +255,26 @@ async fn feed_shapes_and_instants(db: Db) {
 
     // The same instants on both DST days as Paris wall clocks say.
     let spring = &seen[&uid(&made["spring"])];
-    assert_eq!(spring.start, at("2027-03-28T08:00:00Z"));
-    assert_eq!(spring.end, Some(at("2027-03-28T09:00:00Z")));
+    assert_eq!(spring.start, at("2038-03-28T08:00:00Z"));
+    assert_eq!(spring.end, Some(at("2038-03-28T09:00:00Z")));
     let autumn = &seen[&uid(&made["autumn"])];
-    assert_eq!(autumn.start, at("2027-10-31T09:00:00Z"));
-    assert_eq!(autumn.end, Some(at("2027-10-31T10:30:00Z")));
+    assert_eq!(autumn.start, at("2038-10-31T09:00:00Z"));
+    assert_eq!(autumn.end, Some(at("2038-10-31T10:30:00Z")));
     assert_eq!(
         seen[&uid(&made["summer"])].start,
-        at("2027-07-02T12:00:00Z")
+        at("2038-07-02T12:00:00Z")
     );
     assert_eq!(
         seen[&uid(&made["winter"])].start,
-        at("2027-12-03T13:00:00Z")
+        at("2038-12-03T13:00:00Z")
     );
     // Whole days: DATE values, DTEND the day after the last one.
     let days = &seen[&uid(&made["days"])];
     assert_eq!(
         days.all_day,
         Some((
-            NaiveDate::from_ymd_opt(2027, 10, 14).unwrap(),
-            NaiveDate::from_ymd_opt(2027, 10, 16).unwrap()
+            NaiveDate::from_ymd_opt(2038, 10, 14).unwrap(),
+            NaiveDate::from_ymd_opt(2038, 10, 16).unwrap()
         ))
     );
 
@@ -475,14 +475,14 @@ async fn reschedule_and_cancel(db: Db) {
     let (status, doc) = app
         .patch(
             &format!("/api/v1/events/{id}"),
-            &json!({"starts_at": "2027-11-03T10:00", "ends_at": "2027-11-03T11:00"}),
+            &json!({"starts_at": "2038-11-03T10:00", "ends_at": "2038-11-03T11:00"}),
         )
         .await;
     assert_eq!(status, 200, "{doc}");
     let moved = parse(&fetch(&app.address, "/calendar.ics", &[]).await.text()).1
         [&uid(&made["autumn"])]
         .clone();
-    assert_eq!(moved.start, at("2027-11-03T09:00:00Z"));
+    assert_eq!(moved.start, at("2038-11-03T09:00:00Z"));
     assert!(
         moved.sequence > before.sequence,
         "{} then {}",
@@ -959,7 +959,7 @@ print(json.dumps(out))
     assert!(compared >= 10, "compared {compared} events");
     // The spring session's instant, checked by Python too.
     let spring = &python[0]["events"][&uid(&made["spring"])];
-    assert_eq!(spring["start"], json!(["t", "2027-03-28T08:00:00Z"]));
+    assert_eq!(spring["start"], json!(["t", "2038-03-28T08:00:00Z"]));
     assert_eq!(spring["summary"], format!("Printemps {TRICKY}"));
     let autumn = &python[0]["events"][&uid(&made["autumn"])];
     assert_eq!(autumn["status"], "CANCELLED");

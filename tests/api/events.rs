@@ -46,8 +46,8 @@ async fn every_field_round_trips(db: Db) {
         created["slug"],
         "webinaire-ecoconcevoir-un-service-sobre-en-2026"
     );
-    assert_eq!(created["starts_at"], "2026-12-09T09:00:00+01:00");
-    assert_eq!(created["ends_at"], "2026-12-09T10:00:00+01:00");
+    assert_eq!(created["starts_at"], "2037-12-09T09:00:00+01:00");
+    assert_eq!(created["ends_at"], "2037-12-09T10:00:00+01:00");
     assert_eq!(
         created["series"],
         json!({"slug": "les-mercredis-sobres", "title": "Les mercredis sobres"})
@@ -269,11 +269,11 @@ async fn patch_merges_and_bumps_the_sequence_for_visible_changes(db: Db) {
     let (_, doc) = app
         .patch(
             &path,
-            &json!({"starts_at": "2026-12-10T14:00", "ends_at": "2026-12-10T15:30"}),
+            &json!({"starts_at": "2037-12-10T14:00", "ends_at": "2037-12-10T15:30"}),
         )
         .await;
     assert_eq!(doc["sequence"], 1);
-    assert_eq!(doc["starts_at"], "2026-12-10T14:00:00+01:00");
+    assert_eq!(doc["starts_at"], "2037-12-10T14:00:00+01:00");
     // null clears a link (RFC 7396), and that is visible too.
     let (_, doc) = app.patch(&path, &json!({"links": {"join": null}})).await;
     assert_eq!(doc["sequence"], 2);
@@ -288,7 +288,7 @@ async fn patch_merges_and_bumps_the_sequence_for_visible_changes(db: Db) {
 
     // A patch that breaks a rule stores nothing.
     let (status, problem) = app
-        .patch(&path, &json!({"ends_at": "2026-12-10T13:00"}))
+        .patch(&path, &json!({"ends_at": "2037-12-10T13:00"}))
         .await;
     assert_eq!(status, 422);
     assert_eq!(error_fields(&problem), ["ends_at"]);
@@ -298,7 +298,7 @@ async fn patch_merges_and_bumps_the_sequence_for_visible_changes(db: Db) {
     assert_eq!(status, 400);
     let (_, now) = app.get(&path).await;
     assert_eq!(now["sequence"], 2);
-    assert_eq!(now["starts_at"], "2026-12-10T14:00:00+01:00");
+    assert_eq!(now["starts_at"], "2037-12-10T14:00:00+01:00");
 
     let history = app
         .store

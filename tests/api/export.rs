@@ -16,7 +16,7 @@ async fn the_static_site_is_what_the_server_serves(db: Db) {
     let webinar = app
         .create_event(
             json!({"kind": "webinar", "status": "scheduled", "title": "Atelier été",
-            "starts_at": "2031-06-04T14:00", "ends_at": "2031-06-04T15:00",
+            "starts_at": "2042-06-04T14:00", "ends_at": "2042-06-04T15:00",
             "series": {"slug": "ateliers", "title": "Ateliers"},
             "tags": ["sobriété numérique", "RGAA 4.1"]}),
         )
@@ -28,7 +28,7 @@ async fn the_static_site_is_what_the_server_serves(db: Db) {
         )
         .await;
     let draft = app
-        .create_event(json!({"kind": "webinar", "status": "draft", "title": "Pas encore", "starts_at": "2031-07-01T10:00"}))
+        .create_event(json!({"kind": "webinar", "status": "draft", "title": "Pas encore", "starts_at": "2042-07-01T10:00"}))
         .await;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("site");
@@ -137,7 +137,7 @@ async fn eleventy_posts(db: Db) {
         .create_event(json!({"kind": "webinar", "status": "scheduled",
             "title": "Atelier « été » : \"guillemets\"",
             "summary": "Deux points: et # dièse",
-            "starts_at": "2031-06-04T14:00", "ends_at": "2031-06-04T15:30",
+            "starts_at": "2042-06-04T14:00", "ends_at": "2042-06-04T15:30",
             "speakers": [{"name": "Camille Martin", "role": "cheffe de projet"}],
             "programme": ["Accueil"],
             "links": {"registration": "https://forms.example.org/s"},
@@ -180,7 +180,7 @@ async fn eleventy_posts(db: Db) {
         r#"title: "Atelier « été » : \"guillemets\"""#.to_string(),
         r#"description: "Deux points: et # dièse""#.to_string(),
         format!("date: {}", webinar["published_on"].as_str().unwrap()),
-        "dateLabel: \"mercredi 4\u{a0}juin 2031, de 14\u{a0}h à 15\u{a0}h\u{a0}30 (heure de Paris)\"".to_string(),
+        "dateLabel: \"mercredi 4\u{a0}juin 2042, de 14\u{a0}h à 15\u{a0}h\u{a0}30 (heure de Paris)\"".to_string(),
         r#"tags: ["sobriété","agenda"]"#.to_string(),
         "layout: layouts/post.njk".to_string(),
         r#"link: "https://forms.example.org/s""#.to_string(),

@@ -62,7 +62,7 @@ async fn seed(app: &TestApp) -> (Value, Value) {
     let webinar = app
         .create_event(json!({"kind": "webinar", "status": "scheduled",
             "title": "Sobriété « numérique »", "summary": "Les bases, en une heure.",
-            "starts_at": "2031-12-10T09:00", "ends_at": "2031-12-10T10:00",
+            "starts_at": "2042-12-10T09:00", "ends_at": "2042-12-10T10:00",
             "capacity": 300, "registration_required": true,
             "speakers": [{"name": "Camille Martin", "role": "cheffe de projet", "organisation": "Mission"}],
             "programme": ["Accueil", "Questions"],
@@ -89,7 +89,7 @@ async fn agenda_and_session_pages(db: Db) {
     let (webinar, video) = seed(&app).await;
     app.create_event(
         json!({"kind": "webinar", "status": "draft", "title": "Brouillon secret",
-        "starts_at": "2031-12-11T09:00"}),
+        "starts_at": "2042-12-11T09:00"}),
     )
     .await;
 
@@ -107,7 +107,7 @@ async fn agenda_and_session_pages(db: Db) {
     assert!(upcoming < videos, "sessions first, then videos");
     assert!(agenda
         .html
-        .contains("mercredi 10\u{a0}décembre 2031, de 9\u{a0}h à 10\u{a0}h (heure de Paris)"));
+        .contains("mercredi 10\u{a0}décembre 2042, de 9\u{a0}h à 10\u{a0}h (heure de Paris)"));
     assert!(!agenda.html.contains("Brouillon secret"));
     assert!(
         sources(&agenda.html).is_empty(),
@@ -249,14 +249,14 @@ async fn banners_and_validators(db: Db) {
     let (code, _) = app
         .patch(
             &format!("/api/v1/events/{slug}"),
-            &json!({"starts_at": "2031-12-17T09:00", "ends_at": "2031-12-17T10:00"}),
+            &json!({"starts_at": "2042-12-17T09:00", "ends_at": "2042-12-17T10:00"}),
         )
         .await;
     assert_eq!(code, 200);
     let moved = page(&app, &path, &[("if-none-match", &etag)]).await;
     assert_eq!(moved.status, 200, "a write makes the page new");
     assert!(moved.html.contains("Cette session a été déplacée"));
-    assert!(moved.html.contains("mercredi 17\u{a0}décembre 2031"));
+    assert!(moved.html.contains("mercredi 17\u{a0}décembre 2042"));
 
     let (code, _) = app
         .post(&format!("/api/v1/events/{slug}/cancel"), &json!({}))
@@ -299,7 +299,7 @@ async fn atom_feed(db: Db) {
         .summary()
         .unwrap()
         .as_str()
-        .contains("mercredi 10\u{a0}décembre 2031"));
+        .contains("mercredi 10\u{a0}décembre 2042"));
     let content = entry.content().unwrap().value().unwrap();
     assert!(content.contains("fr-callout") && !content.contains("onclick"));
     assert!(entry.categories().iter().any(|c| c.term() == "sobriété"));
