@@ -184,8 +184,12 @@ impl Dispatcher {
                     Ok(Outcome::Sent(id)) => {
                         report.sent += 1;
                         sent.push(id);
+                        // A store error here does not abandon the sends in flight: they
+                        // finish, the marking is tried again after them, then it is reported.
                         if sent.len() >= MARK_EVERY {
-                            self.mark_sent(&mut sent).await?;
+                            if let Err(err) = self.mark_sent(&mut sent).await {
+                                first_error.get_or_insert(err);
+                            }
                         }
                     }
                     Ok(Outcome::Retried) => report.retried += 1,
