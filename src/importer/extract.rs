@@ -114,7 +114,7 @@ pub fn extract(
         Err(reason) => return Extraction::skipped(format!("unreadable: {reason}"), Vec::new()),
     };
     let mut warnings = Vec::new();
-    let file = Path::new(source);
+    let file = SourcePath::new(source);
     let title = post.text("title");
     let description = post.text("description");
     let tags = post.list("tags");
@@ -311,7 +311,7 @@ pub fn extract(
     // Series and episode.
     let series_title = post.text("series").or_else(|| {
         (kind == EventKind::Video)
-            .then(|| series_from_folders(&Path::new(on_disk), &text_all))
+            .then(|| series_from_folders(&SourcePath::new(on_disk), &text_all))
             .flatten()
     });
     input.series = series_title.map(|title| SeriesInput::Named {
@@ -555,11 +555,11 @@ pub fn extract(
 }
 
 /// A path with `/` separators.
-struct Path<'a>(&'a str);
+struct SourcePath<'a>(&'a str);
 
-impl<'a> Path<'a> {
+impl<'a> SourcePath<'a> {
     fn new(s: &'a str) -> Self {
-        Path(s)
+        SourcePath(s)
     }
 
     fn file_name(&self) -> &'a str {
@@ -580,7 +580,7 @@ impl<'a> Path<'a> {
 }
 
 fn not_a_session(
-    file: &Path,
+    file: &SourcePath,
     title: Option<&str>,
     tags: &[String],
     layout: &str,
@@ -903,7 +903,7 @@ pub(crate) fn plain(text: &str) -> String {
         .replace("&amp;", "&")
         .replace("&#39;", "'")
         .replace("&quot;", "\"");
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    collapse(&text)
 }
 
 const PARTICLES: [&str; 14] = [
@@ -1211,7 +1211,7 @@ fn clean_location(raw: &str) -> String {
 
 /// The series from a `videos-…` folder: « videos-vers-un-numerique-ecoresponsable » becomes
 /// « Vers un numérique écoresponsable », accents taken from words of the post itself.
-fn series_from_folders(file: &Path, text: &str) -> Option<String> {
+fn series_from_folders(file: &SourcePath, text: &str) -> Option<String> {
     let folder = file
         .folders()
         .into_iter()
@@ -1253,7 +1253,7 @@ fn with_accents(word: &str, text: &str) -> String {
         .unwrap_or(target)
 }
 
-fn file_slug(file: &Path) -> Option<String> {
+fn file_slug(file: &SourcePath) -> Option<String> {
     let stem = file.file_stem()?;
     let stem = if stem.eq_ignore_ascii_case("index") {
         file.folders().last().copied()?
@@ -1434,11 +1434,14 @@ mod tests {
 
     #[test]
     fn series_titles_take_accents_from_the_post() {
-        let file = Path::new("publications/videos-les-donnees-ecologiques/ep.md");
+        let file = SourcePath::new("publications/videos-les-donnees-ecologiques/ep.md");
         assert_eq!(
             series_from_folders(&file, "des données écologiques").as_deref(),
             Some("Les données écologiques")
         );
-        assert_eq!(series_from_folders(&Path::new("posts/ep.md"), ""), None);
+        assert_eq!(
+            series_from_folders(&SourcePath::new("posts/ep.md"), ""),
+            None
+        );
     }
 }

@@ -317,15 +317,15 @@ impl Dispatcher {
     }
 
     /// Why a claimed message should no longer go, if it should not.
-    async fn still_relevant(
+    async fn still_relevant<'b>(
         &self,
         message: &Claimed,
-        batch: Batch<'_>,
-    ) -> Result<Result<Context, String>, StoreError> {
+        batch: Batch<'b>,
+    ) -> Result<Result<Context<'b>, String>, StoreError> {
         let Some(subscription_id) = &message.subscription_id else {
             return Ok(Err("no subscription".into()));
         };
-        let Some(subscription) = batch.subscriptions.get(subscription_id).cloned() else {
+        let Some(subscription) = batch.subscriptions.get(subscription_id) else {
             return Ok(Err("the subscription was erased".into()));
         };
         let wanted = if message.kind == mail_kind::CONFIRMATION {
@@ -360,7 +360,7 @@ impl Dispatcher {
         let Some(event_id) = &message.event_id else {
             return Ok(Err("no session".into()));
         };
-        let Some(event) = batch.sessions.get(event_id).cloned() else {
+        let Some(event) = batch.sessions.get(event_id) else {
             return Ok(Err("the session was deleted".into()));
         };
         let now = self.store.now();
@@ -381,7 +381,7 @@ impl Dispatcher {
                     ));
                 }
                 let policy = self.store.mail_policy();
-                let current = crate::store::reminder_times(&event, &policy)
+                let current = crate::store::reminder_times(event, &policy)
                     .iter()
                     .any(|(_, at)| *at == message.due_at);
                 if !current {
@@ -459,8 +459,8 @@ impl Dispatcher {
         };
         let composed = self.composer.compose(
             message,
-            context.event.as_ref(),
-            &context.subscription,
+            context.event,
+            context.subscription,
             &context.changed,
         );
         let email = match composed {
@@ -534,9 +534,10 @@ impl Dispatcher {
     }
 }
 
-struct Context {
-    event: Option<crate::domain::Event>,
-    subscription: crate::store::Subscription,
+/// Borrowed from the batch: a session's body is not copied for each of its recipients.
+struct Context<'b> {
+    event: Option<&'b Event>,
+    subscription: &'b Subscription,
     changed: Vec<String>,
 }
 

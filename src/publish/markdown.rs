@@ -32,13 +32,20 @@ struct SitePaths(url::Url);
 
 impl<'a> ammonia::UrlRelativeEvaluate<'a> for SitePaths {
     fn evaluate<'url>(&self, url: &'url str) -> Option<std::borrow::Cow<'url, str>> {
-        if url.starts_with('/') && !url.starts_with("//") && !url.contains('\\') {
-            if let Ok(resolved) = self.0.join(url) {
-                return Some(std::borrow::Cow::Owned(resolved.to_string()));
-            }
-        }
-        Some(std::borrow::Cow::Borrowed(url))
+        Some(match on_site(url, &self.0) {
+            Some(resolved) => std::borrow::Cow::Owned(resolved),
+            None => std::borrow::Cow::Borrowed(url),
+        })
     }
+}
+
+/// A path on the team's site (`/docs/guide.pdf`) as an address under `base`; `None` for
+/// anything else (full addresses, anchors, other relative links).
+pub fn on_site(url: &str, base: &url::Url) -> Option<String> {
+    if url.starts_with('/') && !url.starts_with("//") && !url.contains('\\') {
+        return base.join(url).ok().map(String::from);
+    }
+    None
 }
 
 fn builder(base: Option<url::Url>) -> ammonia::Builder<'static> {

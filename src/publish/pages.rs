@@ -70,13 +70,9 @@ pub struct MoreView {
 
 /// A link as written (`/docs/guide.pdf`) made absolute against the team's site.
 pub fn resolve_path(url: &str, content_base: Option<&url::Url>) -> String {
-    match content_base {
-        Some(base) if url.starts_with('/') && !url.starts_with("//") => base
-            .join(url)
-            .map(String::from)
-            .unwrap_or_else(|_| url.to_string()),
-        _ => url.to_string(),
-    }
+    content_base
+        .and_then(|base| markdown::on_site(url, base))
+        .unwrap_or_else(|| url.to_string())
 }
 
 /// A video behind a facade: nothing loads from the host until the visitor asks.
