@@ -3,11 +3,12 @@
 //! Auto-Submitted, a Message-ID on the configured domain). lettre writes subjects and names as
 //! RFC 2047 encoded-words.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use lettre::message::header::{ContentType, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 use minijinja::{context, Value};
 use serde::Serialize;
@@ -199,13 +200,15 @@ impl Composer {
     }
 
     /// The message for a claimed outbox row. `changed` lists the fields a change notice is
-    /// about (from the session's history).
+    /// about (from the session's history). What the recipients of one notice share is prepared
+    /// once in `cache` (one per claimed batch).
     pub fn compose(
         &self,
         claimed: &Claimed,
         event: Option<&Event>,
         subscription: &Subscription,
         changed: &[String],
+        cache: &ComposeCache,
     ) -> Result<Message, ComposeError> {
         let scope_text = Self::scope_text(subscription);
         let message_id = format!(
@@ -231,13 +234,43 @@ impl Composer {
                 &message_id,
                 "mail/confirmation",
                 ctx,
-                None,
-                None,
             );
         }
         let event = event.ok_or(ComposeError::Missing("the message's session is gone"))?;
+        let key = &subscription.unsubscribe_key;
+        let unsubscribe = self.unsubscribe_url(key);
+        let prepared = cache.prepared(self, claimed, event, changed, &scope_text, key.len())?;
+        let bodies = match &prepared.bodies {
+            Some([text, html]) if patchable_key(key) => {
+                (text.with_key(key.as_bytes()), html.with_key(key.as_bytes()))
+            }
+            // A key of other characters, or templates that cut or transform the link: this
+            // recipient's text and HTML are rendered whole.
+            _ => {
+                let notice = self.notice(claimed, event, changed)?;
+                let ctx = notice.context(self, &scope_text, &unsubscribe);
+                let (text, html) = self.render(notice.template, ctx)?;
+                (Body::new(text), Body::new(html))
+            }
+        };
+        self.assemble(
+            &claimed.recipient,
+            &prepared.subject,
+            &message_id,
+            bodies,
+            prepared.calendar.clone(),
+            Some(&unsubscribe),
+        )
+    }
+
+    /// What a notice about `event` says, whoever receives it.
+    fn notice(
+        &self,
+        claimed: &Claimed,
+        event: &Event,
+        changed: &[String],
+    ) -> Result<Notice, ComposeError> {
         let view = self.event_view(event);
-        let unsubscribe = self.unsubscribe_url(&subscription.unsubscribe_key);
         let (template, subject, method) = match claimed.kind.as_str() {
             mail_kind::ANNOUNCEMENT => (
                 "mail/announcement",
@@ -267,20 +300,9 @@ impl Composer {
             _ => return Err(ComposeError::Missing("unknown kind of message")),
         };
         let advance = crate::domain::event::parse_reminder(&claimed.detail).ok();
-        let changed: Vec<&str> = {
-            let mut labels: Vec<&str> = changed.iter().filter_map(|f| change_label(f)).collect();
-            labels.dedup();
-            labels
-        };
-        let ctx = context! {
-            list_name => &self.list_name,
-            scope_text => &scope_text,
-            unsubscribe_url => &unsubscribe,
-            event => Value::from_serialize(&view),
-            advance_text => advance.map(advance_text),
-            changed => changed,
-            subject => &subject,
-        };
+        let mut labels: Vec<&'static str> =
+            changed.iter().filter_map(|f| change_label(f)).collect();
+        labels.dedup();
         // A calendar part only for live sessions; recordings and videos need none.
         let calendar = match method {
             Some(method) if event.kind.is_live() => {
@@ -288,15 +310,23 @@ impl Composer {
             }
             _ => None,
         };
-        self.build(
-            &claimed.recipient,
-            &subject,
-            &message_id,
+        Ok(Notice {
             template,
-            ctx,
+            subject,
+            event: Value::from_serialize(&view),
+            advance_text: advance.map(advance_text),
+            changed: labels,
             calendar,
-            Some(&unsubscribe),
-        )
+        })
+    }
+
+    /// The text and HTML versions of a template.
+    fn render(&self, template: &str, ctx: Value) -> Result<(String, String), ComposeError> {
+        let text = self
+            .templates
+            .render(&format!("{template}.txt"), ctx.clone())?;
+        let html = self.templates.render(&format!("{template}.html"), ctx)?;
+        Ok((text, html))
     }
 
     /// `eventail mail test`: one message to check the configuration.
@@ -304,7 +334,7 @@ impl Composer {
         let subject = "Message d'essai d'eventail : « été » ✓".to_string();
         let message_id = format!("<test-{}@{}>", uuid::Uuid::new_v4(), self.domain);
         let ctx = context! { list_name => &self.list_name, subject => &subject };
-        self.build(to, &subject, &message_id, "mail/test", ctx, None, None)
+        self.build(to, &subject, &message_id, "mail/test", ctx)
     }
 
     /// « 25 novembre 2026 à 14 h 30 (heure de Paris) ».
@@ -320,7 +350,7 @@ impl Composer {
         )
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// A message whose every part is rendered for it (confirmations, `mail test`).
     fn build(
         &self,
         to: &str,
@@ -328,13 +358,28 @@ impl Composer {
         message_id: &str,
         template: &str,
         ctx: Value,
-        calendar: Option<(Method, String)>,
+    ) -> Result<Message, ComposeError> {
+        let (text, html) = self.render(template, ctx)?;
+        self.assemble(
+            to,
+            subject,
+            message_id,
+            (Body::new(text), Body::new(html)),
+            None,
+            None,
+        )
+    }
+
+    /// Headers around encoded parts: text then HTML, and the calendar part if any.
+    fn assemble(
+        &self,
+        to: &str,
+        subject: &str,
+        message_id: &str,
+        (text, html): (Body, Body),
+        calendar: Option<(Method, Body)>,
         unsubscribe: Option<&str>,
     ) -> Result<Message, ComposeError> {
-        let text = self
-            .templates
-            .render(&format!("{template}.txt"), ctx.clone())?;
-        let html = self.templates.render(&format!("{template}.html"), ctx)?;
         let to: Mailbox = to
             .parse()
             .map_err(|e| ComposeError::Build(format!("recipient {to}: {e}")))?;
@@ -375,6 +420,218 @@ impl Composer {
         builder
             .multipart(parts)
             .map_err(|e| ComposeError::Build(e.to_string()))
+    }
+}
+
+/// What a notice says whoever receives it; the context adds the recipient's part.
+struct Notice {
+    template: &'static str,
+    subject: String,
+    event: Value,
+    advance_text: Option<String>,
+    changed: Vec<&'static str>,
+    calendar: Option<(Method, String)>,
+}
+
+impl Notice {
+    fn context(&self, composer: &Composer, scope_text: &str, unsubscribe_url: &str) -> Value {
+        context! {
+            list_name => &composer.list_name,
+            scope_text => scope_text,
+            unsubscribe_url => unsubscribe_url,
+            event => &self.event,
+            advance_text => &self.advance_text,
+            changed => &self.changed,
+            subject => &self.subject,
+        }
+    }
+}
+
+/// What the recipients of one notice share, prepared once per claimed batch: a reminder to
+/// 10,000 people is rendered, encoded and given its calendar part once, not 10,000 times. The
+/// only part of the body that differs between them is their unsubscribe key, written into the
+/// encoded bytes in place.
+#[derive(Default)]
+pub struct ComposeCache {
+    prepared: Mutex<HashMap<PreparedKey, Arc<Prepared>>>,
+}
+
+/// Everything a prepared notice depends on besides the unsubscribe key's characters.
+#[derive(Hash, PartialEq, Eq)]
+struct PreparedKey {
+    event_id: String,
+    sequence: i64,
+    updated_at: DateTime<Utc>,
+    kind: String,
+    detail: String,
+    changed: Vec<String>,
+    scope_text: String,
+    key_len: usize,
+}
+
+struct Prepared {
+    subject: String,
+    /// Text and HTML, or `None` when the templates do not show the unsubscribe link as it is
+    /// (a template that cuts or transforms it): then each message is rendered whole.
+    bodies: Option<[KeyedBody; 2]>,
+    calendar: Option<(Method, Body)>,
+}
+
+/// An encoded body with the places of the unsubscribe key's characters in it.
+struct KeyedBody {
+    encoded: Vec<u8>,
+    encoding: ContentTransferEncoding,
+    /// Byte offsets, one per character of each occurrence of the key, in order.
+    spots: Vec<usize>,
+}
+
+impl KeyedBody {
+    fn with_key(&self, key: &[u8]) -> Body {
+        let mut encoded = self.encoded.clone();
+        for (i, &at) in self.spots.iter().enumerate() {
+            if let (Some(byte), Some(&k)) = (encoded.get_mut(at), key.get(i % key.len().max(1))) {
+                *byte = k;
+            }
+        }
+        Body::dangerous_pre_encoded(encoded, self.encoding)
+    }
+}
+
+/// Keys written into encoded bodies must read the same in every encoding and in HTML: ASCII
+/// letters and digits (the store's keys are hex).
+fn patchable_key(key: &str) -> bool {
+    !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// A random stand-in for a key of `len` characters.
+fn placeholder(len: usize) -> String {
+    use rand::Rng;
+    rand::thread_rng()
+        .sample_iter(rand::distributions::Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
+/// Where `placeholder` lies in `encoded`, character by character. A quoted-printable soft
+/// line break (`=` CRLF) may fall inside an occurrence; a key of the same length and kind of
+/// characters breaks at the same places, so overwriting these bytes gives what encoding the
+/// recipient's own text would.
+fn key_spots(encoded: &[u8], placeholder: &[u8]) -> (Vec<usize>, usize) {
+    let mut spots = Vec::new();
+    let mut found = 0;
+    let mut start = 0;
+    'search: while start < encoded.len() {
+        let mut positions = Vec::with_capacity(placeholder.len());
+        let mut at = start;
+        for &c in placeholder {
+            if !positions.is_empty() {
+                while encoded.get(at..at + 3) == Some(b"=\r\n".as_slice()) {
+                    at += 3;
+                }
+            }
+            if encoded.get(at) != Some(&c) {
+                start += 1;
+                continue 'search;
+            }
+            positions.push(at);
+            at += 1;
+        }
+        spots.extend(positions);
+        found += 1;
+        start = at;
+    }
+    (spots, found)
+}
+
+impl ComposeCache {
+    fn prepared(
+        &self,
+        composer: &Composer,
+        claimed: &Claimed,
+        event: &Event,
+        changed: &[String],
+        scope_text: &str,
+        key_len: usize,
+    ) -> Result<Arc<Prepared>, ComposeError> {
+        let key = PreparedKey {
+            event_id: event.id.clone(),
+            sequence: event.sequence,
+            updated_at: event.updated_at,
+            kind: claimed.kind.clone(),
+            detail: claimed.detail.clone(),
+            changed: changed.to_vec(),
+            scope_text: scope_text.to_string(),
+            key_len,
+        };
+        if let Some(prepared) = self.lock().get(&key) {
+            return Ok(prepared.clone());
+        }
+        let prepared = Arc::new(composer.prepare(claimed, event, changed, scope_text, key_len)?);
+        self.lock().insert(key, prepared.clone());
+        Ok(prepared)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PreparedKey, Arc<Prepared>>> {
+        // Only lookups and inserts happen under the lock: a panic elsewhere leaves it whole.
+        self.prepared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Composer {
+    fn prepare(
+        &self,
+        claimed: &Claimed,
+        event: &Event,
+        changed: &[String],
+        scope_text: &str,
+        key_len: usize,
+    ) -> Result<Prepared, ComposeError> {
+        let notice = self.notice(claimed, event, changed)?;
+        let first = placeholder(key_len);
+        let mut second = placeholder(key_len);
+        while second == first {
+            second = placeholder(key_len);
+        }
+        let rendered = |stand_in: &str| {
+            let ctx = notice.context(self, scope_text, &self.unsubscribe_url(stand_in));
+            self.render(notice.template, ctx)
+        };
+        let (text, html) = rendered(&first)?;
+        // The key must reach the output as it is and nowhere else: rendering with another
+        // stand-in gives the same text with only the stand-in replaced.
+        let (text_2, html_2) = rendered(&second)?;
+        let as_is =
+            text.replace(&first, &second) == text_2 && html.replace(&first, &second) == html_2;
+        let keyed = |rendered: String| {
+            let occurrences = rendered.matches(first.as_str()).count();
+            let body = Body::new(rendered);
+            let encoding = body.encoding();
+            let encoded = body.into_vec();
+            let (spots, found) = key_spots(&encoded, first.as_bytes());
+            (found == occurrences).then_some(KeyedBody {
+                encoded,
+                encoding,
+                spots,
+            })
+        };
+        let bodies = if as_is {
+            match (keyed(text), keyed(html)) {
+                (Some(text), Some(html)) => Some([text, html]),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        Ok(Prepared {
+            subject: notice.subject,
+            bodies,
+            calendar: notice
+                .calendar
+                .map(|(method, ics)| (method, Body::new(ics))),
+        })
     }
 }
 
@@ -429,6 +686,64 @@ mod tests {
             advance_text(chrono::Duration::seconds(2)),
             "dans 2 secondes"
         );
+    }
+
+    /// A key written into a body encoded once with a stand-in gives the bytes encoding the
+    /// recipient's own text would, wherever quoted-printable breaks the line.
+    #[test]
+    fn keys_written_into_encoded_bodies_match_encoding_them() {
+        let key = "0123456789abcdef0123456789abcdef0123456789abcdef";
+        let text_for = |pad: usize, k: &str| {
+            format!(
+                "Rendez-vous {}{} : https://agenda.example.org/desabonnement/{k}\n\
+                 Se désabonner : https://agenda.example.org/desabonnement/{k}\n",
+                "é".repeat(pad % 5),
+                "x".repeat(pad)
+            )
+        };
+        let mut broken_inside = 0;
+        for pad in 0..90 {
+            let stand_in = placeholder(key.len());
+            let body = Body::new(text_for(pad, &stand_in));
+            let encoding = body.encoding();
+            assert_eq!(encoding, ContentTransferEncoding::QuotedPrintable);
+            let encoded = body.into_vec();
+            let (spots, found) = key_spots(&encoded, stand_in.as_bytes());
+            assert_eq!(found, 2, "pad {pad}");
+            assert_eq!(spots.len(), 2 * key.len());
+            if spots.windows(2).any(|w| w[1] - w[0] > 1) {
+                broken_inside += 1;
+            }
+            let keyed = KeyedBody {
+                encoded,
+                encoding,
+                spots,
+            };
+            let direct = Body::new(text_for(pad, key));
+            assert_eq!(
+                String::from_utf8(keyed.with_key(key.as_bytes()).into_vec()).unwrap(),
+                String::from_utf8(direct.into_vec()).unwrap(),
+                "pad {pad}"
+            );
+        }
+        assert!(
+            broken_inside > 10,
+            "soft breaks inside the key: {broken_inside}"
+        );
+    }
+
+    #[test]
+    fn only_plain_keys_are_written_in_place() {
+        assert!(patchable_key("a1B2"));
+        assert!(!patchable_key(""));
+        assert!(!patchable_key("a/b"));
+        assert!(!patchable_key("clé"));
+        assert_eq!(
+            key_spots(b"abc=\r\nd xabcd", b"abcd"),
+            (vec![0, 1, 2, 6, 9, 10, 11, 12], 2)
+        );
+        assert_eq!(key_spots(b"=\r\nabcd", b"abcd").1, 1);
+        assert_eq!(key_spots(b"abc", b"abcd").1, 0);
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use rand::Rng;
 
-use super::compose::Composer;
+use super::compose::{ComposeCache, Composer};
 use super::transport::{SendError, Transport};
 use crate::config::MailSettings;
 use crate::domain::{Event, EventStatus};
@@ -77,6 +77,8 @@ enum Outcome {
 struct Batch<'a> {
     sessions: &'a HashMap<String, Event>,
     subscriptions: &'a HashMap<String, Subscription>,
+    /// What the recipients of one notice share, composed once for the batch.
+    composed: &'a ComposeCache,
 }
 
 /// Messages claimed per round trip.
@@ -163,9 +165,11 @@ impl Dispatcher {
                 .into_iter()
                 .map(|s| (s.id.clone(), s))
                 .collect();
+            let composed = ComposeCache::default();
             let batch = Batch {
                 sessions: &sessions,
                 subscriptions: &subscriptions,
+                composed: &composed,
             };
             // Several messages at once, one per pooled SMTP connection. A store error on one
             // does not abandon the others mid-send: they finish, then the error is reported.
@@ -462,6 +466,7 @@ impl Dispatcher {
             context.event,
             context.subscription,
             &context.changed,
+            batch.composed,
         );
         let email = match composed {
             Ok(email) => email,

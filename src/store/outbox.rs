@@ -474,20 +474,37 @@ impl Store {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
-        let rows = sqlx::query(&format!(
-            "UPDATE outbox SET status = 'sending', lease_owner = $1, lease_until = $2, \
-             attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM outbox \
-             WHERE (status = 'queued' AND due_at <= $3) OR (status = 'sending' AND lease_until < $3) \
-             ORDER BY due_at, id LIMIT $4{skip_locked}) \
-             RETURNING id, kind, event_id, subscription_id, recipient, sequence, detail, due_at, \
-             attempts, created_at"
-        ))
-        .bind(owner)
-        .bind(micros(now + lease))
-        .bind(micros(now))
-        .bind(limit)
-        .fetch_all(&mut *tx.tx)
-        .await?;
+        // Expired leases first (their messages have waited longest), then queued messages in
+        // due order: two statements, so each walks its index in order and reads only the rows
+        // it takes (one statement with OR sorted every due row for each claim).
+        let claim = |condition: &str| {
+            format!(
+                "UPDATE outbox SET status = 'sending', lease_owner = $1, lease_until = $2, \
+                 attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM outbox \
+                 WHERE {condition} ORDER BY due_at, id LIMIT $4{skip_locked}) \
+                 RETURNING id, kind, event_id, subscription_id, recipient, sequence, detail, \
+                 due_at, attempts, created_at"
+            )
+        };
+        let mut rows = sqlx::query(&claim("status = 'sending' AND lease_until < $3"))
+            .bind(owner)
+            .bind(micros(now + lease))
+            .bind(micros(now))
+            .bind(limit)
+            .fetch_all(&mut *tx.tx)
+            .await?;
+        let room = limit - rows.len() as i64;
+        if room > 0 {
+            rows.extend(
+                sqlx::query(&claim("status = 'queued' AND due_at <= $3"))
+                    .bind(owner)
+                    .bind(micros(now + lease))
+                    .bind(micros(now))
+                    .bind(room)
+                    .fetch_all(&mut *tx.tx)
+                    .await?,
+            );
+        }
         tx.commit().await?;
         let mut claimed = rows
             .iter()

@@ -181,6 +181,10 @@ impl AsyncSmtpConnection {
             mail_options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
 
+        if self.server_info().supports_feature(Extension::Pipelining) {
+            return self.send_pipelined(envelope, email, mail_options).await;
+        }
+
         try_smtp!(
             self.command(Mail::new(envelope.from().cloned(), mail_options))
                 .await,
@@ -199,6 +203,54 @@ impl AsyncSmtpConnection {
         try_smtp!(self.command(Data).await, self);
 
         // Message content
+        let result = try_smtp!(self.message(email).await, self);
+        Ok(result)
+    }
+
+    /// RFC 2920 (eventail patch): MAIL, RCPT and DATA in one write, their replies read in
+    /// order, then the message in one more. A refusal among them ends the transaction as
+    /// without pipelining: the message is not sent and the first refusal is returned.
+    async fn send_pipelined(
+        &mut self,
+        envelope: &Envelope,
+        email: &[u8],
+        mail_options: Vec<MailParameter>,
+    ) -> Result<Response, Error> {
+        let mut commands = Mail::new(envelope.from().cloned(), mail_options).to_string();
+        for to_address in envelope.to() {
+            commands.push_str(&Rcpt::new(to_address.clone(), vec![]).to_string());
+        }
+        commands.push_str(&Data.to_string());
+        try_smtp!(self.write(commands.as_bytes()).await, self);
+        let mut refused: Option<Error> = None;
+        for _ in 0..=envelope.to().len() {
+            match self.read_response().await {
+                Ok(_) => {}
+                // A reply with a code: the next replies still come.
+                Err(err) if err.is_transient() || err.is_permanent() => {
+                    refused.get_or_insert(err);
+                }
+                // A lost connection, a timeout, a reply that cannot be read: no more replies.
+                Err(err) => {
+                    self.abort().await;
+                    return Err(refused.unwrap_or(err));
+                }
+            }
+        }
+        match (refused, self.read_response().await) {
+            (None, Ok(_)) => {}
+            (Some(err), Ok(_)) => {
+                // The relay waits for a message that must not go: leave without sending it, so
+                // it drops the transaction.
+                self.panic = true;
+                let _ = self.stream.close().await;
+                return Err(err);
+            }
+            (Some(err), Err(_)) | (None, Err(err)) => {
+                self.abort().await;
+                return Err(err);
+            }
+        }
         let result = try_smtp!(self.message(email).await, self);
         Ok(result)
     }
@@ -320,14 +372,15 @@ impl AsyncSmtpConnection {
         I: Iterator<Item = B>,
         B: AsRef<[u8]>,
     {
+        // One write for the message and its final dot (eventail patch): two writes made two
+        // segments and woke the relay twice.
         let mut codec = ClientCodec::new();
+        let mut out_buf = Vec::new();
         for message_part in message {
-            let message_part = message_part.as_ref();
-            let mut out_buf = Vec::with_capacity(message_part.len());
-            codec.encode(message_part, &mut out_buf);
-            self.write(out_buf.as_slice()).await?;
+            codec.encode(message_part.as_ref(), &mut out_buf);
         }
-        self.write(b"\r\n.\r\n").await?;
+        out_buf.extend_from_slice(b"\r\n.\r\n");
+        self.write(out_buf.as_slice()).await?;
 
         self.read_response().await
     }
