@@ -503,13 +503,21 @@ fn patchable_key(key: &str) -> bool {
     !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-/// A random stand-in for a key of `len` characters.
+/// A random stand-in for a key of `len` characters. It holds every hex digit (the store's keys
+/// are hex) where it has room, so a template that changes any of them is caught by comparing
+/// two stand-ins.
 fn placeholder(len: usize) -> String {
     use rand::Rng;
-    rand::thread_rng()
-        .sample_iter(rand::distributions::Alphanumeric)
+    let mut rng = rand::thread_rng();
+    let start = rng.gen_range(0..16);
+    let digits = "0123456789abcdef".chars().cycle().skip(start).take(16);
+    digits
+        .chain(
+            (&mut rng)
+                .sample_iter(rand::distributions::Alphanumeric)
+                .map(char::from),
+        )
         .take(len)
-        .map(char::from)
         .collect()
 }
 
@@ -519,6 +527,9 @@ fn placeholder(len: usize) -> String {
 /// recipient's own text would.
 fn key_spots(encoded: &[u8], placeholder: &[u8]) -> (Vec<usize>, usize) {
     let mut spots = Vec::new();
+    if placeholder.is_empty() {
+        return (spots, 0);
+    }
     let mut found = 0;
     let mut start = 0;
     'search: while start < encoded.len() {
@@ -590,9 +601,23 @@ impl Composer {
         key_len: usize,
     ) -> Result<Prepared, ComposeError> {
         let notice = self.notice(claimed, event, changed)?;
+        if key_len == 0 {
+            // No key to write in: each message is rendered whole.
+            return Ok(Prepared {
+                subject: notice.subject,
+                bodies: None,
+                calendar: notice
+                    .calendar
+                    .map(|(method, ics)| (method, Body::new(ics))),
+            });
+        }
         let first = placeholder(key_len);
         let mut second = placeholder(key_len);
-        while second == first {
+        // Keys shorter than the hex digits could come out the same twice.
+        for _ in 0..64 {
+            if second != first {
+                break;
+            }
             second = placeholder(key_len);
         }
         let rendered = |stand_in: &str| {
@@ -603,8 +628,9 @@ impl Composer {
         // The key must reach the output as it is and nowhere else: rendering with another
         // stand-in gives the same text with only the stand-in replaced.
         let (text_2, html_2) = rendered(&second)?;
-        let as_is =
-            text.replace(&first, &second) == text_2 && html.replace(&first, &second) == html_2;
+        let as_is = first != second
+            && text.replace(&first, &second) == text_2
+            && html.replace(&first, &second) == html_2;
         let keyed = |rendered: String| {
             let occurrences = rendered.matches(first.as_str()).count();
             let body = Body::new(rendered);
@@ -744,6 +770,11 @@ mod tests {
         );
         assert_eq!(key_spots(b"=\r\nabcd", b"abcd").1, 1);
         assert_eq!(key_spots(b"abc", b"abcd").1, 0);
+        assert_eq!(key_spots(b"abc", b""), (vec![], 0));
+        let stand_in = placeholder(48);
+        assert_eq!(stand_in.len(), 48);
+        assert!("0123456789abcdef".chars().all(|c| stand_in.contains(c)));
+        assert!(patchable_key(&stand_in));
     }
 
     #[test]

@@ -1077,15 +1077,19 @@ impl SmtpSink {
             .arg("100")
             .spawn()
             .expect("smtp-sink (apt-get install postfix; .ci/run installs it)");
+        let mut sink = SmtpSink { child, port };
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = sink.child.try_wait() {
+                panic!("smtp-sink exited ({status}): port {port} taken, or {dump:?} not writable");
+            }
             assert!(
                 std::time::Instant::now() < deadline,
                 "smtp-sink did not start"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        SmtpSink { child, port }
+        sink
     }
 
     fn url(&self) -> String {
@@ -1133,7 +1137,9 @@ async fn a_pipelining_relay_gets_each_message_once() {
             .is_some_and(|m| m["last_error"].as_str().is_some_and(|e| e.contains("421")))
     })
     .await;
-    assert_eq!(messages_of(&refused, "announcement")[0]["status"], "queued");
+    // Queued for a retry, or already claimed again for it.
+    let status = &messages_of(&refused, "announcement")[0]["status"];
+    assert!(status == "queued" || status == "sending", "{refused:#}");
     drop(refusing);
     assert_eq!(
         std::fs::read_dir(dump.path()).unwrap().count(),
