@@ -247,7 +247,7 @@ impl Composer {
             // A key of other characters, or templates that cut or transform the link: this
             // recipient's text and HTML are rendered whole.
             _ => {
-                let notice = self.notice(claimed, event, changed)?;
+                let notice = &prepared.notice;
                 let ctx = notice.context(self, &scope_text, &unsubscribe);
                 let (text, html) = self.render(notice.template, ctx)?;
                 (Body::new(text), Body::new(html))
@@ -255,7 +255,7 @@ impl Composer {
         };
         self.assemble(
             &claimed.recipient,
-            &prepared.subject,
+            &prepared.notice.subject,
             &message_id,
             bodies,
             prepared.calendar.clone(),
@@ -470,7 +470,8 @@ struct PreparedKey {
 }
 
 struct Prepared {
-    subject: String,
+    /// What the templates read (its calendar text moved to `calendar`, encoded).
+    notice: Notice,
     /// Text and HTML, or `None` when the templates do not show the unsubscribe link as it is
     /// (a template that cuts or transforms it): then each message is rendered whole.
     bodies: Option<[KeyedBody; 2]>,
@@ -600,15 +601,17 @@ impl Composer {
         scope_text: &str,
         key_len: usize,
     ) -> Result<Prepared, ComposeError> {
-        let notice = self.notice(claimed, event, changed)?;
+        let mut notice = self.notice(claimed, event, changed)?;
+        let calendar = notice
+            .calendar
+            .take()
+            .map(|(method, ics)| (method, Body::new(ics)));
         if key_len == 0 {
             // No key to write in: each message is rendered whole.
             return Ok(Prepared {
-                subject: notice.subject,
+                notice,
                 bodies: None,
-                calendar: notice
-                    .calendar
-                    .map(|(method, ics)| (method, Body::new(ics))),
+                calendar,
             });
         }
         let first = placeholder(key_len);
@@ -652,11 +655,9 @@ impl Composer {
             None
         };
         Ok(Prepared {
-            subject: notice.subject,
+            notice,
             bodies,
-            calendar: notice
-                .calendar
-                .map(|(method, ics)| (method, Body::new(ics))),
+            calendar,
         })
     }
 }

@@ -85,8 +85,10 @@ struct Batch<'a> {
 const BATCH: i64 = 100;
 
 /// Sent messages are marked so this many at a time: what a dispatcher killed mid-batch may send
-/// twice, with the sends in flight (at most `mail.smtp_pool_size`).
-pub const MARK_EVERY: usize = 20;
+/// twice, with the sends in flight (at most `mail.smtp_pool_size`), so under half a batch. Each
+/// marking is a write transaction; 50 rather than 20 took about a tenth off the CPU each
+/// message costs (BENCHMARKS.md, "Mailer").
+pub const MARK_EVERY: usize = 50;
 /// The longest sleep without a wake-up: housekeeping (erasing withdrawn subscriptions) runs at
 /// least this often, and a missed wake-up costs no more than this.
 const MAX_SLEEP: Duration = Duration::from_secs(300);

@@ -16,4 +16,5 @@ mod mail;
 mod pages;
 mod people;
 mod processes;
+mod relay;
 mod store;
