@@ -84,10 +84,10 @@ struct Batch<'a> {
 /// Messages claimed per round trip.
 const BATCH: i64 = 100;
 
-/// Sent messages are marked so this many at a time: what a dispatcher killed mid-batch may send
-/// twice, with the sends in flight (at most `mail.smtp_pool_size`), so under half a batch. Each
-/// marking is a write transaction; 50 rather than 20 took about a tenth off the CPU each
-/// message costs (BENCHMARKS.md, "Mailer").
+/// Sent messages are marked so this many at a time (and each at once past half the lease): what
+/// a dispatcher killed mid-batch may send twice is this many plus the sends in flight (at most
+/// `mail.smtp_pool_size`), never more than the batch. Each marking is a write transaction; 50
+/// rather than 20 took 12-18 % off the process CPU each message costs (BENCHMARKS.md, "Mailer").
 pub const MARK_EVERY: usize = 50;
 /// The longest sleep without a wake-up: housekeeping (erasing withdrawn subscriptions) runs at
 /// least this often, and a missed wake-up costs no more than this.
@@ -192,7 +192,7 @@ impl Dispatcher {
                         sent.push(id);
                         // A store error here does not abandon the sends in flight: they
                         // finish, the marking is tried again after them, then it is reported.
-                        if sent.len() >= MARK_EVERY {
+                        if sent.len() >= MARK_EVERY || claimed_at.elapsed() > self.half_lease() {
                             if let Err(err) = self.mark_sent(&mut sent).await {
                                 first_error.get_or_insert(err);
                             }
@@ -483,13 +483,7 @@ impl Dispatcher {
         self.wait_for_slot().await;
         // A slow relay or a low rate can outlast half the lease: renew it before sending, and
         // leave the message alone if another dispatcher has taken it over meanwhile.
-        let half_lease = self
-            .settings
-            .lease
-            .to_std()
-            .unwrap_or(Duration::from_secs(60))
-            / 2;
-        if claimed_at.elapsed() > half_lease
+        if claimed_at.elapsed() > self.half_lease()
             && !self
                 .store
                 .renew_lease(message.id, &self.owner, self.settings.lease)
@@ -528,6 +522,17 @@ impl Dispatcher {
                 Ok(Outcome::Retried)
             }
         }
+    }
+
+    /// Past this time since a claim, a lease is renewed before each send, and every message
+    /// sent is marked at once (one sent just before then has only the other half to be marked
+    /// in before another dispatcher may take it over).
+    fn half_lease(&self) -> Duration {
+        self.settings
+            .lease
+            .to_std()
+            .unwrap_or(Duration::from_secs(60))
+            / 2
     }
 
     async fn wait_for_slot(&self) {
