@@ -377,7 +377,7 @@ impl Composer {
         subject: &str,
         message_id: &str,
         (text, html): (Body, Body),
-        calendar: Option<(Method, Body)>,
+        calendar: Option<SinglePart>,
         unsubscribe: Option<&str>,
     ) -> Result<Message, ComposeError> {
         let to: Mailbox = to
@@ -409,13 +409,8 @@ impl Composer {
         let mut parts = MultiPart::alternative()
             .singlepart(SinglePart::plain(text))
             .singlepart(SinglePart::html(html));
-        if let Some((method, ics)) = calendar {
-            let content_type = ContentType::parse(&format!(
-                "text/calendar; charset=UTF-8; method={}",
-                method.as_str()
-            ))
-            .map_err(|e| ComposeError::Build(e.to_string()))?;
-            parts = parts.singlepart(SinglePart::builder().header(content_type).body(ics));
+        if let Some(calendar) = calendar {
+            parts = parts.singlepart(calendar);
         }
         builder
             .multipart(parts)
@@ -475,7 +470,8 @@ struct Prepared {
     /// Text and HTML, or `None` when the templates do not show the unsubscribe link as it is
     /// (a template that cuts or transforms it): then each message is rendered whole.
     bodies: Option<[KeyedBody; 2]>,
-    calendar: Option<(Method, Body)>,
+    /// The `text/calendar` part, whole.
+    calendar: Option<SinglePart>,
 }
 
 /// An encoded body with the places of the unsubscribe key's characters in it.
@@ -602,10 +598,17 @@ impl Composer {
         key_len: usize,
     ) -> Result<Prepared, ComposeError> {
         let mut notice = self.notice(claimed, event, changed)?;
-        let calendar = notice
-            .calendar
-            .take()
-            .map(|(method, ics)| (method, Body::new(ics)));
+        let calendar = match notice.calendar.take() {
+            Some((method, ics)) => {
+                let content_type = ContentType::parse(&format!(
+                    "text/calendar; charset=UTF-8; method={}",
+                    method.as_str()
+                ))
+                .map_err(|e| ComposeError::Build(e.to_string()))?;
+                Some(SinglePart::builder().header(content_type).body(ics))
+            }
+            None => None,
+        };
         if key_len == 0 {
             // No key to write in: each message is rendered whole.
             return Ok(Prepared {
