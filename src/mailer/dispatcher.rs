@@ -87,7 +87,7 @@ const BATCH: i64 = 100;
 /// Sent messages are marked so this many at a time (and each at once past half the lease): what
 /// a dispatcher killed mid-batch may send twice is this many plus the sends in flight (at most
 /// `mail.smtp_pool_size`), never more than the batch. Each marking is a write transaction; 50
-/// rather than 20 took 12-18 % off the process CPU each message costs (BENCHMARKS.md, "Mailer").
+/// rather than 20 took about 15 % off the process CPU each message costs (BENCHMARKS.md, "Mailer").
 pub const MARK_EVERY: usize = 50;
 /// The longest sleep without a wake-up: housekeeping (erasing withdrawn subscriptions) runs at
 /// least this often, and a missed wake-up costs no more than this.
