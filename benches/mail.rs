@@ -33,7 +33,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use chrono_tz::Europe::Paris;
 use eventail::config::Settings;
 use eventail::domain::EventInput;
-use eventail::store::{MailPolicy, NewSubscription, Scope, Store, StoreError};
+use eventail::domain::{EmailAddress, MailKind, MailPolicy, Scope};
+use eventail::store::{NewSubscription, Store, StoreError};
 use serde_json::json;
 use sqlx::Connection;
 
@@ -180,7 +181,7 @@ async fn subscribe(store: &Store, i: usize) {
     store
         .add_subscription(
             &NewSubscription {
-                email: format!("abonne.{i}@example.org"),
+                email: EmailAddress::parse(&format!("abonne.{i}@example.org")).expect("an address"),
                 scope: Scope::All,
                 source: "bench".into(),
                 wording_version: "v1".into(),
@@ -449,10 +450,10 @@ async fn sample_size(store: &Store, url: &str, slug: &str) -> usize {
     let composer = eventail::mailer::composer(&settings(url, 1), templates, BASE_URL).unwrap();
     let claimed = eventail::store::Claimed {
         id: 1,
-        kind: "reminder".into(),
+        kind: MailKind::Reminder,
         event_id: Some(event.id.clone()),
         subscription_id: Some(subscription.id.clone()),
-        recipient: subscription.email.clone(),
+        recipient: subscription.email.to_string(),
         sequence: event.sequence,
         detail: "PT1H".into(),
         due_at: Utc::now(),

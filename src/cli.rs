@@ -209,9 +209,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Mail(MailCommand::Test { to }) => {
             let templates = std::sync::Arc::new(load_templates(&settings)?);
             let composer = crate::mailer::composer(&settings, templates, &settings.base_url())?;
-            let address = crate::store::normalise_email(&to)
+            let address = crate::domain::EmailAddress::parse(&to)
                 .map_err(|m| anyhow::anyhow!("--to \u{201c}{to}\u{201d} {m}"))?;
-            let message = composer.test_message(&address)?;
+            let message = composer.test_message(address.as_str())?;
             let transport = crate::mailer::Transport::from_settings(&settings.mail)?;
             transport
                 .send(message)

@@ -85,11 +85,20 @@ pub struct MailSettings {
     pub lease_seconds: u64,
     pub confirm_hours: u32,
     pub erase_after_days: u32,
+    /// Absent from `config/default.toml`: the default is the domain's `DEFAULT_REMINDERS`.
+    #[serde(default = "default_reminders")]
     pub reminders: Vec<String>,
     pub consent_wording_version: String,
     pub subscribe_limit_per_client: u32,
     pub subscribe_limit_per_address: u32,
     pub subscribe_limit_window_minutes: u32,
+}
+
+fn default_reminders() -> Vec<String> {
+    crate::domain::notices::DEFAULT_REMINDERS
+        .iter()
+        .map(|r| r.to_string())
+        .collect()
 }
 
 impl MailSettings {
@@ -117,7 +126,7 @@ impl MailSettings {
         self.reminders
             .iter()
             .map(|raw| {
-                crate::domain::event::parse_reminder(raw)
+                crate::domain::notices::parse_reminder(raw)
                     .map_err(|m| ConfigError(format!("mail.reminders \u{201c}{raw}\u{201d}: {m}")))
             })
             .collect()
@@ -370,6 +379,21 @@ mod tests {
         assert_eq!(
             settings.default_timezone().unwrap(),
             chrono_tz::Europe::Paris
+        );
+    }
+
+    #[test]
+    fn default_reminders_are_the_domain_s_and_can_be_replaced() {
+        let settings = Settings::from_figment(Figment::from(Toml::string(DEFAULTS))).unwrap();
+        assert_eq!(
+            settings.mail.default_reminders().unwrap(),
+            crate::domain::MailPolicy::default().default_reminders
+        );
+        let figment = Figment::from(Toml::string(DEFAULTS)).merge(("mail.reminders", ["PT2H"]));
+        let settings = Settings::from_figment(figment).unwrap();
+        assert_eq!(
+            settings.mail.default_reminders().unwrap(),
+            [chrono::Duration::hours(2)]
         );
     }
 

@@ -8,8 +8,9 @@ use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
+use crate::domain::MailPolicy;
 use crate::http::{router, AppState};
-use crate::store::{MailPolicy, Store};
+use crate::store::Store;
 use crate::templates::Templates;
 use std::sync::Arc;
 

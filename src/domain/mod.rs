@@ -1,16 +1,22 @@
-//! The event model and its rules: kinds, statuses, time, slugs, validation and the
-//! sequence bump. Nothing here knows about SQL or HTTP.
+//! The event model and its rules: kinds, statuses, time, slugs, validation, the sequence bump,
+//! what changed, and which mail a change sends. Nothing here knows about SQL or HTTP.
 
+pub mod changes;
 pub mod errors;
 pub mod event;
+pub mod notices;
 pub mod people;
 pub mod slug;
+pub mod subscription;
 pub mod time;
 
+pub use changes::{Change, HistoryAction, HistoryEntry};
 pub use errors::{FieldError, FieldErrors};
 pub use event::{
     Event, EventDocument, EventInput, EventKind, EventSpec, EventStatus, Links, MoreLink,
     SeriesRef, SeriesSummary, SpeakerCredit, SpeakerRef,
 };
+pub use notices::{DropReason, MailKind, MailPolicy, MessageStatus};
 pub use people::{Series, SeriesFields, Speaker, SpeakerFields};
+pub use subscription::{EmailAddress, Scope, SubscriptionStatus};
 pub use time::Schedule;

@@ -410,18 +410,9 @@ pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap
         let now = Utc::now();
         let mut view = EventView::new(&event, &state.base_url, now);
         view.resolve_paths(state.content_base.as_ref());
-        // Moved once public: a change of the start that raised the sequence after publication
-        // (a draft's corrections do not count).
         let published_at = event.published_at.unwrap_or(event.created_at);
-        let rescheduled =
-            state
-                .store
-                .event_history(&event.id)
-                .await?
-                .iter()
-                .any(|(at, sequence, _, fields)| {
-                    *sequence > 0 && *at > published_at && fields.iter().any(|f| f == "starts_at")
-                });
+        let history = state.store.event_history(&event.id).await?;
+        let rescheduled = crate::domain::changes::rescheduled(&history, published_at);
         let full = state.store.places_left(&event.id).await? == Some(0);
         let html = render(
             state,

@@ -19,8 +19,9 @@ use super::error::ApiError;
 use super::extract::JsonBody;
 use super::AppState;
 use crate::domain::FieldErrors;
+use crate::domain::{EmailAddress, Scope, SubscriptionStatus};
 use crate::mailer::Composer;
-use crate::store::{ConfirmError, NewSubscription, Scope, StoreError, FULL};
+use crate::store::{ConfirmError, NewSubscription, StoreError, FULL};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -175,15 +176,14 @@ async fn request(
     source: &str,
 ) -> Result<(), Refusal> {
     let scope = parse_scope(scope).map_err(Refusal::Invalid)?;
-    if let Err(m) = crate::store::normalise_email(email) {
-        return Err(Refusal::Invalid(FieldErrors::single("email", m)));
-    }
+    let email = EmailAddress::parse(email)
+        .map_err(|m| Refusal::Invalid(FieldErrors::single("email", m)))?;
     let mail = &state.settings.mail;
     let allowed = state
         .store
         .allow_subscribe_attempt(
             client,
-            email,
+            &email,
             i64::from(mail.subscribe_limit_per_client),
             i64::from(mail.subscribe_limit_per_address),
             chrono::Duration::minutes(i64::from(mail.subscribe_limit_window_minutes)),
@@ -194,7 +194,7 @@ async fn request(
         return Err(Refusal::Limited);
     }
     let new = NewSubscription {
-        email: email.to_string(),
+        email,
         scope,
         source: source.to_string(),
         wording_version: mail.consent_wording_version.clone(),
@@ -358,7 +358,7 @@ async fn unsubscribe_page(State(state): State<AppState>, Path(key): Path<String>
                 email => &subscription.email,
                 scope_text => Composer::scope_text(&subscription),
                 list_name => &state.settings.mail.list_name,
-                done => subscription.status == crate::store::SubscriptionStatus::Unsubscribed,
+                done => subscription.status == SubscriptionStatus::Unsubscribed,
                 action => format!("{}/desabonnement/{key}", state.base_url),
             },
         ),

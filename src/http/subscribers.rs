@@ -11,10 +11,9 @@ use serde::Deserialize;
 use super::error::{ApiError, Problem};
 use super::extract::JsonBody;
 use super::AppState;
-use crate::domain::FieldErrors;
+use crate::domain::{EmailAddress, FieldErrors, Scope, SubscriptionStatus};
 use crate::store::{
-    ConsentEvent, NewSubscription, OutboxMessage, OutboxReport, Scope, ScopeCount, Subscription,
-    SubscriptionStatus,
+    ConsentEvent, NewSubscription, OutboxMessage, OutboxReport, ScopeCount, Subscription,
 };
 
 /// A subscription with the history of its consent.
@@ -50,10 +49,9 @@ pub async fn unsubscribe_address(
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "organiser".into());
-    let withdrawn = state
-        .store
-        .unsubscribe_address(&input.email, &source)
-        .await?;
+    let email = EmailAddress::parse(&input.email)
+        .map_err(|m| ApiError::Invalid(FieldErrors::single("email", m)))?;
+    let withdrawn = state.store.unsubscribe_address(&email, &source).await?;
     Ok(Json(serde_json::json!({ "withdrawn": withdrawn })))
 }
 
@@ -129,9 +127,9 @@ pub async fn create(
 ) -> Result<impl IntoResponse, ApiError> {
     let input: NewSubscriber = crate::domain::errors::read_fields(body)?;
     let mut errors = FieldErrors::new();
-    if let Err(m) = crate::store::normalise_email(&input.email) {
-        errors.push("email", m);
-    }
+    let email = EmailAddress::parse(&input.email)
+        .map_err(|m| errors.push("email", m))
+        .ok();
     let scope = match read_scope(input.scope.as_ref()) {
         Ok(scope) => Some(scope),
         Err(e) => {
@@ -162,11 +160,11 @@ pub async fn create(
             None
         }
     };
-    let (Some(scope), Some(at), true) = (scope, at, errors.is_empty()) else {
+    let (Some(email), Some(scope), Some(at), true) = (email, scope, at, errors.is_empty()) else {
         return Err(ApiError::Invalid(errors));
     };
     let new = NewSubscription {
-        email: input.email,
+        email,
         scope,
         source,
         wording_version: input
@@ -265,8 +263,8 @@ pub async fn export(
         writer
             .write_record([
                 s.email.as_str(),
-                s.scope.as_str(),
-                s.target.as_deref().unwrap_or(""),
+                s.scope.kind_str(),
+                s.scope.target().unwrap_or(""),
                 match s.status {
                     SubscriptionStatus::Pending => "pending",
                     SubscriptionStatus::Active => "active",

@@ -14,10 +14,11 @@ use minijinja::{context, Value};
 use serde::Serialize;
 
 use crate::config::MailSettings;
+use crate::domain::{Change, MailKind, Scope};
 use crate::domain::{Event, EventKind, EventStatus};
 use crate::publish::french;
 use crate::publish::ical::{self, CalendarSettings, Method, Organizer};
-use crate::store::{mail_kind, Claimed, Subscription};
+use crate::store::{Claimed, Subscription};
 use crate::templates::{TemplateError, Templates};
 
 #[derive(Debug, thiserror::Error)]
@@ -72,15 +73,15 @@ struct SpeakerView {
 }
 
 /// What a field change is called in a change notice.
-fn change_label(field: &str) -> Option<&'static str> {
-    Some(match field {
-        "starts_at" | "ends_at" => "date ou horaire",
-        "location" => "lieu",
-        "links" => "liens",
-        "title" => "titre",
-        "programme" => "programme",
-        "speakers" => "intervenant·es",
-        "capacity" | "registration_required" => "accès",
+fn change_label(change: Change) -> Option<&'static str> {
+    Some(match change {
+        Change::StartsAt | Change::EndsAt => "date ou horaire",
+        Change::Location => "lieu",
+        Change::Links => "liens",
+        Change::Title => "titre",
+        Change::Programme => "programme",
+        Change::Speakers => "intervenant·es",
+        Change::Capacity | Change::RegistrationRequired => "accès",
         _ => return None,
     })
 }
@@ -157,9 +158,9 @@ impl Composer {
 
     /// What a subscription covers, as a phrase: « tous les webinaires et événements ».
     pub fn scope_text(subscription: &Subscription) -> String {
-        match (subscription.scope.as_str(), &subscription.target_title) {
-            ("series", Some(title)) => format!("la série \u{ab}\u{a0}{title}\u{a0}\u{bb}"),
-            ("event", Some(title)) => format!("la session \u{ab}\u{a0}{title}\u{a0}\u{bb}"),
+        match (&subscription.scope, &subscription.target_title) {
+            (Scope::Series(_), Some(title)) => format!("la série \u{ab}\u{a0}{title}\u{a0}\u{bb}"),
+            (Scope::Event(_), Some(title)) => format!("la session \u{ab}\u{a0}{title}\u{a0}\u{bb}"),
             _ => "tous les webinaires, événements et vidéos".into(),
         }
     }
@@ -207,7 +208,7 @@ impl Composer {
         claimed: &Claimed,
         event: Option<&Event>,
         subscription: &Subscription,
-        changed: &[String],
+        changed: &[Change],
         cache: &ComposeCache,
     ) -> Result<Message, ComposeError> {
         let scope_text = Self::scope_text(subscription);
@@ -217,7 +218,7 @@ impl Composer {
             claimed.created_at.timestamp_micros(),
             self.domain
         );
-        if claimed.kind == mail_kind::CONFIRMATION {
+        if claimed.kind == MailKind::Confirmation {
             let expires = claimed.created_at + self.confirm_for;
             let expires_text = self.local_moment(expires);
             let ctx = context! {
@@ -268,40 +269,42 @@ impl Composer {
         &self,
         claimed: &Claimed,
         event: &Event,
-        changed: &[String],
+        changed: &[Change],
     ) -> Result<Notice, ComposeError> {
         let view = self.event_view(event);
-        let (template, subject, method) = match claimed.kind.as_str() {
-            mail_kind::ANNOUNCEMENT => (
+        let (template, subject, method) = match claimed.kind {
+            MailKind::Announcement => (
                 "mail/announcement",
                 format!("{} : {}, {}", view.kind_label, event.title, view.when),
                 Some(Method::Publish),
             ),
-            mail_kind::REMINDER => (
+            MailKind::Reminder => (
                 "mail/reminder",
                 format!("Rappel : {}, {}", event.title, view.when),
                 Some(Method::Publish),
             ),
-            mail_kind::CHANGE => (
+            MailKind::Change => (
                 "mail/change",
                 format!("Modifié : {}, {}", event.title, view.when),
                 Some(Method::Publish),
             ),
-            mail_kind::CANCELLATION => (
+            MailKind::Cancellation => (
                 "mail/cancellation",
                 format!("Annulé : {}, {}", event.title, view.when),
                 Some(Method::Cancel),
             ),
-            mail_kind::RECORDING => (
+            MailKind::Recording => (
                 "mail/recording",
                 format!("Enregistrement disponible : {}", event.title),
                 None,
             ),
-            _ => return Err(ComposeError::Missing("unknown kind of message")),
+            MailKind::Confirmation => {
+                return Err(ComposeError::Missing("a confirmation is about no session"))
+            }
         };
-        let advance = crate::domain::event::parse_reminder(&claimed.detail).ok();
+        let advance = crate::domain::notices::parse_reminder(&claimed.detail).ok();
         let mut labels: Vec<&'static str> =
-            changed.iter().filter_map(|f| change_label(f)).collect();
+            changed.iter().filter_map(|f| change_label(*f)).collect();
         labels.dedup();
         // A calendar part only for live sessions; recordings and videos need none.
         let calendar = match method {
@@ -457,9 +460,9 @@ struct PreparedKey {
     event_id: String,
     sequence: i64,
     updated_at: DateTime<Utc>,
-    kind: String,
+    kind: MailKind,
     detail: String,
-    changed: Vec<String>,
+    changed: Vec<Change>,
     scope_text: String,
     key_len: usize,
 }
@@ -558,7 +561,7 @@ impl ComposeCache {
         composer: &Composer,
         claimed: &Claimed,
         event: &Event,
-        changed: &[String],
+        changed: &[Change],
         scope_text: &str,
         key_len: usize,
     ) -> Result<Arc<Prepared>, ComposeError> {
@@ -566,7 +569,7 @@ impl ComposeCache {
             event_id: event.id.clone(),
             sequence: event.sequence,
             updated_at: event.updated_at,
-            kind: claimed.kind.clone(),
+            kind: claimed.kind,
             detail: claimed.detail.clone(),
             changed: changed.to_vec(),
             scope_text: scope_text.to_string(),
@@ -593,7 +596,7 @@ impl Composer {
         &self,
         claimed: &Claimed,
         event: &Event,
-        changed: &[String],
+        changed: &[Change],
         scope_text: &str,
         key_len: usize,
     ) -> Result<Prepared, ComposeError> {

@@ -20,8 +20,10 @@ use rand::Rng;
 use super::compose::{ComposeCache, Composer};
 use super::transport::{SendError, Transport};
 use crate::config::MailSettings;
-use crate::domain::{Event, EventStatus};
-use crate::store::{mail_kind, Claimed, Store, StoreError, Subscription, SubscriptionStatus};
+use crate::domain::changes::changed_at;
+use crate::domain::notices::{self, Found};
+use crate::domain::{Change, DropReason, Event, MailKind};
+use crate::store::{Claimed, Store, StoreError, Subscription};
 
 /// Dispatcher tuning, from `[mail]`.
 #[derive(Debug, Clone)]
@@ -322,112 +324,58 @@ impl Dispatcher {
         }
     }
 
-    /// Why a claimed message should no longer go, if it should not.
+    /// Why a claimed message should no longer go (the rules are `notices::still_due`), or
+    /// what composing it needs.
     async fn still_relevant<'b>(
         &self,
         message: &Claimed,
         batch: Batch<'b>,
-    ) -> Result<Result<Context<'b>, String>, StoreError> {
-        let Some(subscription_id) = &message.subscription_id else {
-            return Ok(Err("no subscription".into()));
-        };
-        let Some(subscription) = batch.subscriptions.get(subscription_id) else {
-            return Ok(Err("the subscription was erased".into()));
-        };
-        let wanted = if message.kind == mail_kind::CONFIRMATION {
-            SubscriptionStatus::Pending
-        } else {
-            SubscriptionStatus::Active
-        };
-        if subscription.status != wanted {
-            return Ok(Err(format!(
-                "the subscription is {}",
-                serde_json::to_value(subscription.status)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-            )));
+    ) -> Result<Result<Context<'b>, DropReason>, StoreError> {
+        let subscription = message
+            .subscription_id
+            .as_ref()
+            .map(|id| batch.subscriptions.get(id));
+        let event = message.event_id.as_ref().map(|id| batch.sessions.get(id));
+        let due = message.due();
+        let verdict = notices::still_due(
+            &due,
+            found(subscription.map(|s| s.map(|s| s.status))),
+            found(event),
+            &self.store.mail_policy(),
+            self.settings.confirm_for,
+            self.store.now(),
+        );
+        if let Err(reason) = verdict {
+            return Ok(Err(reason));
         }
-        if message.kind == mail_kind::CONFIRMATION {
-            if message.detail.is_empty() {
-                return Ok(Err("the confirmation secret is gone".into()));
-            }
-            if self.store.now() > message.created_at + self.settings.confirm_for {
-                return Ok(Err(
-                    "the confirmation link expired before it could be sent".into()
-                ));
-            }
+        let (Some(Some(subscription)), event) = (subscription, event.flatten()) else {
+            return Ok(Err(DropReason::NoSubscription));
+        };
+        let Some(event) = event.filter(|_| message.kind != MailKind::Confirmation) else {
             return Ok(Ok(Context {
                 event: None,
                 subscription,
                 changed: Vec::new(),
             }));
-        }
-        let Some(event_id) = &message.event_id else {
-            return Ok(Err("no session".into()));
         };
-        let Some(event) = batch.sessions.get(event_id) else {
-            return Ok(Err("the session was deleted".into()));
-        };
-        let now = self.store.now();
-        let started = event
-            .schedule
-            .is_some_and(|s| s.start_instant(event.timezone) <= now);
-        match message.kind.as_str() {
-            mail_kind::CANCELLATION if event.status != EventStatus::Cancelled => {
-                return Ok(Err("the session is no longer cancelled".into()));
-            }
-            mail_kind::REMINDER => {
-                if event.status != EventStatus::Scheduled {
-                    return Ok(Err("the session is no longer scheduled".into()));
-                }
-                if started {
-                    return Ok(Err(
-                        "the session had started when the reminder could be sent".into(),
-                    ));
-                }
-                let policy = self.store.mail_policy();
-                let current = crate::store::reminder_times(event, &policy)
-                    .iter()
-                    .any(|(_, at)| *at == message.due_at);
-                if !current {
-                    return Ok(Err(
-                        "the session's time or reminders changed; replaced by a new reminder"
-                            .into(),
-                    ));
-                }
-            }
-            mail_kind::ANNOUNCEMENT | mail_kind::CHANGE => {
-                if event.status != EventStatus::Scheduled {
-                    return Ok(Err("the session is no longer scheduled".into()));
-                }
-                // A later change (a title fixed after a move) does not cancel the notice of the
-                // move; only a newer notice for the same person does.
-                if message.kind == mail_kind::CHANGE
-                    && event.sequence != message.sequence
-                    && self
-                        .store
-                        .newer_notice_exists(
-                            &event.id,
-                            mail_kind::CHANGE,
-                            &message.recipient,
-                            message.sequence,
-                        )
-                        .await?
-                {
-                    return Ok(Err("a newer change notice replaces this one".into()));
-                }
-            }
-            _ => {}
-        }
-        let changed = if message.kind == mail_kind::CHANGE {
-            self.store
-                .event_history(&event.id)
+        if notices::may_be_superseded(&due, event)
+            && self
+                .store
+                .newer_notice_exists(
+                    &event.id,
+                    message.kind,
+                    &message.recipient,
+                    message.sequence,
+                )
                 .await?
-                .into_iter()
-                .filter(|(_, sequence, _, _)| *sequence == message.sequence)
-                .flat_map(|(_, _, _, fields)| fields)
-                .collect()
+        {
+            return Ok(Err(DropReason::NewerChangeNotice));
+        }
+        let changed = if message.kind == MailKind::Change {
+            changed_at(
+                &self.store.event_history(&event.id).await?,
+                message.sequence,
+            )
         } else {
             Vec::new()
         };
@@ -458,7 +406,7 @@ impl Dispatcher {
             Err(reason) => {
                 tracing::info!(id = message.id, kind = %message.kind, %reason, "message dropped");
                 self.store
-                    .mark_dropped(message.id, &self.owner, &reason)
+                    .mark_dropped(message.id, &self.owner, reason)
                     .await?;
                 return Ok(Outcome::Dropped);
             }
@@ -550,7 +498,17 @@ impl Dispatcher {
 struct Context<'b> {
     event: Option<&'b Event>,
     subscription: &'b Subscription,
-    changed: Vec<String>,
+    changed: Vec<Change>,
+}
+
+/// A lookup of the batch as the send-time rules see it: `None` when the message names
+/// nothing, `Some(None)` when what it names is gone.
+fn found<T>(lookup: Option<Option<T>>) -> Found<T> {
+    match lookup {
+        None => Found::NotNamed,
+        Some(None) => Found::Gone,
+        Some(Some(value)) => Found::Here(value),
+    }
 }
 
 /// Exponential backoff with jitter: base × 2^(attempts−1), capped, then between half and all

@@ -13,7 +13,9 @@ use super::{
     from_micros, from_secs, micros, new_id, series::resolve_series, Store, StoreError, WriteTx,
 };
 use crate::domain::event::{plan_update, sort_key, RuleViolation, SlugChange};
+use crate::domain::notices::notices;
 use crate::domain::slug::{candidates, slugify};
+use crate::domain::{Change, HistoryAction, HistoryEntry};
 use crate::domain::{
     Event, EventKind, EventSpec, EventStatus, Links, Schedule, SeriesSummary, SpeakerCredit,
 };
@@ -290,9 +292,10 @@ impl Store {
             .await
             .map_err(|e| StoreError::on_unique(e, || slug_conflict(&slug).to_string()))?;
         write_relations(&mut tx.tx, &id, sort_at, &spec.tags, &row.credits).await?;
-        record_change(&mut tx.tx, &id, now, 0, "created", &[]).await?;
+        record_change(&mut tx.tx, &id, now, 0, HistoryAction::Created, &[]).await?;
         let event = load_one(&mut tx.tx, &id, "").await?;
-        super::outbox::plan_for_event(&mut tx.tx, None, &event, &self.mail_policy(), now).await?;
+        let notices = notices(None, &event, &self.mail_policy(), now);
+        super::outbox::write_notices(&mut tx.tx, &event, &notices, now).await?;
         Ok(event)
     }
 
@@ -490,31 +493,18 @@ impl Store {
             .await?;
         write_relations(&mut tx.tx, &current.id, sort_at, &spec.tags, &row.credits).await?;
         let updated = load_one(&mut tx.tx, &current.id, "").await?;
-        let changed = changed_fields(&current, &updated);
-        let action = if current.status != EventStatus::Cancelled
-            && updated.status == EventStatus::Cancelled
-        {
-            "cancelled"
-        } else {
-            "updated"
-        };
+        let changed = Change::between(&current.document(), &updated.document());
         record_change(
             &mut tx.tx,
             &current.id,
             now,
             plan.sequence,
-            action,
+            HistoryAction::of_update(&current, &updated),
             &changed,
         )
         .await?;
-        super::outbox::plan_for_event(
-            &mut tx.tx,
-            Some(&current),
-            &updated,
-            &self.mail_policy(),
-            now,
-        )
-        .await?;
+        let notices = notices(Some(&current), &updated, &self.mail_policy(), now);
+        super::outbox::write_notices(&mut tx.tx, &updated, &notices, now).await?;
         Ok(updated)
     }
 
@@ -554,11 +544,8 @@ impl Store {
         Ok(())
     }
 
-    /// The update history of a session, oldest first: (time, sequence, action, fields).
-    pub async fn event_history(
-        &self,
-        id: &str,
-    ) -> Result<Vec<(DateTime<Utc>, i64, String, Vec<String>)>, StoreError> {
+    /// The history of a session, oldest first.
+    pub async fn event_history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
         let rows = sqlx::query(
             "SELECT changed_at, sequence, action, fields FROM event_changes WHERE event_id = $1 \
              ORDER BY changed_at, sequence",
@@ -569,12 +556,21 @@ impl Store {
         rows.iter()
             .map(|row| {
                 let fields: String = row.try_get("fields")?;
-                Ok((
-                    from_micros(row.try_get("changed_at")?)?,
-                    row.try_get("sequence")?,
-                    row.try_get("action")?,
-                    parse_json(&fields)?,
-                ))
+                let action: String = row.try_get("action")?;
+                let fields: Vec<String> = parse_json(&fields)?;
+                Ok(HistoryEntry {
+                    at: from_micros(row.try_get("changed_at")?)?,
+                    sequence: row.try_get("sequence")?,
+                    action: HistoryAction::parse(&action)
+                        .ok_or_else(|| StoreError::Corrupt(format!("history action {action}")))?,
+                    fields: fields
+                        .iter()
+                        .map(|key| {
+                            Change::parse(key)
+                                .ok_or_else(|| StoreError::Corrupt(format!("history field {key}")))
+                        })
+                        .collect::<Result<_, _>>()?,
+                })
             })
             .collect()
     }
@@ -869,8 +865,8 @@ async fn record_change(
     event_id: &str,
     at: DateTime<Utc>,
     sequence: i64,
-    action: &str,
-    fields: &[String],
+    action: HistoryAction,
+    fields: &[Change],
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO event_changes (event_id, changed_at, sequence, action, fields) \
@@ -879,27 +875,11 @@ async fn record_change(
     .bind(event_id)
     .bind(micros(at))
     .bind(sequence)
-    .bind(action)
+    .bind(action.as_str())
     .bind(to_json(&fields)?)
     .execute(&mut *conn)
     .await?;
     Ok(())
-}
-
-/// The document keys whose values differ, bookkeeping aside.
-fn changed_fields(before: &Event, after: &Event) -> Vec<String> {
-    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) = (
-        serde_json::to_value(before.document()),
-        serde_json::to_value(after.document()),
-    ) else {
-        return Vec::new();
-    };
-    a.iter()
-        .filter(|(k, v)| {
-            !matches!(k.as_str(), "updated_at" | "sequence") && b.get(k.as_str()) != Some(v)
-        })
-        .map(|(k, _)| k.clone())
-        .collect()
 }
 
 /// Marks the sessions crediting a speaker as changed (their pages and feeds show the name).

@@ -24,21 +24,17 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-use crate::domain::FieldErrors;
+use crate::domain::{FieldErrors, MailPolicy};
 
 pub use changes::Changes;
 pub use events::{
     Cursor, EventFilter, EventPage, EventPageRequest, FeedData, FeedEntry, FeedQuery, Order,
 };
 pub use imports::ImportAction;
-pub use outbox::{
-    duration_label, kind as mail_kind, reminder_times, Claimed, MailPolicy, OutboxMessage,
-    OutboxReport,
-};
+pub use outbox::{Claimed, OutboxMessage, OutboxReport};
 pub use snapshots::FeedSnapshot;
 pub use subscriptions::{
-    normalise_email, ConfirmError, ConsentEvent, NewSubscription, Scope, ScopeCount,
-    SubscribeOutcome, Subscription, SubscriptionStatus, FULL,
+    ConfirmError, ConsentEvent, NewSubscription, ScopeCount, SubscribeOutcome, Subscription, FULL,
 };
 pub use tokens::{IssuedToken, TokenInfo};
 

@@ -13,23 +13,14 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{from_micros, micros, Backend, Store, StoreError};
-use crate::domain::{Event, EventStatus};
-
-/// Kinds of message.
-pub mod kind {
-    pub const CONFIRMATION: &str = "confirmation";
-    pub const ANNOUNCEMENT: &str = "announcement";
-    pub const REMINDER: &str = "reminder";
-    pub const CHANGE: &str = "change";
-    pub const CANCELLATION: &str = "cancellation";
-    pub const RECORDING: &str = "recording";
-}
+use crate::domain::notices::{self, confirmation_key, Notice, Planned};
+use crate::domain::{DropReason, Event, MailKind, MailPolicy, MessageStatus};
 
 /// A claimed message, to render and send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claimed {
     pub id: i64,
-    pub kind: String,
+    pub kind: MailKind,
     pub event_id: Option<String>,
     pub subscription_id: Option<String>,
     pub recipient: String,
@@ -41,15 +32,27 @@ pub struct Claimed {
     pub created_at: DateTime<Utc>,
 }
 
+impl Claimed {
+    /// What the send-time rules (`notices::still_due`) look at.
+    pub fn due(&self) -> notices::Due {
+        notices::Due {
+            kind: self.kind,
+            sequence: self.sequence,
+            due_at: self.due_at,
+            created_at: self.created_at,
+            has_secret: !self.detail.is_empty(),
+        }
+    }
+}
+
 /// A message as organisers see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct OutboxMessage {
     pub id: i64,
-    pub kind: String,
+    pub kind: MailKind,
     pub recipient: String,
     pub sequence: i64,
-    /// `queued`, `sending`, `sent`, `failed` or `dropped`.
-    pub status: String,
+    pub status: MessageStatus,
     pub attempts: i64,
     pub due_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
@@ -67,25 +70,6 @@ pub struct OutboxReport {
     pub dropped: i64,
     pub messages: Vec<OutboxMessage>,
 }
-
-/// What to do with the reminders of the sessions a change touches.
-#[derive(Debug, Clone)]
-pub struct MailPolicy {
-    /// Reminders of sessions that name none (`events.reminders` null).
-    pub default_reminders: Vec<chrono::Duration>,
-}
-
-impl Default for MailPolicy {
-    fn default() -> Self {
-        MailPolicy {
-            default_reminders: vec![chrono::Duration::hours(24), chrono::Duration::hours(1)],
-        }
-    }
-}
-
-/// A video is news for this long after its publication day (older ones, imported or
-/// back-dated, are not announced).
-const VIDEO_NEWS_DAYS: i64 = 2;
 
 const INSERT: &str = "INSERT INTO outbox (dedup_key, kind, event_id, subscription_id, recipient, \
     sequence, detail, due_at, status, attempts, created_at, updated_at)";
@@ -119,24 +103,20 @@ pub(crate) async fn plan_confirmation(
 ) -> Result<(), StoreError> {
     // An earlier confirmation still waiting carries a link that no longer works.
     sqlx::query(
-        "UPDATE outbox SET status = 'dropped', detail = '', updated_at = $1, \
-         last_error = 'superseded by a newer confirmation message' \
-         WHERE subscription_id = $2 AND kind = $3 AND status = 'queued'",
+        "UPDATE outbox SET status = 'dropped', detail = '', updated_at = $1, last_error = $2 \
+         WHERE subscription_id = $3 AND kind = $4 AND status = 'queued'",
     )
     .bind(micros(now))
+    .bind(DropReason::ConfirmationSuperseded.as_str())
     .bind(subscription_id)
-    .bind(kind::CONFIRMATION)
+    .bind(MailKind::Confirmation.as_str())
     .execute(&mut *conn)
     .await?;
     sqlx::query(&format!(
         "{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, $5, $6, 'queued', 0, $6, $6)"
     ))
-    .bind(format!(
-        "{}:{subscription_id}:{}",
-        kind::CONFIRMATION,
-        micros(now)
-    ))
-    .bind(kind::CONFIRMATION)
+    .bind(confirmation_key(subscription_id, now))
+    .bind(MailKind::Confirmation.as_str())
     .bind(subscription_id)
     .bind(email)
     .bind(secret)
@@ -146,16 +126,36 @@ pub(crate) async fn plan_confirmation(
     Ok(())
 }
 
-/// Plans a notice of `kind` about `event` to every subscriber covering it (or only to the
-/// subscription `only`).
-#[allow(clippy::too_many_arguments)]
+/// Writes what `domain::notices::notices` decided for a change of `event`, in the change's own
+/// transaction.
+pub(crate) async fn write_notices(
+    conn: &mut AnyConnection,
+    event: &Event,
+    notices: &[Notice],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for notice in notices {
+        match notice {
+            Notice::Send(planned) => {
+                plan_notice(conn, event, planned, now, None).await?;
+            }
+            Notice::DropQueued(reason) => {
+                drop_queued(conn, QueuedOf::Event(&event.id), *reason, now).await?;
+            }
+            Notice::DropStaleReminders { keep } => {
+                drop_stale_reminders(conn, &event.id, keep, now).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Plans `planned` about `event` to every subscriber covering it (or only to the subscription
+/// `only`).
 async fn plan_notice(
     conn: &mut AnyConnection,
     event: &Event,
-    kind: &str,
-    key: &str,
-    detail: &str,
-    due: DateTime<Utc>,
+    planned: &Planned,
     now: DateTime<Utc>,
     only: Option<&str>,
 ) -> Result<u64, StoreError> {
@@ -163,12 +163,12 @@ async fn plan_notice(
         "{INSERT} SELECT $1 || r.email, $2, $3, substr(r.pick, 2), r.email, $4, $5, $6, 'queued', \
          0, $7, $7 {RECIPIENTS}{REVIVE_DROPPED}"
     ))
-    .bind(key)
-    .bind(kind)
+    .bind(&planned.key)
+    .bind(planned.kind.as_str())
     .bind(&event.id)
     .bind(event.sequence)
-    .bind(detail)
-    .bind(micros(due))
+    .bind(&planned.detail)
+    .bind(micros(planned.due_at))
     .bind(micros(now))
     .bind(only.unwrap_or(""))
     .execute(&mut *conn)
@@ -176,192 +176,34 @@ async fn plan_notice(
     Ok(done.rows_affected())
 }
 
-/// When each reminder of `event` is due, with its advance as written (`PT1H`).
-pub fn reminder_times(event: &Event, policy: &MailPolicy) -> Vec<(String, DateTime<Utc>)> {
-    if !event.kind.is_live() || event.status != EventStatus::Scheduled {
-        return Vec::new();
-    }
-    let Some(start) = event.schedule.map(|s| s.start_instant(event.timezone)) else {
-        return Vec::new();
-    };
-    let advances: Vec<(String, chrono::Duration)> = match &event.reminders {
-        Some(list) => list
-            .iter()
-            .filter_map(|raw| {
-                crate::domain::event::parse_reminder(raw)
-                    .ok()
-                    .map(|d| (raw.clone(), d))
-            })
-            .collect(),
-        None => policy
-            .default_reminders
-            .iter()
-            .map(|d| (duration_label(*d), *d))
-            .collect(),
-    };
-    advances
-        .into_iter()
-        .map(|(label, advance)| (label, start - advance))
-        .collect()
-}
-
-/// `PT1H`, `P1D`, `PT1H30M`: an advance as ISO 8601.
-pub fn duration_label(d: chrono::Duration) -> String {
-    let total = d.num_seconds().max(0);
-    let (days, rest) = (total / 86_400, total % 86_400);
-    let (h, m, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
-    let mut out = String::from("P");
-    if days > 0 {
-        out.push_str(&format!("{days}D"));
-    }
-    if rest > 0 || days == 0 {
-        out.push('T');
-        if h > 0 {
-            out.push_str(&format!("{h}H"));
-        }
-        if m > 0 {
-            out.push_str(&format!("{m}M"));
-        }
-        if s > 0 || (h == 0 && m == 0) {
-            out.push_str(&format!("{s}S"));
-        }
-    }
-    out
-}
-
-/// Whether `event` is news worth announcing at `now`: a live session yet to start, or a video
-/// just published or premiering.
-fn is_news(event: &Event, now: DateTime<Utc>) -> bool {
-    let start = event.schedule.map(|s| s.start_instant(event.timezone));
-    if event.kind.is_live() {
-        return start.is_some_and(|s| s > now);
-    }
-    if start.is_some_and(|s| s > now - chrono::Duration::days(1)) {
-        return true;
-    }
-    let today = now.with_timezone(&event.timezone).date_naive();
-    event
-        .published_on
-        .is_some_and(|d| d >= today - chrono::Duration::days(VIDEO_NEWS_DAYS))
-}
-
-fn has_ended(event: &Event, now: DateTime<Utc>) -> bool {
-    event.schedule.is_some_and(|s| {
-        s.end_instant(event.timezone)
-            .unwrap_or_else(|| s.start_instant(event.timezone))
-            <= now
-    })
-}
-
-/// Plans what a change of `event` from `before` (none when created) calls for, in the
-/// change's own transaction.
-pub(crate) async fn plan_for_event(
+/// Drops the queued reminders of a session due at none of the moments in `keep`.
+async fn drop_stale_reminders(
     conn: &mut AnyConnection,
-    before: Option<&Event>,
-    after: &Event,
-    policy: &MailPolicy,
+    event_id: &str,
+    keep: &[DateTime<Utc>],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let was_public = before.is_some_and(|b| b.status == EventStatus::Scheduled);
-    let id = &after.id;
-    match after.status {
-        EventStatus::Scheduled if !was_public => {
-            let reinstated = before.is_some_and(|b| b.status == EventStatus::Cancelled);
-            if reinstated && !has_ended(after, now) {
-                // Calendars removed it on the cancellation: tell them it is back.
-                let key = format!("{}:{id}:{}:", kind::CHANGE, after.sequence);
-                plan_notice(conn, after, kind::CHANGE, &key, "", now, now, None).await?;
-            } else if is_news(after, now) {
-                let key = format!("{}:{id}:", kind::ANNOUNCEMENT);
-                plan_notice(conn, after, kind::ANNOUNCEMENT, &key, "", now, now, None).await?;
-            }
-            plan_reminders(conn, after, policy, now, None).await?;
+    let queued = sqlx::query(
+        "SELECT id, due_at FROM outbox WHERE event_id = $1 AND kind = $2 AND status = 'queued'",
+    )
+    .bind(event_id)
+    .bind(MailKind::Reminder.as_str())
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in queued {
+        let due: i64 = row.try_get("due_at")?;
+        if !keep.iter().any(|at| micros(*at) == due) {
+            let id: i64 = row.try_get("id")?;
+            sqlx::query(
+                "UPDATE outbox SET status = 'dropped', last_error = $1, updated_at = $2 \
+                 WHERE id = $3",
+            )
+            .bind(DropReason::RemindersChanged.as_str())
+            .bind(micros(now))
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
         }
-        EventStatus::Scheduled => {
-            let Some(before) = before else { return Ok(()) };
-            let moved = before.schedule != after.schedule
-                || before.location != after.location
-                || before.links.join != after.links.join
-                || access_tightened(before, after);
-            if moved && after.sequence > before.sequence && !has_ended(after, now) {
-                let key = format!("{}:{id}:{}:", kind::CHANGE, after.sequence);
-                plan_notice(conn, after, kind::CHANGE, &key, "", now, now, None).await?;
-            }
-            if before.schedule != after.schedule || before.reminders != after.reminders {
-                plan_reminders(conn, after, policy, now, None).await?;
-            }
-            let recording_new = after.links.recording.is_some() && before.links.recording.is_none();
-            if recording_new && has_ended(after, now) {
-                let key = format!("{}:{id}:", kind::RECORDING);
-                plan_notice(conn, after, kind::RECORDING, &key, "", now, now, None).await?;
-            }
-        }
-        EventStatus::Cancelled if was_public => {
-            drop_queued(conn, QueuedOf::Event(id), "the session was cancelled", now).await?;
-            if !has_ended(after, now) {
-                let key = format!("{}:{id}:{}:", kind::CANCELLATION, after.sequence);
-                plan_notice(conn, after, kind::CANCELLATION, &key, "", now, now, None).await?;
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
-/// Fewer places, or a registration now required: someone who meant to just connect on the day
-/// must hear of it. More places or freer access change nothing they would do.
-fn access_tightened(before: &Event, after: &Event) -> bool {
-    let fewer_places = match (before.capacity, after.capacity) {
-        (None, Some(_)) => true,
-        (Some(was), Some(now)) => now < was,
-        _ => false,
-    };
-    fewer_places || (after.registration_required && !before.registration_required)
-}
-
-/// Plans the reminders of `event` at its current time, and drops (with the reason) queued ones
-/// whose moment no longer matches it. A reminder is keyed by its due time, so a session that
-/// moves gets reminders for the new time, and one whose time did not change (an edited title)
-/// keeps those already sent or queued. Moments already past at planning are not planned: the
-/// announcement or the change notice has just told subscribers.
-async fn plan_reminders(
-    conn: &mut AnyConnection,
-    event: &Event,
-    policy: &MailPolicy,
-    now: DateTime<Utc>,
-    only: Option<&str>,
-) -> Result<(), StoreError> {
-    let times = reminder_times(event, policy);
-    if only.is_none() {
-        let queued = sqlx::query(
-            "SELECT id, due_at FROM outbox WHERE event_id = $1 AND kind = $2 AND status = 'queued'",
-        )
-        .bind(&event.id)
-        .bind(kind::REMINDER)
-        .fetch_all(&mut *conn)
-        .await?;
-        for row in queued {
-            let due: i64 = row.try_get("due_at")?;
-            if !times.iter().any(|(_, at)| micros(*at) == due) {
-                let id: i64 = row.try_get("id")?;
-                sqlx::query(
-                    "UPDATE outbox SET status = 'dropped', last_error = $1, updated_at = $2 \
-                     WHERE id = $3",
-                )
-                .bind("the session's time or reminders changed; replaced by a new reminder")
-                .bind(micros(now))
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-            }
-        }
-    }
-    for (label, due) in times {
-        if due <= now {
-            continue;
-        }
-        let key = format!("{}:{}:{label}:{}:", kind::REMINDER, event.id, micros(due));
-        plan_notice(conn, event, kind::REMINDER, &key, &label, due, now, only).await?;
     }
     Ok(())
 }
@@ -393,7 +235,9 @@ pub(crate) async fn plan_for_new_subscriber(
     for row in rows {
         let id: String = row.try_get("id")?;
         let event = super::events::load_one(conn, &id, "").await?;
-        plan_reminders(conn, &event, policy, now, Some(subscription_id)).await?;
+        for planned in notices::reminders(&event, policy, now) {
+            plan_notice(conn, &event, &planned, now, Some(subscription_id)).await?;
+        }
     }
     Ok(())
 }
@@ -408,7 +252,7 @@ pub(crate) enum QueuedOf<'a> {
 pub(crate) async fn drop_queued(
     conn: &mut AnyConnection,
     of: QueuedOf<'_>,
-    reason: &str,
+    reason: DropReason,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let (column, id) = match of {
@@ -419,7 +263,7 @@ pub(crate) async fn drop_queued(
         "UPDATE outbox SET status = 'dropped', last_error = $1, detail = '', updated_at = $2 \
          WHERE {column} = $3 AND status = 'queued'"
     ))
-    .bind(reason)
+    .bind(reason.as_str())
     .bind(micros(now))
     .bind(id)
     .execute(&mut *conn)
@@ -427,10 +271,21 @@ pub(crate) async fn drop_queued(
     Ok(())
 }
 
+fn mail_kind(row: &AnyRow) -> Result<MailKind, StoreError> {
+    let kind: String = row.try_get("kind")?;
+    MailKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("kind of message {kind}")))
+}
+
+fn message_status(row: &AnyRow) -> Result<MessageStatus, StoreError> {
+    let status: String = row.try_get("status")?;
+    MessageStatus::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt(format!("status of message {status}")))
+}
+
 fn claimed_from_row(row: &AnyRow) -> Result<Claimed, StoreError> {
     Ok(Claimed {
         id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
+        kind: mail_kind(row)?,
         event_id: row.try_get("event_id")?,
         subscription_id: row.try_get("subscription_id")?,
         recipient: row.try_get("recipient")?,
@@ -445,10 +300,10 @@ fn claimed_from_row(row: &AnyRow) -> Result<Claimed, StoreError> {
 fn message_from_row(row: &AnyRow) -> Result<OutboxMessage, StoreError> {
     Ok(OutboxMessage {
         id: row.try_get("id")?,
-        kind: row.try_get("kind")?,
+        kind: mail_kind(row)?,
         recipient: row.try_get("recipient")?,
         sequence: row.try_get("sequence")?,
-        status: row.try_get("status")?,
+        status: message_status(row)?,
         attempts: row.try_get("attempts")?,
         due_at: from_micros(row.try_get("due_at")?)?,
         sent_at: row
@@ -518,7 +373,7 @@ impl Store {
     pub async fn newer_notice_exists(
         &self,
         event_id: &str,
-        kind: &str,
+        kind: MailKind,
         recipient: &str,
         sequence: i64,
     ) -> Result<bool, StoreError> {
@@ -527,7 +382,7 @@ impl Store {
              AND recipient = $3 AND sequence > $4 AND status <> 'dropped'",
         )
         .bind(event_id)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(recipient)
         .bind(sequence)
         .fetch_one(&self.pool)
@@ -577,7 +432,8 @@ impl Store {
     /// Marks a claimed message sent (its secret, if any, is forgotten). False if the lease was
     /// lost meanwhile (another dispatcher took it over).
     pub async fn mark_sent(&self, id: i64, owner: &str) -> Result<bool, StoreError> {
-        self.finish(id, owner, "sent", None, None).await
+        self.finish(id, owner, MessageStatus::Sent, None, None)
+            .await
     }
 
     /// Several claimed messages sent: one statement per 500. Returns how many were still this
@@ -613,13 +469,14 @@ impl Store {
         due: DateTime<Utc>,
         error: &str,
     ) -> Result<bool, StoreError> {
-        self.finish(id, owner, "queued", Some(error), Some(due))
+        self.finish(id, owner, MessageStatus::Queued, Some(error), Some(due))
             .await
     }
 
     /// A permanent refusal, or attempts exhausted.
     pub async fn mark_failed(&self, id: i64, owner: &str, error: &str) -> Result<bool, StoreError> {
-        self.finish(id, owner, "failed", Some(error), None).await
+        self.finish(id, owner, MessageStatus::Failed, Some(error), None)
+            .await
     }
 
     /// No longer worth sending, for `reason`.
@@ -627,23 +484,30 @@ impl Store {
         &self,
         id: i64,
         owner: &str,
-        reason: &str,
+        reason: DropReason,
     ) -> Result<bool, StoreError> {
-        self.finish(id, owner, "dropped", Some(reason), None).await
+        self.finish(
+            id,
+            owner,
+            MessageStatus::Dropped,
+            Some(reason.as_str()),
+            None,
+        )
+        .await
     }
 
     async fn finish(
         &self,
         id: i64,
         owner: &str,
-        status: &str,
+        status: MessageStatus,
         error: Option<&str>,
         due: Option<DateTime<Utc>>,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write_quiet().await?;
         let now = self.now();
         // A confirmation's secret goes once it is sent or dropped; a failed one may be retried.
-        let keep_detail = matches!(status, "queued" | "failed");
+        let keep_detail = matches!(status, MessageStatus::Queued | MessageStatus::Failed);
         let done = sqlx::query(
             "UPDATE outbox SET status = $1, last_error = COALESCE($2, last_error), \
              due_at = COALESCE($3, due_at), lease_owner = NULL, lease_until = NULL, \
@@ -651,7 +515,7 @@ impl Store {
              detail = CASE WHEN $5 = 1 THEN detail ELSE '' END, updated_at = $4 \
              WHERE id = $6 AND status = 'sending' AND lease_owner = $7",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(error)
         .bind(due.map(micros))
         .bind(micros(now))
@@ -679,13 +543,13 @@ impl Store {
             .iter()
             .map(message_from_row)
             .collect::<Result<Vec<_>, _>>()?;
-        let count = |status: &str| messages.iter().filter(|m| m.status == status).count() as i64;
+        let count = |status| messages.iter().filter(|m| m.status == status).count() as i64;
         Ok(OutboxReport {
-            queued: count("queued"),
-            sending: count("sending"),
-            sent: count("sent"),
-            failed: count("failed"),
-            dropped: count("dropped"),
+            queued: count(MessageStatus::Queued),
+            sending: count(MessageStatus::Sending),
+            sent: count(MessageStatus::Sent),
+            failed: count(MessageStatus::Failed),
+            dropped: count(MessageStatus::Dropped),
             messages,
         })
     }
@@ -735,20 +599,5 @@ impl Store {
         let message = message_from_row(&row)?;
         tx.commit().await?;
         Ok(message)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::duration_label;
-
-    #[test]
-    fn advances_are_written_as_iso_8601() {
-        let h = chrono::Duration::hours;
-        assert_eq!(duration_label(h(1)), "PT1H");
-        assert_eq!(duration_label(h(24)), "P1D");
-        assert_eq!(duration_label(h(25)), "P1DT1H");
-        assert_eq!(duration_label(chrono::Duration::minutes(90)), "PT1H30M");
-        assert_eq!(duration_label(chrono::Duration::seconds(0)), "PT0S");
     }
 }

@@ -15,46 +15,19 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{from_micros, micros, new_id, Backend, Store, StoreError};
-use crate::domain::{EventStatus, FieldErrors};
-
-/// What a subscription covers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    All,
-    /// A series, by slug.
-    Series(String),
-    /// A session, by slug ("remind me").
-    Event(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum SubscriptionStatus {
-    Pending,
-    Active,
-    Unsubscribed,
-}
-
-impl SubscriptionStatus {
-    fn parse(s: &str) -> Result<Self, StoreError> {
-        Ok(match s {
-            "pending" => Self::Pending,
-            "active" => Self::Active,
-            "unsubscribed" => Self::Unsubscribed,
-            other => return Err(StoreError::Corrupt(format!("subscription status {other}"))),
-        })
-    }
-}
+use crate::domain::{
+    DropReason, EmailAddress, EventStatus, FieldErrors, Scope, SubscriptionStatus,
+};
 
 /// A subscription as organisers see it, with its proof of consent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Subscription {
     pub id: String,
-    pub email: String,
-    /// `all`, `series` or `event`.
-    pub scope: String,
-    /// The series' or session's slug, for those scopes.
-    pub target: Option<String>,
+    pub email: EmailAddress,
+    /// What it covers: written as `scope` (`all`, `series` or `event`) and `target` (the
+    /// series' or session's slug, for those scopes).
+    #[serde(flatten)]
+    pub scope: Scope,
     /// The series' or session's title, for those scopes.
     pub target_title: Option<String>,
     pub status: SubscriptionStatus,
@@ -84,7 +57,7 @@ pub struct ConsentEvent {
 /// A request to subscribe.
 #[derive(Debug, Clone)]
 pub struct NewSubscription {
-    pub email: String,
+    pub email: EmailAddress,
     pub scope: Scope,
     pub source: String,
     pub wording_version: String,
@@ -133,12 +106,16 @@ const SELECT: &str = "SELECT u.id, u.email, u.scope_kind, u.status, u.source, \
     LEFT JOIN events e ON e.id = u.event_id";
 
 fn from_row(row: &AnyRow) -> Result<Subscription, StoreError> {
-    let scope: String = row.try_get("scope_kind")?;
-    let (target, target_title) = match scope.as_str() {
+    let kind: String = row.try_get("scope_kind")?;
+    let (target, target_title) = match kind.as_str() {
         "series" => (row.try_get("series_slug")?, row.try_get("series_title")?),
         "event" => (row.try_get("event_slug")?, row.try_get("event_title")?),
         _ => (None, None),
     };
+    let scope = Scope::from_parts(&kind, target)
+        .ok_or_else(|| StoreError::Corrupt(format!("subscription scope {kind} without target")))?;
+    let email: String = row.try_get("email")?;
+    let status: String = row.try_get("status")?;
     let opt_time = |name: &str| -> Result<Option<DateTime<Utc>>, StoreError> {
         row.try_get::<Option<i64>, _>(name)?
             .map(from_micros)
@@ -146,11 +123,12 @@ fn from_row(row: &AnyRow) -> Result<Subscription, StoreError> {
     };
     Ok(Subscription {
         id: row.try_get("id")?,
-        email: row.try_get("email")?,
+        email: EmailAddress::parse(&email)
+            .map_err(|_| StoreError::Corrupt(format!("subscription address {email}")))?,
         scope,
-        target,
         target_title,
-        status: SubscriptionStatus::parse(&row.try_get::<String, _>("status")?)?,
+        status: SubscriptionStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("subscription status {status}")))?,
         source: row.try_get("source")?,
         wording_version: row.try_get("wording_version")?,
         requested_at: from_micros(row.try_get("requested_at")?)?,
@@ -159,33 +137,6 @@ fn from_row(row: &AnyRow) -> Result<Subscription, StoreError> {
         withdrawn_at: opt_time("withdrawn_at")?,
         unsubscribe_key: row.try_get("unsubscribe_key")?,
     })
-}
-
-/// Lower-cases the address (mail systems treat local parts without regard to case, and one
-/// person must not count as two) and checks its shape. Returns a message fit for a form.
-pub fn normalise_email(raw: &str) -> Result<String, String> {
-    let email = raw.trim();
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return Err("is not an email address (name@example.org)".into());
-    };
-    let valid = !local.is_empty()
-        && local.len() <= 64
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && email.len() <= 254
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
-        && email.parse::<lettre::Address>().is_ok();
-    if !valid {
-        return Err("is not an email address (name@example.org)".into());
-    }
-    Ok(format!(
-        "{}@{}",
-        local.to_lowercase(),
-        domain.to_lowercase()
-    ))
 }
 
 /// A random URL-safe secret.
@@ -325,8 +276,7 @@ impl Store {
         new: &NewSubscription,
         confirm_for: chrono::Duration,
     ) -> Result<SubscribeOutcome, StoreError> {
-        let email = normalise_email(&new.email)
-            .map_err(|m| StoreError::Invalid(FieldErrors::single("email", m)))?;
+        let email = new.email.to_string();
         let mut tx = self.write_mail().await?;
         lock_key(&mut tx.tx, self.backend, &format!("subscribe:{email}")).await?;
         let now = self.now();
@@ -347,7 +297,7 @@ impl Store {
         let id = match existing {
             Some(row) => {
                 let status: String = row.try_get("status")?;
-                if status == "active" {
+                if status == SubscriptionStatus::Active.as_str() {
                     return Ok(SubscribeOutcome::AlreadyActive);
                 }
                 let id: String = row.try_get("id")?;
@@ -468,8 +418,7 @@ impl Store {
         new: &NewSubscription,
         consent_at: DateTime<Utc>,
     ) -> Result<Subscription, StoreError> {
-        let email = normalise_email(&new.email)
-            .map_err(|m| StoreError::Invalid(FieldErrors::single("email", m)))?;
+        let email = new.email.to_string();
         let mut tx = self.write_mail().await?;
         lock_key(&mut tx.tx, self.backend, &format!("subscribe:{email}")).await?;
         let now = self.now();
@@ -565,11 +514,14 @@ impl Store {
 
     /// An organiser withdraws an address from every list (a request by mail to the
     /// `mailto:` unsubscribe address, a phone call). Returns how many subscriptions it left.
-    pub async fn unsubscribe_address(&self, email: &str, source: &str) -> Result<u64, StoreError> {
-        let email = normalise_email(email)
-            .map_err(|m| StoreError::Invalid(FieldErrors::single("email", m)))?;
+    pub async fn unsubscribe_address(
+        &self,
+        email: &EmailAddress,
+        source: &str,
+    ) -> Result<u64, StoreError> {
         let mut tx = self.write_mail().await?;
-        let left = withdraw_address(&mut tx.tx, self.backend, &email, source, self.now()).await?;
+        let left =
+            withdraw_address(&mut tx.tx, self.backend, email.as_str(), source, self.now()).await?;
         tx.commit().await?;
         Ok(left)
     }
@@ -587,11 +539,7 @@ impl Store {
         sql.push_str(" ORDER BY u.requested_at DESC, u.id LIMIT $1");
         let mut query = sqlx::query(&sql).bind(limit);
         if let Some(status) = status {
-            let name = serde_json::to_value(status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            query = query.bind(name);
+            query = query.bind(status.as_str());
         }
         query
             .fetch_all(&self.pool)
@@ -733,12 +681,12 @@ impl Store {
     pub async fn allow_subscribe_attempt(
         &self,
         client: &str,
-        email: &str,
+        email: &EmailAddress,
         per_client: i64,
         per_email: i64,
         window: chrono::Duration,
     ) -> Result<bool, StoreError> {
-        let email = email.trim().to_lowercase();
+        let email = email.as_str();
         let mut tx = self.write_quiet().await?;
         // Parallel requests count one after the other (PostgreSQL; SQLite's writer lock does it).
         lock_key(
@@ -805,7 +753,7 @@ async fn withdraw_address(
         super::outbox::drop_queued(
             conn,
             super::outbox::QueuedOf::Subscription(&id),
-            "unsubscribed",
+            DropReason::Unsubscribed,
             now,
         )
         .await?;
@@ -820,30 +768,4 @@ async fn load(conn: &mut AnyConnection, id: &str) -> Result<Subscription, StoreE
         .await?
         .ok_or(StoreError::NotFound)?;
     from_row(&row)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::normalise_email;
-
-    #[test]
-    fn addresses_are_checked_and_their_domain_lower_cased() {
-        assert_eq!(
-            normalise_email("  Camille.Martin@Exemple.GOUV.fr ").unwrap(),
-            "camille.martin@exemple.gouv.fr"
-        );
-        for bad in [
-            "",
-            "camille",
-            "camille@",
-            "@exemple.fr",
-            "camille@localhost",
-            "a b@exemple.fr",
-            "a@exemple.fr, b@exemple.fr",
-            "<a@exemple.fr>",
-            "a@exemple.fr\r\nBcc: x@y.fr",
-        ] {
-            assert!(normalise_email(bad).is_err(), "{bad:?}");
-        }
-    }
 }

@@ -307,7 +307,7 @@ async fn patch_merges_and_bumps_the_sequence_for_visible_changes(db: Db) {
         .unwrap();
     let actions: Vec<(i64, &str)> = history
         .iter()
-        .map(|(_, seq, action, _)| (*seq, action.as_str()))
+        .map(|h| (h.sequence, h.action.as_str()))
         .collect();
     assert_eq!(
         actions,
@@ -318,7 +318,7 @@ async fn patch_merges_and_bumps_the_sequence_for_visible_changes(db: Db) {
             (2, "updated")
         ]
     );
-    assert_eq!(history[2].3, ["ends_at", "starts_at"]);
+    assert_eq!(history[2].fields, ["ends_at", "starts_at"]);
 }
 
 async fn cancel_is_idempotent_and_drafts_cannot_be_cancelled(db: Db) {

@@ -362,7 +362,10 @@ async fn importing_again_updates_instead_of_duplicating(db: Db) {
         .event_history(api["id"].as_str().unwrap_or_default())
         .await
         .expect("history");
-    let actions: Vec<(i64, &str)> = history.iter().map(|h| (h.1, h.2.as_str())).collect();
+    let actions: Vec<(i64, &str)> = history
+        .iter()
+        .map(|h| (h.sequence, h.action.as_str()))
+        .collect();
     assert_eq!(actions, [(0, "created"), (1, "updated")]);
 
     // Another file with the same name elsewhere is another session, with a slug of its own.
@@ -556,19 +559,25 @@ async fn lifecycle(db: Db, root: &Path, slug: &str, dates: LifecycleDates) {
         .event_history(e["id"].as_str().unwrap_or_default())
         .await
         .expect("history");
-    let steps: Vec<(i64, &str)> = history.iter().map(|h| (h.1, h.2.as_str())).collect();
+    let steps: Vec<(i64, &str)> = history
+        .iter()
+        .map(|h| (h.sequence, h.action.as_str()))
+        .collect();
     assert_eq!(steps, [(0, "created"), (1, "updated"), (2, "updated")]);
     assert!(
-        history[1].3.contains(&"capacity".to_string()),
+        history[1].fields.iter().any(|f| *f == "capacity"),
         "{history:?}"
     );
-    assert!(history[2].3.contains(&"links".to_string()), "{history:?}");
+    assert!(
+        history[2].fields.iter().any(|f| *f == "links"),
+        "{history:?}"
+    );
     let posted: DateTime<Utc> = dates.posted.parse().expect("time");
-    let lag = history[0].0 - posted;
+    let lag = history[0].at - posted;
     assert!(
         lag >= chrono::Duration::zero() && lag < chrono::Duration::seconds(60),
         "history is written at the store's time: {} for {posted}",
-        history[0].0
+        history[0].at
     );
 }
 

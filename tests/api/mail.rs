@@ -586,7 +586,7 @@ async fn instances_share_the_outbox(db: Db) {
             .subscription_by_unsubscribe_key(key)
             .await
             .unwrap();
-        assert_eq!(owner.email, received.to[0]);
+        assert_eq!(owner.email.as_str(), received.to[0]);
     }
 }
 

@@ -6,7 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use eventail::domain::EventInput;
-use eventail::store::{NewSubscription, Scope, Store};
+use eventail::domain::{EmailAddress, Scope};
+use eventail::store::{NewSubscription, Store};
 use serde_json::json;
 
 use crate::helpers::{settings_for, Db, FreshDb};
@@ -44,7 +45,8 @@ async fn plan(db: &FreshDb, count: usize) -> Store {
         store
             .add_subscription(
                 &NewSubscription {
-                    email: format!("abonne{i}@exemple.fr"),
+                    email: EmailAddress::parse(&format!("abonne{i}@exemple.fr"))
+                        .expect("an address"),
                     scope: Scope::All,
                     source: "test".into(),
                     wording_version: "v1".into(),

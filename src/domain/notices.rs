@@ -1,0 +1,567 @@
+//! Which mail a change to a session sends, when its reminders go, and whether a queued message
+//! is still worth sending: the rules, as pure functions. The store writes what `notices`
+//! returns into the outbox in the change's own transaction; the dispatcher asks `still_due`
+//! before each send.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::event::{Event, EventStatus};
+use super::subscription::SubscriptionStatus;
+
+/// Kinds of message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MailKind {
+    /// The double opt-in link of a subscription (the only message a pending one gets).
+    Confirmation,
+    /// A session published while it is news.
+    Announcement,
+    /// Before a live session, at each of its reminders.
+    Reminder,
+    /// Its time, place, join link or access changed (or it is back after a cancellation).
+    Change,
+    Cancellation,
+    /// Its recording is available.
+    Recording,
+}
+
+impl MailKind {
+    pub const ALL: [MailKind; 6] = [
+        MailKind::Confirmation,
+        MailKind::Announcement,
+        MailKind::Reminder,
+        MailKind::Change,
+        MailKind::Cancellation,
+        MailKind::Recording,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailKind::Confirmation => "confirmation",
+            MailKind::Announcement => "announcement",
+            MailKind::Reminder => "reminder",
+            MailKind::Change => "change",
+            MailKind::Cancellation => "cancellation",
+            MailKind::Recording => "recording",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MailKind> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl PartialEq<&str> for MailKind {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for MailKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a message of the outbox stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageStatus {
+    Queued,
+    /// Claimed by a dispatcher, under a lease.
+    Sending,
+    Sent,
+    /// Refused for good, or attempts exhausted; an organiser may retry it.
+    Failed,
+    /// No longer worth sending (the reason is recorded).
+    Dropped,
+}
+
+impl MessageStatus {
+    pub const ALL: [MessageStatus; 5] = [
+        MessageStatus::Queued,
+        MessageStatus::Sending,
+        MessageStatus::Sent,
+        MessageStatus::Failed,
+        MessageStatus::Dropped,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Queued => "queued",
+            MessageStatus::Sending => "sending",
+            MessageStatus::Sent => "sent",
+            MessageStatus::Failed => "failed",
+            MessageStatus::Dropped => "dropped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MessageStatus> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl PartialEq<&str> for MessageStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for MessageStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Reminders of a live session that names none, unless `mail.reminders` says otherwise.
+pub const DEFAULT_REMINDERS: [&str; 2] = ["P1D", "PT1H"];
+
+/// A video is news for this long after its publication day (older ones, imported or
+/// back-dated, are not announced).
+const VIDEO_NEWS_DAYS: i64 = 2;
+
+/// What the notices of the sessions a change touches depend on beyond the sessions.
+#[derive(Debug, Clone)]
+pub struct MailPolicy {
+    /// Reminders of sessions that name none (`reminders` null).
+    pub default_reminders: Vec<Duration>,
+}
+
+impl Default for MailPolicy {
+    fn default() -> Self {
+        MailPolicy {
+            default_reminders: DEFAULT_REMINDERS
+                .iter()
+                .filter_map(|raw| parse_reminder(raw).ok())
+                .collect(),
+        }
+    }
+}
+
+/// A reminder's advance: a positive ISO 8601 duration of at most 60 days (`PT1H`, `P1D`).
+/// Years and months are refused: their length depends on the date.
+pub fn parse_reminder(value: &str) -> Result<Duration, String> {
+    let parsed = iso8601::duration(value.trim())
+        .map_err(|_| "is not an ISO 8601 duration such as PT1H or P1D".to_string())?;
+    if let iso8601::Duration::YMDHMS { year, month, .. } = parsed {
+        if year != 0 || month != 0 {
+            return Err("use days, hours or minutes (P1D, PT24H), not years or months".into());
+        }
+    }
+    let std = std::time::Duration::from(parsed);
+    if std.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    if std > std::time::Duration::from_secs(60 * 86_400) {
+        return Err("must be at most 60 days".into());
+    }
+    Duration::from_std(std).map_err(|_| "is too long".to_string())
+}
+
+/// `PT1H`, `P1D`, `PT1H30M`: an advance as ISO 8601.
+pub fn duration_label(d: Duration) -> String {
+    let total = d.num_seconds().max(0);
+    let (days, rest) = (total / 86_400, total % 86_400);
+    let (h, m, s) = (rest / 3600, rest % 3600 / 60, rest % 60);
+    let mut out = String::from("P");
+    if days > 0 {
+        out.push_str(&format!("{days}D"));
+    }
+    if rest > 0 || days == 0 {
+        out.push('T');
+        if h > 0 {
+            out.push_str(&format!("{h}H"));
+        }
+        if m > 0 {
+            out.push_str(&format!("{m}M"));
+        }
+        if s > 0 || (h == 0 && m == 0) {
+            out.push_str(&format!("{s}S"));
+        }
+    }
+    out
+}
+
+/// When each reminder of `event` is due, with its advance as written (`PT1H`): none for videos
+/// and for sessions that are not scheduled.
+pub fn reminder_times(event: &Event, policy: &MailPolicy) -> Vec<(String, DateTime<Utc>)> {
+    if !event.kind.is_live() || event.status != EventStatus::Scheduled {
+        return Vec::new();
+    }
+    let Some(start) = event.schedule.map(|s| s.start_instant(event.timezone)) else {
+        return Vec::new();
+    };
+    let advances: Vec<(String, Duration)> = match &event.reminders {
+        Some(list) => list
+            .iter()
+            .filter_map(|raw| parse_reminder(raw).ok().map(|d| (raw.clone(), d)))
+            .collect(),
+        None => policy
+            .default_reminders
+            .iter()
+            .map(|d| (duration_label(*d), *d))
+            .collect(),
+    };
+    advances
+        .into_iter()
+        .map(|(label, advance)| (label, start - advance))
+        .collect()
+}
+
+/// Whether `event` is news worth announcing at `now`: a live session yet to start, or a video
+/// just published or premiering.
+pub fn is_news(event: &Event, now: DateTime<Utc>) -> bool {
+    let start = event.schedule.map(|s| s.start_instant(event.timezone));
+    if event.kind.is_live() {
+        return start.is_some_and(|s| s > now);
+    }
+    if start.is_some_and(|s| s > now - Duration::days(1)) {
+        return true;
+    }
+    let today = now.with_timezone(&event.timezone).date_naive();
+    event
+        .published_on
+        .is_some_and(|d| d >= today - Duration::days(VIDEO_NEWS_DAYS))
+}
+
+/// Whether the session is over at `now` (one without an end is over once it starts).
+pub fn has_ended(event: &Event, now: DateTime<Utc>) -> bool {
+    event.schedule.is_some_and(|s| {
+        s.end_instant(event.timezone)
+            .unwrap_or_else(|| s.start_instant(event.timezone))
+            <= now
+    })
+}
+
+/// Whether the session has started at `now`.
+pub fn has_started(event: &Event, now: DateTime<Utc>) -> bool {
+    event
+        .schedule
+        .is_some_and(|s| s.start_instant(event.timezone) <= now)
+}
+
+/// Fewer places, or a registration now required: someone who meant to just connect on the day
+/// must hear of it. More places or freer access change nothing they would do.
+pub fn access_tightened(before: &Event, after: &Event) -> bool {
+    let fewer_places = match (before.capacity, after.capacity) {
+        (None, Some(_)) => true,
+        (Some(was), Some(now)) => now < was,
+        _ => false,
+    };
+    fewer_places || (after.registration_required && !before.registration_required)
+}
+
+/// What a change notice is for: the session's time or place, its join link, or tighter access.
+/// A new title or programme is shown on the next mail and in calendars, not mailed about.
+pub fn calls_for_change_notice(before: &Event, after: &Event) -> bool {
+    before.schedule != after.schedule
+        || before.location != after.location
+        || before.links.join != after.links.join
+        || access_tightened(before, after)
+}
+
+/// A message to plan for every subscriber covering the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub kind: MailKind,
+    /// Names the notice; the recipient's address is appended, so nobody gets it twice.
+    pub key: String,
+    /// For reminders, the advance as written (`PT1H`).
+    pub detail: String,
+    pub due_at: DateTime<Utc>,
+}
+
+/// One step of what a change to a session calls for, in the order to carry them out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// Plan this message to everyone whose subscription covers the session.
+    Send(Planned),
+    /// Drop every message about the session still queued.
+    DropQueued(DropReason),
+    /// Drop the queued reminders of the session due at none of these moments (its reminders
+    /// now): a moved session gets reminders for its new time.
+    DropStaleReminders { keep: Vec<DateTime<Utc>> },
+}
+
+impl Planned {
+    /// A notice due at once, keyed by its kind and the session (and the sequence, for those
+    /// that each change may send again).
+    fn now(kind: MailKind, event: &Event, now: DateTime<Utc>) -> Planned {
+        let key = match kind {
+            MailKind::Change | MailKind::Cancellation => {
+                format!("{kind}:{}:{}:", event.id, event.sequence)
+            }
+            _ => format!("{kind}:{}:", event.id),
+        };
+        Planned {
+            kind,
+            key,
+            detail: String::new(),
+            due_at: now,
+        }
+    }
+}
+
+/// The outbox key of a subscription's confirmation message (each request gets its own).
+pub fn confirmation_key(subscription_id: &str, now: DateTime<Utc>) -> String {
+    format!(
+        "{}:{subscription_id}:{}",
+        MailKind::Confirmation,
+        now.timestamp_micros()
+    )
+}
+
+/// What a change of a session from `before` (none when it is created) to `after` sends:
+/// - published while news: an **announcement** (back from a cancellation: a change notice,
+///   since calendars removed it), and its reminders;
+/// - its time, place or join link changed, or its access tightened, with a new sequence,
+///   before it ends: a **change notice**;
+/// - its time or reminders changed: its **reminders** replanned;
+/// - a recording link set once it has ended: a **recording notice**;
+/// - cancelled once public: its queued messages dropped, and before it ends a **cancellation**.
+pub fn notices(
+    before: Option<&Event>,
+    after: &Event,
+    policy: &MailPolicy,
+    now: DateTime<Utc>,
+) -> Vec<Notice> {
+    let was_public = before.is_some_and(|b| b.status == EventStatus::Scheduled);
+    let mut out = Vec::new();
+    match after.status {
+        EventStatus::Scheduled if !was_public => {
+            let reinstated = before.is_some_and(|b| b.status == EventStatus::Cancelled);
+            if reinstated && !has_ended(after, now) {
+                out.push(Notice::Send(Planned::now(MailKind::Change, after, now)));
+            } else if is_news(after, now) {
+                out.push(Notice::Send(Planned::now(
+                    MailKind::Announcement,
+                    after,
+                    now,
+                )));
+            }
+            out.extend(replan_reminders(after, policy, now));
+        }
+        EventStatus::Scheduled => {
+            let Some(before) = before else { return out };
+            if after.sequence > before.sequence
+                && !has_ended(after, now)
+                && calls_for_change_notice(before, after)
+            {
+                out.push(Notice::Send(Planned::now(MailKind::Change, after, now)));
+            }
+            if before.schedule != after.schedule || before.reminders != after.reminders {
+                out.extend(replan_reminders(after, policy, now));
+            }
+            let recording_new = after.links.recording.is_some() && before.links.recording.is_none();
+            if recording_new && has_ended(after, now) {
+                out.push(Notice::Send(Planned::now(MailKind::Recording, after, now)));
+            }
+        }
+        EventStatus::Cancelled if was_public => {
+            out.push(Notice::DropQueued(DropReason::SessionCancelled));
+            if !has_ended(after, now) {
+                out.push(Notice::Send(Planned::now(
+                    MailKind::Cancellation,
+                    after,
+                    now,
+                )));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// The reminders of `event` at its current time, and the queued ones whose moment no longer
+/// matches dropped. A reminder is keyed by its due time, so a session that moves gets reminders
+/// for the new time, and one whose time did not change keeps those already sent or queued.
+fn replan_reminders(event: &Event, policy: &MailPolicy, now: DateTime<Utc>) -> Vec<Notice> {
+    let keep = reminder_times(event, policy)
+        .into_iter()
+        .map(|(_, at)| at)
+        .collect();
+    std::iter::once(Notice::DropStaleReminders { keep })
+        .chain(reminders(event, policy, now).into_iter().map(Notice::Send))
+        .collect()
+}
+
+/// The reminders of `event` still to come at `now` (also what a new subscriber gets). Moments
+/// already past are not planned: the announcement or the change notice has just told
+/// subscribers.
+pub fn reminders(event: &Event, policy: &MailPolicy, now: DateTime<Utc>) -> Vec<Planned> {
+    reminder_times(event, policy)
+        .into_iter()
+        .filter(|(_, due)| *due > now)
+        .map(|(label, due)| Planned {
+            kind: MailKind::Reminder,
+            key: format!(
+                "{}:{}:{label}:{}:",
+                MailKind::Reminder,
+                event.id,
+                due.timestamp_micros()
+            ),
+            detail: label,
+            due_at: due,
+        })
+        .collect()
+}
+
+/// Why a message is not sent after all. The text is what the outbox records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DropReason {
+    NoSubscription,
+    SubscriptionErased,
+    /// The subscription is not in the state the message needs (active, or pending for a
+    /// confirmation).
+    Subscription(SubscriptionStatus),
+    ConfirmationSecretGone,
+    ConfirmationExpired,
+    ConfirmationSuperseded,
+    NoSession,
+    SessionDeleted,
+    SessionCancelled,
+    NoLongerCancelled,
+    NoLongerScheduled,
+    StartedBeforeReminder,
+    RemindersChanged,
+    NewerChangeNotice,
+    Unsubscribed,
+}
+
+impl DropReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::NoSubscription => "no subscription",
+            DropReason::SubscriptionErased => "the subscription was erased",
+            DropReason::Subscription(SubscriptionStatus::Pending) => "the subscription is pending",
+            DropReason::Subscription(SubscriptionStatus::Active) => "the subscription is active",
+            DropReason::Subscription(SubscriptionStatus::Unsubscribed) => {
+                "the subscription is unsubscribed"
+            }
+            DropReason::ConfirmationSecretGone => "the confirmation secret is gone",
+            DropReason::ConfirmationExpired => {
+                "the confirmation link expired before it could be sent"
+            }
+            DropReason::ConfirmationSuperseded => "superseded by a newer confirmation message",
+            DropReason::NoSession => "no session",
+            DropReason::SessionDeleted => "the session was deleted",
+            DropReason::SessionCancelled => "the session was cancelled",
+            DropReason::NoLongerCancelled => "the session is no longer cancelled",
+            DropReason::NoLongerScheduled => "the session is no longer scheduled",
+            DropReason::StartedBeforeReminder => {
+                "the session had started when the reminder could be sent"
+            }
+            DropReason::RemindersChanged => {
+                "the session's time or reminders changed; replaced by a new reminder"
+            }
+            DropReason::NewerChangeNotice => "a newer change notice replaces this one",
+            DropReason::Unsubscribed => "unsubscribed",
+        }
+    }
+}
+
+impl std::fmt::Display for DropReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a dispatcher found of something a claimed message refers to.
+#[derive(Debug, Clone, Copy)]
+pub enum Found<T> {
+    /// The message names none.
+    NotNamed,
+    /// It names one that no longer exists.
+    Gone,
+    Here(T),
+}
+
+/// A claimed message, as far as the send-time rules are concerned.
+#[derive(Debug, Clone, Copy)]
+pub struct Due {
+    pub kind: MailKind,
+    pub sequence: i64,
+    pub due_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    /// Whether a confirmation still holds its secret (it is forgotten once sent or dropped).
+    pub has_secret: bool,
+}
+
+/// Whether a claimed message should still go at `now`, given its subscription and session as
+/// they are now. A confirmation goes within `confirm_for` of its request; a reminder only if
+/// the session is still scheduled at that time and has not started (one whose moment passed
+/// while no dispatcher ran still goes before the start); announcements and change notices only
+/// while the session is scheduled; a cancellation only while it is cancelled. A change notice
+/// may also be superseded by a newer one (`may_be_superseded`, which needs the outbox).
+pub fn still_due(
+    message: &Due,
+    subscription: Found<SubscriptionStatus>,
+    event: Found<&Event>,
+    policy: &MailPolicy,
+    confirm_for: Duration,
+    now: DateTime<Utc>,
+) -> Result<(), DropReason> {
+    let status = match subscription {
+        Found::NotNamed => return Err(DropReason::NoSubscription),
+        Found::Gone => return Err(DropReason::SubscriptionErased),
+        Found::Here(status) => status,
+    };
+    let wanted = match message.kind {
+        MailKind::Confirmation => SubscriptionStatus::Pending,
+        _ => SubscriptionStatus::Active,
+    };
+    if status != wanted {
+        return Err(DropReason::Subscription(status));
+    }
+    if message.kind == MailKind::Confirmation {
+        if !message.has_secret {
+            return Err(DropReason::ConfirmationSecretGone);
+        }
+        if now > message.created_at + confirm_for {
+            return Err(DropReason::ConfirmationExpired);
+        }
+        return Ok(());
+    }
+    let event = match event {
+        Found::NotNamed => return Err(DropReason::NoSession),
+        Found::Gone => return Err(DropReason::SessionDeleted),
+        Found::Here(event) => event,
+    };
+    match message.kind {
+        MailKind::Cancellation if event.status != EventStatus::Cancelled => {
+            Err(DropReason::NoLongerCancelled)
+        }
+        MailKind::Reminder => {
+            if event.status != EventStatus::Scheduled {
+                return Err(DropReason::NoLongerScheduled);
+            }
+            if has_started(event, now) {
+                return Err(DropReason::StartedBeforeReminder);
+            }
+            let current = reminder_times(event, policy)
+                .iter()
+                .any(|(_, at)| *at == message.due_at);
+            if current {
+                Ok(())
+            } else {
+                Err(DropReason::RemindersChanged)
+            }
+        }
+        MailKind::Announcement | MailKind::Change if event.status != EventStatus::Scheduled => {
+            Err(DropReason::NoLongerScheduled)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether a change notice may have been replaced by a newer one for the same person: the
+/// session changed again since. A later change without a notice (a title fixed after a move)
+/// does not cancel the notice of the move; only a newer notice does
+/// (`DropReason::NewerChangeNotice`).
+pub fn may_be_superseded(message: &Due, event: &Event) -> bool {
+    message.kind == MailKind::Change && event.sequence != message.sequence
+}
+
+#[cfg(test)]
+mod tests;
