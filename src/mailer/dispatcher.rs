@@ -22,7 +22,7 @@ use super::transport::{SendError, Transport};
 use crate::config::MailSettings;
 use crate::domain::changes::changed_at;
 use crate::domain::notices::{self, Found};
-use crate::domain::{Change, DropReason, Event, MailKind};
+use crate::domain::{Change, DropReason, Event, MailKind, MailPolicy};
 use crate::store::{Claimed, Store, StoreError, Subscription};
 
 /// Dispatcher tuning, from `[mail]`.
@@ -81,6 +81,8 @@ struct Batch<'a> {
     subscriptions: &'a HashMap<String, Subscription>,
     /// What the recipients of one notice share, composed once for the batch.
     composed: &'a ComposeCache,
+    /// The reminders sessions have by default, read once for the batch.
+    policy: &'a MailPolicy,
 }
 
 /// Messages claimed per round trip.
@@ -170,10 +172,12 @@ impl Dispatcher {
                 .map(|s| (s.id.clone(), s))
                 .collect();
             let composed = ComposeCache::default();
+            let policy = self.store.mail_policy();
             let batch = Batch {
                 sessions: &sessions,
                 subscriptions: &subscriptions,
                 composed: &composed,
+                policy: &policy,
             };
             // Several messages at once, one per pooled SMTP connection. A store error on one
             // does not abandon the others mid-send: they finish, then the error is reported.
@@ -341,7 +345,7 @@ impl Dispatcher {
             &due,
             found(subscription.map(|s| s.map(|s| s.status))),
             found(event),
-            &self.store.mail_policy(),
+            batch.policy,
             self.settings.confirm_for,
             self.store.now(),
         );

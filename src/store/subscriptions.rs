@@ -707,7 +707,7 @@ impl Store {
              (SELECT COUNT(*) FROM subscribe_attempts WHERE email = $2) AS by_email",
         )
         .bind(client)
-        .bind(&email)
+        .bind(email)
         .fetch_one(&mut *tx.tx)
         .await?;
         let by_client: i64 = row.try_get("by_client")?;
@@ -715,7 +715,7 @@ impl Store {
         sqlx::query("INSERT INTO subscribe_attempts (at, client, email) VALUES ($1, $2, $3)")
             .bind(micros(now))
             .bind(client)
-            .bind(&email)
+            .bind(email)
             .execute(&mut *tx.tx)
             .await?;
         tx.commit().await?;

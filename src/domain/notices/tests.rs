@@ -65,6 +65,15 @@ fn describe(notice: &Notice) -> String {
     }
 }
 
+/// A row: what happens, the session before (none when created) and after, when, what is sent.
+type Row = (
+    &'static str,
+    Option<Event>,
+    Event,
+    &'static str,
+    Vec<&'static str>,
+);
+
 #[test]
 fn what_a_change_to_a_session_sends() {
     let policy = MailPolicy::default();
@@ -77,7 +86,7 @@ fn what_a_change_to_a_session_sends() {
         )
     };
     #[rustfmt::skip]
-    let rows: Vec<(&str, Option<Event>, Event, &str, Vec<&str>)> = vec![
+    let rows: Vec<Row> = vec![
         // Announcement: when published, if it is news.
         ("created scheduled, yet to start", None, s.clone(), WEEK_BEFORE,
             vec!["announcement", "keep 2 reminders", "reminder P1D", "reminder PT1H"]),
@@ -276,6 +285,8 @@ fn late_reminders_go_until_the_start_then_are_dropped_with_their_reason() {
     );
 }
 
+type Verdict = Result<(), DropReason>;
+
 #[test]
 fn send_time_rules_for_every_kind() {
     let policy = MailPolicy::default();
@@ -291,7 +302,7 @@ fn send_time_rules_for_every_kind() {
     };
     let confirmation = due(MailKind::Confirmation, now);
     #[rustfmt::skip]
-    let rows: Vec<(&str, Result<(), DropReason>, Result<(), DropReason>)> = vec![
+    let rows: Vec<(&str, Verdict, Verdict)> = vec![
         ("confirmation", check(confirmation, pending, Found::NotNamed), Ok(())),
         ("confirmation, already active", check(confirmation, active, Found::NotNamed),
             Err(DropReason::Subscription(SubscriptionStatus::Active))),
