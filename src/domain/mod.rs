@@ -3,6 +3,7 @@
 
 pub mod errors;
 pub mod event;
+pub mod french;
 pub mod people;
 pub mod slug;
 pub mod time;
