@@ -4,6 +4,7 @@
 pub mod changes;
 pub mod errors;
 pub mod event;
+pub mod french;
 pub mod notices;
 pub mod people;
 pub mod slug;

@@ -10,31 +10,50 @@ use std::sync::LazyLock;
 
 use chrono::{
     DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
-    Weekday,
 };
 use chrono_tz::Tz;
 use regex::Regex;
 
-use crate::publish::french;
+use crate::domain::french;
 
-const WEEKDAY: &str = r"(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)";
-const MONTH: &str = r"(janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre)";
+/// The weekdays the publisher writes: `(lundi|mardi|…)`.
+fn weekday_pattern() -> String {
+    format!("({})", french::WEEKDAYS.join("|"))
+}
+
+/// The months the publisher writes, each also without its accent (« fevrier », « aout »):
+/// `(janvier|f[ée]vrier|…)`.
+fn month_pattern() -> String {
+    let loose = |name: &str| -> String {
+        name.chars()
+            .map(|c| match c {
+                'é' => "[ée]".to_string(),
+                'û' => "[uû]".to_string(),
+                c => c.to_string(),
+            })
+            .collect()
+    };
+    let names: Vec<String> = french::MONTHS.iter().map(|m| loose(m)).collect();
+    format!("({})", names.join("|"))
+}
 
 /// « 8 décembre », « mercredi 8 décembre 2021 », « les 10 et 11 octobre », « 10-11 octobre ».
 static DAYS_IN_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    let (weekday, month) = (weekday_pattern(), month_pattern());
     let day = r"(\d{1,2})(?:er)?";
-    let more = format!(r"((?:\s*(?:,|et|au|-|&)\s*(?:le\s+)?(?:{WEEKDAY}\s+)?\d{{1,2}}(?:er)?)*)");
+    let more = format!(r"((?:\s*(?:,|et|au|-|&)\s*(?:le\s+)?(?:{weekday}\s+)?\d{{1,2}}(?:er)?)*)");
     Regex::new(&format!(
-        r"\b(?:{WEEKDAY}\s+)?{day}{more}\s+{MONTH}(?:\s*,?\s+(\d{{4}}))?\b"
+        r"\b(?:{weekday}\s+)?{day}{more}\s+{month}(?:\s*,?\s+(\d{{4}}))?\b"
     ))
     .expect("valid regex")
 });
 
 /// « du 30 septembre au 2 octobre 2024 ».
 static ACROSS_MONTHS: LazyLock<Regex> = LazyLock::new(|| {
+    let (weekday, month) = (weekday_pattern(), month_pattern());
     let day = r"(\d{1,2})(?:er)?";
     Regex::new(&format!(
-        r"\b(?:{WEEKDAY}\s+)?{day}\s+{MONTH}(?:\s+(\d{{4}}))?\s*(?:au|-)\s*(?:{WEEKDAY}\s+)?{day}\s+{MONTH}(?:\s*,?\s+(\d{{4}}))?\b"
+        r"\b(?:{weekday}\s+)?{day}\s+{month}(?:\s+(\d{{4}}))?\s*(?:au|-)\s*(?:{weekday}\s+)?{day}\s+{month}(?:\s*,?\s+(\d{{4}}))?\b"
     ))
     .expect("valid regex")
 });
@@ -91,34 +110,13 @@ pub fn normalise(text: &str) -> String {
     out
 }
 
+/// A month's number from a name the patterns matched, written with or without its accent.
 fn month_number(name: &str) -> u32 {
-    match name {
-        "janvier" => 1,
-        "février" | "fevrier" => 2,
-        "mars" => 3,
-        "avril" => 4,
-        "mai" => 5,
-        "juin" => 6,
-        "juillet" => 7,
-        "août" | "aout" => 8,
-        "septembre" => 9,
-        "octobre" => 10,
-        "novembre" => 11,
-        _ => 12,
-    }
-}
-
-fn weekday_of(name: &str) -> Option<Weekday> {
-    Some(match name {
-        "lundi" => Weekday::Mon,
-        "mardi" => Weekday::Tue,
-        "mercredi" => Weekday::Wed,
-        "jeudi" => Weekday::Thu,
-        "vendredi" => Weekday::Fri,
-        "samedi" => Weekday::Sat,
-        "dimanche" => Weekday::Sun,
-        _ => return None,
-    })
+    let unaccented = |m: &str| m.replace('é', "e").replace('û', "u");
+    french::MONTHS
+        .iter()
+        .position(|m| *m == name || unaccented(m) == name)
+        .map_or(12, |i| i as u32 + 1)
 }
 
 /// The first date written in `text`, its year taken from `reference` (the post's date) when
@@ -258,7 +256,7 @@ fn resolve_day(
         .parse()
         .map_err(|_| format!("\u{ab} {day} \u{bb} is not a day"))?;
     let month_number = month_number(month);
-    let weekday = weekday.and_then(weekday_of);
+    let weekday = weekday.and_then(french::weekday_named);
     let written = |y: i32| {
         format!(
             "\u{ab} {}{day} {month} {y} \u{bb}",
@@ -749,6 +747,28 @@ mod tests {
         assert_eq!(start, "2025-03-30T03:10:00+02:00");
         assert_eq!(end.as_deref(), Some("2025-03-30T03:30:00+02:00"));
         assert_eq!(warnings.len(), 1, "{warnings:?}");
+    }
+
+    #[test]
+    fn names_read_are_the_names_written() {
+        assert_eq!(
+            weekday_pattern(),
+            "(lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)"
+        );
+        assert_eq!(
+            month_pattern(),
+            "(janvier|f[ée]vrier|mars|avril|mai|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre)"
+        );
+        for (number, names) in [
+            (1, &["janvier"][..]),
+            (2, &["février", "fevrier"]),
+            (8, &["août", "aout"]),
+            (12, &["décembre", "decembre"]),
+        ] {
+            for name in names {
+                assert_eq!(month_number(name), number, "{name}");
+            }
+        }
     }
 
     #[test]

@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use crate::config::MailSettings;
 use crate::domain::{Change, MailKind, Scope};
+use crate::domain::french;
 use crate::domain::{Event, EventKind, EventStatus};
-use crate::publish::french;
 use crate::publish::ical::{self, CalendarSettings, Method, Organizer};
 use crate::store::{Claimed, Subscription};
 use crate::templates::{TemplateError, Templates};
@@ -169,11 +169,7 @@ impl Composer {
         let has_calendar = event.schedule.is_some();
         EventView {
             title: event.title.clone(),
-            kind_label: match event.kind {
-                EventKind::Webinar => "Webinaire",
-                EventKind::Event => "Événement",
-                EventKind::Video => "Vidéo",
-            },
+            kind_label: french::kind_label(event.kind),
             is_video: event.kind == EventKind::Video,
             when: french::when(event.schedule.as_ref(), event.timezone)
                 .unwrap_or_else(|| event.published_on.map(french::date).unwrap_or_default()),

@@ -3,8 +3,8 @@
 use atom_syndication::{Category, Content, Entry, Feed, Link, Person, Text};
 use chrono::{DateTime, Utc};
 
-use super::french;
 use super::ical::event_page_url;
+use crate::domain::french;
 use crate::domain::{Event, EventStatus};
 
 /// Entries in the feed.

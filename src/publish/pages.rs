@@ -3,7 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{french, ical, markdown};
+use super::{ical, markdown};
+use crate::domain::french;
 use crate::domain::{Event, EventKind, EventStatus};
 
 /// A session as a page or a list item shows it.
@@ -164,11 +165,7 @@ impl EventView {
             slug: event.slug.clone(),
             title: event.title.clone(),
             kind: event.kind.as_str(),
-            kind_label: match event.kind {
-                EventKind::Webinar => "Webinaire",
-                EventKind::Event => "Événement",
-                EventKind::Video => "Vidéo",
-            },
+            kind_label: french::kind_label(event.kind),
             is_video: event.kind == EventKind::Video,
             when: french::when(event.schedule.as_ref(), event.timezone).or_else(|| {
                 event

@@ -1,12 +1,14 @@
-//! Dates and times written the French way: « mercredi 8 décembre 2021, de 9 h à 10 h (heure de
-//! Paris) », « 1er avril », « 9 h 30 ».
+//! French wording, one home for both directions: the names of months and weekdays and the
+//! labels of kinds the publisher and mailer write, which the importer also reads; French dates
+//! and times « mercredi 8 décembre 2021, de 9 h à 10 h (heure de Paris) », « 1er avril », « 9 h 30 ».
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 
-use crate::domain::Schedule;
+use crate::domain::{EventKind, Schedule};
 
-const MONTHS: [&str; 12] = [
+/// The months, January first.
+pub const MONTHS: [&str; 12] = [
     "janvier",
     "février",
     "mars",
@@ -21,15 +23,28 @@ const MONTHS: [&str; 12] = [
     "décembre",
 ];
 
+/// The weekdays, Monday first (chrono's `num_days_from_monday`).
+pub const WEEKDAYS: [&str; 7] = [
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+];
+
 pub fn weekday(day: Weekday) -> &'static str {
-    match day {
-        Weekday::Mon => "lundi",
-        Weekday::Tue => "mardi",
-        Weekday::Wed => "mercredi",
-        Weekday::Thu => "jeudi",
-        Weekday::Fri => "vendredi",
-        Weekday::Sat => "samedi",
-        Weekday::Sun => "dimanche",
+    WEEKDAYS[day.num_days_from_monday() as usize]
+}
+
+/// The weekday a name in `WEEKDAYS` stands for.
+pub fn weekday_named(name: &str) -> Option<Weekday> {
+    std::iter::successors(Some(Weekday::Mon), |day| Some(day.succ()))
+        .zip(WEEKDAYS)
+        .find_map(|(day, written)| (written == name).then_some(day))
+}
+
+/// What a session is called on pages and in mails: « Webinaire », « Événement », « Vidéo ».
+pub fn kind_label(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::Webinar => "Webinaire",
+        EventKind::Event => "Événement",
+        EventKind::Video => "Vidéo",
     }
 }
 
@@ -168,5 +183,23 @@ mod tests {
         );
         assert_eq!(when(None, Paris), None);
         assert_eq!(zone(chrono_tz::America::Martinique), "heure de Martinique");
+    }
+
+    #[test]
+    fn weekday_names_both_ways() {
+        for day in [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+            Weekday::Sat,
+            Weekday::Sun,
+        ] {
+            assert_eq!(weekday_named(weekday(day)), Some(day));
+        }
+        assert_eq!(weekday(Weekday::Mon), "lundi");
+        assert_eq!(weekday(Weekday::Sun), "dimanche");
+        assert_eq!(weekday_named("Lundi"), None);
     }
 }
