@@ -6,6 +6,7 @@ pub mod event;
 pub mod people;
 pub mod slug;
 pub mod time;
+pub mod urls;
 
 pub use errors::{FieldError, FieldErrors};
 pub use event::{
