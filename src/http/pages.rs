@@ -13,7 +13,7 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use minijinja::{context, Value};
 
-use super::calendar::{cached, remember, CacheKey};
+use super::cache::{cached, remember, CacheKey};
 use super::conditional;
 use super::AppState;
 use crate::domain::{Event, EventKind, EventStatus};
@@ -400,7 +400,7 @@ pub(super) async fn not_found(State(state): State<AppState>) -> Response {
     )
 }
 
-/// `/events/{slug}`: a session's or a video's page.
+/// `/events/{slug}`: a session's or a video's page (routed from `/events/{file}` in `mod.rs`).
 pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap) -> Response {
     serve(state, format!("/events/{slug}"), headers, || async {
         let event = state.store.get_event(slug).await?;

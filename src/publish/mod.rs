@@ -1,16 +1,18 @@
-//! Publishing: what subscribers and visitors read, rendered from the store.
+//! Publishing: what subscribers and visitors read, rendered from domain values. Nothing here
+//! reads the store or knows about HTTP; callers hand in the sessions.
 //!
 //! - `eleventy`: Markdown files for the team's Eleventy site;
 //! - `atom`: the news feed of sessions and videos;
+//! - `folder`: an export folder replaced whole, through a staging folder beside it;
 //! - `ical`: iCalendar feeds and per-session files;
-//! - `feed`: feeds rendered from the store, each session's VEVENT written once per change;
 //! - `french`: dates and times written the French way;
 //! - `markdown`: session bodies to safe HTML;
+//! - `pages`: sessions as the page templates read them;
 //! - `rendered`: a rendered document with its validators and compressed forms, as caches keep it.
 
 pub mod atom;
 pub mod eleventy;
-pub mod feed;
+pub mod folder;
 pub mod french;
 pub mod ical;
 pub mod markdown;
