@@ -241,12 +241,12 @@ pub struct CalendarList {
     responses((status = 200, body = CalendarList)),
     security(("bearer" = [])))]
 pub async fn calendars(State(state): State<AppState>) -> Result<Json<CalendarList>, ApiError> {
-    let base = &state.base_url;
+    let urls = state.urls();
     let title = &state.settings.calendar.title;
     let mut items = vec![CalendarLinks {
         title: title.clone(),
         series: None,
-        links: SubscribeLinks::for_feed(&format!("{base}/calendar.ics")),
+        links: SubscribeLinks::for_feed(&urls.calendar()),
     }];
     for series in state.store.list_series().await? {
         let query = FeedQuery {
@@ -255,7 +255,7 @@ pub async fn calendars(State(state): State<AppState>) -> Result<Json<CalendarLis
         };
         items.push(CalendarLinks {
             title: feed_name(title, &query, Some(&series.title)),
-            links: SubscribeLinks::for_feed(&format!("{base}/series/{}/calendar.ics", series.slug)),
+            links: SubscribeLinks::for_feed(&urls.series_calendar(&series.slug)),
             series: Some(series.slug),
         });
     }

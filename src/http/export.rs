@@ -15,6 +15,7 @@ use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 
 use super::{router, AppState};
+use crate::domain::urls::PublicUrls;
 use crate::publish::folder::StagedFolder;
 
 /// What an export wrote.
@@ -26,23 +27,19 @@ pub struct ExportReport {
 
 /// Every public path: pages, feeds, per-session files.
 async fn paths(state: &AppState) -> anyhow::Result<Vec<String>> {
-    let mut paths = vec![
-        "/".to_string(),
-        "/archives".into(),
-        "/calendar.ics".into(),
-        "/actualites.atom".into(),
-    ];
+    let at = PublicUrls::paths();
+    let mut paths = vec![at.home(), "/archives".into(), at.calendar(), at.atom_feed()];
     let mut tags = BTreeSet::new();
     for event in state.store.published_events().await? {
-        paths.push(format!("/events/{}", event.slug));
+        paths.push(at.event_page(&event.slug));
         if event.schedule.is_some() {
-            paths.push(format!("/events/{}.ics", event.slug));
+            paths.push(at.event_ics(&event.slug));
         }
         tags.extend(event.tags);
     }
     for series in state.store.list_series().await? {
-        paths.push(format!("/series/{}", series.slug));
-        paths.push(format!("/series/{}/calendar.ics", series.slug));
+        paths.push(at.series_page(&series.slug));
+        paths.push(at.series_calendar(&series.slug));
     }
     for tag in tags {
         // A tag that cannot be a file name (a slash, a dot folder) has no static page.

@@ -32,6 +32,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
+use crate::domain::urls::PublicUrls;
 use crate::store::Store;
 use error::ApiError;
 
@@ -65,7 +66,7 @@ impl AppState {
         let timezone = settings.default_timezone()?;
         let content_base = settings.content.base()?;
         let base_url: Arc<str> = settings.base_url().into();
-        let subscribe_url: Arc<str> = format!("{base_url}/abonnement").into();
+        let subscribe_url: Arc<str> = PublicUrls::new(&base_url).subscribe().into();
         let calendar = crate::publish::ical::CalendarSettings::from_settings(&settings, &base_url)?;
         let c = &settings.calendar;
         let calendar_cache_control =
@@ -84,6 +85,11 @@ impl AppState {
             content_base,
             subscribe_url: Some(subscribe_url),
         })
+    }
+
+    /// The service's public addresses, under `base_url`.
+    pub fn urls(&self) -> PublicUrls<'_> {
+        PublicUrls::new(&self.base_url)
     }
 }
 

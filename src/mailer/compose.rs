@@ -14,6 +14,7 @@ use minijinja::{context, Value};
 use serde::Serialize;
 
 use crate::config::MailSettings;
+use crate::domain::urls::PublicUrls;
 use crate::domain::{Event, EventKind, EventStatus};
 use crate::publish::french;
 use crate::publish::ical::{self, CalendarSettings, Method, Organizer};
@@ -148,11 +149,11 @@ impl Composer {
     }
 
     pub fn unsubscribe_url(&self, key: &str) -> String {
-        format!("{}/desabonnement/{key}", self.base_url)
+        PublicUrls::new(&self.base_url).unsubscribe(key)
     }
 
     pub fn confirm_url(&self, secret: &str) -> String {
-        format!("{}/abonnement/confirmer/{secret}", self.base_url)
+        PublicUrls::new(&self.base_url).confirm(secret)
     }
 
     /// What a subscription covers, as a phrase: « tous les webinaires et événements ».
@@ -181,8 +182,8 @@ impl Composer {
             join_url: event.links.join.clone(),
             registration_url: event.links.registration.clone(),
             recording_url: event.links.recording.clone(),
-            page_url: ical::event_page_url(&self.base_url, &event.slug),
-            ics_url: has_calendar.then(|| ical::event_ics_url(&self.base_url, &event.slug)),
+            page_url: PublicUrls::new(&self.base_url).event_page(&event.slug),
+            ics_url: has_calendar.then(|| PublicUrls::new(&self.base_url).event_ics(&event.slug)),
             speakers: event
                 .speakers
                 .iter()
