@@ -170,7 +170,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             format: PublishFormat::Eleventy,
         } => {
             let store = open_store(&settings).await?;
-            let files = crate::publish::eleventy::export(&store, &out).await?;
+            let events = store.published_events().await?;
+            let files = crate::publish::eleventy::export(&events, &out)?;
             println!("{files} Markdown files written under {}", out.display());
             store.close().await;
             Ok(())

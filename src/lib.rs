@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod feeds;
 pub mod http;
 pub mod importer;
 pub mod mailer;

@@ -1,11 +1,11 @@
 //! French wording, one home for both directions: the names of months and weekdays and the
-//! labels of kinds the publisher and mailer write, which the importer also reads; French dates
-//! and times « mercredi 8 décembre 2021, de 9 h à 10 h (heure de Paris) », « 1er avril », « 9 h 30 ».
+//! labels of kinds the publisher and mailer write, which the importer also reads; what a change
+//! and a reminder's advance are called in mails; French dates and times « mercredi 8 décembre 2021, de 9 h à 10 h (heure de Paris) », « 1er avril », « 9 h 30 ».
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 
-use crate::domain::{EventKind, Schedule};
+use crate::domain::{Change, EventKind, Schedule};
 
 /// The months, January first.
 pub const MONTHS: [&str; 12] = [
@@ -45,6 +45,43 @@ pub fn kind_label(kind: EventKind) -> &'static str {
         EventKind::Webinar => "Webinaire",
         EventKind::Event => "Événement",
         EventKind::Video => "Vidéo",
+    }
+}
+
+/// What a change is called in a change notice (« date ou horaire », « lieu »); `None` for
+/// changes a notice does not name.
+pub fn change_label(change: Change) -> Option<&'static str> {
+    Some(match change {
+        Change::StartsAt | Change::EndsAt => "date ou horaire",
+        Change::Location => "lieu",
+        Change::Links => "liens",
+        Change::Title => "titre",
+        Change::Programme => "programme",
+        Change::Speakers => "intervenant·es",
+        Change::Capacity | Change::RegistrationRequired => "accès",
+        _ => return None,
+    })
+}
+
+/// « dans 1 heure », « dans 2 jours », « dans 30 minutes ».
+pub fn advance_text(advance: chrono::Duration) -> String {
+    let minutes = advance.num_minutes();
+    let seconds = advance.num_seconds();
+    let plural = |n: i64, word: &str| {
+        if n > 1 {
+            format!("dans {n} {word}s")
+        } else {
+            format!("dans {n} {word}")
+        }
+    };
+    if minutes >= 1440 && minutes % 1440 == 0 {
+        plural(minutes / 1440, "jour")
+    } else if minutes >= 60 && minutes % 60 == 0 {
+        plural(minutes / 60, "heure")
+    } else if seconds % 60 != 0 || minutes == 0 {
+        plural(seconds.max(1), "seconde")
+    } else {
+        plural(minutes, "minute")
     }
 }
 
@@ -133,6 +170,21 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use chrono_tz::Europe::Paris;
+
+    #[test]
+    fn advances_read_in_french() {
+        assert_eq!(advance_text(chrono::Duration::hours(1)), "dans 1 heure");
+        assert_eq!(advance_text(chrono::Duration::hours(24)), "dans 1 jour");
+        assert_eq!(advance_text(chrono::Duration::hours(48)), "dans 2 jours");
+        assert_eq!(
+            advance_text(chrono::Duration::minutes(90)),
+            "dans 90 minutes"
+        );
+        assert_eq!(
+            advance_text(chrono::Duration::seconds(2)),
+            "dans 2 secondes"
+        );
+    }
 
     fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
         Paris

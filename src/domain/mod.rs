@@ -10,6 +10,7 @@ pub mod people;
 pub mod slug;
 pub mod subscription;
 pub mod time;
+pub mod urls;
 
 pub use changes::{Change, HistoryAction, HistoryEntry};
 pub use errors::{FieldError, FieldErrors};

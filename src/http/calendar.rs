@@ -1,11 +1,10 @@
-//! Public iCalendar feeds and per-session files, cached in memory.
+//! Public iCalendar feeds and per-session files, kept in the rendered cache (`cache.rs`).
 //!
 //! A rendered feed is kept until the store's change counter moves (any write here, or another
 //! instance's write on PostgreSQL) or until one of its sessions ages out. Requests are then
 //! answered from memory, 304 included, without touching the database.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -15,6 +14,7 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::cache::{cached, remember, CacheKey};
 use super::conditional;
 use super::error::ApiError;
 use super::AppState;
@@ -25,57 +25,14 @@ use crate::store::FeedQuery;
 
 pub const CONTENT_TYPE: &str = "text/calendar; charset=utf-8";
 
-/// Most renderings kept; past it the cache starts over (filters come from URLs anyone can make).
-const MAX_ENTRIES: usize = 512;
-
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/calendar.ics", get(all))
         .route("/series/{slug}/calendar.ics", get(series))
-        .route("/events/{file}", get(event_file))
 }
 
 pub fn api_routes() -> Router<AppState> {
     Router::new().route("/calendars", get(calendars))
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) enum CacheKey {
-    Feed(FeedQuery),
-    Event(String),
-    /// A public page, by path.
-    Page(String),
-}
-
-struct Entry {
-    generation: u64,
-    /// When the content changes by itself (a session ages out), if ever.
-    expires: Option<DateTime<Utc>>,
-    rendered: Arc<Rendered>,
-}
-
-/// Rendered feeds and files, valid for one store generation.
-#[derive(Default)]
-pub struct FeedCache {
-    entries: Mutex<HashMap<CacheKey, Entry>>,
-}
-
-impl FeedCache {
-    fn get(&self, key: &CacheKey, generation: u64, now: DateTime<Utc>) -> Option<Arc<Rendered>> {
-        let entries = self.entries.lock().ok()?;
-        let entry = entries.get(key)?;
-        let fresh = entry.generation == generation && entry.expires.is_none_or(|at| now < at);
-        fresh.then(|| entry.rendered.clone())
-    }
-
-    fn put(&self, key: CacheKey, entry: Entry) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
-                entries.clear();
-            }
-            entries.insert(key, entry);
-        }
-    }
 }
 
 /// Filters of `/calendar.ics`. Other parameters (campaign tags and the like) are ignored.
@@ -118,19 +75,16 @@ async fn series(
     serve_feed(&state, query, &headers).await
 }
 
-async fn event_file(
-    State(state): State<AppState>,
-    Path(file): Path<String>,
-    headers: HeaderMap,
+/// `/events/{slug}.ics`: one session's calendar file (routed from `/events/{file}` in `mod.rs`).
+pub(super) async fn event_ics(
+    state: &AppState,
+    slug: &str,
+    headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let Some(slug) = file.strip_suffix(".ics") else {
-        // Not a calendar file: the session's page.
-        return Ok(super::pages::event_page(&state, &file, &headers).await);
-    };
     let key = CacheKey::Event(slug.to_string());
     let generation = state.store.changes().generation();
     let now = Utc::now();
-    let rendered = match cached(&state, &key, generation, now) {
+    let rendered = match cached(state, &key, generation, now) {
         Some(rendered) => rendered,
         None => {
             let event = match state.store.get_event(slug).await {
@@ -148,12 +102,12 @@ async fn event_file(
                 ))
             })?;
             let rendered = Arc::new(Rendered::new(body, event.updated_at));
-            remember(&state, key, generation, None, &rendered);
+            remember(state, key, generation, None, &rendered);
             rendered
         }
     };
     Ok(conditional::respond(
-        &headers,
+        headers,
         rendered,
         CONTENT_TYPE,
         &state.calendar_cache_control,
@@ -219,7 +173,7 @@ pub async fn feed(state: &AppState, query: FeedQuery) -> Result<Arc<Rendered>, A
     Ok(rendered)
 }
 
-/// Saves the main feed for the next start (see `publish::feed`).
+/// Saves the main feed for the next start (see `feeds.rs`).
 pub async fn save_main_feed(state: &AppState) -> Result<(), crate::store::StoreError> {
     let query = FeedQuery::default();
     let name = feed_name(&state.settings.calendar.title, &query, None);
@@ -233,37 +187,6 @@ pub async fn save_main_feed(state: &AppState) -> Result<(), crate::store::StoreE
             state.settings.calendar.window(),
         )
         .await
-}
-
-pub(super) fn cached(
-    state: &AppState,
-    key: &CacheKey,
-    generation: u64,
-    now: DateTime<Utc>,
-) -> Option<Arc<Rendered>> {
-    if !state.store.changes().is_trusted() {
-        return None;
-    }
-    state.feeds.get(key, generation, now)
-}
-
-pub(super) fn remember(
-    state: &AppState,
-    key: CacheKey,
-    generation: u64,
-    expires: Option<DateTime<Utc>>,
-    rendered: &Arc<Rendered>,
-) {
-    if state.store.changes().is_trusted() {
-        state.feeds.put(
-            key,
-            Entry {
-                generation,
-                expires,
-                rendered: rendered.clone(),
-            },
-        );
-    }
 }
 
 /// The feed's name as calendar apps list it: the configured title, then what it is filtered on.
@@ -318,12 +241,12 @@ pub struct CalendarList {
     responses((status = 200, body = CalendarList)),
     security(("bearer" = [])))]
 pub async fn calendars(State(state): State<AppState>) -> Result<Json<CalendarList>, ApiError> {
-    let base = &state.base_url;
+    let urls = state.urls();
     let title = &state.settings.calendar.title;
     let mut items = vec![CalendarLinks {
         title: title.clone(),
         series: None,
-        links: SubscribeLinks::for_feed(&format!("{base}/calendar.ics")),
+        links: SubscribeLinks::for_feed(&urls.calendar()),
     }];
     for series in state.store.list_series().await? {
         let query = FeedQuery {
@@ -332,7 +255,7 @@ pub async fn calendars(State(state): State<AppState>) -> Result<Json<CalendarLis
         };
         items.push(CalendarLinks {
             title: feed_name(title, &query, Some(&series.title)),
-            links: SubscribeLinks::for_feed(&format!("{base}/series/{}/calendar.ics", series.slug)),
+            links: SubscribeLinks::for_feed(&urls.series_calendar(&series.slug)),
             series: Some(series.slug),
         });
     }

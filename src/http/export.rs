@@ -15,6 +15,8 @@ use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 
 use super::{router, AppState};
+use crate::domain::urls::PublicUrls;
+use crate::publish::folder::StagedFolder;
 
 /// What an export wrote.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -25,23 +27,19 @@ pub struct ExportReport {
 
 /// Every public path: pages, feeds, per-session files.
 async fn paths(state: &AppState) -> anyhow::Result<Vec<String>> {
-    let mut paths = vec![
-        "/".to_string(),
-        "/archives".into(),
-        "/calendar.ics".into(),
-        "/actualites.atom".into(),
-    ];
+    let at = PublicUrls::paths();
+    let mut paths = vec![at.home(), "/archives".into(), at.calendar(), at.atom_feed()];
     let mut tags = BTreeSet::new();
     for event in state.store.published_events().await? {
-        paths.push(format!("/events/{}", event.slug));
+        paths.push(at.event_page(&event.slug));
         if event.schedule.is_some() {
-            paths.push(format!("/events/{}.ics", event.slug));
+            paths.push(at.event_ics(&event.slug));
         }
         tags.extend(event.tags);
     }
     for series in state.store.list_series().await? {
-        paths.push(format!("/series/{}", series.slug));
-        paths.push(format!("/series/{}/calendar.ics", series.slug));
+        paths.push(at.series_page(&series.slug));
+        paths.push(at.series_calendar(&series.slug));
     }
     for tag in tags {
         // A tag that cannot be a file name (a slash, a dot folder) has no static page.
@@ -83,52 +81,10 @@ fn percent_decode(text: &str) -> String {
 /// written beside it first, then put in its place, so a server never serves half an export and
 /// a session withdrawn since the last export does not stay online.
 pub async fn static_site(state: AppState, out: &Path) -> anyhow::Result<ExportReport> {
-    let staging = sibling(out, "new")?;
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging)
-            .with_context(|| format!("cannot clear {}", staging.display()))?;
-    }
-    let report = write_site(state, &staging).await;
-    let report = match report {
-        Ok(report) => report,
-        Err(err) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(err);
-        }
-    };
-    replace_dir(&staging, out)?;
+    let staged = StagedFolder::beside(out)?;
+    let report = write_site(state, staged.path()).await?;
+    staged.put_in_place()?;
     Ok(report)
-}
-
-/// `out` with a suffix, in the same folder (so a rename stays on one file system).
-pub(crate) fn sibling(out: &Path, suffix: &str) -> anyhow::Result<PathBuf> {
-    let name = out
-        .file_name()
-        .with_context(|| format!("{} is not a folder name", out.display()))?;
-    let mut name = name.to_os_string();
-    name.push(format!(".{suffix}-{}", std::process::id()));
-    Ok(out.with_file_name(name))
-}
-
-/// Puts `staging` where `out` is, removing the old `out`.
-pub(crate) fn replace_dir(staging: &Path, out: &Path) -> anyhow::Result<()> {
-    if out.exists() {
-        let old = sibling(out, "old")?;
-        std::fs::rename(out, &old)
-            .with_context(|| format!("cannot move the previous export {} aside", out.display()))?;
-        std::fs::rename(staging, out)
-            .with_context(|| format!("cannot put the export in {}", out.display()))?;
-        std::fs::remove_dir_all(&old)
-            .with_context(|| format!("cannot remove the previous export {}", old.display()))?;
-    } else {
-        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        std::fs::rename(staging, out)
-            .with_context(|| format!("cannot put the export in {}", out.display()))?;
-    }
-    Ok(())
 }
 
 async fn write_site(state: AppState, out: &Path) -> anyhow::Result<ExportReport> {

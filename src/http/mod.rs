@@ -1,6 +1,8 @@
-//! HTTP: the organiser JSON API under `/api/v1`, health checks, the public iCalendar feeds and
-//! (later) public pages. Handlers extract, call the store, and map errors; rules live in `domain`.
+//! HTTP: the organiser JSON API under `/api/v1`, health checks, the public iCalendar feeds,
+//! pages and subscription pages. Handlers extract, call the store, and map errors; rules live in
+//! `domain`.
 
+mod cache;
 pub mod calendar;
 mod conditional;
 pub mod error;
@@ -18,9 +20,9 @@ mod subscribers;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, Request, StatusCode};
-use axum::response::IntoResponse;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use chrono_tz::Tz;
@@ -30,6 +32,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
+use crate::domain::urls::PublicUrls;
 use crate::store::Store;
 use error::ApiError;
 
@@ -43,8 +46,9 @@ pub struct AppState {
     /// What every iCalendar file shares, from `[calendar]`.
     pub calendar: Arc<crate::publish::ical::CalendarSettings>,
     pub calendar_cache_control: HeaderValue,
-    pub feeds: Arc<calendar::FeedCache>,
-    pub renderer: Arc<crate::publish::feed::FeedRenderer>,
+    /// Feeds, per-session files and pages as last rendered (see `cache.rs`).
+    pub rendered: Arc<cache::RenderedCache>,
+    pub renderer: Arc<crate::feeds::FeedRenderer>,
     pub templates: Arc<crate::templates::Templates>,
     /// `content.base_url`: where paths in imported posts lead.
     pub content_base: Option<url::Url>,
@@ -62,7 +66,7 @@ impl AppState {
         let timezone = settings.default_timezone()?;
         let content_base = settings.content.base()?;
         let base_url: Arc<str> = settings.base_url().into();
-        let subscribe_url: Arc<str> = format!("{base_url}/abonnement").into();
+        let subscribe_url: Arc<str> = PublicUrls::new(&base_url).subscribe().into();
         let calendar = crate::publish::ical::CalendarSettings::from_settings(&settings, &base_url)?;
         let c = &settings.calendar;
         let calendar_cache_control =
@@ -75,12 +79,17 @@ impl AppState {
             base_url,
             calendar: Arc::new(calendar),
             calendar_cache_control,
-            feeds: Arc::default(),
+            rendered: Arc::default(),
             renderer: Arc::default(),
             templates,
             content_base,
             subscribe_url: Some(subscribe_url),
         })
+    }
+
+    /// The service's public addresses, under `base_url`.
+    pub fn urls(&self) -> PublicUrls<'_> {
+        PublicUrls::new(&self.base_url)
     }
 }
 
@@ -106,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .merge(health::routes())
         .merge(calendar::routes())
+        .route("/events/{file}", get(event_file))
         .merge(subscribe::routes())
         .merge(pages::routes())
         .fallback(pages::not_found)
@@ -130,6 +140,20 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// `/events/{file}`: a session's calendar file when the name ends in `.ics`, its page otherwise.
+/// Routes match whole path segments, so one route takes both and hands each to its module here,
+/// where the calendar and the pages need not know about each other.
+async fn event_file(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    match file.strip_suffix(".ics") {
+        Some(slug) => calendar::event_ics(&state, slug, &headers).await,
+        None => Ok(pages::event_page(&state, &file, &headers).await),
+    }
 }
 
 async fn api_not_found() -> ApiError {

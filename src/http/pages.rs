@@ -13,9 +13,10 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 use minijinja::{context, Value};
 
-use super::calendar::{cached, remember, CacheKey};
+use super::cache::{cached, remember, CacheKey};
 use super::conditional;
 use super::AppState;
+use crate::domain::urls::PublicUrls;
 use crate::domain::{Event, EventKind, EventStatus};
 use crate::publish::pages::{body_html, EventView};
 use crate::publish::Rendered;
@@ -39,7 +40,7 @@ async fn atom(State(state): State<AppState>, headers: HeaderMap) -> Response {
     serve_as(
         &state,
         &ATOM,
-        "/actualites.atom".into(),
+        PublicUrls::paths().atom_feed(),
         &headers,
         || async {
             let mut events = list(
@@ -324,7 +325,8 @@ async fn series(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    serve(&state, format!("/series/{slug}"), &headers, || async {
+    let key = PublicUrls::paths().series_page(&slug);
+    serve(&state, key, &headers, || async {
         let series = state.store.get_series(&slug).await?;
         if series.slug != slug {
             return Err(PageError::NotFound("Cette série n'existe pas.".into()));
@@ -347,7 +349,7 @@ async fn series(
             context! {
                 title => &series.title,
                 intro => &series.description,
-                calendar_url => format!("{}/series/{}/calendar.ics", state.base_url, series.slug),
+                calendar_url => state.urls().series_calendar(&series.slug),
                 items => views(&items, &state, now),
             },
         )?;
@@ -400,9 +402,10 @@ pub(super) async fn not_found(State(state): State<AppState>) -> Response {
     )
 }
 
-/// `/events/{slug}`: a session's or a video's page.
+/// `/events/{slug}`: a session's or a video's page (routed from `/events/{file}` in `mod.rs`).
 pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap) -> Response {
-    serve(state, format!("/events/{slug}"), headers, || async {
+    let key = PublicUrls::paths().event_page(slug);
+    serve(state, key, headers, || async {
         let event = state.store.get_event(slug).await?;
         if event.slug != slug || event.status == EventStatus::Draft {
             return Err(PageError::NotFound("Cette session n'existe pas.".into()));

@@ -313,7 +313,7 @@ async fn confirm_page(State(state): State<AppState>, Path(secret): Path<String>)
         "pages/confirm.html",
         context! {
             title => "Confirmer l'abonnement",
-            action => format!("{}/abonnement/confirmer/{secret}", state.base_url),
+            action => state.urls().confirm(&secret),
         },
     )
 }
@@ -359,7 +359,7 @@ async fn unsubscribe_page(State(state): State<AppState>, Path(key): Path<String>
                 scope_text => Composer::scope_text(&subscription),
                 list_name => &state.settings.mail.list_name,
                 done => subscription.status == SubscriptionStatus::Unsubscribed,
-                action => format!("{}/desabonnement/{key}", state.base_url),
+                action => state.urls().unsubscribe(&key),
             },
         ),
         Err(StoreError::NotFound) => unknown_link(&state),

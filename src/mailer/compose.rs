@@ -14,8 +14,9 @@ use minijinja::{context, Value};
 use serde::Serialize;
 
 use crate::config::MailSettings;
-use crate::domain::{Change, MailKind, Scope};
 use crate::domain::french;
+use crate::domain::urls::PublicUrls;
+use crate::domain::{Change, MailKind, Scope};
 use crate::domain::{Event, EventKind, EventStatus};
 use crate::publish::ical::{self, CalendarSettings, Method, Organizer};
 use crate::store::{Claimed, Subscription};
@@ -72,42 +73,6 @@ struct SpeakerView {
     organisation: Option<String>,
 }
 
-/// What a field change is called in a change notice.
-fn change_label(change: Change) -> Option<&'static str> {
-    Some(match change {
-        Change::StartsAt | Change::EndsAt => "date ou horaire",
-        Change::Location => "lieu",
-        Change::Links => "liens",
-        Change::Title => "titre",
-        Change::Programme => "programme",
-        Change::Speakers => "intervenant·es",
-        Change::Capacity | Change::RegistrationRequired => "accès",
-        _ => return None,
-    })
-}
-
-/// « dans 1 heure », « dans 2 jours », « dans 30 minutes ».
-pub fn advance_text(advance: chrono::Duration) -> String {
-    let minutes = advance.num_minutes();
-    let seconds = advance.num_seconds();
-    let plural = |n: i64, word: &str| {
-        if n > 1 {
-            format!("dans {n} {word}s")
-        } else {
-            format!("dans {n} {word}")
-        }
-    };
-    if minutes >= 1440 && minutes % 1440 == 0 {
-        plural(minutes / 1440, "jour")
-    } else if minutes >= 60 && minutes % 60 == 0 {
-        plural(minutes / 60, "heure")
-    } else if seconds % 60 != 0 || minutes == 0 {
-        plural(seconds.max(1), "seconde")
-    } else {
-        plural(minutes, "minute")
-    }
-}
-
 impl Composer {
     pub fn new(
         templates: Arc<Templates>,
@@ -149,11 +114,11 @@ impl Composer {
     }
 
     pub fn unsubscribe_url(&self, key: &str) -> String {
-        format!("{}/desabonnement/{key}", self.base_url)
+        PublicUrls::new(&self.base_url).unsubscribe(key)
     }
 
     pub fn confirm_url(&self, secret: &str) -> String {
-        format!("{}/abonnement/confirmer/{secret}", self.base_url)
+        PublicUrls::new(&self.base_url).confirm(secret)
     }
 
     /// What a subscription covers, as a phrase: « tous les webinaires et événements ».
@@ -178,8 +143,8 @@ impl Composer {
             join_url: event.links.join.clone(),
             registration_url: event.links.registration.clone(),
             recording_url: event.links.recording.clone(),
-            page_url: ical::event_page_url(&self.base_url, &event.slug),
-            ics_url: has_calendar.then(|| ical::event_ics_url(&self.base_url, &event.slug)),
+            page_url: PublicUrls::new(&self.base_url).event_page(&event.slug),
+            ics_url: has_calendar.then(|| PublicUrls::new(&self.base_url).event_ics(&event.slug)),
             speakers: event
                 .speakers
                 .iter()
@@ -299,8 +264,10 @@ impl Composer {
             }
         };
         let advance = crate::domain::notices::parse_reminder(&claimed.detail).ok();
-        let mut labels: Vec<&'static str> =
-            changed.iter().filter_map(|f| change_label(*f)).collect();
+        let mut labels: Vec<&'static str> = changed
+            .iter()
+            .filter_map(|f| french::change_label(*f))
+            .collect();
         labels.dedup();
         // A calendar part only for live sessions; recordings and videos need none.
         let calendar = match method {
@@ -313,7 +280,7 @@ impl Composer {
             template,
             subject,
             event: Value::from_serialize(&view),
-            advance_text: advance.map(advance_text),
+            advance_text: advance.map(french::advance_text),
             changed: labels,
             calendar,
         })
@@ -701,21 +668,6 @@ fn ascii_phrase(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn advances_read_in_french() {
-        assert_eq!(advance_text(chrono::Duration::hours(1)), "dans 1 heure");
-        assert_eq!(advance_text(chrono::Duration::hours(24)), "dans 1 jour");
-        assert_eq!(advance_text(chrono::Duration::hours(48)), "dans 2 jours");
-        assert_eq!(
-            advance_text(chrono::Duration::minutes(90)),
-            "dans 90 minutes"
-        );
-        assert_eq!(
-            advance_text(chrono::Duration::seconds(2)),
-            "dans 2 secondes"
-        );
-    }
 
     /// A key written into a body encoded once with a stand-in gives the bytes encoding the
     /// recipient's own text would, wherever quoted-printable breaks the line.

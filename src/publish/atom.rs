@@ -3,8 +3,8 @@
 use atom_syndication::{Category, Content, Entry, Feed, Link, Person, Text};
 use chrono::{DateTime, Utc};
 
-use super::ical::event_page_url;
 use crate::domain::french;
+use crate::domain::urls::PublicUrls;
 use crate::domain::{Event, EventStatus};
 
 /// Entries in the feed.
@@ -19,7 +19,7 @@ pub fn feed(
     content_base: Option<&url::Url>,
     events: &[Event],
 ) -> String {
-    let base = base_url.trim_end_matches('/');
+    let urls = PublicUrls::new(base_url);
     let updated = events
         .iter()
         .map(|e| e.updated_at)
@@ -27,22 +27,18 @@ pub fn feed(
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     let mut feed = Feed::default();
     feed.set_title(Text::plain(format!("{title} — actualités")));
-    feed.set_id(format!("{base}/actualites.atom"));
+    feed.set_id(urls.atom_feed());
     feed.set_updated(updated.fixed_offset());
     feed.set_lang(Some("fr".to_string()));
     feed.set_authors(vec![person(author)]);
     feed.set_links(vec![
-        link(
-            &format!("{base}/actualites.atom"),
-            "self",
-            "application/atom+xml",
-        ),
-        link(&format!("{base}/"), "alternate", "text/html"),
+        link(&urls.atom_feed(), "self", "application/atom+xml"),
+        link(&urls.home(), "alternate", "text/html"),
     ]);
     feed.set_entries(
         events
             .iter()
-            .map(|e| entry(e, base, content_base))
+            .map(|e| entry(e, urls, content_base))
             .collect::<Vec<_>>(),
     );
     let mut out = feed.to_string();
@@ -66,8 +62,8 @@ fn link(href: &str, rel: &str, mime: &str) -> Link {
     link
 }
 
-fn entry(event: &Event, base: &str, content_base: Option<&url::Url>) -> Entry {
-    let page = event_page_url(base, &event.slug);
+fn entry(event: &Event, urls: PublicUrls, content_base: Option<&url::Url>) -> Entry {
+    let page = urls.event_page(&event.slug);
     let mut entry = Entry::default();
     let prefix = if event.status == EventStatus::Cancelled {
         "Annulé : "

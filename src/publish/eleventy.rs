@@ -9,10 +9,10 @@ use std::path::Path;
 
 use anyhow::Context;
 
-use super::french;
+use super::folder::StagedFolder;
 use super::pages::video_embed;
+use crate::domain::french;
 use crate::domain::{Event, EventKind, EventStatus};
-use crate::store::Store;
 
 fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into())
@@ -145,31 +145,17 @@ pub fn post(event: &Event) -> (String, String) {
     )
 }
 
-/// Writes every published session and video under `out` (replacing an earlier export, as the
-/// static site does); returns how many files.
-pub async fn export(store: &Store, out: &Path) -> anyhow::Result<usize> {
-    let staging = crate::http::export::sibling(out, "new")?;
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging)
-            .with_context(|| format!("cannot clear {}", staging.display()))?;
-    }
-    std::fs::create_dir_all(&staging)
-        .with_context(|| format!("cannot create {}", staging.display()))?;
-    match write_posts(store, &staging).await {
-        Ok(written) => {
-            crate::http::export::replace_dir(&staging, out)?;
-            Ok(written)
-        }
-        Err(err) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            Err(err)
-        }
-    }
+/// Writes the posts of `events` (the published sessions and videos) under `out`, replacing an
+/// earlier export as the static site does; returns how many files.
+pub fn export(events: &[Event], out: &Path) -> anyhow::Result<usize> {
+    let staged = StagedFolder::beside(out)?;
+    write_posts(events, staged.path())?;
+    staged.put_in_place()?;
+    Ok(events.len())
 }
 
-async fn write_posts(store: &Store, out: &Path) -> anyhow::Result<usize> {
-    let events = store.published_events().await?;
-    for event in &events {
+fn write_posts(events: &[Event], out: &Path) -> anyhow::Result<()> {
+    for event in events {
         let (path, text) = post(event);
         let file = out.join(path);
         if let Some(parent) = file.parent() {
@@ -178,5 +164,5 @@ async fn write_posts(store: &Store, out: &Path) -> anyhow::Result<usize> {
         }
         std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
     }
-    Ok(events.len())
+    Ok(())
 }

@@ -21,6 +21,7 @@
 use chrono_tz::Tz;
 use icalendar::{Calendar, Component, EventLike, Property};
 
+use crate::domain::urls::PublicUrls;
 use crate::domain::{Event, EventStatus, Schedule};
 
 /// What every calendar this service writes shares.
@@ -68,16 +69,6 @@ pub const PRODID: &str = "-//eventail//eventail//FR";
 /// changes, not even when the service moves to another address, and says nothing about anyone.
 pub fn uid(event: &Event) -> String {
     format!("{}@eventail", event.id)
-}
-
-/// The public page of a session.
-pub fn event_page_url(base_url: &str, slug: &str) -> String {
-    format!("{base_url}/events/{slug}")
-}
-
-/// The session's own .ics file.
-pub fn event_ics_url(base_url: &str, slug: &str) -> String {
-    format!("{base_url}/events/{slug}.ics")
 }
 
 /// Ways to subscribe to a feed: one for each kind of client.
@@ -199,7 +190,7 @@ fn base_calendar() -> Calendar {
 /// The VEVENT of a session, `None` without a schedule.
 pub fn vevent(settings: &CalendarSettings, event: &Event) -> Option<icalendar::Event> {
     let schedule = event.schedule?;
-    let page = event_page_url(&settings.base_url, &event.slug);
+    let page = PublicUrls::new(&settings.base_url).event_page(&event.slug);
     let mut vevent = icalendar::Event::new();
     vevent
         .uid(&uid(event))

@@ -3,8 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{ical, markdown};
+use super::markdown;
 use crate::domain::french;
+use crate::domain::urls::PublicUrls;
 use crate::domain::{Event, EventKind, EventStatus};
 
 /// A session as a page or a list item shows it.
@@ -156,6 +157,7 @@ pub fn video_embed(url: &str) -> VideoView {
 
 impl EventView {
     pub fn new(event: &Event, base_url: &str, now: DateTime<Utc>) -> EventView {
+        let urls = PublicUrls::new(base_url);
         let start = event.schedule.map(|s| s.start_instant(event.timezone));
         let end = event
             .schedule
@@ -193,11 +195,11 @@ impl EventView {
                 .collect(),
             programme: event.programme.clone(),
             tags: event.tags.clone(),
-            page_url: ical::event_page_url(base_url, &event.slug),
+            page_url: urls.event_page(&event.slug),
             ics_url: event
                 .schedule
                 .is_some()
-                .then(|| ical::event_ics_url(base_url, &event.slug)),
+                .then(|| urls.event_ics(&event.slug)),
             join_url: event.links.join.clone(),
             registration_url: event.links.registration.clone(),
             recording_url: event.links.recording.clone(),

@@ -778,7 +778,7 @@ async fn directory_changes_reach_the_feed(db: Db) {
 /// A new process serves the feed saved by the last one while nothing changed, starts from its
 /// VEVENTs, and renders again once content moved; token bookkeeping does not count as content.
 async fn a_restart_reuses_the_saved_feed_until_content_changes(db: Db) {
-    use eventail::publish::feed::FeedRenderer;
+    use eventail::feeds::FeedRenderer;
     use eventail::publish::ical::CalendarSettings;
     let app = spawn_app(db).await;
     let made = seed(&app).await;
@@ -794,7 +794,7 @@ async fn a_restart_reuses_the_saved_feed_until_content_changes(db: Db) {
         renderer: &FeedRenderer,
         app: &TestApp,
         settings: &CalendarSettings,
-    ) -> eventail::publish::feed::FeedText {
+    ) -> eventail::feeds::FeedText {
         let query = eventail::store::FeedQuery::default();
         let window = Duration::days(365);
         renderer

@@ -16,6 +16,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::time::Schedule;
+use super::urls::PublicUrls;
 
 /// What a session is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -261,10 +262,10 @@ impl Event {
     pub fn document_with_links(&self, base_url: &str) -> EventDocument {
         let mut document = self.document();
         if self.status != EventStatus::Draft {
-            let base = base_url.trim_end_matches('/');
-            document.url = Some(format!("{base}/events/{}", self.slug));
+            let urls = PublicUrls::new(base_url);
+            document.url = Some(urls.event_page(&self.slug));
             if self.schedule.is_some() {
-                document.ics_url = Some(format!("{base}/events/{}.ics", self.slug));
+                document.ics_url = Some(urls.event_ics(&self.slug));
             }
         }
         document

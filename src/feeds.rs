@@ -1,4 +1,8 @@
-//! Rendering feeds from the store, one session at a time.
+//! Rendering iCalendar feeds from the store, one session at a time, with a memo and snapshots.
+//!
+//! Its own module, between `store` and `publish`: it reads the store and saves snapshots there,
+//! and writes with `publish::ical`, so it belongs to neither — `store` holds queries only and
+//! `publish` renders values without knowing where they come from.
 //!
 //! Each session's VEVENT is written once and kept, keyed by the session's last change
 //! (`updated_at`, which every visible change moves — including a speaker's or a series' rename).
@@ -17,7 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
-use super::ical::{self, CalendarSettings};
+use crate::publish::ical::{self, CalendarSettings};
 use crate::store::{FeedQuery, FeedSnapshot, Store, StoreError};
 
 /// Kept VEVENTs beyond which the memo starts over (about 1.5 KB each).

@@ -1,0 +1,159 @@
+//! The public addresses of the service — pages, calendar files, feeds, subscription links — in one
+//! place, so pages, feeds, mail and the API cannot disagree on where a session lives.
+//!
+//! Built over the public base URL (`http.base_url`), or over nothing for site-relative paths (what
+//! the static export requests and the page cache is keyed by). The routes in `http` serve these
+//! same paths; a change here goes with a change there.
+
+/// Public addresses under one base URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicUrls<'a> {
+    /// No trailing slash; empty for site-relative paths.
+    base: &'a str,
+}
+
+impl<'a> PublicUrls<'a> {
+    /// Addresses under `base_url`, with or without its trailing slash.
+    pub fn new(base_url: &'a str) -> PublicUrls<'a> {
+        PublicUrls {
+            base: base_url.trim_end_matches('/'),
+        }
+    }
+
+    /// Site-relative paths (`/events/{slug}`), as the router sees them.
+    pub fn paths() -> PublicUrls<'static> {
+        PublicUrls { base: "" }
+    }
+
+    /// The base URL, without its trailing slash.
+    pub fn base(&self) -> &'a str {
+        self.base
+    }
+
+    /// The agenda, the site's home page.
+    pub fn home(&self) -> String {
+        format!("{}/", self.base)
+    }
+
+    /// A session's or a video's page.
+    pub fn event_page(&self, slug: &str) -> String {
+        format!("{}/events/{slug}", self.base)
+    }
+
+    /// A session's own iCalendar file.
+    pub fn event_ics(&self, slug: &str) -> String {
+        format!("{}/events/{slug}.ics", self.base)
+    }
+
+    /// The main iCalendar feed, every published session.
+    pub fn calendar(&self) -> String {
+        format!("{}/calendar.ics", self.base)
+    }
+
+    /// A series' page.
+    pub fn series_page(&self, slug: &str) -> String {
+        format!("{}/series/{slug}", self.base)
+    }
+
+    /// A series' iCalendar feed.
+    pub fn series_calendar(&self, slug: &str) -> String {
+        format!("{}/series/{slug}/calendar.ics", self.base)
+    }
+
+    /// The Atom news feed of sessions and videos.
+    pub fn atom_feed(&self) -> String {
+        format!("{}/actualites.atom", self.base)
+    }
+
+    /// The subscribe form.
+    pub fn subscribe(&self) -> String {
+        format!("{}/abonnement", self.base)
+    }
+
+    /// The link a confirmation mail carries.
+    pub fn confirm(&self, secret: &str) -> String {
+        format!("{}/abonnement/confirmer/{secret}", self.base)
+    }
+
+    /// The one-click unsubscribe link of a subscription.
+    pub fn unsubscribe(&self, key: &str) -> String {
+        format!("{}/desabonnement/{key}", self.base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_address_under_the_base() {
+        let urls = PublicUrls::new("https://agenda.example.org");
+        let cases = [
+            (urls.home(), "https://agenda.example.org/"),
+            (
+                urls.event_page("atelier"),
+                "https://agenda.example.org/events/atelier",
+            ),
+            (
+                urls.event_ics("atelier"),
+                "https://agenda.example.org/events/atelier.ics",
+            ),
+            (urls.calendar(), "https://agenda.example.org/calendar.ics"),
+            (
+                urls.series_page("numerique"),
+                "https://agenda.example.org/series/numerique",
+            ),
+            (
+                urls.series_calendar("numerique"),
+                "https://agenda.example.org/series/numerique/calendar.ics",
+            ),
+            (
+                urls.atom_feed(),
+                "https://agenda.example.org/actualites.atom",
+            ),
+            (urls.subscribe(), "https://agenda.example.org/abonnement"),
+            (
+                urls.confirm("s3cr3t"),
+                "https://agenda.example.org/abonnement/confirmer/s3cr3t",
+            ),
+            (
+                urls.unsubscribe("k3y"),
+                "https://agenda.example.org/desabonnement/k3y",
+            ),
+        ];
+        for (built, expected) in cases {
+            assert_eq!(built, expected);
+        }
+    }
+
+    #[test]
+    fn a_trailing_slash_is_not_doubled() {
+        for base in [
+            "https://agenda.example.org",
+            "https://agenda.example.org/",
+            "https://agenda.example.org//",
+        ] {
+            let urls = PublicUrls::new(base);
+            assert_eq!(urls.base(), "https://agenda.example.org");
+            assert_eq!(urls.event_page("a"), "https://agenda.example.org/events/a");
+        }
+        // Under a path, as behind a reverse proxy.
+        assert_eq!(
+            PublicUrls::new("https://example.org/agenda/").calendar(),
+            "https://example.org/agenda/calendar.ics"
+        );
+    }
+
+    #[test]
+    fn paths_are_what_the_router_serves() {
+        let paths = PublicUrls::paths();
+        assert_eq!(paths.home(), "/");
+        assert_eq!(paths.event_page("a"), "/events/a");
+        assert_eq!(paths.event_ics("a"), "/events/a.ics");
+        assert_eq!(paths.calendar(), "/calendar.ics");
+        assert_eq!(paths.series_page("s"), "/series/s");
+        assert_eq!(paths.series_calendar("s"), "/series/s/calendar.ics");
+        assert_eq!(paths.atom_feed(), "/actualites.atom");
+        assert_eq!(PublicUrls::new(""), paths);
+    }
+}

@@ -1,0 +1,168 @@
+//! Exports replace their folder whole: the new content is written into a staging folder beside
+//! it, then swapped in, so a server never serves half an export and a file withdrawn since the
+//! last export does not stay online. Used by the static site and the Eleventy export alike.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+/// A staging folder beside `out`, to write the next content of `out` into.
+///
+/// Dropped before [`StagedFolder::put_in_place`], it is removed and `out` is left as it was.
+#[derive(Debug)]
+pub struct StagedFolder {
+    staging: PathBuf,
+    out: PathBuf,
+    /// Whether dropping it removes the staging folder.
+    armed: bool,
+}
+
+impl StagedFolder {
+    /// An empty staging folder for `out`, in the same parent folder (so the swap is a rename on
+    /// one file system); what a failed export left there is cleared first.
+    pub fn beside(out: &Path) -> anyhow::Result<StagedFolder> {
+        let staging = sibling(out, "new")?;
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging)
+                .with_context(|| format!("cannot clear {}", staging.display()))?;
+        }
+        std::fs::create_dir_all(&staging)
+            .with_context(|| format!("cannot create {}", staging.display()))?;
+        Ok(StagedFolder {
+            staging,
+            out: out.to_path_buf(),
+            armed: true,
+        })
+    }
+
+    /// Where to write.
+    pub fn path(&self) -> &Path {
+        &self.staging
+    }
+
+    /// Puts the staging folder where `out` is, removing the old `out`. If this fails half-way
+    /// the staging folder is kept, as it may by then be the only copy of either export.
+    pub fn put_in_place(mut self) -> anyhow::Result<()> {
+        self.armed = false;
+        replace_dir(&self.staging, &self.out)
+    }
+}
+
+impl Drop for StagedFolder {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// `out` with a suffix, in the same folder (so a rename stays on one file system).
+fn sibling(out: &Path, suffix: &str) -> anyhow::Result<PathBuf> {
+    let name = out
+        .file_name()
+        .with_context(|| format!("{} is not a folder name", out.display()))?;
+    let mut name = name.to_os_string();
+    name.push(format!(".{suffix}-{}", std::process::id()));
+    Ok(out.with_file_name(name))
+}
+
+/// Puts `staging` where `out` is, removing the old `out`.
+fn replace_dir(staging: &Path, out: &Path) -> anyhow::Result<()> {
+    if out.exists() {
+        let old = sibling(out, "old")?;
+        std::fs::rename(out, &old)
+            .with_context(|| format!("cannot move the previous export {} aside", out.display()))?;
+        std::fs::rename(staging, out)
+            .with_context(|| format!("cannot put the export in {}", out.display()))?;
+        std::fs::remove_dir_all(&old)
+            .with_context(|| format!("cannot remove the previous export {}", old.display()))?;
+    } else {
+        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::rename(staging, out)
+            .with_context(|| format!("cannot put the export in {}", out.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn the_new_content_replaces_the_old_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("site");
+        std::fs::create_dir_all(out.join("events/withdrawn")).unwrap();
+        std::fs::write(out.join("events/withdrawn/index.html"), "old").unwrap();
+
+        let staged = StagedFolder::beside(&out).unwrap();
+        assert_eq!(staged.path().parent(), Some(dir.path()));
+        std::fs::write(staged.path().join("index.html"), "new").unwrap();
+        staged.put_in_place().unwrap();
+
+        assert_eq!(names(&out), ["index.html"]);
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "new"
+        );
+        // Neither the staging folder nor the previous export is left beside it.
+        assert_eq!(names(dir.path()), ["site"]);
+    }
+
+    #[test]
+    fn a_missing_target_and_its_parents_are_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("a/b/site");
+        let staged = StagedFolder::beside(&out).unwrap();
+        staged.put_in_place().unwrap();
+        assert!(out.is_dir());
+        assert!(names(&out).is_empty());
+    }
+
+    #[test]
+    fn an_abandoned_export_leaves_the_target_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("site");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("index.html"), "old").unwrap();
+
+        let staged = StagedFolder::beside(&out).unwrap();
+        std::fs::write(staged.path().join("index.html"), "half").unwrap();
+        drop(staged);
+
+        assert_eq!(names(dir.path()), ["site"]);
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "old"
+        );
+    }
+
+    #[test]
+    fn a_stale_staging_folder_is_cleared_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("site");
+        let stale = sibling(&out, "new").unwrap();
+        std::fs::create_dir_all(&stale).unwrap();
+        std::fs::write(stale.join("left-over.html"), "").unwrap();
+
+        let staged = StagedFolder::beside(&out).unwrap();
+        assert!(names(staged.path()).is_empty());
+    }
+
+    #[test]
+    fn a_path_without_a_folder_name_is_refused() {
+        assert!(StagedFolder::beside(Path::new("/")).is_err());
+    }
+}
