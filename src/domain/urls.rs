@@ -5,6 +5,18 @@
 //! the static export requests and the page cache is keyed by). The routes in `http` serve these
 //! same paths; a change here goes with a change there.
 
+/// The addresses in every page's header and footer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SiteLinks {
+    pub home: String,
+    pub archives: String,
+    pub calendar: String,
+    pub atom_feed: String,
+    /// The subscribe form of this service (pages link to `export.subscribe_url` instead where
+    /// it is set).
+    pub subscribe: String,
+}
+
 /// Public addresses under one base URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PublicUrls<'a> {
@@ -48,6 +60,22 @@ impl<'a> PublicUrls<'a> {
     /// The main iCalendar feed, every published session.
     pub fn calendar(&self) -> String {
         format!("{}/calendar.ics", self.base)
+    }
+
+    /// Past sessions and videos.
+    pub fn archives(&self) -> String {
+        format!("{}/archives", self.base)
+    }
+
+    /// The addresses every page links to, as the page templates read them (`urls.home`, …).
+    pub fn site(&self) -> SiteLinks {
+        SiteLinks {
+            home: self.home(),
+            archives: self.archives(),
+            calendar: self.calendar(),
+            atom_feed: self.atom_feed(),
+            subscribe: self.subscribe(),
+        }
     }
 
     /// A series' page.
@@ -99,6 +127,7 @@ mod tests {
                 "https://agenda.example.org/events/atelier.ics",
             ),
             (urls.calendar(), "https://agenda.example.org/calendar.ics"),
+            (urls.archives(), "https://agenda.example.org/archives"),
             (
                 urls.series_page("numerique"),
                 "https://agenda.example.org/series/numerique",

@@ -93,6 +93,7 @@ fn render(state: &AppState, template: &str, ctx: Value) -> Result<String, PageEr
     let base = context! {
         site_title => &state.settings.calendar.title,
         base_url => &*state.base_url,
+        urls => state.urls().site(),
         subscribe_wording => super::subscribe::WORDING,
         subscribe_url => state.subscribe_url.as_deref(),
     };

@@ -46,6 +46,7 @@ fn page(state: &AppState, status: StatusCode, template: &str, ctx: Value) -> Res
     let base = context! {
         site_title => &state.settings.calendar.title,
         base_url => &*state.base_url,
+        urls => state.urls().site(),
         subscribe_url => state.subscribe_url.as_deref(),
     };
     let merged = context! { ..ctx, ..base };

@@ -54,6 +54,7 @@ pub const JOIN_OPENS_MINUTES: i64 = 30;
 pub struct SeriesLink {
     pub slug: String,
     pub title: String,
+    pub url: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -182,6 +183,7 @@ impl EventView {
             series: event.series.as_ref().map(|s| SeriesLink {
                 slug: s.slug.clone(),
                 title: s.title.clone(),
+                url: urls.series_page(&s.slug),
             }),
             episode: event.episode,
             speakers: event
