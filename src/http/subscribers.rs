@@ -195,18 +195,15 @@ pub struct ListParams {
 const MAX_LIST: i64 = 10_000;
 
 fn read_status(raw: Option<&str>) -> Result<Option<SubscriptionStatus>, ApiError> {
-    Ok(match raw.map(str::trim) {
-        None | Some("") => None,
-        Some("pending") => Some(SubscriptionStatus::Pending),
-        Some("active") => Some(SubscriptionStatus::Active),
-        Some("unsubscribed") => Some(SubscriptionStatus::Unsubscribed),
-        Some(_) => {
-            return Err(ApiError::Invalid(FieldErrors::single(
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(name) => SubscriptionStatus::parse(name).map(Some).ok_or_else(|| {
+            ApiError::Invalid(FieldErrors::single(
                 "status",
                 "must be pending, active or unsubscribed",
-            )))
-        }
-    })
+            ))
+        }),
+    }
 }
 
 #[utoipa::path(get, path = "/api/v1/subscribers", tag = "subscribers",
@@ -265,11 +262,7 @@ pub async fn export(
                 s.email.as_str(),
                 s.scope.kind_str(),
                 s.scope.target().unwrap_or(""),
-                match s.status {
-                    SubscriptionStatus::Pending => "pending",
-                    SubscriptionStatus::Active => "active",
-                    SubscriptionStatus::Unsubscribed => "unsubscribed",
-                },
+                s.status.as_str(),
                 s.source.as_str(),
                 s.wording_version.as_str(),
                 &s.requested_at.to_rfc3339(),

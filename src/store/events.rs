@@ -563,13 +563,9 @@ impl Store {
                     sequence: row.try_get("sequence")?,
                     action: HistoryAction::parse(&action)
                         .ok_or_else(|| StoreError::Corrupt(format!("history action {action}")))?,
-                    fields: fields
-                        .iter()
-                        .map(|key| {
-                            Change::parse(key)
-                                .ok_or_else(|| StoreError::Corrupt(format!("history field {key}")))
-                        })
-                        .collect::<Result<_, _>>()?,
+                    // A name this version does not know (written by a newer one sharing the
+                    // database) is left out rather than failing the page or the notice.
+                    fields: fields.iter().filter_map(|key| Change::parse(key)).collect(),
                 })
             })
             .collect()

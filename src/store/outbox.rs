@@ -361,10 +361,20 @@ impl Store {
             );
         }
         tx.commit().await?;
-        let mut claimed = rows
-            .iter()
-            .map(claimed_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let kind: String = row.try_get("kind")?;
+            if MailKind::parse(&kind).is_none() {
+                // A kind this version cannot send (a newer instance's, sharing the database)
+                // fails on its own instead of stopping every batch behind it; an organiser may
+                // retry it once an instance that knows it runs.
+                let id: i64 = row.try_get("id")?;
+                let reason = format!("cannot compose: unknown kind of message {kind}");
+                self.mark_failed(id, owner, &reason).await?;
+                continue;
+            }
+            claimed.push(claimed_from_row(row)?);
+        }
         claimed.sort_by_key(|c| (c.due_at, c.id));
         Ok(claimed)
     }

@@ -123,8 +123,7 @@ fn from_row(row: &AnyRow) -> Result<Subscription, StoreError> {
     };
     Ok(Subscription {
         id: row.try_get("id")?,
-        email: EmailAddress::parse(&email)
-            .map_err(|_| StoreError::Corrupt(format!("subscription address {email}")))?,
+        email: EmailAddress::from_stored(email),
         scope,
         target_title,
         status: SubscriptionStatus::parse(&status)

@@ -535,6 +535,62 @@ async fn reminders_missed_while_down(db: Db) {
     assert_eq!(messages_of(&outbox, "reminder")[0]["status"], "sent");
 }
 
+/// A message of a kind this version does not know (planned by a newer instance sharing the
+/// database) fails on its own, with its reason; the messages queued behind it still go.
+async fn an_unknown_kind_of_message_fails_alone(db: Db) {
+    let smtp = SmtpServer::start();
+    let url = smtp.url();
+    let fresh = FreshDb::new(db).await;
+    let app = spawn_app_with(fresh, move |f| {
+        f.merge(("mail.smtp_url", url))
+            .merge(("mail.dispatch", false))
+    })
+    .await;
+    app.post(
+        "/api/v1/subscribers",
+        &json!({"email": "sacha@exemple.fr", "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
+    )
+    .await;
+    let due = (Utc::now() - chrono::Duration::minutes(1)).timestamp_micros();
+    sqlx::query(
+        "INSERT INTO outbox (dedup_key, kind, event_id, subscription_id, recipient, sequence, \
+         detail, due_at, status, attempts, created_at, updated_at) \
+         VALUES ('seat:x', 'seat-offered', NULL, NULL, 'sacha@exemple.fr', 0, '', $1, 'queued', \
+         0, $1, $1)",
+    )
+    .bind(due)
+    .execute(app.store.pool())
+    .await
+    .expect("a row of a future kind");
+    let event = app
+        .create_event(
+            json!({"kind": "webinar", "status": "scheduled", "title": "Après",
+            "starts_at": "2037-12-08T09:00", "reminders": []}),
+        )
+        .await;
+
+    let report = manual_dispatcher(&app, &smtp).run_once().await.unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    assert_eq!(smtp.received().len(), 1);
+    let (status, error): (String, Option<String>) =
+        sqlx::query_as("SELECT status, last_error FROM outbox WHERE dedup_key = 'seat:x'")
+            .fetch_one(app.store.pool())
+            .await
+            .expect("the row");
+    assert_eq!(status, "failed");
+    assert_eq!(
+        error.as_deref(),
+        Some("cannot compose: unknown kind of message seat-offered")
+    );
+    let (_, outbox) = app
+        .get(&format!(
+            "/api/v1/events/{}/outbox",
+            event["slug"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(messages_of(&outbox, "announcement")[0]["status"], "sent");
+}
+
 /// Two instances on one database with one relay: every message delivered exactly once; a lease
 /// left by a dead dispatcher is taken over.
 async fn instances_share_the_outbox(db: Db) {
@@ -1042,6 +1098,7 @@ on_both_backends!(
     refused_connections_are_retried,
     reminders_leave_on_time,
     reminders_missed_while_down,
+    an_unknown_kind_of_message_fails_alone,
     instances_share_the_outbox,
     a_dead_dispatchers_lease_is_taken_over,
     subscribing_is_rate_limited,

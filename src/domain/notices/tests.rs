@@ -27,6 +27,9 @@ fn edited(before: &Event, patch: serde_json::Value) -> Event {
     Event {
         status: spec.status,
         title: spec.title,
+        summary: spec.summary,
+        programme: spec.programme,
+        tags: spec.tags,
         schedule: spec.schedule,
         location: spec.location,
         links: spec.links,
@@ -52,6 +55,15 @@ fn video(published_on: &str) -> Event {
     event.schedule = None;
     event.published_on = NaiveDate::parse_from_str(published_on, "%Y-%m-%d").ok();
     event
+}
+
+/// A video published on `published_on`, with a premiere at `starts_at` (Paris).
+fn premiere(published_on: &str, starts_at: &str) -> Event {
+    let with_time = next_from(&video(published_on), json!({"starts_at": starts_at}));
+    Event {
+        schedule: with_time.schedule,
+        ..video(published_on)
+    }
 }
 
 /// A notice in a few words: the kind (and the reminder's advance) of what is sent, or what is
@@ -101,6 +113,10 @@ fn what_a_change_to_a_session_sends() {
         ("a video two days old", None, video("2021-11-29"), WEEK_BEFORE,
             vec!["announcement", "keep 0 reminders"]),
         ("a video of last year", None, video("2020-11-29"), WEEK_BEFORE, vec!["keep 0 reminders"]),
+        ("an old video premiering tomorrow", None, premiere("2020-11-29", "2021-12-02T18:00"), WEEK_BEFORE,
+            vec!["announcement", "keep 0 reminders"]),
+        ("an old video that premiered last week", None, premiere("2020-11-29", "2021-11-24T18:00"), WEEK_BEFORE,
+            vec!["keep 0 reminders"]),
         // Reminders: per offset, only those still to come, replanned when the time moves.
         ("own reminders", Some(draft()), edited(&s, json!({"reminders": ["PT30M"]})), WEEK_BEFORE,
             vec!["announcement", "keep 1 reminders", "reminder PT30M"]),
@@ -329,6 +345,13 @@ fn send_time_rules_for_every_kind() {
         ("cancellation, since back", check(due(MailKind::Cancellation, now), active, Found::Here(&s)),
             Err(DropReason::NoLongerCancelled)),
         ("recording", check(due(MailKind::Recording, now), active, Found::Here(&s)), Ok(())),
+        // The subscription is looked at first, then the session, then the kind's own rule.
+        ("subscription and session both gone", check(due(MailKind::Announcement, now), Found::Gone, Found::Gone),
+            Err(DropReason::SubscriptionErased)),
+        ("confirmation naming a session", check(confirmation, pending, Found::Here(&cancelled)), Ok(())),
+        ("reminder of a session cancelled and started", still_due(&due(MailKind::Reminder, now), active,
+            Found::Here(&cancelled), &policy, confirm, at(DURING)),
+            Err(DropReason::NoLongerScheduled)),
     ];
     for (name, got, expected) in rows {
         assert_eq!(got, expected, "{name}");
