@@ -78,6 +78,15 @@ impl<'a> PublicUrls<'a> {
         }
     }
 
+    /// The sessions of a tag. The tag is percent-encoded as one path segment (a space as
+    /// `%20`), as minijinja's `urlencode` wrote it in the templates before.
+    pub fn tag_page(&self, tag: &str) -> String {
+        let segment = url::form_urlencoded::byte_serialize(tag.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20");
+        format!("{}/tags/{segment}", self.base)
+    }
+
     /// A series' page.
     pub fn series_page(&self, slug: &str) -> String {
         format!("{}/series/{slug}", self.base)
@@ -128,6 +137,10 @@ mod tests {
             ),
             (urls.calendar(), "https://agenda.example.org/calendar.ics"),
             (urls.archives(), "https://agenda.example.org/archives"),
+            (
+                urls.tag_page("sobriété numérique/IA"),
+                "https://agenda.example.org/tags/sobri%C3%A9t%C3%A9%20num%C3%A9rique%2FIA",
+            ),
             (
                 urls.series_page("numerique"),
                 "https://agenda.example.org/series/numerique",

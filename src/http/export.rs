@@ -28,7 +28,7 @@ pub struct ExportReport {
 /// Every public path: pages, feeds, per-session files.
 async fn paths(state: &AppState) -> anyhow::Result<Vec<String>> {
     let at = PublicUrls::paths();
-    let mut paths = vec![at.home(), "/archives".into(), at.calendar(), at.atom_feed()];
+    let mut paths = vec![at.home(), at.archives(), at.calendar(), at.atom_feed()];
     let mut tags = BTreeSet::new();
     for event in state.store.published_events().await? {
         paths.push(at.event_page(&event.slug));
@@ -44,17 +44,10 @@ async fn paths(state: &AppState) -> anyhow::Result<Vec<String>> {
     for tag in tags {
         // A tag that cannot be a file name (a slash, a dot folder) has no static page.
         if !tag.contains('/') && !tag.starts_with('.') {
-            paths.push(format!("/tags/{}", url_segment(&tag)));
+            paths.push(at.tag_page(&tag));
         }
     }
     Ok(paths)
-}
-
-/// A path segment as the pages link to it (percent-encoded like minijinja's `urlencode`).
-fn url_segment(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes())
-        .collect::<String>()
-        .replace('+', "%20")
 }
 
 /// Where the file for `path` goes under `out`.
@@ -145,12 +138,12 @@ mod tests {
             Path::new("/site/series/s/calendar.ics")
         );
         assert_eq!(
-            file_for(out, &format!("/tags/{}", url_segment("sobriété numérique"))),
+            file_for(out, &PublicUrls::paths().tag_page("sobriété numérique")),
             Path::new("/site/tags/sobriété numérique/index.html")
         );
         assert_eq!(
-            url_segment("sobriété numérique"),
-            "sobri%C3%A9t%C3%A9%20num%C3%A9rique"
+            PublicUrls::paths().tag_page("sobriété numérique"),
+            "/tags/sobri%C3%A9t%C3%A9%20num%C3%A9rique"
         );
     }
 }

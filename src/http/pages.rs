@@ -289,7 +289,7 @@ async fn agenda(State(state): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 async fn archive(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    serve(&state, "/archives".into(), &headers, || async {
+    serve(&state, PublicUrls::paths().archives(), &headers, || async {
         let now = Utc::now();
         let past = list(
             &state,

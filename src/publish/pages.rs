@@ -25,7 +25,7 @@ pub struct EventView {
     pub episode: Option<i64>,
     pub speakers: Vec<SpeakerView>,
     pub programme: Vec<String>,
-    pub tags: Vec<String>,
+    pub tags: Vec<TagLink>,
     pub page_url: String,
     pub ics_url: Option<String>,
     pub join_url: Option<String>,
@@ -49,6 +49,12 @@ pub struct EventView {
 pub const ASSUMED_LENGTH_HOURS: i64 = 2;
 /// How long before the start the join button appears.
 pub const JOIN_OPENS_MINUTES: i64 = 30;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TagLink {
+    pub name: String,
+    pub url: String,
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SeriesLink {
@@ -196,7 +202,14 @@ impl EventView {
                 })
                 .collect(),
             programme: event.programme.clone(),
-            tags: event.tags.clone(),
+            tags: event
+                .tags
+                .iter()
+                .map(|tag| TagLink {
+                    name: tag.clone(),
+                    url: urls.tag_page(tag),
+                })
+                .collect(),
             page_url: urls.event_page(&event.slug),
             ics_url: event
                 .schedule

@@ -68,17 +68,28 @@ impl Chromium {
             "{} is missing: apt-get install chromium (what .ci/run does)",
             path.display()
         );
-        let profile = tempfile::tempdir().expect("profile folder");
-        let config = BrowserConfig::builder()
-            .chrome_executable(path)
-            .new_headless_mode()
-            .no_sandbox()
-            .user_data_dir(profile.path())
-            .window_size(1280, 900)
-            .request_timeout(Duration::from_secs(30))
-            .build()
-            .expect("browser configuration");
-        let (browser, mut handler) = Browser::launch(config).await.expect("Chromium starts");
+        // Several browsers start at once on a 2-core machine that is also running the other
+        // tests: a start can outlast chromiumoxide's 20 s, so it gets longer, and a second try.
+        let mut attempt = 0;
+        let (profile, browser, mut handler) = loop {
+            attempt += 1;
+            let profile = tempfile::tempdir().expect("profile folder");
+            let config = BrowserConfig::builder()
+                .chrome_executable(&path)
+                .new_headless_mode()
+                .no_sandbox()
+                .user_data_dir(profile.path())
+                .window_size(1280, 900)
+                .request_timeout(Duration::from_secs(30))
+                .launch_timeout(Duration::from_secs(60))
+                .build()
+                .expect("browser configuration");
+            match Browser::launch(config).await {
+                Ok((browser, handler)) => break (profile, browser, handler),
+                Err(err) if attempt < 2 => eprintln!("Chromium did not start ({err}); once more"),
+                Err(err) => panic!("Chromium does not start: {err}"),
+            }
+        };
         let handler = tokio::spawn(async move {
             while let Some(event) = handler.next().await {
                 // A message chromiumoxide cannot read is no reason to stop driving the browser.
