@@ -92,11 +92,6 @@ impl Change {
         Self::ALL.into_iter().find(|c| c.as_str() == key)
     }
 
-    /// The date or the time of the session.
-    pub fn is_schedule(self) -> bool {
-        matches!(self, Change::StartsAt | Change::EndsAt)
-    }
-
     /// The fields of two documents that differ, in key order (bookkeeping — id, sequence,
     /// creation and update times, public addresses — aside).
     pub fn between(before: &EventDocument, after: &EventDocument) -> Vec<Change> {
@@ -135,8 +130,9 @@ impl Change {
     pub fn visible(current: &Event, next: &EventSpec) -> Vec<Change> {
         let mut changed = Vec::new();
         if current.schedule != next.schedule {
+            // Two different schedules differ in their start, their end, or both.
             let (start, end) = schedule_parts_differ(current.schedule, next.schedule);
-            if start || !end {
+            if start {
                 changed.push(Change::StartsAt);
             }
             if end {

@@ -477,6 +477,16 @@ pub enum Found<T> {
     Here(T),
 }
 
+impl<T> Found<T> {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Found<U> {
+        match self {
+            Found::NotNamed => Found::NotNamed,
+            Found::Gone => Found::Gone,
+            Found::Here(value) => Found::Here(f(value)),
+        }
+    }
+}
+
 /// A claimed message, as far as the send-time rules are concerned.
 #[derive(Debug, Clone, Copy)]
 pub struct Due {

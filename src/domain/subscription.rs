@@ -47,10 +47,6 @@ impl EmailAddress {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-
-    pub fn into_string(self) -> String {
-        self.0
-    }
 }
 
 impl std::fmt::Display for EmailAddress {

@@ -37,11 +37,6 @@ impl<'a> PublicUrls<'a> {
         PublicUrls { base: "" }
     }
 
-    /// The base URL, without its trailing slash.
-    pub fn base(&self) -> &'a str {
-        self.base
-    }
-
     /// The agenda, the site's home page.
     pub fn home(&self) -> String {
         format!("{}/", self.base)
@@ -176,7 +171,7 @@ mod tests {
             "https://agenda.example.org//",
         ] {
             let urls = PublicUrls::new(base);
-            assert_eq!(urls.base(), "https://agenda.example.org");
+            assert_eq!(urls.home(), "https://agenda.example.org/");
             assert_eq!(urls.event_page("a"), "https://agenda.example.org/events/a");
         }
         // Under a path, as behind a reverse proxy.

@@ -335,16 +335,18 @@ impl Dispatcher {
         message: &Claimed,
         batch: Batch<'b>,
     ) -> Result<Result<Context<'b>, DropReason>, StoreError> {
-        let subscription = message
-            .subscription_id
-            .as_ref()
-            .map(|id| batch.subscriptions.get(id));
-        let event = message.event_id.as_ref().map(|id| batch.sessions.get(id));
+        let subscription = found(
+            message
+                .subscription_id
+                .as_ref()
+                .map(|id| batch.subscriptions.get(id)),
+        );
+        let event = found(message.event_id.as_ref().map(|id| batch.sessions.get(id)));
         let due = message.due();
         let verdict = notices::still_due(
             &due,
-            found(subscription.map(|s| s.map(|s| s.status))),
-            found(event),
+            subscription.map(|s| s.status),
+            event,
             batch.policy,
             self.settings.confirm_for,
             self.store.now(),
@@ -352,15 +354,19 @@ impl Dispatcher {
         if let Err(reason) = verdict {
             return Ok(Err(reason));
         }
-        let (Some(Some(subscription)), event) = (subscription, event.flatten()) else {
+        // `still_due` found the subscription, and the session unless this is a confirmation.
+        let Found::Here(subscription) = subscription else {
             return Ok(Err(DropReason::NoSubscription));
         };
-        let Some(event) = event.filter(|_| message.kind != MailKind::Confirmation) else {
-            return Ok(Ok(Context {
-                event: None,
-                subscription,
-                changed: Vec::new(),
-            }));
+        let event = match event {
+            Found::Here(event) if message.kind != MailKind::Confirmation => event,
+            _ => {
+                return Ok(Ok(Context {
+                    event: None,
+                    subscription,
+                    changed: Vec::new(),
+                }))
+            }
         };
         if notices::may_be_superseded(&due, event)
             && self

@@ -19,6 +19,16 @@ async fn app_with_smtp(db: Db, smtp: &SmtpServer) -> TestApp {
     .await
 }
 
+/// The same with no dispatcher running: the test sends what is due itself.
+async fn app_without_dispatcher(db: Db, smtp: &SmtpServer) -> TestApp {
+    let url = smtp.url();
+    spawn_app_with(FreshDb::new(db).await, move |f| {
+        f.merge(("mail.smtp_url", url))
+            .merge(("mail.dispatch", false))
+    })
+    .await
+}
+
 /// A session a few days ahead, with a join link.
 fn webinar(title: &str) -> Value {
     let start = Utc::now() + chrono::Duration::days(3);
@@ -476,13 +486,7 @@ async fn reminders_leave_on_time(db: Db) {
 /// session started is dropped with the reason recorded.
 async fn reminders_missed_while_down(db: Db) {
     let smtp = SmtpServer::start();
-    let url = smtp.url();
-    let fresh = FreshDb::new(db).await;
-    let app = spawn_app_with(fresh, move |f| {
-        f.merge(("mail.smtp_url", url))
-            .merge(("mail.dispatch", false))
-    })
-    .await;
+    let app = app_without_dispatcher(db, &smtp).await;
     app.post(
         "/api/v1/subscribers",
         &json!({"email": "sacha@exemple.fr", "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
@@ -539,13 +543,7 @@ async fn reminders_missed_while_down(db: Db) {
 /// database) fails on its own, with its reason; the messages queued behind it still go.
 async fn an_unknown_kind_of_message_fails_alone(db: Db) {
     let smtp = SmtpServer::start();
-    let url = smtp.url();
-    let fresh = FreshDb::new(db).await;
-    let app = spawn_app_with(fresh, move |f| {
-        f.merge(("mail.smtp_url", url))
-            .merge(("mail.dispatch", false))
-    })
-    .await;
+    let app = app_without_dispatcher(db, &smtp).await;
     app.post(
         "/api/v1/subscribers",
         &json!({"email": "sacha@exemple.fr", "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
@@ -650,12 +648,7 @@ async fn instances_share_the_outbox(db: Db) {
 /// it (waking up for the lease's end, not polling).
 async fn a_dead_dispatchers_lease_is_taken_over(db: Db) {
     let smtp = SmtpServer::start();
-    let url = smtp.url();
-    let app = spawn_app_with(FreshDb::new(db).await, move |f| {
-        f.merge(("mail.smtp_url", url))
-            .merge(("mail.dispatch", false))
-    })
-    .await;
+    let app = app_without_dispatcher(db, &smtp).await;
     app.post(
         "/api/v1/subscribers",
         &json!({"email": "reprise@exemple.fr", "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
@@ -977,12 +970,7 @@ fn manual_dispatcher(app: &TestApp, smtp: &SmtpServer) -> eventail::mailer::Disp
 /// address that wrote to the mailto: link.
 async fn notices_survive_edits_and_people_come_back(db: Db) {
     let smtp = SmtpServer::start();
-    let url = smtp.url();
-    let app = spawn_app_with(FreshDb::new(db).await, move |f| {
-        f.merge(("mail.smtp_url", url))
-            .merge(("mail.dispatch", false))
-    })
-    .await;
+    let app = app_without_dispatcher(db, &smtp).await;
     let mut spec = webinar("Série d'hiver");
     spec["series"] = json!({"slug": "hiver", "title": "Hiver"});
     let made = app.create_event(spec).await;
