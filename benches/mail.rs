@@ -453,6 +453,7 @@ async fn sample_size(store: &Store, url: &str, slug: &str) -> usize {
         kind: MailKind::Reminder,
         event_id: Some(event.id.clone()),
         subscription_id: Some(subscription.id.clone()),
+        registration_id: None,
         recipient: subscription.email.to_string(),
         sequence: event.sequence,
         detail: "PT1H".into(),
@@ -464,7 +465,7 @@ async fn sample_size(store: &Store, url: &str, slug: &str) -> usize {
         .compose(
             &claimed,
             Some(&event),
-            &subscription,
+            eventail::mailer::Addressee::Follower(&subscription),
             &[],
             &eventail::mailer::ComposeCache::default(),
         )

@@ -29,6 +29,16 @@ const BUILT_IN: &[(&str, &str)] = built_in![
     "mail/cancellation.html",
     "mail/recording.txt",
     "mail/recording.html",
+    "mail/registration_confirmation.txt",
+    "mail/registration_confirmation.html",
+    "mail/seated.txt",
+    "mail/seated.html",
+    "mail/waitlisted.txt",
+    "mail/waitlisted.html",
+    "mail/promoted.txt",
+    "mail/promoted.html",
+    "mail/unregistered.txt",
+    "mail/unregistered.html",
     "mail/test.txt",
     "mail/test.html",
     "pages/layout.html",
@@ -41,6 +51,8 @@ const BUILT_IN: &[(&str, &str)] = built_in![
     "pages/subscribe-inline.html",
     "pages/confirm.html",
     "pages/unsubscribe.html",
+    "pages/registration.html",
+    "pages/registration-confirm.html",
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,7 @@ pub mod event;
 pub mod french;
 pub mod notices;
 pub mod people;
+pub mod registration;
 pub mod slug;
 pub mod subscription;
 pub mod time;
@@ -20,5 +21,6 @@ pub use event::{
 };
 pub use notices::{DropReason, MailKind, MailPolicy, MessageStatus};
 pub use people::{Series, SeriesFields, Speaker, SpeakerFields};
+pub use registration::{Audience, Reader, Registrant, RegistrationStatus};
 pub use subscription::{EmailAddress, Scope, SubscriptionStatus};
 pub use time::Schedule;

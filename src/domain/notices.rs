@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::event::{Event, EventStatus};
+use super::registration::{Audience, RegistrationStatus};
 use super::subscription::SubscriptionStatus;
 
 /// Kinds of message.
@@ -24,16 +25,31 @@ pub enum MailKind {
     Cancellation,
     /// Its recording is available.
     Recording,
+    /// The double opt-in link of a registration.
+    RegistrationConfirmation,
+    /// A registration holds a seat (with the join link and the personal calendar).
+    Seated,
+    /// A registration is on the waiting list.
+    Waitlisted,
+    /// A seat freed up for someone who was waiting.
+    Promoted,
+    /// A registration was cancelled (by the person or an organiser).
+    Unregistered,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 6] = [
+    pub const ALL: [MailKind; 11] = [
         MailKind::Confirmation,
         MailKind::Announcement,
         MailKind::Reminder,
         MailKind::Change,
         MailKind::Cancellation,
         MailKind::Recording,
+        MailKind::RegistrationConfirmation,
+        MailKind::Seated,
+        MailKind::Waitlisted,
+        MailKind::Promoted,
+        MailKind::Unregistered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,7 +60,24 @@ impl MailKind {
             MailKind::Change => "change",
             MailKind::Cancellation => "cancellation",
             MailKind::Recording => "recording",
+            MailKind::RegistrationConfirmation => "registration_confirmation",
+            MailKind::Seated => "seated",
+            MailKind::Waitlisted => "waitlisted",
+            MailKind::Promoted => "promoted",
+            MailKind::Unregistered => "unregistered",
         }
+    }
+
+    /// Messages about one registration's own standing, sent to that person only.
+    pub fn is_about_a_registration(self) -> bool {
+        matches!(
+            self,
+            MailKind::RegistrationConfirmation
+                | MailKind::Seated
+                | MailKind::Waitlisted
+                | MailKind::Promoted
+                | MailKind::Unregistered
+        )
     }
 
     pub fn parse(s: &str) -> Option<MailKind> {
@@ -261,10 +294,12 @@ pub fn calls_for_change_notice(before: &Event, after: &Event) -> bool {
         || access_tightened(before, after)
 }
 
-/// A message to plan for every subscriber covering the session.
+/// A message to plan for everyone in its audience.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
     pub kind: MailKind,
+    /// Registrants (seated, waiting) and followers of the session.
+    pub audience: Audience,
     /// Names the notice; the recipient's address is appended, so nobody gets it twice.
     pub key: String,
     /// For reminders, the advance as written (`PT1H`).
@@ -275,7 +310,7 @@ pub struct Planned {
 /// One step of what a change to a session calls for, in the order to carry them out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    /// Plan this message to everyone whose subscription covers the session.
+    /// Plan this message to its audience.
     Send(Planned),
     /// Drop every message about the session still queued.
     DropQueued(DropReason),
@@ -287,7 +322,7 @@ pub enum Notice {
 impl Planned {
     /// A notice due at once, keyed by its kind and the session (and the sequence, for those
     /// that each change may send again).
-    fn now(kind: MailKind, event: &Event, now: DateTime<Utc>) -> Planned {
+    fn now(kind: MailKind, event: &Event, audience: Audience, now: DateTime<Utc>) -> Planned {
         let key = match kind {
             MailKind::Change | MailKind::Cancellation => {
                 format!("{kind}:{}:{}:", event.id, event.sequence)
@@ -296,11 +331,49 @@ impl Planned {
         };
         Planned {
             kind,
+            audience,
             key,
             detail: String::new(),
             due_at: now,
         }
     }
+}
+
+/// Who a notice of `kind` about `event` goes to. A session open to all sends everything to
+/// its followers, as a mailing list does. One that requires registration keeps the join link
+/// for seated registrants: they get the reminders and every change notice, followers get the
+/// announcement (with « S'inscrire »), and, with people waiting for a seat, the changes that
+/// concern anyone planning to come (`concerns_everyone`: time, place, tighter access, back
+/// from a cancellation), the cancellation and the recording.
+pub fn audience(kind: MailKind, event: &Event, concerns_everyone: bool) -> Audience {
+    let open = !event.registration_required;
+    match kind {
+        MailKind::Announcement => Audience {
+            seated: false,
+            waiting: false,
+            followers: true,
+        },
+        MailKind::Reminder => Audience {
+            seated: true,
+            waiting: false,
+            followers: open,
+        },
+        MailKind::Change => Audience {
+            seated: true,
+            waiting: concerns_everyone,
+            followers: open || concerns_everyone,
+        },
+        MailKind::Cancellation | MailKind::Recording => Audience::EVERYONE,
+        _ => Audience::default(),
+    }
+}
+
+/// Whether a change is one that anyone planning to come must hear of, seated or not: its time
+/// or place, or tighter access. A new join link only concerns those who hold it.
+pub fn concerns_everyone(before: &Event, after: &Event) -> bool {
+    before.schedule != after.schedule
+        || before.location != after.location
+        || access_tightened(before, after)
 }
 
 /// The outbox key of a subscription's confirmation message (each request gets its own).
@@ -310,6 +383,14 @@ pub fn confirmation_key(subscription_id: &str, now: DateTime<Utc>) -> String {
         MailKind::Confirmation,
         now.timestamp_micros()
     )
+}
+
+/// The outbox key of a message about one registration's own standing: each revision of the
+/// registration (seated, moved to the waiting list, promoted, cancelled) is told once. A
+/// registration's confirmation link is keyed by its request time instead, like a
+/// subscription's.
+pub fn registration_key(kind: MailKind, registration_id: &str, revision: i64) -> String {
+    format!("{kind}:{registration_id}:{revision}:")
 }
 
 /// What a change of a session from `before` (none when it is created) to `after` sends:
@@ -332,11 +413,14 @@ pub fn notices(
         EventStatus::Scheduled if !was_public => {
             let reinstated = before.is_some_and(|b| b.status == EventStatus::Cancelled);
             if reinstated && !has_ended(after, now) {
-                out.push(Notice::Send(Planned::now(MailKind::Change, after, now)));
+                let to = audience(MailKind::Change, after, true);
+                out.push(Notice::Send(Planned::now(MailKind::Change, after, to, now)));
             } else if is_news(after, now) {
+                let to = audience(MailKind::Announcement, after, true);
                 out.push(Notice::Send(Planned::now(
                     MailKind::Announcement,
                     after,
+                    to,
                     now,
                 )));
             }
@@ -348,22 +432,31 @@ pub fn notices(
                 && !has_ended(after, now)
                 && calls_for_change_notice(before, after)
             {
-                out.push(Notice::Send(Planned::now(MailKind::Change, after, now)));
+                let to = audience(MailKind::Change, after, concerns_everyone(before, after));
+                out.push(Notice::Send(Planned::now(MailKind::Change, after, to, now)));
             }
             if before.schedule != after.schedule || before.reminders != after.reminders {
                 out.extend(replan_reminders(after, policy, now));
             }
             let recording_new = after.links.recording.is_some() && before.links.recording.is_none();
             if recording_new && has_ended(after, now) {
-                out.push(Notice::Send(Planned::now(MailKind::Recording, after, now)));
+                let to = audience(MailKind::Recording, after, true);
+                out.push(Notice::Send(Planned::now(
+                    MailKind::Recording,
+                    after,
+                    to,
+                    now,
+                )));
             }
         }
         EventStatus::Cancelled if was_public => {
             out.push(Notice::DropQueued(DropReason::SessionCancelled));
             if !has_ended(after, now) {
+                let to = audience(MailKind::Cancellation, after, true);
                 out.push(Notice::Send(Planned::now(
                     MailKind::Cancellation,
                     after,
+                    to,
                     now,
                 )));
             }
@@ -395,6 +488,7 @@ pub fn reminders(event: &Event, policy: &MailPolicy, now: DateTime<Utc>) -> Vec<
         .filter(|(_, due)| *due > now)
         .map(|(label, due)| Planned {
             kind: MailKind::Reminder,
+            audience: audience(MailKind::Reminder, event, false),
             key: format!(
                 "{}:{}:{label}:{}:",
                 MailKind::Reminder,
@@ -415,6 +509,11 @@ pub enum DropReason {
     /// The subscription is not in the state the message needs (active, or pending for a
     /// confirmation).
     Subscription(SubscriptionStatus),
+    /// The registration is not in the state the message needs (seated for a reminder,
+    /// waiting for a waiting-list notice…).
+    Registration(RegistrationStatus),
+    /// The person or an organiser cancelled the registration.
+    RegistrationCancelled,
     ConfirmationSecretGone,
     ConfirmationExpired,
     ConfirmationSuperseded,
@@ -439,6 +538,17 @@ impl DropReason {
             DropReason::Subscription(SubscriptionStatus::Unsubscribed) => {
                 "the subscription is unsubscribed"
             }
+            DropReason::Registration(RegistrationStatus::Pending) => {
+                "the registration is not confirmed"
+            }
+            DropReason::Registration(RegistrationStatus::Seated) => "the registration is seated",
+            DropReason::Registration(RegistrationStatus::Waiting) => {
+                "the registration is on the waiting list"
+            }
+            DropReason::Registration(RegistrationStatus::Cancelled) => {
+                "the registration is cancelled"
+            }
+            DropReason::RegistrationCancelled => "the registration was cancelled",
             DropReason::ConfirmationSecretGone => "the confirmation secret is gone",
             DropReason::ConfirmationExpired => {
                 "the confirmation link expired before it could be sent"
@@ -498,40 +608,79 @@ pub struct Due {
     pub has_secret: bool,
 }
 
-/// Whether a claimed message should still go at `now`, given its subscription and session as
-/// they are now. A confirmation goes within `confirm_for` of its request; a reminder only if
-/// the session is still scheduled at that time and has not started (one whose moment passed
-/// while no dispatcher ran still goes before the start); announcements and change notices only
-/// while the session is scheduled; a cancellation only while it is cancelled. A change notice
-/// may also be superseded by a newer one (`may_be_superseded`, which needs the outbox).
+/// Who a claimed message is for, as they stand now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recipient {
+    Subscription(SubscriptionStatus),
+    Registration(RegistrationStatus),
+}
+
+/// The state the recipient must be in for a message of `kind` to go: `Err` names the state it
+/// is in otherwise.
+fn recipient_fits(kind: MailKind, recipient: Recipient) -> Result<(), DropReason> {
+    use RegistrationStatus as R;
+    let fits = match (kind, recipient) {
+        (MailKind::Confirmation, Recipient::Subscription(s)) => s == SubscriptionStatus::Pending,
+        (_, Recipient::Subscription(s)) => {
+            s == SubscriptionStatus::Active && !kind.is_about_a_registration()
+        }
+        (MailKind::RegistrationConfirmation, Recipient::Registration(r)) => r == R::Pending,
+        (
+            MailKind::Seated | MailKind::Promoted | MailKind::Reminder,
+            Recipient::Registration(r),
+        ) => r == R::Seated,
+        (MailKind::Waitlisted, Recipient::Registration(r)) => r == R::Waiting,
+        (MailKind::Unregistered, Recipient::Registration(r)) => r == R::Cancelled,
+        (
+            MailKind::Change | MailKind::Cancellation | MailKind::Recording,
+            Recipient::Registration(r),
+        ) => r.is_listed(),
+        (MailKind::Announcement | MailKind::Confirmation, Recipient::Registration(_)) => false,
+    };
+    if fits {
+        return Ok(());
+    }
+    Err(match recipient {
+        Recipient::Subscription(s) => DropReason::Subscription(s),
+        Recipient::Registration(r) => DropReason::Registration(r),
+    })
+}
+
+/// Whether a claimed message should still go at `now`, given its recipient (a subscription or
+/// a registration) and session as they are now. A confirmation goes within `confirm_for` of
+/// its request; a reminder only to a seated registrant or an active follower, if the session
+/// is still scheduled at that time and has not started (one whose moment passed while no
+/// dispatcher ran still goes before the start); announcements, change notices and a
+/// registration's seat or waiting-list notices only while the session is scheduled; a
+/// cancellation only while it is cancelled. A change notice may also be superseded by a newer
+/// one (`may_be_superseded`, which needs the outbox).
 pub fn still_due(
     message: &Due,
-    subscription: Found<SubscriptionStatus>,
+    recipient: Found<Recipient>,
     event: Found<&Event>,
     policy: &MailPolicy,
     confirm_for: Duration,
     now: DateTime<Utc>,
 ) -> Result<(), DropReason> {
-    let status = match subscription {
+    let recipient = match recipient {
         Found::NotNamed => return Err(DropReason::NoSubscription),
         Found::Gone => return Err(DropReason::SubscriptionErased),
-        Found::Here(status) => status,
+        Found::Here(recipient) => recipient,
     };
-    let wanted = match message.kind {
-        MailKind::Confirmation => SubscriptionStatus::Pending,
-        _ => SubscriptionStatus::Active,
-    };
-    if status != wanted {
-        return Err(DropReason::Subscription(status));
-    }
-    if message.kind == MailKind::Confirmation {
+    recipient_fits(message.kind, recipient)?;
+    if matches!(
+        message.kind,
+        MailKind::Confirmation | MailKind::RegistrationConfirmation
+    ) {
         if !message.has_secret {
             return Err(DropReason::ConfirmationSecretGone);
         }
         if now > message.created_at + confirm_for {
             return Err(DropReason::ConfirmationExpired);
         }
-        return Ok(());
+        if message.kind == MailKind::Confirmation {
+            return Ok(());
+        }
     }
     let event = match event {
         Found::NotNamed => return Err(DropReason::NoSession),
@@ -558,7 +707,14 @@ pub fn still_due(
                 Err(DropReason::RemindersChanged)
             }
         }
-        MailKind::Announcement | MailKind::Change if event.status != EventStatus::Scheduled => {
+        MailKind::Announcement
+        | MailKind::Change
+        | MailKind::RegistrationConfirmation
+        | MailKind::Seated
+        | MailKind::Waitlisted
+        | MailKind::Promoted
+            if event.status != EventStatus::Scheduled =>
+        {
             Err(DropReason::NoLongerScheduled)
         }
         _ => Ok(()),

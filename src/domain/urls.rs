@@ -111,6 +111,32 @@ impl<'a> PublicUrls<'a> {
     pub fn unsubscribe(&self, key: &str) -> String {
         format!("{}/desabonnement/{key}", self.base)
     }
+
+    /// Where a session's registration form posts (its page holds the form).
+    pub fn register(&self, slug: &str) -> String {
+        format!("{}/events/{slug}/inscription", self.base)
+    }
+
+    /// The registration form on a session's page.
+    pub fn register_anchor(&self, slug: &str) -> String {
+        format!("{}/events/{slug}#inscription", self.base)
+    }
+
+    /// The link a registration's confirmation mail carries.
+    pub fn confirm_registration(&self, secret: &str) -> String {
+        format!("{}/inscription/confirmer/{secret}", self.base)
+    }
+
+    /// A registrant's own page: where they stand, and the button to cancel (also the one-click
+    /// target of their mail).
+    pub fn registration(&self, key: &str) -> String {
+        format!("{}/inscription/{key}", self.base)
+    }
+
+    /// A registrant's personal calendar: the session with its join link, for them only.
+    pub fn registration_calendar(&self, key: &str) -> String {
+        format!("{}/inscription/{key}/agenda.ics", self.base)
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod extract;
 mod health;
 pub mod openapi;
 mod pages;
+mod registrations;
 mod series;
 mod speakers;
 pub mod subscribe;
@@ -101,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .merge(series::routes())
         .merge(calendar::api_routes())
         .merge(subscribers::routes())
+        .merge(registrations::api_routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             extract::require_token,
@@ -108,6 +110,11 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::serve))
         // The public form's JSON twin: no token, rate-limited like the form.
         .route("/subscribe", axum::routing::post(subscribe::subscribe_json))
+        // The registration form's JSON twin: no token, rate-limited like the form.
+        .route(
+            "/events/{key}/register",
+            axum::routing::post(registrations::register_json),
+        )
         .fallback(api_not_found);
 
     let request_id = axum::http::HeaderName::from_static("x-request-id");
@@ -117,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .merge(calendar::routes())
         .route("/events/{file}", get(event_file))
         .merge(subscribe::routes())
+        .merge(registrations::routes())
         .merge(pages::routes())
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(state.settings.http.max_body_bytes))

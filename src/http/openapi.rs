@@ -4,14 +4,14 @@ use axum::Json;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{calendar, events, series, speakers, subscribe, subscribers};
+use super::{calendar, events, registrations, series, speakers, subscribe, subscribers};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "eventail organiser API",
         description = "Schedule webinars, in-person events and video episodes. Every endpoint \
-            except this document and `POST /subscribe` needs `Authorization: Bearer evt_…` (see `eventail token create`). \
+            except this document, `POST /subscribe` and `POST /events/{key}/register` needs `Authorization: Bearer evt_…` (see `eventail token create`). \
             Errors are RFC 9457 problem+json documents with one entry per invalid field."
     ),
     paths(
@@ -22,6 +22,8 @@ use super::{calendar, events, series, speakers, subscribe, subscribers};
         subscribers::create, subscribers::list, subscribers::export, subscribers::counts,
         subscribers::show, subscribers::remove, subscribers::unsubscribe_address, subscribers::outbox, subscribers::retry,
         subscribe::subscribe_json,
+        registrations::register_json, registrations::list, registrations::add, registrations::show,
+        registrations::remove, registrations::move_one, registrations::export,
     ),
     modifiers(&BearerAuth),
     tags(
@@ -31,6 +33,7 @@ use super::{calendar, events, series, speakers, subscribe, subscribers};
         (name = "calendars", description = "Subscribe links of the public iCalendar feeds"),
         (name = "subscribers", description = "Mailing-list subscriptions and their consent"),
         (name = "outbox", description = "Messages planned, sent, failed or dropped"),
+        (name = "registrations", description = "Seats at a session, its waiting list, and its registrants"),
     )
 )]
 pub struct ApiDoc;

@@ -417,7 +417,19 @@ pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap
         let published_at = event.published_at.unwrap_or(event.created_at);
         let history = state.store.event_history(&event.id).await?;
         let rescheduled = crate::domain::changes::rescheduled(&history, published_at);
-        let full = state.store.places_left(&event.id).await? == Some(0);
+        let seats = state.store.seat_count(&event).await?;
+        // A static export has no service behind its forms (no `subscribe_url`): no form there.
+        let takes_registrations = state.subscribe_url.is_some()
+            && crate::domain::registration::open_for_registration(&event, now).is_ok();
+        let registration = takes_registrations.then(|| {
+            context! {
+                action => state.urls().register(&event.slug),
+                seats_left => seats.seats_left,
+                waiting => seats.waiting,
+                wording => super::registrations::WORDING,
+            }
+        });
+        let full = event.registration_required && seats.seats_left == Some(0);
         let html = render(
             state,
             "pages/event.html",
@@ -428,6 +440,7 @@ pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap
                 body_html => body_html(&event, state.content_base.as_ref()),
                 rescheduled => rescheduled,
                 full => full,
+                registration => registration,
             },
         )?;
         Ok((html, event.updated_at))

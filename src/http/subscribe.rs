@@ -21,7 +21,7 @@ use super::AppState;
 use crate::domain::FieldErrors;
 use crate::domain::{EmailAddress, Scope, SubscriptionStatus};
 use crate::mailer::Composer;
-use crate::store::{ConfirmError, NewSubscription, StoreError, FULL};
+use crate::store::{ConfirmError, NewSubscription, StoreError};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -42,7 +42,7 @@ pub(super) const WORDING: &str =
     rappels, changements et annulations des sessions choisies. Votre adresse ne sert qu'à cela ; \
     chaque message contient un lien pour vous désabonner en un clic.";
 
-fn page(state: &AppState, status: StatusCode, template: &str, ctx: Value) -> Response {
+pub(super) fn page(state: &AppState, status: StatusCode, template: &str, ctx: Value) -> Response {
     let base = context! {
         site_title => &state.settings.calendar.title,
         base_url => &*state.base_url,
@@ -56,7 +56,7 @@ fn page(state: &AppState, status: StatusCode, template: &str, ctx: Value) -> Res
     }
 }
 
-fn message(state: &AppState, status: StatusCode, title: &str, text: &str) -> Response {
+pub(super) fn message(state: &AppState, status: StatusCode, title: &str, text: &str) -> Response {
     page(
         state,
         status,
@@ -89,7 +89,11 @@ async fn scope_options(state: &AppState, session: Option<&str>) -> Result<Vec<Va
     }
     if let Some(slug) = session {
         if let Ok(event) = state.store.get_event(slug).await {
-            if event.status == crate::domain::EventStatus::Scheduled && event.slug == slug {
+            // A session that requires registration is joined by registering on its page.
+            if event.status == crate::domain::EventStatus::Scheduled
+                && event.slug == slug
+                && !event.registration_required
+            {
                 options.push(ScopeOption {
                     value: format!("event:{}", event.slug),
                     label: format!("un rappel pour \u{ab}\u{a0}{}\u{a0}\u{bb}", event.title),
@@ -165,7 +169,6 @@ pub struct SubscribeForm {
 enum Refusal {
     Invalid(FieldErrors),
     Limited,
-    Full,
     Other(ApiError),
 }
 
@@ -206,7 +209,6 @@ async fn request(
         // The same answer either way: the form must not tell who is subscribed.
         Ok(_) => Ok(()),
         Err(StoreError::Invalid(errors)) => Err(Refusal::Invalid(errors)),
-        Err(StoreError::Conflict(m)) if m == FULL => Err(Refusal::Full),
         Err(err) => Err(Refusal::Other(err.into())),
     }
 }
@@ -215,7 +217,6 @@ const SENT: &str = "Si l'adresse est valide, un message vient d'y être envoyé 
     qu'il contient pour confirmer votre abonnement. Sans confirmation, vous ne recevrez rien.";
 const LIMITED: &str = "Trop de demandes d'abonnement depuis cette connexion ou pour cette \
     adresse. Réessayez dans une heure.";
-const FULL_TEXT: &str = "Complet : il n'y a plus de place pour cette session.";
 
 async fn submit(
     State(state): State<AppState>,
@@ -263,7 +264,6 @@ async fn submit(
             "Trop de demandes",
             LIMITED,
         ),
-        Err(Refusal::Full) => message(&state, StatusCode::CONFLICT, "Complet", FULL_TEXT),
         Err(Refusal::Other(err)) => err.into_response(),
     }
 }
@@ -302,7 +302,6 @@ pub async fn subscribe_json(
             "too many subscribe requests from this client or for this address; try again later"
                 .into(),
         )),
-        Err(Refusal::Full) => Err(ApiError::Conflict(FULL.into())),
         Err(Refusal::Other(err)) => Err(err),
     }
 }
@@ -343,7 +342,12 @@ async fn confirm(State(state): State<AppState>, Path(secret): Path<String>) -> R
             "Lien expiré",
             "Ce lien de confirmation a expiré : abonnez-vous à nouveau pour en recevoir un autre.",
         ),
-        Ok(Err(ConfirmError::Full)) => message(&state, StatusCode::CONFLICT, "Complet", FULL_TEXT),
+        Ok(Err(ConfirmError::Closed)) => message(
+            &state,
+            StatusCode::CONFLICT,
+            "Inscriptions closes",
+            "Cette session ne prend plus d'inscriptions.",
+        ),
         Err(err) => ApiError::from(err).into_response(),
     }
 }

@@ -15,11 +15,13 @@ use serde::Serialize;
 
 use crate::config::MailSettings;
 use crate::domain::french;
+use crate::domain::notices::Recipient;
+use crate::domain::registration::{join_link_for, open_for_registration, Reader};
 use crate::domain::urls::PublicUrls;
-use crate::domain::{Change, MailKind, Scope};
+use crate::domain::{Change, MailKind, RegistrationStatus, Scope};
 use crate::domain::{Event, EventKind, EventStatus};
-use crate::publish::ical::{self, CalendarSettings, Method, Organizer};
-use crate::store::{Claimed, Subscription};
+use crate::publish::ical::{self, CalendarSettings, Method, Organizer, Personal};
+use crate::store::{Claimed, Registration, Subscription};
 use crate::templates::{TemplateError, Templates};
 
 #[derive(Debug, thiserror::Error)]
@@ -54,8 +56,11 @@ struct EventView {
     when: String,
     summary: Option<String>,
     location: Option<String>,
+    /// As this reader may see it.
     join_url: Option<String>,
     registration_url: Option<String>,
+    /// The session's own registration form, while it takes registrations.
+    register_url: Option<String>,
     recording_url: Option<String>,
     page_url: String,
     ics_url: Option<String>,
@@ -130,8 +135,10 @@ impl Composer {
         }
     }
 
-    fn event_view(&self, event: &Event) -> EventView {
+    fn event_view(&self, event: &Event, reader: Reader, now: DateTime<Utc>) -> EventView {
         let has_calendar = event.schedule.is_some();
+        let urls = PublicUrls::new(&self.base_url);
+        let takes_registrations = open_for_registration(event, now).is_ok();
         EventView {
             title: event.title.clone(),
             kind_label: french::kind_label(event.kind),
@@ -140,11 +147,13 @@ impl Composer {
                 .unwrap_or_else(|| event.published_on.map(french::date).unwrap_or_default()),
             summary: event.summary.clone(),
             location: event.location.clone(),
-            join_url: event.links.join.clone(),
+            join_url: join_link_for(event, reader).map(str::to_string),
             registration_url: event.links.registration.clone(),
+            register_url: (takes_registrations && !matches!(reader, Reader::Registrant(_)))
+                .then(|| urls.register_anchor(&event.slug)),
             recording_url: event.links.recording.clone(),
-            page_url: PublicUrls::new(&self.base_url).event_page(&event.slug),
-            ics_url: has_calendar.then(|| PublicUrls::new(&self.base_url).event_ics(&event.slug)),
+            page_url: urls.event_page(&event.slug),
+            ics_url: has_calendar.then(|| urls.event_ics(&event.slug)),
             speakers: event
                 .speakers
                 .iter()
@@ -168,40 +177,64 @@ impl Composer {
         &self,
         claimed: &Claimed,
         event: Option<&Event>,
-        subscription: &Subscription,
+        addressee: Addressee<'_>,
         changed: &[Change],
         cache: &ComposeCache,
     ) -> Result<Message, ComposeError> {
-        let scope_text = Self::scope_text(subscription);
+        let scope_text = addressee.scope_text();
         let message_id = format!(
             "<outbox-{}.{}@{}>",
             claimed.id,
             claimed.created_at.timestamp_micros(),
             self.domain
         );
-        if claimed.kind == MailKind::Confirmation {
+        if matches!(
+            claimed.kind,
+            MailKind::Confirmation | MailKind::RegistrationConfirmation
+        ) {
             let expires = claimed.created_at + self.confirm_for;
             let expires_text = self.local_moment(expires);
+            let urls = PublicUrls::new(&self.base_url);
+            let (subject, confirm_url, template) = match (claimed.kind, event) {
+                (MailKind::RegistrationConfirmation, Some(event)) => (
+                    format!("Confirmez votre inscription : {}", event.title),
+                    urls.confirm_registration(&claimed.detail),
+                    "mail/registration_confirmation",
+                ),
+                (MailKind::RegistrationConfirmation, None) => {
+                    return Err(ComposeError::Missing("the registration's session is gone"))
+                }
+                _ => (
+                    format!("Confirmez votre abonnement : {}", self.list_name),
+                    self.confirm_url(&claimed.detail),
+                    "mail/confirmation",
+                ),
+            };
             let ctx = context! {
                 list_name => &self.list_name,
                 scope_text => &scope_text,
-                confirm_url => self.confirm_url(&claimed.detail),
+                confirm_url => confirm_url,
                 expires_text => expires_text,
-                subject => format!("Confirmez votre abonnement : {}", self.list_name),
+                event => event.map(|e| {
+                    self.event_view(e, Reader::Registrant(RegistrationStatus::Pending), cache.now)
+                }),
+                subject => &subject,
             };
-            let subject = format!("Confirmez votre abonnement : {}", self.list_name);
-            return self.build(
-                &claimed.recipient,
-                &subject,
-                &message_id,
-                "mail/confirmation",
-                ctx,
-            );
+            return self.build(&claimed.recipient, &subject, &message_id, template, ctx);
         }
         let event = event.ok_or(ComposeError::Missing("the message's session is gone"))?;
-        let key = &subscription.unsubscribe_key;
-        let unsubscribe = self.unsubscribe_url(key);
-        let prepared = cache.prepared(self, claimed, event, changed, &scope_text, key.len())?;
+        let key = addressee.key();
+        let reader = addressee.reader();
+        let personal = addressee.personal();
+        let unsubscribe = self.unsubscribe_url_for(reader, key);
+        let prepared = cache.prepared(
+            self,
+            claimed,
+            event,
+            changed,
+            (&scope_text, reader, personal),
+            key.len(),
+        )?;
         let bodies = match &prepared.bodies {
             Some([text, html]) if patchable_key(key) => {
                 (text.with_key(key.as_bytes()), html.with_key(key.as_bytes()))
@@ -210,19 +243,66 @@ impl Composer {
             // recipient's text and HTML are rendered whole.
             _ => {
                 let notice = &prepared.notice;
-                let ctx = notice.context(self, &scope_text, &unsubscribe);
+                let ctx = notice.context(self, &scope_text, reader, key);
                 let (text, html) = self.render(notice.template, ctx)?;
                 (Body::new(text), Body::new(html))
             }
+        };
+        // A registrant's calendar part is their own (its UID and SEQUENCE are theirs).
+        let calendar = match personal {
+            Some(personal) => self.calendar_part(claimed.kind, event, Some(personal))?,
+            None => prepared.calendar.clone(),
         };
         self.assemble(
             &claimed.recipient,
             &prepared.notice.subject,
             &message_id,
             bodies,
-            prepared.calendar.clone(),
+            calendar,
             Some(&unsubscribe),
         )
+    }
+
+    /// The link a message's footer and List-Unsubscribe carry: a follower's unsubscribe page,
+    /// or a registrant's own page (where one click cancels the registration).
+    fn unsubscribe_url_for(&self, reader: Reader, key: &str) -> String {
+        let urls = PublicUrls::new(&self.base_url);
+        match reader {
+            Reader::Registrant(_) => urls.registration(key),
+            _ => urls.unsubscribe(key),
+        }
+    }
+
+    /// The `text/calendar` part of a notice of `kind`, for everyone or for one registrant.
+    fn calendar_part(
+        &self,
+        kind: MailKind,
+        event: &Event,
+        personal: Option<Personal<'_>>,
+    ) -> Result<Option<SinglePart>, ComposeError> {
+        let method = match kind {
+            MailKind::Announcement
+            | MailKind::Reminder
+            | MailKind::Change
+            | MailKind::Seated
+            | MailKind::Promoted
+            | MailKind::Waitlisted => Method::Publish,
+            MailKind::Cancellation | MailKind::Unregistered => Method::Cancel,
+            _ => return Ok(None),
+        };
+        // A calendar part only for live sessions; recordings and videos need none.
+        if !event.kind.is_live() {
+            return Ok(None);
+        }
+        let Some(ics) = ical::itip(&self.calendar, event, method, personal) else {
+            return Ok(None);
+        };
+        let content_type = ContentType::parse(&format!(
+            "text/calendar; charset=UTF-8; method={}",
+            method.as_str()
+        ))
+        .map_err(|e| ComposeError::Build(e.to_string()))?;
+        Ok(Some(SinglePart::builder().header(content_type).body(ics)))
     }
 
     /// What a notice about `event` says, whoever receives it.
@@ -231,36 +311,49 @@ impl Composer {
         claimed: &Claimed,
         event: &Event,
         changed: &[Change],
+        reader: Reader,
+        now: DateTime<Utc>,
     ) -> Result<Notice, ComposeError> {
-        let view = self.event_view(event);
-        let (template, subject, method) = match claimed.kind {
+        let view = self.event_view(event, reader, now);
+        let (template, subject) = match claimed.kind {
             MailKind::Announcement => (
                 "mail/announcement",
                 format!("{} : {}, {}", view.kind_label, event.title, view.when),
-                Some(Method::Publish),
             ),
             MailKind::Reminder => (
                 "mail/reminder",
                 format!("Rappel : {}, {}", event.title, view.when),
-                Some(Method::Publish),
             ),
             MailKind::Change => (
                 "mail/change",
                 format!("Modifié : {}, {}", event.title, view.when),
-                Some(Method::Publish),
             ),
             MailKind::Cancellation => (
                 "mail/cancellation",
                 format!("Annulé : {}, {}", event.title, view.when),
-                Some(Method::Cancel),
             ),
             MailKind::Recording => (
                 "mail/recording",
                 format!("Enregistrement disponible : {}", event.title),
-                None,
             ),
-            MailKind::Confirmation => {
-                return Err(ComposeError::Missing("a confirmation is about no session"))
+            MailKind::Seated => (
+                "mail/seated",
+                format!("Inscription confirmée : {}, {}", event.title, view.when),
+            ),
+            MailKind::Promoted => (
+                "mail/promoted",
+                format!("Une place s'est libérée : {}, {}", event.title, view.when),
+            ),
+            MailKind::Waitlisted => (
+                "mail/waitlisted",
+                format!("Liste d'attente : {}, {}", event.title, view.when),
+            ),
+            MailKind::Unregistered => (
+                "mail/unregistered",
+                format!("Inscription annulée : {}, {}", event.title, view.when),
+            ),
+            MailKind::Confirmation | MailKind::RegistrationConfirmation => {
+                return Err(ComposeError::Missing("a confirmation is built whole"))
             }
         };
         let advance = crate::domain::notices::parse_reminder(&claimed.detail).ok();
@@ -269,20 +362,13 @@ impl Composer {
             .filter_map(|f| french::change_label(*f))
             .collect();
         labels.dedup();
-        // A calendar part only for live sessions; recordings and videos need none.
-        let calendar = match method {
-            Some(method) if event.kind.is_live() => {
-                ical::itip(&self.calendar, event, method).map(|text| (method, text))
-            }
-            _ => None,
-        };
         Ok(Notice {
             template,
             subject,
             event: Value::from_serialize(&view),
             advance_text: advance.map(french::advance_text),
             changed: labels,
-            calendar,
+            detail: claimed.detail.clone(),
         })
     }
 
@@ -384,26 +470,94 @@ impl Composer {
     }
 }
 
-/// What a notice says whoever receives it; the context adds the recipient's part.
+/// What a notice says to every reader of one kind; the context adds the recipient's links.
 struct Notice {
     template: &'static str,
     subject: String,
     event: Value,
     advance_text: Option<String>,
     changed: Vec<&'static str>,
-    calendar: Option<(Method, String)>,
+    /// The outbox row's detail (a place on the waiting list, who cancelled).
+    detail: String,
 }
 
 impl Notice {
-    fn context(&self, composer: &Composer, scope_text: &str, unsubscribe_url: &str) -> Value {
+    /// The template context for one recipient, whose links are built from `key` (their
+    /// unsubscribe key, or their registration's key).
+    fn context(&self, composer: &Composer, scope_text: &str, reader: Reader, key: &str) -> Value {
+        let urls = PublicUrls::new(&composer.base_url);
+        let registrant = match reader {
+            Reader::Registrant(status) => Some(context! {
+                manage_url => urls.registration(key),
+                calendar_url => urls.registration_calendar(key),
+                seated => status == RegistrationStatus::Seated,
+                waiting => status == RegistrationStatus::Waiting,
+            }),
+            _ => None,
+        };
         context! {
             list_name => &composer.list_name,
             scope_text => scope_text,
-            unsubscribe_url => unsubscribe_url,
+            unsubscribe_url => composer.unsubscribe_url_for(reader, key),
+            registrant => registrant,
             event => &self.event,
             advance_text => &self.advance_text,
             changed => &self.changed,
+            detail => &self.detail,
             subject => &self.subject,
+        }
+    }
+}
+
+/// Who a message goes to, as they stand now: a follower (their subscription) or a registrant.
+#[derive(Clone, Copy)]
+pub enum Addressee<'b> {
+    Follower(&'b Subscription),
+    Registrant(&'b Registration),
+}
+
+impl Addressee<'_> {
+    /// What the send-time rules look at.
+    pub fn recipient(self) -> Recipient {
+        match self {
+            Addressee::Follower(s) => Recipient::Subscription(s.status),
+            Addressee::Registrant(r) => Recipient::Registration(r.status),
+        }
+    }
+
+    fn reader(self) -> Reader {
+        match self {
+            Addressee::Follower(_) => Reader::Follower,
+            Addressee::Registrant(r) => Reader::Registrant(r.status),
+        }
+    }
+
+    /// The secret the recipient's links are built from.
+    fn key(&self) -> &str {
+        match self {
+            Addressee::Follower(s) => &s.unsubscribe_key,
+            Addressee::Registrant(r) => &r.link_key,
+        }
+    }
+
+    /// Why the recipient gets the message, as a phrase.
+    fn scope_text(self) -> String {
+        match self {
+            Addressee::Follower(s) => Composer::scope_text(s),
+            Addressee::Registrant(r) => {
+                format!("la session \u{ab}\u{a0}{}\u{a0}\u{bb}", r.event_title)
+            }
+        }
+    }
+
+    fn personal(&self) -> Option<Personal<'_>> {
+        match self {
+            Addressee::Follower(_) => None,
+            Addressee::Registrant(r) => Some(Personal {
+                registration_id: &r.id,
+                revision: r.revision,
+                status: r.status,
+            }),
         }
     }
 }
@@ -412,9 +566,27 @@ impl Notice {
 /// 10,000 people is rendered, encoded and given its calendar part once, not 10,000 times. The
 /// only part of the body that differs between them is their unsubscribe key, written into the
 /// encoded bytes in place.
-#[derive(Default)]
 pub struct ComposeCache {
     prepared: Mutex<HashMap<PreparedKey, Arc<Prepared>>>,
+    /// The time the batch is sent at (the store's clock): whether a session still takes
+    /// registrations depends on it.
+    now: DateTime<Utc>,
+}
+
+impl Default for ComposeCache {
+    fn default() -> Self {
+        ComposeCache::at(Utc::now())
+    }
+}
+
+impl ComposeCache {
+    /// A cache for a batch sent at `now`.
+    pub fn at(now: DateTime<Utc>) -> ComposeCache {
+        ComposeCache {
+            prepared: Mutex::default(),
+            now,
+        }
+    }
 }
 
 /// Everything a prepared notice depends on besides the unsubscribe key's characters.
@@ -427,16 +599,17 @@ struct PreparedKey {
     detail: String,
     changed: Vec<Change>,
     scope_text: String,
+    reader: Reader,
     key_len: usize,
 }
 
 struct Prepared {
-    /// What the templates read (its calendar text moved to `calendar`, encoded).
+    /// What the templates read.
     notice: Notice,
     /// Text and HTML, or `None` when the templates do not show the unsubscribe link as it is
     /// (a template that cuts or transforms it): then each message is rendered whole.
     bodies: Option<[KeyedBody; 2]>,
-    /// The `text/calendar` part, whole.
+    /// The `text/calendar` part, whole (none for registrants: theirs is their own).
     calendar: Option<SinglePart>,
 }
 
@@ -525,7 +698,7 @@ impl ComposeCache {
         claimed: &Claimed,
         event: &Event,
         changed: &[Change],
-        scope_text: &str,
+        (scope_text, reader, personal): (&str, Reader, Option<Personal<'_>>),
         key_len: usize,
     ) -> Result<Arc<Prepared>, ComposeError> {
         let key = PreparedKey {
@@ -536,12 +709,20 @@ impl ComposeCache {
             detail: claimed.detail.clone(),
             changed: changed.to_vec(),
             scope_text: scope_text.to_string(),
+            reader,
             key_len,
         };
         if let Some(prepared) = self.lock().get(&key) {
             return Ok(prepared.clone());
         }
-        let prepared = Arc::new(composer.prepare(claimed, event, changed, scope_text, key_len)?);
+        let prepared = Arc::new(composer.prepare(
+            claimed,
+            event,
+            changed,
+            (scope_text, reader, personal.is_some()),
+            key_len,
+            self.now,
+        )?);
         self.lock().insert(key, prepared.clone());
         Ok(prepared)
     }
@@ -560,20 +741,16 @@ impl Composer {
         claimed: &Claimed,
         event: &Event,
         changed: &[Change],
-        scope_text: &str,
+        (scope_text, reader, personal): (&str, Reader, bool),
         key_len: usize,
+        now: DateTime<Utc>,
     ) -> Result<Prepared, ComposeError> {
-        let mut notice = self.notice(claimed, event, changed)?;
-        let calendar = match notice.calendar.take() {
-            Some((method, ics)) => {
-                let content_type = ContentType::parse(&format!(
-                    "text/calendar; charset=UTF-8; method={}",
-                    method.as_str()
-                ))
-                .map_err(|e| ComposeError::Build(e.to_string()))?;
-                Some(SinglePart::builder().header(content_type).body(ics))
-            }
-            None => None,
+        let notice = self.notice(claimed, event, changed, reader, now)?;
+        // A registrant's calendar part is built for each of them (its UID is theirs).
+        let calendar = if personal {
+            None
+        } else {
+            self.calendar_part(claimed.kind, event, None)?
         };
         if key_len == 0 {
             // No key to write in: each message is rendered whole.
@@ -593,7 +770,7 @@ impl Composer {
             second = placeholder(key_len);
         }
         let rendered = |stand_in: &str| {
-            let ctx = notice.context(self, scope_text, &self.unsubscribe_url(stand_in));
+            let ctx = notice.context(self, scope_text, reader, stand_in);
             self.render(notice.template, ctx)
         };
         let (text, html) = rendered(&first)?;

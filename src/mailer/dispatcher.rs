@@ -17,13 +17,13 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use rand::Rng;
 
-use super::compose::{ComposeCache, Composer};
+use super::compose::{Addressee, ComposeCache, Composer};
 use super::transport::{SendError, Transport};
 use crate::config::MailSettings;
 use crate::domain::changes::changed_at;
 use crate::domain::notices::{self, Found};
 use crate::domain::{Change, DropReason, Event, MailKind, MailPolicy};
-use crate::store::{Claimed, Store, StoreError, Subscription};
+use crate::store::{Claimed, Registration, Store, StoreError, Subscription};
 
 /// Dispatcher tuning, from `[mail]`.
 #[derive(Debug, Clone)]
@@ -74,11 +74,13 @@ enum Outcome {
     LeaseLost,
 }
 
-/// What a claimed batch needs, read once for all of it: its sessions and subscriptions.
+/// What a claimed batch needs, read once for all of it: its sessions, subscriptions and
+/// registrations.
 #[derive(Clone, Copy)]
 struct Batch<'a> {
     sessions: &'a HashMap<String, Event>,
     subscriptions: &'a HashMap<String, Subscription>,
+    registrations: &'a HashMap<String, Registration>,
     /// What the recipients of one notice share, composed once for the batch.
     composed: &'a ComposeCache,
     /// The reminders sessions have by default, read once for the batch.
@@ -171,11 +173,23 @@ impl Dispatcher {
                 .into_iter()
                 .map(|s| (s.id.clone(), s))
                 .collect();
-            let composed = ComposeCache::default();
+            let registration_ids: Vec<String> = claimed
+                .iter()
+                .filter_map(|m| m.registration_id.clone())
+                .collect();
+            let registrations: HashMap<String, Registration> = self
+                .store
+                .registrations_by_ids(&registration_ids)
+                .await?
+                .into_iter()
+                .map(|r| (r.id.clone(), r))
+                .collect();
+            let composed = ComposeCache::at(self.store.now());
             let policy = self.store.mail_policy();
             let batch = Batch {
                 sessions: &sessions,
                 subscriptions: &subscriptions,
+                registrations: &registrations,
                 composed: &composed,
                 policy: &policy,
             };
@@ -335,17 +349,17 @@ impl Dispatcher {
         message: &Claimed,
         batch: Batch<'b>,
     ) -> Result<Result<Context<'b>, DropReason>, StoreError> {
-        let subscription = found(
-            message
-                .subscription_id
-                .as_ref()
-                .map(|id| batch.subscriptions.get(id)),
-        );
+        let reader = match (&message.registration_id, &message.subscription_id) {
+            (Some(id), _) => found(Some(batch.registrations.get(id))).map(Addressee::Registrant),
+            (None, id) => {
+                found(id.as_ref().map(|id| batch.subscriptions.get(id))).map(Addressee::Follower)
+            }
+        };
         let event = found(message.event_id.as_ref().map(|id| batch.sessions.get(id)));
         let due = message.due();
         let verdict = notices::still_due(
             &due,
-            subscription.map(|s| s.status),
+            reader.map(Addressee::recipient),
             event,
             batch.policy,
             self.settings.confirm_for,
@@ -354,8 +368,8 @@ impl Dispatcher {
         if let Err(reason) = verdict {
             return Ok(Err(reason));
         }
-        // `still_due` found the subscription, and the session unless this is a confirmation.
-        let Found::Here(subscription) = subscription else {
+        // `still_due` found the recipient, and the session unless this is a confirmation.
+        let Found::Here(reader) = reader else {
             return Ok(Err(DropReason::NoSubscription));
         };
         let event = match event {
@@ -363,7 +377,7 @@ impl Dispatcher {
             _ => {
                 return Ok(Ok(Context {
                     event: None,
-                    subscription,
+                    reader,
                     changed: Vec::new(),
                 }))
             }
@@ -391,7 +405,7 @@ impl Dispatcher {
         };
         Ok(Ok(Context {
             event: Some(event),
-            subscription,
+            reader,
             changed,
         }))
     }
@@ -424,7 +438,7 @@ impl Dispatcher {
         let composed = self.composer.compose(
             message,
             context.event,
-            context.subscription,
+            context.reader,
             &context.changed,
             batch.composed,
         );
@@ -507,7 +521,7 @@ impl Dispatcher {
 /// Borrowed from the batch: a session's body is not copied for each of its recipients.
 struct Context<'b> {
     event: Option<&'b Event>,
-    subscription: &'b Subscription,
+    reader: Addressee<'b>,
     changed: Vec<Change>,
 }
 

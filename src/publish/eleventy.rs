@@ -91,11 +91,14 @@ pub fn post(event: &Event) -> (String, String) {
     if let Some(episode) = event.episode {
         front.push(format!("episode: {episode}"));
     }
-    let (link, link_title) = match (
-        &event.links.recording,
-        &event.links.registration,
-        &event.links.join,
-    ) {
+    // The join link of a session that requires registration is for its registrants, never on
+    // the site (which has no base URL here to link to this service's form).
+    let join = crate::domain::registration::join_link_for(
+        event,
+        crate::domain::registration::Reader::Public,
+    )
+    .map(str::to_string);
+    let (link, link_title) = match (&event.links.recording, &event.links.registration, &join) {
         (Some(url), _, _) => (Some(url), "Voir l'enregistrement"),
         (None, Some(url), _) => (Some(url), "Inscription"),
         (None, None, Some(url)) => (Some(url), "Rejoindre la session"),

@@ -21,8 +21,9 @@
 use chrono_tz::Tz;
 use icalendar::{Calendar, Component, EventLike, Property};
 
+use crate::domain::registration::{join_link_for, Reader};
 use crate::domain::urls::PublicUrls;
-use crate::domain::{Event, EventStatus, Schedule};
+use crate::domain::{Event, EventStatus, RegistrationStatus, Schedule};
 
 /// What every calendar this service writes shares.
 #[derive(Debug, Clone)]
@@ -151,6 +152,30 @@ pub fn single(settings: &CalendarSettings, event: &Event) -> Option<String> {
     Some(fold(&calendar.to_string()))
 }
 
+/// A registrant's own copy of a session: their personal calendar (`/inscription/{key}/agenda.ics`)
+/// and the calendar part of their mail. It has its own UID, so it never collides with the
+/// public feed's entry, carries the join link while they hold a seat, and its SEQUENCE is the
+/// session's plus the registration's own revision, so a client takes every change of either
+/// (a seat given, a registration cancelled).
+#[derive(Debug, Clone, Copy)]
+pub struct Personal<'a> {
+    pub registration_id: &'a str,
+    pub revision: i64,
+    pub status: RegistrationStatus,
+}
+
+/// One session for one registrant, as a file to subscribe to or import.
+pub fn personal(
+    settings: &CalendarSettings,
+    event: &Event,
+    registrant: Personal<'_>,
+) -> Option<String> {
+    let vevent = vevent_as(settings, event, Some(registrant))?;
+    let mut calendar = base_calendar();
+    calendar.push(vevent);
+    Some(fold(&calendar.to_string()))
+}
+
 /// The iTIP method of a calendar sent by mail (RFC 5546).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -171,8 +196,13 @@ impl Method {
 
 /// One session as the calendar part of a message, with METHOD (and so an ORGANIZER, which
 /// `settings` must name: iTIP requires one). `None` without a schedule.
-pub fn itip(settings: &CalendarSettings, event: &Event, method: Method) -> Option<String> {
-    let vevent = vevent(settings, event)?;
+pub fn itip(
+    settings: &CalendarSettings,
+    event: &Event,
+    method: Method,
+    registrant: Option<Personal<'_>>,
+) -> Option<String> {
+    let vevent = vevent_as(settings, event, registrant)?;
     let mut calendar = base_calendar();
     calendar.append_property(Property::new("METHOD", method.as_str()));
     calendar.push(vevent);
@@ -187,23 +217,57 @@ fn base_calendar() -> Calendar {
     calendar
 }
 
-/// The VEVENT of a session, `None` without a schedule.
+/// The VEVENT of a session as anyone may read it (feeds, per-session files, exports): the join
+/// link of a session that requires registration is left out. `None` without a schedule.
 pub fn vevent(settings: &CalendarSettings, event: &Event) -> Option<icalendar::Event> {
+    vevent_as(settings, event, None)
+}
+
+/// The VEVENT of a session, for everyone or for one registrant.
+fn vevent_as(
+    settings: &CalendarSettings,
+    event: &Event,
+    registrant: Option<Personal<'_>>,
+) -> Option<icalendar::Event> {
     let schedule = event.schedule?;
     let page = PublicUrls::new(&settings.base_url).event_page(&event.slug);
+    let reader = registrant.map_or(Reader::Public, |r| Reader::Registrant(r.status));
+    let join = join_link_for(event, reader).map(str::to_string);
+    let (uid, sequence, cancelled, title) = match registrant {
+        None => (uid(event), event.sequence, false, summary(event)),
+        Some(r) => {
+            let own = r.status == RegistrationStatus::Cancelled;
+            let title = match (own, r.status) {
+                (true, _) if event.status != EventStatus::Cancelled => {
+                    format!("Inscription annulée : {}", event.title)
+                }
+                (_, RegistrationStatus::Waiting) if event.status != EventStatus::Cancelled => {
+                    format!("Liste d'attente : {}", event.title)
+                }
+                _ => summary(event),
+            };
+            (
+                format!("{}.{}@eventail", event.id, r.registration_id),
+                event.sequence + r.revision,
+                own,
+                title,
+            )
+        }
+    };
     let mut vevent = icalendar::Event::new();
     vevent
-        .uid(&uid(event))
+        .uid(&uid)
         // The last change, not the time of writing: unchanged data gives identical bytes.
         .timestamp(event.updated_at)
         .created(event.created_at)
         .last_modified(event.updated_at)
-        .sequence(u32::try_from(event.sequence).unwrap_or(u32::MAX))
-        .summary(&clean(&summary(event)))
-        .description(&clean(&description(event, &page)))
+        .sequence(u32::try_from(sequence).unwrap_or(u32::MAX))
+        .summary(&clean(&title))
+        .description(&clean(&description(event, &page, join.as_deref())))
         .url(&page)
         .status(match event.status {
             EventStatus::Cancelled => icalendar::EventStatus::Cancelled,
+            _ if cancelled => icalendar::EventStatus::Cancelled,
             _ => icalendar::EventStatus::Confirmed,
         });
     match schedule {
@@ -223,7 +287,7 @@ pub fn vevent(settings: &CalendarSettings, event: &Event) -> Option<icalendar::E
         }
     }
     let place = event.location.as_deref().map(clean);
-    match (&place, &event.links.join) {
+    match (&place, &join) {
         (Some(place), _) => {
             vevent.location(place);
         }
@@ -233,7 +297,7 @@ pub fn vevent(settings: &CalendarSettings, event: &Event) -> Option<icalendar::E
         }
         (None, None) => {}
     }
-    if let Some(join) = &event.links.join {
+    if let Some(join) = &join {
         vevent.append_property(
             Property::new("CONFERENCE", join.as_str())
                 .add_parameter("VALUE", "URI")
@@ -271,8 +335,9 @@ pub fn summary(event: &Event) -> String {
     }
 }
 
-/// Plain text for DESCRIPTION: what a subscriber needs without opening the page.
-pub fn description(event: &Event, page_url: &str) -> String {
+/// Plain text for DESCRIPTION: what a subscriber needs without opening the page. `join` is the
+/// join link as this reader may see it.
+pub fn description(event: &Event, page_url: &str, join: Option<&str>) -> String {
     let mut parts: Vec<String> = Vec::new();
     if event.status == EventStatus::Cancelled {
         parts.push("Cette session est annulée.".into());
@@ -308,11 +373,13 @@ pub fn description(event: &Event, page_url: &str) -> String {
         links.push(format!("Lieu : {place}"));
     }
     if event.status != EventStatus::Cancelled {
-        if let Some(join) = &event.links.join {
+        if let Some(join) = join {
             links.push(format!("Rejoindre : {join}"));
         }
         if let Some(registration) = &event.links.registration {
             links.push(format!("Inscription : {registration}"));
+        } else if event.registration_required && join.is_none() {
+            links.push(format!("Inscription : {page_url}#inscription"));
         }
     }
     if let Some(recording) = &event.links.recording {

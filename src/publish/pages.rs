@@ -215,7 +215,13 @@ impl EventView {
                 .schedule
                 .is_some()
                 .then(|| urls.event_ics(&event.slug)),
-            join_url: event.links.join.clone(),
+            // The join link of a session that requires registration is for its seated
+            // registrants only (their mail and personal calendar), never on a public page.
+            join_url: crate::domain::registration::join_link_for(
+                event,
+                crate::domain::registration::Reader::Public,
+            )
+            .map(str::to_string),
             registration_url: event.links.registration.clone(),
             recording_url: event.links.recording.clone(),
             video: event.links.video.as_deref().map(video_embed),

@@ -446,6 +446,9 @@ impl Store {
             RuleViolation::Conflict(m) => StoreError::Conflict(m),
             RuleViolation::Field(errors) => StoreError::Invalid(errors),
         })?;
+        if spec.capacity != current.capacity {
+            super::registrations::check_capacity(&mut tx.tx, &current.id, spec.capacity).await?;
+        }
         let (slug, slug_derived) = match &plan.slug {
             SlugChange::Keep => (current.slug.clone(), current.slug_derived),
             SlugChange::Explicit(s) => {
@@ -505,6 +508,8 @@ impl Store {
         .await?;
         let notices = notices(Some(&current), &updated, &self.mail_policy(), now);
         super::outbox::write_notices(&mut tx.tx, &updated, &notices, now).await?;
+        self.seats_after_update(&mut tx.tx, &current, &updated, now)
+            .await?;
         Ok(updated)
     }
 

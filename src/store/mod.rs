@@ -9,6 +9,7 @@ mod changes;
 mod events;
 mod imports;
 mod outbox;
+mod registrations;
 mod series;
 mod snapshots;
 mod speakers;
@@ -32,9 +33,10 @@ pub use events::{
 };
 pub use imports::ImportAction;
 pub use outbox::{Claimed, OutboxMessage, OutboxReport};
+pub use registrations::{Move, NewRegistration, RegisterOutcome, Registration, SeatCount};
 pub use snapshots::FeedSnapshot;
 pub use subscriptions::{
-    ConfirmError, ConsentEvent, NewSubscription, ScopeCount, SubscribeOutcome, Subscription, FULL,
+    ConfirmError, ConsentEvent, NewSubscription, ScopeCount, SubscribeOutcome, Subscription,
 };
 pub use tokens::{IssuedToken, TokenInfo};
 

@@ -23,6 +23,7 @@ pub struct Claimed {
     pub kind: MailKind,
     pub event_id: Option<String>,
     pub subscription_id: Option<String>,
+    pub registration_id: Option<String>,
     pub recipient: String,
     pub sequence: i64,
     pub detail: String,
@@ -137,7 +138,7 @@ pub(crate) async fn write_notices(
     for notice in notices {
         match notice {
             Notice::Send(planned) => {
-                plan_notice(conn, event, planned, now, None).await?;
+                plan_notice(conn, event, planned, now, Only::Everyone).await?;
             }
             Notice::DropQueued(reason) => {
                 drop_queued(conn, QueuedOf::Event(&event.id), *reason, now).await?;
@@ -150,30 +151,114 @@ pub(crate) async fn write_notices(
     Ok(())
 }
 
-/// Plans `planned` about `event` to every subscriber covering it (or only to the subscription
-/// `only`).
-async fn plan_notice(
+/// Whom of a notice's audience to plan it for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Only<'a> {
+    Everyone,
+    Subscription(&'a str),
+    Registration(&'a str),
+}
+
+/// A registrant's row takes over a follower's still queued for the same address (the
+/// registrant's version carries their links) and revives one dropped earlier.
+const TAKE_OVER: &str = " ON CONFLICT (dedup_key) DO UPDATE SET status = 'queued', \
+    subscription_id = NULL, registration_id = excluded.registration_id, \
+    sequence = excluded.sequence, detail = excluded.detail, due_at = excluded.due_at, \
+    attempts = 0, last_error = NULL, lease_owner = NULL, lease_until = NULL, \
+    updated_at = excluded.updated_at \
+    WHERE outbox.status = 'dropped' OR (outbox.status = 'queued' AND outbox.registration_id IS NULL)";
+
+/// Plans `planned` about `event` to its audience: seated then waiting registrants, then every
+/// follower whose subscription covers the session (or only the one subscription or
+/// registration `only` names). Each address gets it once (`dedup_key`).
+pub(crate) async fn plan_notice(
     conn: &mut AnyConnection,
     event: &Event,
     planned: &Planned,
     now: DateTime<Utc>,
-    only: Option<&str>,
+    only: Only<'_>,
 ) -> Result<u64, StoreError> {
-    let done = sqlx::query(&format!(
-        "{INSERT} SELECT $1 || r.email, $2, $3, substr(r.pick, 2), r.email, $4, $5, $6, 'queued', \
-         0, $7, $7 {RECIPIENTS}{REVIVE_DROPPED}"
-    ))
-    .bind(&planned.key)
-    .bind(planned.kind.as_str())
-    .bind(&event.id)
-    .bind(event.sequence)
-    .bind(&planned.detail)
-    .bind(micros(planned.due_at))
+    let mut done = 0;
+    let to = planned.audience;
+    let registration = match only {
+        Only::Everyone => Some(""),
+        Only::Registration(id) => Some(id),
+        Only::Subscription(_) => None,
+    };
+    for (wanted, status) in [(to.seated, "seated"), (to.waiting, "waiting")] {
+        let Some(registration) = registration.filter(|_| wanted) else {
+            continue;
+        };
+        done += sqlx::query(&format!(
+            "INSERT INTO outbox (dedup_key, kind, event_id, registration_id, recipient, sequence, \
+             detail, due_at, status, attempts, created_at, updated_at) \
+             SELECT $1 || g.email, $2, $3, g.id, g.email, $4, $5, $6, 'queued', 0, $7, $7 \
+             FROM registrations g WHERE g.event_id = $3 AND g.status = $8 \
+             AND ($9 = '' OR g.id = $9){TAKE_OVER}"
+        ))
+        .bind(&planned.key)
+        .bind(planned.kind.as_str())
+        .bind(&event.id)
+        .bind(event.sequence)
+        .bind(&planned.detail)
+        .bind(micros(planned.due_at))
+        .bind(micros(now))
+        .bind(status)
+        .bind(registration)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    let subscription = match only {
+        Only::Everyone => Some(""),
+        Only::Subscription(id) => Some(id),
+        Only::Registration(_) => None,
+    };
+    if let Some(subscription) = subscription.filter(|_| to.followers) {
+        done += sqlx::query(&format!(
+            "{INSERT} SELECT $1 || r.email, $2, $3, substr(r.pick, 2), r.email, $4, $5, $6, \
+             'queued', 0, $7, $7 {RECIPIENTS}{REVIVE_DROPPED}"
+        ))
+        .bind(&planned.key)
+        .bind(planned.kind.as_str())
+        .bind(&event.id)
+        .bind(event.sequence)
+        .bind(&planned.detail)
+        .bind(micros(planned.due_at))
+        .bind(micros(now))
+        .bind(subscription)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    }
+    Ok(done)
+}
+
+/// Plans a message about one registration's own standing (its confirmation link, its seat,
+/// its place on the waiting list, its cancellation), keyed by `key` and the address.
+pub(crate) async fn plan_for_registration(
+    conn: &mut AnyConnection,
+    registration_id: &str,
+    kind: MailKind,
+    key: &str,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO outbox (dedup_key, kind, event_id, registration_id, recipient, sequence, \
+         detail, due_at, status, attempts, created_at, updated_at) \
+         SELECT $1 || g.email, $2, g.event_id, g.id, g.email, e.sequence, $3, $4, 'queued', 0, \
+         $4, $4 FROM registrations g JOIN events e ON e.id = g.event_id WHERE g.id = $5 \
+         ON CONFLICT (dedup_key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(kind.as_str())
+    .bind(detail)
     .bind(micros(now))
-    .bind(only.unwrap_or(""))
+    .bind(registration_id)
     .execute(&mut *conn)
     .await?;
-    Ok(done.rows_affected())
+    Ok(())
 }
 
 /// Drops the queued reminders of a session due at none of the moments in `keep`.
@@ -236,7 +321,14 @@ pub(crate) async fn plan_for_new_subscriber(
         let id: String = row.try_get("id")?;
         let event = super::events::load_one(conn, &id, "").await?;
         for planned in notices::reminders(&event, policy, now) {
-            plan_notice(conn, &event, &planned, now, Some(subscription_id)).await?;
+            plan_notice(
+                conn,
+                &event,
+                &planned,
+                now,
+                Only::Subscription(subscription_id),
+            )
+            .await?;
         }
     }
     Ok(())
@@ -246,6 +338,7 @@ pub(crate) async fn plan_for_new_subscriber(
 pub(crate) enum QueuedOf<'a> {
     Event(&'a str),
     Subscription(&'a str),
+    Registration(&'a str),
 }
 
 /// Drops the queued messages of a session or a subscription, recording `reason`.
@@ -258,6 +351,7 @@ pub(crate) async fn drop_queued(
     let (column, id) = match of {
         QueuedOf::Event(id) => ("event_id", id),
         QueuedOf::Subscription(id) => ("subscription_id", id),
+        QueuedOf::Registration(id) => ("registration_id", id),
     };
     sqlx::query(&format!(
         "UPDATE outbox SET status = 'dropped', last_error = $1, detail = '', updated_at = $2 \
@@ -288,6 +382,7 @@ fn claimed_from_row(row: &AnyRow) -> Result<Claimed, StoreError> {
         kind: mail_kind(row)?,
         event_id: row.try_get("event_id")?,
         subscription_id: row.try_get("subscription_id")?,
+        registration_id: row.try_get("registration_id")?,
         recipient: row.try_get("recipient")?,
         sequence: row.try_get("sequence")?,
         detail: row.try_get("detail")?,
@@ -337,7 +432,8 @@ impl Store {
                 "UPDATE outbox SET status = 'sending', lease_owner = $1, lease_until = $2, \
                  attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM outbox \
                  WHERE {condition} ORDER BY due_at, id LIMIT $4{skip_locked}) \
-                 RETURNING id, kind, event_id, subscription_id, recipient, sequence, detail, \
+                 RETURNING id, kind, event_id, subscription_id, registration_id, recipient, \
+                 sequence, detail, \
                  due_at, attempts, created_at"
             )
         };

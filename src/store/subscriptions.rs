@@ -81,8 +81,9 @@ pub enum ConfirmError {
     Unknown,
     #[error("this confirmation link has expired; subscribe again to get a new one")]
     Expired,
-    #[error("the session is full (complet)")]
-    Full,
+    /// A registration's session no longer takes registrations (started, cancelled).
+    #[error("the session no longer takes registrations")]
+    Closed,
 }
 
 /// How many active, pending and withdrawn subscriptions a scope has.
@@ -94,9 +95,6 @@ pub struct ScopeCount {
     pub pending: i64,
     pub unsubscribed: i64,
 }
-
-/// What a full session answers (the French word is what visitors look for).
-pub const FULL: &str = "complet : this session has no place left";
 
 const SELECT: &str = "SELECT u.id, u.email, u.scope_kind, u.status, u.source, \
     u.wording_version, u.requested_at, u.request_ip, u.confirmed_at, u.withdrawn_at, \
@@ -145,7 +143,7 @@ pub(crate) fn secret() -> String {
     hex::encode(bytes)
 }
 
-fn hash(secret: &str) -> String {
+pub(crate) fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
@@ -231,42 +229,6 @@ async fn log_consent(
     Ok(())
 }
 
-/// Whether the session behind `event_id` has a capacity and no place left. Holds the session's
-/// row (PostgreSQL) so two confirmations cannot take the last place together.
-async fn is_full(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    event_id: &str,
-) -> Result<bool, StoreError> {
-    if backend == Backend::Postgres {
-        sqlx::query("SELECT id FROM events WHERE id = $1 FOR UPDATE")
-            .bind(event_id)
-            .execute(&mut *conn)
-            .await?;
-    }
-    places_left(conn, event_id)
-        .await
-        .map(|left| left == Some(0))
-}
-
-/// Places left at a session with a capacity (`None` without one, or for an unknown session).
-async fn places_left(conn: &mut AnyConnection, event_id: &str) -> Result<Option<i64>, StoreError> {
-    let row = sqlx::query(
-        "SELECT e.capacity, (SELECT COUNT(*) FROM subscriptions u \
-         WHERE u.event_id = e.id AND u.status = 'active') AS taken \
-         FROM events e WHERE e.id = $1",
-    )
-    .bind(event_id)
-    .fetch_optional(&mut *conn)
-    .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let capacity: Option<i64> = row.try_get("capacity")?;
-    let taken: i64 = row.try_get("taken")?;
-    Ok(capacity.map(|c| (c - taken).max(0)))
-}
-
 impl Store {
     /// A public subscribe request (double opt-in): plans the confirmation message, valid for
     /// `confirm_for`. An active subscription is left as it is.
@@ -280,11 +242,6 @@ impl Store {
         lock_key(&mut tx.tx, self.backend, &format!("subscribe:{email}")).await?;
         let now = self.now();
         let (kind, key, series_id, event_id) = resolve_scope(&mut tx.tx, &new.scope).await?;
-        if let Some(event_id) = &event_id {
-            if is_full(&mut tx.tx, self.backend, event_id).await? {
-                return Err(StoreError::Conflict(FULL.into()));
-            }
-        }
         let existing =
             sqlx::query("SELECT id, status FROM subscriptions WHERE email = $1 AND scope_key = $2")
                 .bind(&email)
@@ -367,7 +324,7 @@ impl Store {
         let mut tx = self.write_mail().await?;
         let now = self.now();
         let row = sqlx::query(
-            "SELECT id, confirm_expires, event_id, source, wording_version FROM subscriptions \
+            "SELECT id, confirm_expires, source, wording_version FROM subscriptions \
              WHERE confirm_hash = $1 AND status = 'pending'",
         )
         .bind(hash(secret.trim()))
@@ -380,11 +337,6 @@ impl Store {
         let expires: Option<i64> = row.try_get("confirm_expires")?;
         if expires.is_none_or(|at| at < micros(now)) {
             return Ok(Err(ConfirmError::Expired));
-        }
-        if let Some(event_id) = row.try_get::<Option<String>, _>("event_id")? {
-            if is_full(&mut tx.tx, self.backend, &event_id).await? {
-                return Ok(Err(ConfirmError::Full));
-            }
         }
         let source: String = row.try_get("source")?;
         let wording: String = row.try_get("wording_version")?;
@@ -422,11 +374,6 @@ impl Store {
         lock_key(&mut tx.tx, self.backend, &format!("subscribe:{email}")).await?;
         let now = self.now();
         let (kind, key, series_id, event_id) = resolve_scope(&mut tx.tx, &new.scope).await?;
-        if let Some(event_id) = &event_id {
-            if is_full(&mut tx.tx, self.backend, event_id).await? {
-                return Err(StoreError::Conflict(FULL.into()));
-            }
-        }
         let taken = sqlx::query("SELECT id FROM subscriptions WHERE email = $1 AND scope_key = $2")
             .bind(&email)
             .bind(&key)
@@ -548,13 +495,6 @@ impl Store {
             .collect()
     }
 
-    /// Places left at a session with a capacity, counting active registrations ("remind me"
-    /// subscriptions); `None` when it has no capacity.
-    pub async fn places_left(&self, event_id: &str) -> Result<Option<i64>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        places_left(&mut conn, event_id).await
-    }
-
     /// The consent events of a subscription, oldest first.
     pub async fn consent_history(&self, id: &str) -> Result<Vec<ConsentEvent>, StoreError> {
         let rows = sqlx::query(
@@ -665,6 +605,17 @@ impl Store {
         .execute(&mut *tx.tx)
         .await?
         .rows_affected();
+        // Registrations the same way: cancelled ones, and requests never confirmed.
+        let gone = gone
+            + sqlx::query(
+                "DELETE FROM registrations WHERE (status = 'cancelled' AND cancelled_at < $1) \
+                 OR (status = 'pending' AND confirm_expires < $2)",
+            )
+            .bind(micros(withdrawn_before))
+            .bind(micros(expired_before))
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected();
         // The form's attempt log only serves the rate limits: a day is more than any window.
         sqlx::query("DELETE FROM subscribe_attempts WHERE at < $1")
             .bind(micros(self.now() - chrono::Duration::days(1)))

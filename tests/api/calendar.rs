@@ -130,15 +130,15 @@ async fn feed_status(app_address: &str, headers: &[(&str, &str)]) -> u16 {
 
 /// What a calendar client would keep of each event, by UID.
 #[derive(Debug, Clone, PartialEq)]
-struct Seen {
-    start: DateTime<Utc>,
-    end: Option<DateTime<Utc>>,
-    all_day: Option<(NaiveDate, NaiveDate)>,
-    summary: String,
-    description: String,
-    status: String,
-    sequence: u32,
-    stamp: String,
+pub(crate) struct Seen {
+    pub(crate) start: DateTime<Utc>,
+    pub(crate) end: Option<DateTime<Utc>>,
+    pub(crate) all_day: Option<(NaiveDate, NaiveDate)>,
+    pub(crate) summary: String,
+    pub(crate) description: String,
+    pub(crate) status: String,
+    pub(crate) sequence: u32,
+    pub(crate) stamp: String,
 }
 
 fn instant(value: Option<DatePerhapsTime>) -> Option<DateTime<Utc>> {
@@ -157,7 +157,7 @@ fn date(value: Option<DatePerhapsTime>) -> Option<NaiveDate> {
 }
 
 /// Parses with the `icalendar` crate, checking the bytes on the way.
-fn parse(text: &str) -> (Calendar, BTreeMap<String, Seen>) {
+pub(crate) fn parse(text: &str) -> (Calendar, BTreeMap<String, Seen>) {
     assert!(text.ends_with("\r\n"), "CRLF line ends");
     for line in text.split("\r\n") {
         assert!(line.len() <= 75, "line of {} octets: {line:?}", line.len());

@@ -720,65 +720,6 @@ async fn subscribing_is_rate_limited(db: Db) {
     assert_eq!(smtp.received().len(), 3, "{:?}", got.len());
 }
 
-/// A session with a capacity takes confirmations until it is full, then answers « complet ».
-async fn capacity_is_honoured(db: Db) {
-    let smtp = SmtpServer::start();
-    let app = app_with_smtp(db, &smtp).await;
-    let mut spec = webinar("Atelier en petit groupe");
-    spec["capacity"] = json!(1);
-    spec["registration_required"] = json!(true);
-    let made = app.create_event(spec).await;
-    let slug = made["slug"].as_str().unwrap().to_string();
-    let scope = format!("event:{slug}");
-    let (code, _) = form_post(
-        &app,
-        "/abonnement",
-        &format!("email=a%40exemple.fr&scope={scope}"),
-    )
-    .await;
-    assert_eq!(code, 200);
-    let (code, _) = form_post(
-        &app,
-        "/abonnement",
-        &format!("email=b%40exemple.fr&scope={scope}"),
-    )
-    .await;
-    assert_eq!(code, 200, "pending requests do not take places");
-    let got = smtp.wait_for(2, Duration::from_secs(10)).await;
-    let links: Vec<String> = got
-        .iter()
-        .map(|m| {
-            parse(&m.data)
-                .link(&format!("{}/abonnement/confirmer/", app.address))
-                .unwrap()
-        })
-        .collect();
-    let (code, _) = form_post(&app, links[0].strip_prefix(&app.address).unwrap(), "").await;
-    assert_eq!(code, 200);
-    let (code, page) = form_post(&app, links[1].strip_prefix(&app.address).unwrap(), "").await;
-    assert_eq!(code, 409);
-    assert!(page.contains("Complet"), "{page}");
-    let (code, page) = form_post(
-        &app,
-        "/abonnement",
-        &format!("email=c%40exemple.fr&scope={scope}"),
-    )
-    .await;
-    assert_eq!(code, 409);
-    assert!(page.contains("Complet"));
-    let (_, counts) = app.get("/api/v1/subscribers/counts").await;
-    let row = counts
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["scope"] == "event")
-        .unwrap();
-    assert_eq!(
-        (row["active"].as_i64(), row["pending"].as_i64()),
-        (Some(1), Some(1))
-    );
-}
-
 /// The organiser API: refusals name their fields, duplicates conflict, export and erasure.
 async fn organiser_api_for_subscribers(db: Db) {
     let app = spawn_app_with(FreshDb::new(db).await, |f| f).await;
@@ -1090,7 +1031,6 @@ on_both_backends!(
     instances_share_the_outbox,
     a_dead_dispatchers_lease_is_taken_over,
     subscribing_is_rate_limited,
-    capacity_is_honoured,
     organiser_api_for_subscribers,
     file_transport_by_default,
 );

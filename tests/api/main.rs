@@ -16,5 +16,6 @@ mod mail;
 mod pages;
 mod people;
 mod processes;
+mod registrations;
 mod relay;
 mod store;

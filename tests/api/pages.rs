@@ -123,9 +123,12 @@ async fn agenda_and_session_pages(db: Db) {
     assert!(html.contains("<h1>Sobriété « numérique »</h1>"));
     assert!(html.contains("Camille Martin, cheffe de projet (Mission)"));
     assert!(html.contains("<li>Accueil</li>"));
-    // Far ahead: registration open, the join link only announced.
+    // Far ahead, registration required: the join link is for registrants (by mail), and the
+    // registration happens on the organisers' form elsewhere.
     assert!(!html.contains("Rejoindre la session</a>"));
-    assert!(html.contains("apparaîtra ici 30 minutes avant son début"));
+    assert!(!html.contains("visio.example.org/salle"));
+    assert!(html.contains("Le lien pour rejoindre la session est envoyé aux personnes inscrites"));
+    assert!(!html.contains("id=\"inscription\""));
     assert!(html.contains("href=\"https://forms.example.org/s\">S'inscrire</a>"));
     assert!(html.contains(&format!(
         "href=\"{}/events/{slug}.ics\">Ajouter à mon agenda</a>",

@@ -271,7 +271,7 @@ fn late_reminders_go_until_the_start_then_are_dropped_with_their_reason() {
     let s = scheduled();
     let hour_before = at("2021-12-08T07:00:00Z");
     let reminder = due(MailKind::Reminder, hour_before);
-    let active = Found::Here(SubscriptionStatus::Active);
+    let active = Found::Here(Recipient::Subscription(SubscriptionStatus::Active));
     let check = |event: &Event, now: &str| {
         still_due(
             &reminder,
@@ -310,9 +310,9 @@ fn send_time_rules_for_every_kind() {
     let now = at(WEEK_BEFORE);
     let s = scheduled();
     let cancelled = edited(&s, json!({"status": "cancelled"}));
-    let active = Found::Here(SubscriptionStatus::Active);
-    let pending = Found::Here(SubscriptionStatus::Pending);
-    let gone = Found::Here(SubscriptionStatus::Unsubscribed);
+    let active = Found::Here(Recipient::Subscription(SubscriptionStatus::Active));
+    let pending = Found::Here(Recipient::Subscription(SubscriptionStatus::Pending));
+    let gone = Found::Here(Recipient::Subscription(SubscriptionStatus::Unsubscribed));
     let check = |message: Due, subscription, event| {
         still_due(&message, subscription, event, &policy, confirm, now)
     };
