@@ -33,6 +33,7 @@ pub use events::{
 pub use imports::ImportAction;
 pub use outbox::{Claimed, OutboxMessage, OutboxReport};
 pub use snapshots::FeedSnapshot;
+pub use subscriptions::Unsubscribed;
 pub use subscriptions::{
     ConfirmError, ConsentEvent, NewSubscription, ScopeCount, SubscribeOutcome, Subscription, FULL,
 };
