@@ -33,10 +33,10 @@ pub use events::{
 pub use imports::ImportAction;
 pub use outbox::{Claimed, OutboxMessage, OutboxReport};
 pub use snapshots::FeedSnapshot;
-pub use subscriptions::Unsubscribed;
 pub use subscriptions::{
     ConfirmError, ConsentEvent, NewSubscription, ScopeCount, SubscribeOutcome, Subscription, FULL,
 };
+pub use subscriptions::{ScopeFilter, SubscriptionFilter, Unsubscribed};
 pub use tokens::{IssuedToken, TokenInfo};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

@@ -66,6 +66,28 @@ pub struct Unsubscribed {
     pub remaining: Vec<Subscription>,
 }
 
+/// Which subscriptions an organiser's listing shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubscriptionFilter {
+    pub status: Option<SubscriptionStatus>,
+    pub scope: Option<ScopeFilter>,
+}
+
+/// Which scopes a listing shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeFilter {
+    /// Subscriptions to everything.
+    Everything,
+    /// Subscriptions to any series.
+    AnySeries,
+    /// Subscriptions to any session ("remind me", registrations).
+    AnyEvent,
+    /// Subscriptions to one series, by id or slug.
+    Series(String),
+    /// Subscriptions to one session, by id or slug: who registered.
+    Event(String),
+}
+
 /// A request to subscribe.
 #[derive(Debug, Clone)]
 pub struct NewSubscription {
@@ -570,23 +592,65 @@ impl Store {
         Ok(left)
     }
 
-    /// Every subscription, newest first (at most `limit`), optionally of one status.
+    /// The subscriptions `filter` selects, newest first (at most `limit`). A filter naming a
+    /// series or session that does not exist is refused (field `series` or `event`) rather than
+    /// answered with an empty list, which would read as "nobody registered".
     pub async fn list_subscriptions(
         &self,
-        status: Option<SubscriptionStatus>,
+        filter: &SubscriptionFilter,
         limit: i64,
     ) -> Result<Vec<Subscription>, StoreError> {
-        let mut sql = String::from(SELECT);
-        if status.is_some() {
-            sql.push_str(" WHERE u.status = $2");
+        let mut conn = self.pool.acquire().await?;
+        let mut conditions = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(status) = filter.status {
+            binds.push(status.as_str().to_string());
+            conditions.push(format!("u.status = ${}", binds.len()));
         }
-        sql.push_str(" ORDER BY u.requested_at DESC, u.id LIMIT $1");
-        let mut query = sqlx::query(&sql).bind(limit);
-        if let Some(status) = status {
-            query = query.bind(status.as_str());
+        match &filter.scope {
+            None => {}
+            Some(ScopeFilter::Everything) => conditions.push("u.scope_kind = 'all'".into()),
+            Some(ScopeFilter::AnySeries) => conditions.push("u.scope_kind = 'series'".into()),
+            Some(ScopeFilter::AnyEvent) => conditions.push("u.scope_kind = 'event'".into()),
+            Some(ScopeFilter::Series(key)) => {
+                let sql = "SELECT id FROM series WHERE id = $1 OR slug = $1";
+                let id = filter_target(&mut conn, sql, key)
+                    .await?
+                    .ok_or_else(|| unknown_target("series", "series", key))?;
+                binds.push(id);
+                conditions.push(format!(
+                    "u.scope_kind = 'series' AND u.series_id = ${}",
+                    binds.len()
+                ));
+            }
+            Some(ScopeFilter::Event(key)) => {
+                let sql = "SELECT id FROM events WHERE id = $1 OR slug = $1";
+                let id = filter_target(&mut conn, sql, key)
+                    .await?
+                    .ok_or_else(|| unknown_target("event", "session", key))?;
+                binds.push(id);
+                conditions.push(format!(
+                    "u.scope_kind = 'event' AND u.event_id = ${}",
+                    binds.len()
+                ));
+            }
+        }
+        let mut sql = String::from(SELECT);
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        sql.push_str(&format!(
+            " ORDER BY u.requested_at DESC, u.id LIMIT ${}",
+            binds.len() + 1
+        ));
+        let mut query = sqlx::query(&sql);
+        for value in binds {
+            query = query.bind(value);
         }
         query
-            .fetch_all(&self.pool)
+            .bind(limit)
+            .fetch_all(&mut *conn)
             .await?
             .iter()
             .map(from_row)
@@ -865,6 +929,28 @@ async fn active_of_address(
     .iter()
     .map(from_row)
     .collect()
+}
+
+/// The id a listing filter names by id or slug (`sql` looks it up); `None` when nothing
+/// answers to it.
+async fn filter_target(
+    conn: &mut AnyConnection,
+    sql: &str,
+    key: &str,
+) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query(sql)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|row| row.try_get("id")).transpose()?)
+}
+
+/// A listing filter that names nothing: the query's fault, reported on its field.
+fn unknown_target(field: &str, what: &str, key: &str) -> StoreError {
+    StoreError::Invalid(FieldErrors::single(
+        field,
+        format!("there is no {what} \u{201c}{key}\u{201d}"),
+    ))
 }
 
 async fn load(conn: &mut AnyConnection, id: &str) -> Result<Subscription, StoreError> {

@@ -18,3 +18,4 @@ mod people;
 mod processes;
 mod relay;
 mod store;
+mod subscribers;
