@@ -439,7 +439,7 @@ async fn case_throughput(db: Db) {
 async fn sample_size(store: &Store, url: &str, slug: &str) -> usize {
     let event = store.get_event(slug).await.unwrap();
     let subscription = store
-        .list_subscriptions(None, 1)
+        .list_subscriptions(&Default::default(), 1)
         .await
         .ok()
         .and_then(|page| page.into_iter().next());

@@ -178,6 +178,37 @@ impl SubscriptionStatus {
     }
 }
 
+/// What a POST to an unsubscribe link asked for. The link names one subscription, the list the
+/// message came from: RFC 8058's one-click (and any POST that makes no choice) leaves that list
+/// only, as the person may want the other lists they are on; the page's second button leaves
+/// every list of the address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnsubscribeChoice {
+    /// A mail client's one-click button (`List-Unsubscribe=One-Click`) or a POST without a
+    /// choice: the list the message came from.
+    OneClick,
+    /// The page's « Me désabonner de cette liste »: the list the message came from.
+    ThisList,
+    /// The page's « Me désabonner de tout »: every list of the address.
+    Everything,
+}
+
+impl UnsubscribeChoice {
+    /// The source the consent log records for the withdrawal.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UnsubscribeChoice::OneClick => "one-click",
+            UnsubscribeChoice::ThisList => "page-list",
+            UnsubscribeChoice::Everything => "page-everything",
+        }
+    }
+
+    /// Whether it leaves every list of the address, not only the one the link names.
+    pub fn leaves_everything(self) -> bool {
+        self == UnsubscribeChoice::Everything
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -219,6 +250,19 @@ mod tests {
             Some(Scope::Event("x".into()))
         );
         assert_eq!(Scope::from_parts("series", None), None);
+    }
+
+    #[test]
+    fn only_the_everything_choice_leaves_every_list() {
+        let table = [
+            (UnsubscribeChoice::OneClick, "one-click", false),
+            (UnsubscribeChoice::ThisList, "page-list", false),
+            (UnsubscribeChoice::Everything, "page-everything", true),
+        ];
+        for (choice, source, everything) in table {
+            assert_eq!(choice.as_str(), source, "{choice:?}");
+            assert_eq!(choice.leaves_everything(), everything, "{choice:?}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -352,24 +352,36 @@ async fn confirm(State(state): State<AppState>, Path(secret): Path<String>) -> R
     }
 }
 
+/// The page behind the link: the list the message came from and the address's other lists,
+/// with a button to leave the first and one to leave them all. Changes nothing.
 async fn unsubscribe_page(State(state): State<AppState>, Path(key): Path<String>) -> Response {
-    match state.store.subscription_by_unsubscribe_key(&key).await {
-        Ok(subscription) => page(
-            &state,
-            StatusCode::OK,
-            "pages/unsubscribe.html",
-            context! {
-                title => "Se désabonner",
-                email => &subscription.email,
-                scope_text => Composer::scope_text(&subscription),
-                list_name => &state.settings.mail.list_name,
-                done => subscription.status == SubscriptionStatus::Unsubscribed,
-                action => state.urls().unsubscribe(&key),
-            },
-        ),
-        Err(StoreError::NotFound) => unknown_link(&state),
-        Err(err) => ApiError::from(err).into_response(),
-    }
+    let subscription = match state.store.subscription_by_unsubscribe_key(&key).await {
+        Ok(subscription) => subscription,
+        Err(StoreError::NotFound) => return unknown_link(&state),
+        Err(err) => return ApiError::from(err).into_response(),
+    };
+    let others = match state.store.other_active_subscriptions(&subscription).await {
+        Ok(others) => others,
+        Err(err) => return ApiError::from(err).into_response(),
+    };
+    page(
+        &state,
+        StatusCode::OK,
+        "pages/unsubscribe.html",
+        context! {
+            title => "Se désabonner",
+            email => &subscription.email,
+            scope_text => Composer::scope_text(&subscription),
+            list_name => &state.settings.mail.list_name,
+            already_left => subscription.status == SubscriptionStatus::Unsubscribed,
+            others => scope_texts(&others),
+            action => state.urls().unsubscribe(&key),
+        },
+    )
+}
+
+fn scope_texts(subscriptions: &[crate::store::Subscription]) -> Vec<String> {
+    subscriptions.iter().map(Composer::scope_text).collect()
 }
 
 fn unknown_link(state: &AppState) -> Response {
@@ -381,27 +393,124 @@ fn unknown_link(state: &AppState) -> Response {
     )
 }
 
-/// RFC 8058: the body is `List-Unsubscribe=One-Click` from mail clients, empty or a form from
-/// the page; either way the key in the URL is all that counts.
+/// An unsubscribe POST's body: RFC 8058's `List-Unsubscribe=One-Click` from mail clients, or the
+/// page's choice.
+#[derive(Debug, Deserialize, Default)]
+pub struct UnsubscribeForm {
+    #[serde(rename = "List-Unsubscribe")]
+    one_click: Option<String>,
+    /// `liste` (the list the message came from) or `tout` (every list of the address).
+    portee: Option<String>,
+}
+
+/// What the POST asks for. A mail client's one-click never leaves more than the list the link
+/// names, whatever else its body holds; so does a body that is empty or not a form (RFC 8058
+/// lets clients send `multipart/form-data`). `Err` holds a `portee` no page sends.
+fn read_choice(
+    form: Option<&UnsubscribeForm>,
+) -> Result<crate::domain::subscription::UnsubscribeChoice, String> {
+    use crate::domain::subscription::UnsubscribeChoice::{Everything, OneClick, ThisList};
+    let Some(form) = form else {
+        return Ok(OneClick);
+    };
+    if form.one_click.as_deref().map(str::trim) == Some("One-Click") {
+        return Ok(OneClick);
+    }
+    match form.portee.as_deref().map(str::trim) {
+        None | Some("") => Ok(OneClick),
+        Some("liste") => Ok(ThisList),
+        Some("tout") => Ok(Everything),
+        Some(other) => Err(other.to_string()),
+    }
+}
+
+/// Leaves the list the link names, or every list of the address when the page's second button
+/// asks (`portee=tout`); the page it answers with says what was left and what remains.
 async fn unsubscribe(
     State(state): State<AppState>,
     Path(key): Path<String>,
-    _headers: HeaderMap,
+    form: Result<axum::Form<UnsubscribeForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    match state.store.unsubscribe(&key).await {
-        Ok(subscription) => page(
-            &state,
-            StatusCode::OK,
-            "pages/unsubscribe.html",
-            context! {
-                title => "Désabonnement effectué",
-                email => &subscription.email,
-                scope_text => Composer::scope_text(&subscription),
-                list_name => &state.settings.mail.list_name,
-                done => true,
-            },
-        ),
+    let form = form.ok().map(|axum::Form(form)| form);
+    let choice = match read_choice(form.as_ref()) {
+        Ok(choice) => choice,
+        Err(_) => {
+            return page(
+                &state,
+                StatusCode::BAD_REQUEST,
+                "pages/message.html",
+                context! {
+                    title => "Choix inconnu",
+                    message => "Ce choix de désabonnement n'existe pas : rien n'a été changé.",
+                    is_error => true,
+                    link_url => state.urls().unsubscribe(&key),
+                    link_text => "Revenir au choix",
+                },
+            )
+        }
+    };
+    match state.store.unsubscribe(&key, choice).await {
+        Ok(done) => {
+            tracing::info!(
+                choice = choice.as_str(),
+                withdrawn = done.withdrawn,
+                "unsubscribed"
+            );
+            page(
+                &state,
+                StatusCode::OK,
+                "pages/unsubscribe.html",
+                context! {
+                    title => "Désabonnement effectué",
+                    email => &done.subscription.email,
+                    scope_text => Composer::scope_text(&done.subscription),
+                    list_name => &state.settings.mail.list_name,
+                    left => if choice.leaves_everything() { "everything" } else { "list" },
+                    others => scope_texts(&done.remaining),
+                    action => state.urls().unsubscribe(&key),
+                },
+            )
+        }
         Err(StoreError::NotFound) => unknown_link(&state),
         Err(err) => ApiError::from(err).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::subscription::UnsubscribeChoice;
+
+    #[test]
+    fn only_the_pages_second_button_leaves_every_list() {
+        let form = |one_click: Option<&str>, portee: Option<&str>| UnsubscribeForm {
+            one_click: one_click.map(String::from),
+            portee: portee.map(String::from),
+        };
+        let table = [
+            (None, Ok(UnsubscribeChoice::OneClick)),
+            (Some(form(None, None)), Ok(UnsubscribeChoice::OneClick)),
+            (
+                Some(form(Some("One-Click"), None)),
+                Ok(UnsubscribeChoice::OneClick),
+            ),
+            (
+                Some(form(Some("One-Click"), Some("tout"))),
+                Ok(UnsubscribeChoice::OneClick),
+            ),
+            (Some(form(None, Some(""))), Ok(UnsubscribeChoice::OneClick)),
+            (
+                Some(form(None, Some("liste"))),
+                Ok(UnsubscribeChoice::ThisList),
+            ),
+            (
+                Some(form(None, Some(" tout "))),
+                Ok(UnsubscribeChoice::Everything),
+            ),
+            (Some(form(None, Some("all"))), Err("all".to_string())),
+        ];
+        for (form, expected) in table {
+            assert_eq!(read_choice(form.as_ref()), expected, "{form:?}");
+        }
     }
 }

@@ -1,5 +1,6 @@
 //! `/api/v1/subscribers` and the outbox: mailing lists as organisers manage them.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
@@ -13,7 +14,8 @@ use super::extract::JsonBody;
 use super::AppState;
 use crate::domain::{EmailAddress, FieldErrors, Scope, SubscriptionStatus};
 use crate::store::{
-    ConsentEvent, NewSubscription, OutboxMessage, OutboxReport, ScopeCount, Subscription,
+    ConsentEvent, NewSubscription, OutboxMessage, OutboxReport, ScopeCount, ScopeFilter,
+    StoreError, Subscription, SubscriptionFilter,
 };
 
 /// A subscription with the history of its consent.
@@ -186,60 +188,159 @@ pub async fn create(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ListParams {
+/// Query of `GET /api/v1/subscribers` and of its CSV export.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `pending`, `active` or `unsubscribed`.
     status: Option<String>,
+    /// `all` (subscriptions to everything), `series` or `event` (every subscription of that
+    /// kind).
+    scope: Option<String>,
+    /// A session's slug or id: who asked to be reminded of it or registered for it (its
+    /// subscriptions of scope `event`).
+    event: Option<String>,
+    /// A series' slug or id: its subscriptions (scope `series`).
+    series: Option<String>,
+    /// At most this many, newest first: 1 to 10000, by default 10000 for the JSON list and
+    /// everything for the CSV export.
+    #[param(value_type = Option<i64>)]
     limit: Option<String>,
 }
 
 const MAX_LIST: i64 = 10_000;
 
-fn read_status(raw: Option<&str>) -> Result<Option<SubscriptionStatus>, ApiError> {
-    match raw.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(name) => SubscriptionStatus::parse(name).map(Some).ok_or_else(|| {
-            ApiError::Invalid(FieldErrors::single(
-                "status",
-                "must be pending, active or unsubscribed",
-            ))
-        }),
+impl ListQuery {
+    /// The store's filter and the limit (`default` when none is given). A query that cannot be
+    /// read, or names no series or session, is refused as events' listing does: 400 with the
+    /// fields at fault, never silently ignored.
+    fn read(
+        query: Result<Query<ListQuery>, QueryRejection>,
+        default_limit: i64,
+    ) -> Result<(SubscriptionFilter, i64), ApiError> {
+        let Query(q) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+        let mut errors = FieldErrors::new();
+        let status = match non_empty(&q.status) {
+            None => None,
+            Some(name) => SubscriptionStatus::parse(name).or_else(|| {
+                errors.push("status", "must be pending, active or unsubscribed");
+                None
+            }),
+        };
+        let scope = read_scope_filter(
+            &mut errors,
+            non_empty(&q.scope),
+            non_empty(&q.event),
+            non_empty(&q.series),
+        );
+        let limit = match non_empty(&q.limit) {
+            None => default_limit,
+            Some(raw) => match raw.parse::<i64>() {
+                Ok(n) if (1..=MAX_LIST).contains(&n) => n,
+                _ => {
+                    errors.push("limit", format!("must be a number from 1 to {MAX_LIST}"));
+                    default_limit
+                }
+            },
+        };
+        if !errors.is_empty() {
+            return Err(invalid_query(errors));
+        }
+        Ok((SubscriptionFilter { status, scope }, limit))
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/subscribers", tag = "subscribers",
-    params(("status" = Option<String>, Query, description = "pending, active or unsubscribed"),
-        ("limit" = Option<i64>, Query, description = "At most this many, newest first (default and maximum 10000)")),
-    responses((status = 200, body = Vec<Subscription>), (status = 401, body = Problem)),
+fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn invalid_query(errors: FieldErrors) -> ApiError {
+    ApiError::BadRequest {
+        detail: format!("the query is invalid: {errors}"),
+        errors,
+    }
+}
+
+/// `scope`, `event` and `series` together: one session's or one series' subscriptions, or every
+/// subscription of a kind; a combination that asks for two things at once is refused.
+fn read_scope_filter(
+    errors: &mut FieldErrors,
+    scope: Option<&str>,
+    event: Option<&str>,
+    series: Option<&str>,
+) -> Option<ScopeFilter> {
+    let kind = match scope {
+        None => None,
+        Some(kind @ ("all" | "series" | "event")) => Some(kind),
+        Some(_) => {
+            errors.push("scope", "must be all, series or event");
+            return None;
+        }
+    };
+    match (event, series, kind) {
+        (Some(_), Some(_), _) => {
+            errors.push("series", "give event or series, not both");
+            None
+        }
+        (Some(key), None, None | Some("event")) => Some(ScopeFilter::Event(key.to_string())),
+        (None, Some(key), None | Some("series")) => Some(ScopeFilter::Series(key.to_string())),
+        (Some(_), None, Some(_)) | (None, Some(_), Some(_)) => {
+            errors.push(
+                "scope",
+                "does not match the event or series asked for (leave it out)",
+            );
+            None
+        }
+        (None, None, Some("all")) => Some(ScopeFilter::Everything),
+        (None, None, Some("series")) => Some(ScopeFilter::AnySeries),
+        (None, None, Some(_)) => Some(ScopeFilter::AnyEvent),
+        (None, None, None) => None,
+    }
+}
+
+/// The store's refusal of a series or session the query names (unknown) is the query's fault.
+fn listing_error(err: StoreError) -> ApiError {
+    match err {
+        StoreError::Invalid(errors) => invalid_query(errors),
+        other => other.into(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/subscribers", tag = "subscribers", params(ListQuery),
+    responses((status = 200, body = Vec<Subscription>),
+        (status = 400, description = "An unknown parameter, a value that cannot be read, or a series or session that does not exist", body = Problem),
+        (status = 401, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
-    Query(params): Query<ListParams>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<Vec<Subscription>>, ApiError> {
-    let status = read_status(params.status.as_deref())?;
-    let limit = match params.limit.as_deref() {
-        None | Some("") => MAX_LIST,
-        Some(raw) => match raw.parse::<i64>() {
-            Ok(n) if (1..=MAX_LIST).contains(&n) => n,
-            _ => {
-                return Err(ApiError::Invalid(FieldErrors::single(
-                    "limit",
-                    format!("must be a number from 1 to {MAX_LIST}"),
-                )))
-            }
-        },
-    };
-    Ok(Json(state.store.list_subscriptions(status, limit).await?))
+    let (filter, limit) = ListQuery::read(query, MAX_LIST)?;
+    let subscriptions = state
+        .store
+        .list_subscriptions(&filter, limit)
+        .await
+        .map_err(listing_error)?;
+    Ok(Json(subscriptions))
 }
 
-#[utoipa::path(get, path = "/api/v1/subscribers/export.csv", tag = "subscribers",
-    responses((status = 200, content_type = "text/csv", body = String), (status = 401, body = Problem)),
+/// The same subscriptions as the JSON list, as a spreadsheet.
+#[utoipa::path(get, path = "/api/v1/subscribers/export.csv", tag = "subscribers", params(ListQuery),
+    responses((status = 200, content_type = "text/csv", body = String),
+        (status = 400, description = "As for the JSON list", body = Problem),
+        (status = 401, body = Problem)),
     security(("bearer" = [])))]
 pub async fn export(
     State(state): State<AppState>,
-    Query(params): Query<ListParams>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let status = read_status(params.status.as_deref())?;
-    let subscriptions = state.store.list_subscriptions(status, i64::MAX).await?;
+    let (filter, limit) = ListQuery::read(query, i64::MAX)?;
+    let subscriptions = state
+        .store
+        .list_subscriptions(&filter, limit)
+        .await
+        .map_err(listing_error)?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
     let header = [

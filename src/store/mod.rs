@@ -38,6 +38,7 @@ pub use snapshots::FeedSnapshot;
 pub use subscriptions::{
     ConfirmError, ConsentEvent, NewSubscription, ScopeCount, SubscribeOutcome, Subscription,
 };
+pub use subscriptions::{ScopeFilter, SubscriptionFilter, Unsubscribed};
 pub use tokens::{IssuedToken, TokenInfo};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");

@@ -54,6 +54,40 @@ pub struct ConsentEvent {
     pub client: Option<String>,
 }
 
+/// What an unsubscribe link's POST did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsubscribed {
+    /// The subscription the link names, as it now stands.
+    pub subscription: Subscription,
+    /// How many subscriptions this request withdrew (0 when they already were).
+    pub withdrawn: u64,
+    /// The address's other subscriptions still active, for the page to name them and offer to
+    /// leave them too.
+    pub remaining: Vec<Subscription>,
+}
+
+/// Which subscriptions an organiser's listing shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubscriptionFilter {
+    pub status: Option<SubscriptionStatus>,
+    pub scope: Option<ScopeFilter>,
+}
+
+/// Which scopes a listing shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeFilter {
+    /// Subscriptions to everything.
+    Everything,
+    /// Subscriptions to any series.
+    AnySeries,
+    /// Subscriptions to any session ("remind me", registrations).
+    AnyEvent,
+    /// Subscriptions to one series, by id or slug.
+    Series(String),
+    /// Subscriptions to one session, by id or slug: who registered.
+    Event(String),
+}
+
 /// A request to subscribe.
 #[derive(Debug, Clone)]
 pub struct NewSubscription {
@@ -439,10 +473,25 @@ impl Store {
         from_row(&row)
     }
 
-    /// One-click unsubscribe: the address behind the link leaves every list it is on (mail
-    /// providers treat one click as leaving the sender), now; queued messages are dropped.
-    /// Unsubscribing again changes nothing. Returns the subscription the link named.
-    pub async fn unsubscribe(&self, key: &str) -> Result<Subscription, StoreError> {
+    /// The address's other subscriptions that still bring it messages (active), oldest first:
+    /// what an unsubscribe page names besides the list the link is about.
+    pub async fn other_active_subscriptions(
+        &self,
+        subscription: &Subscription,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        active_of_address(&mut conn, subscription.email.as_str(), &subscription.id).await
+    }
+
+    /// An unsubscribe link's POST, now. The link names one subscription, the list the message
+    /// came from: `choice` leaves that one (RFC 8058's one-click, the page's first button) or
+    /// every list of the address (the page's second button), dropping the queued messages of
+    /// what it leaves. Unsubscribing again changes nothing.
+    pub async fn unsubscribe(
+        &self,
+        key: &str,
+        choice: crate::domain::subscription::UnsubscribeChoice,
+    ) -> Result<Unsubscribed, StoreError> {
         let mut tx = self.write_mail().await?;
         let now = self.now();
         let row = sqlx::query("SELECT id, email FROM subscriptions WHERE unsubscribe_key = $1")
@@ -452,10 +501,28 @@ impl Store {
             .ok_or(StoreError::NotFound)?;
         let id: String = row.try_get("id")?;
         let email: String = row.try_get("email")?;
-        withdraw_address(&mut tx.tx, self.backend, &email, "one-click", now).await?;
+        let withdrawn = if choice.leaves_everything() {
+            withdraw_address(&mut tx.tx, self.backend, &email, choice.as_str(), now).await?
+        } else {
+            withdraw_list(
+                &mut tx.tx,
+                self.backend,
+                &id,
+                &email,
+                choice.as_str(),
+                &self.mail_policy(),
+                now,
+            )
+            .await?
+        };
         let subscription = load(&mut tx.tx, &id).await?;
+        let remaining = active_of_address(&mut tx.tx, &email, &id).await?;
         tx.commit().await?;
-        Ok(subscription)
+        Ok(Unsubscribed {
+            subscription,
+            withdrawn,
+            remaining,
+        })
     }
 
     /// An organiser withdraws an address from every list (a request by mail to the
@@ -472,23 +539,65 @@ impl Store {
         Ok(left)
     }
 
-    /// Every subscription, newest first (at most `limit`), optionally of one status.
+    /// The subscriptions `filter` selects, newest first (at most `limit`). A filter naming a
+    /// series or session that does not exist is refused (field `series` or `event`) rather than
+    /// answered with an empty list, which would read as "nobody registered".
     pub async fn list_subscriptions(
         &self,
-        status: Option<SubscriptionStatus>,
+        filter: &SubscriptionFilter,
         limit: i64,
     ) -> Result<Vec<Subscription>, StoreError> {
-        let mut sql = String::from(SELECT);
-        if status.is_some() {
-            sql.push_str(" WHERE u.status = $2");
+        let mut conn = self.pool.acquire().await?;
+        let mut conditions = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        if let Some(status) = filter.status {
+            binds.push(status.as_str().to_string());
+            conditions.push(format!("u.status = ${}", binds.len()));
         }
-        sql.push_str(" ORDER BY u.requested_at DESC, u.id LIMIT $1");
-        let mut query = sqlx::query(&sql).bind(limit);
-        if let Some(status) = status {
-            query = query.bind(status.as_str());
+        match &filter.scope {
+            None => {}
+            Some(ScopeFilter::Everything) => conditions.push("u.scope_kind = 'all'".into()),
+            Some(ScopeFilter::AnySeries) => conditions.push("u.scope_kind = 'series'".into()),
+            Some(ScopeFilter::AnyEvent) => conditions.push("u.scope_kind = 'event'".into()),
+            Some(ScopeFilter::Series(key)) => {
+                let sql = "SELECT id FROM series WHERE id = $1 OR slug = $1";
+                let id = filter_target(&mut conn, sql, key)
+                    .await?
+                    .ok_or_else(|| unknown_target("series", "series", key))?;
+                binds.push(id);
+                conditions.push(format!(
+                    "u.scope_kind = 'series' AND u.series_id = ${}",
+                    binds.len()
+                ));
+            }
+            Some(ScopeFilter::Event(key)) => {
+                let sql = "SELECT id FROM events WHERE id = $1 OR slug = $1";
+                let id = filter_target(&mut conn, sql, key)
+                    .await?
+                    .ok_or_else(|| unknown_target("event", "session", key))?;
+                binds.push(id);
+                conditions.push(format!(
+                    "u.scope_kind = 'event' AND u.event_id = ${}",
+                    binds.len()
+                ));
+            }
+        }
+        let mut sql = String::from(SELECT);
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        sql.push_str(&format!(
+            " ORDER BY u.requested_at DESC, u.id LIMIT ${}",
+            binds.len() + 1
+        ));
+        let mut query = sqlx::query(&sql);
+        for value in binds {
+            query = query.bind(value);
         }
         query
-            .fetch_all(&self.pool)
+            .bind(limit)
+            .fetch_all(&mut *conn)
             .await?
             .iter()
             .map(from_row)
@@ -691,24 +800,108 @@ async fn withdraw_address(
     for row in &rows {
         let id: String = row.try_get("id")?;
         let wording: String = row.try_get("wording_version")?;
-        sqlx::query(
-            "UPDATE subscriptions SET status = 'unsubscribed', withdrawn_at = $1, \
-             confirm_hash = NULL, confirm_expires = NULL, updated_at = $1 WHERE id = $2",
-        )
-        .bind(micros(now))
-        .bind(&id)
-        .execute(&mut *conn)
-        .await?;
-        log_consent(conn, &id, now, "withdrawn", source, &wording, None).await?;
-        super::outbox::drop_queued(
-            conn,
-            super::outbox::QueuedOf::Subscription(&id),
-            DropReason::Unsubscribed,
-            now,
-        )
-        .await?;
+        withdraw_one(conn, &id, &wording, source, now).await?;
     }
     Ok(rows.len() as u64)
+}
+
+/// Withdraws the subscription `id` of `email` only (0 if it already was). A queued message is
+/// attributed to one subscription of its recipient, the most specific: the reminders this one
+/// carried are planned again for the address's other active subscriptions that cover their
+/// session, so leaving a series does not silence "everything".
+async fn withdraw_list(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: &str,
+    email: &str,
+    source: &str,
+    policy: &crate::domain::MailPolicy,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    lock_key(conn, backend, &format!("subscribe:{email}")).await?;
+    let row = sqlx::query(
+        "SELECT wording_version FROM subscriptions WHERE id = $1 AND status <> 'unsubscribed'",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else {
+        return Ok(0);
+    };
+    let wording: String = row.try_get("wording_version")?;
+    withdraw_one(conn, id, &wording, source, now).await?;
+    for other in active_of_address(conn, email, id).await? {
+        super::outbox::plan_for_new_subscriber(conn, backend, &other.id, policy, now).await?;
+    }
+    Ok(1)
+}
+
+/// Marks one subscription withdrawn, records it in the consent log and drops its queued
+/// messages.
+async fn withdraw_one(
+    conn: &mut AnyConnection,
+    id: &str,
+    wording_version: &str,
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE subscriptions SET status = 'unsubscribed', withdrawn_at = $1, \
+         confirm_hash = NULL, confirm_expires = NULL, updated_at = $1 WHERE id = $2",
+    )
+    .bind(micros(now))
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    log_consent(conn, id, now, "withdrawn", source, wording_version, None).await?;
+    super::outbox::drop_queued(
+        conn,
+        super::outbox::QueuedOf::Subscription(id),
+        DropReason::Unsubscribed,
+        now,
+    )
+    .await
+}
+
+/// The active subscriptions of `email` other than `except`, oldest first.
+async fn active_of_address(
+    conn: &mut AnyConnection,
+    email: &str,
+    except: &str,
+) -> Result<Vec<Subscription>, StoreError> {
+    sqlx::query(&format!(
+        "{SELECT} WHERE u.email = $1 AND u.id <> $2 AND u.status = 'active' \
+         ORDER BY u.requested_at, u.id"
+    ))
+    .bind(email)
+    .bind(except)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(from_row)
+    .collect()
+}
+
+/// The id a listing filter names by id or slug (`sql` looks it up); `None` when nothing
+/// answers to it.
+async fn filter_target(
+    conn: &mut AnyConnection,
+    sql: &str,
+    key: &str,
+) -> Result<Option<String>, StoreError> {
+    let row = sqlx::query(sql)
+        .bind(key)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(|row| row.try_get("id")).transpose()?)
+}
+
+/// A listing filter that names nothing: the query's fault, reported on its field.
+fn unknown_target(field: &str, what: &str, key: &str) -> StoreError {
+    StoreError::Invalid(FieldErrors::single(
+        field,
+        format!("there is no {what} \u{201c}{key}\u{201d}"),
+    ))
 }
 
 async fn load(conn: &mut AnyConnection, id: &str) -> Result<Subscription, StoreError> {

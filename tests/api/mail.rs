@@ -290,6 +290,7 @@ async fn double_opt_in_then_notices(db: Db) {
         .map(|e| e["action"].as_str().unwrap())
         .collect();
     assert_eq!(actions, ["requested", "confirmed", "withdrawn"]);
+    assert_eq!(detail["consent_history"][2]["source"], "one-click");
     assert_eq!(detail["consent_history"][0]["client"], "127.0.0.1");
     assert_eq!(detail["consent_history"][0]["wording_version"], "2026-11");
 
@@ -906,9 +907,10 @@ fn manual_dispatcher(app: &TestApp, smtp: &SmtpServer) -> eventail::mailer::Disp
     eventail::mailer::dispatcher(app.store.clone(), &settings, templates, &app.address).unwrap()
 }
 
-/// A move's notice survives a later edit; one address on two lists gets each notice once and
-/// leaves both in one click; coming back brings its reminders back; organisers can withdraw an
-/// address that wrote to the mailto: link.
+/// A move's notice survives a later edit; one address on two lists gets each notice once, leaves
+/// the list it came from in one click (its reminders stay planned for the other list) and the
+/// other with the page's second button; coming back brings its reminders back; organisers can
+/// withdraw an address that wrote to the mailto: link.
 async fn notices_survive_edits_and_people_come_back(db: Db) {
     let smtp = SmtpServer::start();
     let app = app_without_dispatcher(db, &smtp).await;
@@ -955,18 +957,37 @@ async fn notices_survive_edits_and_people_come_back(db: Db) {
         change.subject
     );
 
-    // One click leaves both lists.
+    // One click leaves the list the notice came from: the series, the most specific of the two.
+    // The session's reminders stay planned, now for "everything".
     let link = change
         .link(&format!("{}/desabonnement/", app.address))
         .unwrap();
-    let (code, _) = form_post(&app, link.strip_prefix(&app.address).unwrap(), "").await;
-    assert_eq!(code, 200);
-    let (_, subscribers) = app.get("/api/v1/subscribers").await;
-    assert!(subscribers
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|s| s["status"] == "unsubscribed"));
+    let path = link.strip_prefix(&app.address).unwrap().to_string();
+    let (code, page) = form_post(&app, &path, "").await;
+    assert_eq!(code, 200, "{page}");
+    assert!(
+        page.contains("ne recevra plus les messages pour la série \u{ab}\u{a0}Hiver\u{a0}\u{bb}"),
+        "{page}"
+    );
+    assert_eq!(
+        lists_of(&app, "deux@exemple.fr").await,
+        ["all active", "series:hiver unsubscribed"]
+    );
+    let (_, outbox) = app.get(&format!("/api/v1/events/{slug}/outbox")).await;
+    let queued = messages_of(&outbox, "reminder")
+        .into_iter()
+        .filter(|r| r["status"] == "queued")
+        .count();
+    assert_eq!(queued, 2, "{outbox:#}");
+
+    // The page's second button leaves the other list too.
+    let (code, page) = form_post(&app, &path, "portee=tout").await;
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains("ne recevra plus aucun message"), "{page}");
+    assert_eq!(
+        lists_of(&app, "deux@exemple.fr").await,
+        ["all unsubscribed", "series:hiver unsubscribed"]
+    );
     let (_, outbox) = app.get(&format!("/api/v1/events/{slug}/outbox")).await;
     let left = messages_of(&outbox, "reminder")
         .into_iter()
@@ -976,6 +997,7 @@ async fn notices_survive_edits_and_people_come_back(db: Db) {
     assert_eq!(outbox["queued"], 0);
 
     // Back on one list: the session's reminders are planned again.
+    let (_, subscribers) = app.get("/api/v1/subscribers").await;
     let (code, _) = app
         .delete(&format!(
             "/api/v1/subscribers/{}",
@@ -1017,6 +1039,337 @@ async fn notices_survive_edits_and_people_come_back(db: Db) {
     let (_, outbox) = app.get(&format!("/api/v1/events/{slug}/outbox")).await;
     assert_eq!(outbox["queued"], 0);
 }
+
+/// Subscribes `email` to `scope` through the organiser API (consent collected elsewhere).
+async fn add_subscriber(app: &TestApp, email: &str, scope: Value) {
+    let (code, doc) = app
+        .post(
+            "/api/v1/subscribers",
+            &json!({"email": email, "scope": scope,
+                "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(code, 201, "{doc}");
+}
+
+/// `email`'s subscriptions as the organiser API lists them.
+async fn subscriptions_of(app: &TestApp, email: &str) -> Vec<Value> {
+    let (code, subscribers) = app.get("/api/v1/subscribers").await;
+    assert_eq!(code, 200, "{subscribers}");
+    subscribers
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["email"] == email)
+        .cloned()
+        .collect()
+}
+
+/// `email`'s lists (`all`, `series:slug`, `event:slug`), each followed by its status, sorted.
+async fn lists_of(app: &TestApp, email: &str) -> Vec<String> {
+    let mut lists: Vec<String> = subscriptions_of(app, email)
+        .await
+        .iter()
+        .map(|s| {
+            let list = match s["target"].as_str() {
+                Some(target) => format!("{}:{target}", s["scope"].as_str().unwrap()),
+                None => s["scope"].as_str().unwrap().to_string(),
+            };
+            format!("{list} {}", s["status"].as_str().unwrap())
+        })
+        .collect();
+    lists.sort();
+    lists
+}
+
+/// The sources of the withdrawals in the consent history of `email`'s subscription to `list`.
+async fn withdrawal_sources(app: &TestApp, email: &str, target: Option<&str>) -> Vec<String> {
+    let subscription = subscriptions_of(app, email)
+        .await
+        .into_iter()
+        .find(|s| s["target"].as_str() == target)
+        .expect("the subscription");
+    let (_, detail) = app
+        .get(&format!(
+            "/api/v1/subscribers/{}",
+            subscription["id"].as_str().unwrap()
+        ))
+        .await;
+    detail["consent_history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "withdrawn")
+        .map(|e| e["source"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A mail client's RFC 8058 one-click: `List-Unsubscribe=One-Click` posted to the link, with no
+/// cookie and no login.
+async fn one_click(app: &TestApp, link: &str) -> (u16, String) {
+    let path = link.strip_prefix(&app.address).unwrap();
+    form_post(app, path, "List-Unsubscribe=One-Click").await
+}
+
+/// The unsubscribe link of the message `smtp` received for `email`.
+fn unsubscribe_link(app: &TestApp, smtp: &SmtpServer, email: &str) -> String {
+    let received = smtp
+        .received()
+        .into_iter()
+        .find(|m| m.to == [email])
+        .expect("a message for the address");
+    parse(&received.data)
+        .link(&format!("{}/desabonnement/", app.address))
+        .expect("an unsubscribe link")
+}
+
+/// A webinar of the series `series`.
+fn episode(title: &str, series: &str) -> Value {
+    let mut spec = webinar(title);
+    spec["series"] = json!(series);
+    spec
+}
+
+async fn create_series(app: &TestApp, title: &str) {
+    let (code, doc) = app.post("/api/v1/series", &json!({"title": title})).await;
+    assert_eq!(code, 201, "{doc}");
+}
+
+const HIVER: &str = "la série \u{ab}\u{a0}Hiver\u{a0}\u{bb}";
+
+/// The one-click button of a series' message leaves that series only: the address still gets
+/// the messages of its other list, and none of the series' any more.
+async fn one_click_leaves_only_the_list_the_message_came_from(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    create_series(&app, "Hiver").await;
+    create_series(&app, "Printemps").await;
+    add_subscriber(&app, "alix@exemple.fr", json!({"series": "hiver"})).await;
+    add_subscriber(&app, "alix@exemple.fr", json!({"series": "printemps"})).await;
+    let first = app.create_event(episode("Hiver, épisode 1", "hiver")).await;
+    smtp.wait_for(1, Duration::from_secs(10)).await;
+    let link = unsubscribe_link(&app, &smtp, "alix@exemple.fr");
+
+    let (code, page) = one_click(&app, &link).await;
+    assert_eq!(code, 200, "{page}");
+    assert!(
+        page.contains(&format!("ne recevra plus les messages pour {HIVER}")),
+        "{page}"
+    );
+    // The page names the list the address stays on and offers to leave it too.
+    assert!(page.contains("reste abonnée"), "{page}");
+    assert!(
+        page.contains("<li>la série \u{ab}\u{a0}Printemps\u{a0}\u{bb}</li>"),
+        "{page}"
+    );
+    assert!(page.contains("name=\"portee\" value=\"tout\""), "{page}");
+    assert!(!page.contains("value=\"liste\""), "{page}");
+    assert_eq!(
+        lists_of(&app, "alix@exemple.fr").await,
+        ["series:hiver unsubscribed", "series:printemps active"]
+    );
+    assert_eq!(
+        withdrawal_sources(&app, "alix@exemple.fr", Some("hiver")).await,
+        ["one-click"]
+    );
+    // The first session's reminders are dropped.
+    let (_, outbox) = app
+        .get(&format!(
+            "/api/v1/events/{}/outbox",
+            first["slug"].as_str().unwrap()
+        ))
+        .await;
+    let reminders = messages_of(&outbox, "reminder");
+    assert!(!reminders.is_empty(), "{outbox:#}");
+    assert!(
+        reminders
+            .iter()
+            .all(|r| r["status"] == "dropped" && r["last_error"] == "unsubscribed"),
+        "{outbox:#}"
+    );
+
+    // The series' next session reaches nobody; the other series' reaches the address.
+    app.create_event(episode("Hiver, épisode 2", "hiver")).await;
+    app.create_event(episode("Printemps, épisode 1", "printemps"))
+        .await;
+    smtp.wait_for(2, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let subjects: Vec<String> = smtp
+        .received()
+        .iter()
+        .map(|m| parse(&m.data).subject)
+        .collect();
+    assert_eq!(subjects.len(), 2, "{subjects:?}");
+    assert!(
+        subjects[1].starts_with("Webinaire : Printemps, épisode 1"),
+        "{subjects:?}"
+    );
+}
+
+/// The page's « Me désabonner de tout » leaves every list of the address and drops their queued
+/// messages; other addresses keep theirs.
+async fn the_everything_button_leaves_every_list(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    create_series(&app, "Hiver").await;
+    add_subscriber(&app, "alix@exemple.fr", json!("all")).await;
+    add_subscriber(&app, "alix@exemple.fr", json!({"series": "hiver"})).await;
+    add_subscriber(&app, "sacha@exemple.fr", json!("all")).await;
+    let made = app.create_event(episode("Hiver au complet", "hiver")).await;
+    let slug = made["slug"].as_str().unwrap().to_string();
+    smtp.wait_for(2, Duration::from_secs(10)).await;
+    let link = unsubscribe_link(&app, &smtp, "alix@exemple.fr");
+
+    // The page: the list the message came from (the series, the most specific), the other one,
+    // and both buttons.
+    let (code, page) = get_page(&app, &link).await;
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains(&format!("abonné·e à {HIVER}")), "{page}");
+    assert!(page.contains("est aussi abonnée"), "{page}");
+    assert!(
+        page.contains("<li>tous les webinaires, événements et vidéos</li>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(">Me désabonner de cette liste</button>"),
+        "{page}"
+    );
+    assert!(page.contains(">Me désabonner de tout</button>"), "{page}");
+
+    let path = link.strip_prefix(&app.address).unwrap();
+    let (code, page) = form_post(&app, path, "portee=tout").await;
+    assert_eq!(code, 200, "{page}");
+    assert!(page.contains("ne recevra plus aucun message"), "{page}");
+    assert!(!page.contains("<button"), "nothing left to leave: {page}");
+    assert_eq!(
+        lists_of(&app, "alix@exemple.fr").await,
+        ["all unsubscribed", "series:hiver unsubscribed"]
+    );
+    assert_eq!(lists_of(&app, "sacha@exemple.fr").await, ["all active"]);
+    for target in [None, Some("hiver")] {
+        assert_eq!(
+            withdrawal_sources(&app, "alix@exemple.fr", target).await,
+            ["page-everything"],
+            "{target:?}"
+        );
+    }
+    let (_, outbox) = app.get(&format!("/api/v1/events/{slug}/outbox")).await;
+    let reminders = messages_of(&outbox, "reminder");
+    assert!(!reminders.is_empty(), "{outbox:#}");
+    for reminder in reminders {
+        let expected = if reminder["recipient"] == "alix@exemple.fr" {
+            "dropped"
+        } else {
+            "queued"
+        };
+        assert_eq!(reminder["status"], expected, "{outbox:#}");
+    }
+
+    // Again: nothing more to do, same answer.
+    let (code, _) = form_post(&app, path, "portee=tout").await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        withdrawal_sources(&app, "alix@exemple.fr", None).await,
+        ["page-everything"]
+    );
+    // The next session reaches the other address only.
+    app.create_event(webinar("Sans Alix")).await;
+    smtp.wait_for(3, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = smtp.received();
+    assert_eq!(got.len(), 3);
+    assert_eq!(got[2].to, ["sacha@exemple.fr"]);
+}
+
+/// A GET of the link (a scanner's) changes nothing, however often; neither does a choice no page
+/// offers; an unknown key gets a French 404 page; a one-click sent as multipart/form-data (RFC
+/// 8058 allows it) leaves the one list.
+async fn unsubscribe_links_change_nothing_on_get_and_refuse_unknown_keys(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    create_series(&app, "Hiver").await;
+    add_subscriber(&app, "alix@exemple.fr", json!("all")).await;
+    add_subscriber(&app, "alix@exemple.fr", json!({"series": "hiver"})).await;
+    let made = app.create_event(episode("Hiver tranquille", "hiver")).await;
+    let slug = made["slug"].as_str().unwrap().to_string();
+    smtp.wait_for(1, Duration::from_secs(10)).await;
+    let link = unsubscribe_link(&app, &smtp, "alix@exemple.fr");
+    let (_, before) = app.get(&format!("/api/v1/events/{slug}/outbox")).await;
+    assert!(before["queued"].as_i64().unwrap() > 0, "{before:#}");
+    let untouched = ["all active", "series:hiver active"];
+
+    for _ in 0..3 {
+        let (code, page) = get_page(&app, &link).await;
+        assert_eq!(code, 200, "{page}");
+        assert!(page.contains("Me désabonner de cette liste"), "{page}");
+    }
+    let path = link.strip_prefix(&app.address).unwrap();
+    let (code, page) = form_post(&app, path, "portee=partout").await;
+    assert_eq!(code, 400, "{page}");
+    assert!(page.contains("Choix inconnu"), "{page}");
+    assert_eq!(lists_of(&app, "alix@exemple.fr").await, untouched);
+    assert!(withdrawal_sources(&app, "alix@exemple.fr", None)
+        .await
+        .is_empty());
+    let (_, after) = app.get(&format!("/api/v1/events/{slug}/outbox")).await;
+    assert_eq!(after, before);
+
+    for unknown in ["GET", "POST"] {
+        let url = app.url("/desabonnement/cle-inconnue");
+        let request = if unknown == "GET" {
+            app.client.get(url)
+        } else {
+            app.client
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("List-Unsubscribe=One-Click")
+        };
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 404, "{unknown}");
+        assert!(response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        let page = response.text().await.unwrap();
+        assert!(page.contains("<html lang=\"fr\">"), "{page}");
+        assert!(
+            page.contains("Ce lien de désabonnement est inconnu"),
+            "{unknown}: {page}"
+        );
+    }
+
+    let response = app
+        .client
+        .post(&link)
+        .header("content-type", "multipart/form-data; boundary=limite")
+        .body(
+            "--limite\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\n\
+             One-Click\r\n--limite--\r\n",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        lists_of(&app, "alix@exemple.fr").await,
+        ["all active", "series:hiver unsubscribed"]
+    );
+    // The link again: this list is left already; the other can still be left.
+    let (code, page) = get_page(&app, &link).await;
+    assert_eq!(code, 200, "{page}");
+    assert!(
+        page.contains(&format!("déjà désabonnée de {HIVER}")),
+        "{page}"
+    );
+    assert!(!page.contains("value=\"liste\""), "{page}");
+    assert!(page.contains(">Me désabonner de tout</button>"), "{page}");
+}
+
+on_both_backends!(
+    one_click_leaves_only_the_list_the_message_came_from,
+    the_everything_button_leaves_every_list,
+    unsubscribe_links_change_nothing_on_get_and_refuse_unknown_keys,
+);
 
 on_both_backends!(
     notices_survive_edits_and_people_come_back,

@@ -19,3 +19,4 @@ mod processes;
 mod registrations;
 mod relay;
 mod store;
+mod subscribers;
