@@ -64,6 +64,7 @@ struct EventView {
     registration_required: bool,
     capacity: Option<i64>,
     cancelled: bool,
+    cancel_reason: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -158,6 +159,7 @@ impl Composer {
             registration_required: event.registration_required,
             capacity: event.capacity,
             cancelled: event.status == EventStatus::Cancelled,
+            cancel_reason: event.cancel_reason.clone(),
         }
     }
 

@@ -1077,7 +1077,142 @@ async fn notices_survive_edits_and_people_come_back(db: Db) {
     assert_eq!(outbox["queued"], 0);
 }
 
+/// Someone on the list: active at once (consent collected elsewhere).
+async fn subscribe_directly(app: &TestApp, email: &str) {
+    let (code, doc) = app
+        .post(
+            "/api/v1/subscribers",
+            &json!({"email": email, "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(code, 201, "{doc}");
+}
+
+/// The organisers' reason for a cancellation reaches the mail, the page and the .ics; a bad
+/// reason is refused and changes nothing; a new reason replaces it without a new notice; a
+/// bare POST still cancels (and keeps the reason).
+async fn a_cancellation_gives_its_reason_everywhere(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    subscribe_directly(&app, "ines@exemple.fr").await;
+    let made = app.create_event(webinar("Accessibilité numérique")).await;
+    let slug = made["slug"].as_str().unwrap().to_string();
+    smtp.wait_for(1, Duration::from_secs(10)).await;
+    let cancel = format!("/api/v1/events/{slug}/cancel");
+
+    for (body, field) in [
+        (json!({"reason": "x".repeat(501)}), "reason"),
+        (json!({"reason": 42}), "reason"),
+        (json!({"reason": ["souffrante"]}), "reason"),
+        (json!({"motif": "souffrante"}), ""),
+    ] {
+        let (code, problem) = app.post(&cancel, &body).await;
+        assert_eq!(code, 422, "{body}: {problem}");
+        assert_eq!(problem["type"], "urn:eventail:problem:invalid-fields");
+        if !field.is_empty() {
+            assert_eq!(crate::helpers::error_fields(&problem), [field], "{problem}");
+        }
+    }
+    let response = app
+        .client
+        .post(app.url(&cancel))
+        .bearer_auth(&app.token)
+        .header("content-type", "application/json")
+        .body("{\"reason\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(crate::helpers::read(response).await.0, 400);
+    let response = app
+        .client
+        .post(app.url(&cancel))
+        .bearer_auth(&app.token)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("reason=souffrante")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(crate::helpers::read(response).await.0, 415);
+    let (_, unchanged) = app.get(&format!("/api/v1/events/{slug}")).await;
+    assert_eq!(unchanged["status"], "scheduled");
+    assert_eq!(unchanged["sequence"], 0);
+    assert_eq!(unchanged["updated_at"], made["updated_at"]);
+
+    let reason = "L'intervenante est souffrante ; la session sera reprogrammée.";
+    let (code, doc) = app
+        .post(&cancel, &json!({"reason": format!("  {reason}\n")}))
+        .await;
+    assert_eq!(code, 200, "{doc}");
+    assert_eq!(doc["status"], "cancelled");
+    assert_eq!(doc["cancel_reason"], reason);
+    let got = smtp.wait_for(2, Duration::from_secs(10)).await;
+    let mail = parse(&got[1].data);
+    assert!(
+        mail.subject.starts_with("Annulé : Accessibilité numérique"),
+        "{}",
+        mail.subject
+    );
+    let text = mail.text().replace("\r\n", "\n");
+    assert!(
+        text.contains(&format!(
+            "La session suivante est annulée :\n\nMotif : {reason}\n"
+        )),
+        "{text}"
+    );
+    let html = &mail.part("text/html").unwrap().2;
+    assert!(
+        html.contains(
+            "<br>Motif : L&#x27;intervenante est souffrante ; la session sera reprogrammée.</p>"
+        ),
+        "{html}"
+    );
+    let (code, page) = get_page(&app, &app.url(&format!("/events/{slug}"))).await;
+    assert_eq!(code, 200);
+    assert!(
+        page.contains("Cette session est annulée.<br>Motif : L&#x27;intervenante est souffrante"),
+        "{page}"
+    );
+    let (code, ics) = get_page(&app, &app.url(&format!("/events/{slug}.ics"))).await;
+    assert_eq!(code, 200);
+    let description = calendar_field(&ics, "DESCRIPTION").unwrap();
+    assert!(
+        description.starts_with(
+            "Cette session est annulée. Motif : L'intervenante est souffrante \\; la session sera reprogrammée.\\n\\n"
+        ),
+        "{description}"
+    );
+
+    // A new reason replaces the old one: the page and calendars show it, nobody is mailed.
+    let (code, again) = app
+        .post(&cancel, &json!({"reason": "Grève des transports."}))
+        .await;
+    assert_eq!(code, 200, "{again}");
+    assert_eq!(again["cancel_reason"], "Grève des transports.");
+    assert_eq!(again["sequence"], doc["sequence"]);
+    let (_, page) = get_page(&app, &app.url(&format!("/events/{slug}"))).await;
+    assert!(page.contains("Motif : Grève des transports."), "{page}");
+    // Without a body, or without a reason, cancelling again keeps it.
+    let response = app
+        .client
+        .post(app.url(&cancel))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    let (code, bare) = crate::helpers::read(response).await;
+    assert_eq!(code, 200, "{bare}");
+    assert_eq!(bare["cancel_reason"], "Grève des transports.");
+    assert_eq!(bare["updated_at"], again["updated_at"]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        smtp.received().len(),
+        2,
+        "the announcement and one cancellation"
+    );
+}
+
 on_both_backends!(
+    a_cancellation_gives_its_reason_everywhere,
     notices_survive_edits_and_people_come_back,
     a_lifecycle_sends_each_notice_once,
     double_opt_in_then_notices,

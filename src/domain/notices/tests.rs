@@ -36,6 +36,7 @@ fn edited(before: &Event, patch: serde_json::Value) -> Event {
         registration_required: spec.registration_required,
         capacity: spec.capacity,
         reminders: spec.reminders,
+        cancel_reason: plan.cancel_reason,
         sequence: plan.sequence,
         ..before.clone()
     }
@@ -160,6 +161,8 @@ fn what_a_change_to_a_session_sends() {
         ("cancelled after it ended", Some(s.clone()), cancelled.clone(), DAY_AFTER,
             vec!["drop queued: the session was cancelled"]),
         ("cancelled again", Some(cancelled.clone()), cancelled.clone(), WEEK_BEFORE, vec![]),
+        ("cancelled again with a new reason", Some(cancelled.clone()),
+            Event { cancel_reason: Some("Grève".into()), ..cancelled.clone() }, WEEK_BEFORE, vec![]),
         ("back after a cancellation", Some(cancelled.clone()), edited(&cancelled, json!({"status": "scheduled"})), WEEK_BEFORE,
             vec!["change", "keep 2 reminders", "reminder P1D", "reminder PT1H"]),
         ("back after a cancellation, once over", Some(cancelled.clone()), edited(&cancelled, json!({"status": "scheduled"})), DAY_AFTER,
