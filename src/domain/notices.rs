@@ -9,6 +9,9 @@ use serde::Serialize;
 use super::event::{Event, EventStatus};
 use super::subscription::SubscriptionStatus;
 
+mod previously;
+pub use previously::{Compared, Previously};
+
 /// Kinds of message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -19,20 +22,23 @@ pub enum MailKind {
     Announcement,
     /// Before a live session, at each of its reminders.
     Reminder,
-    /// Its time, place, join link or access changed (or it is back after a cancellation).
+    /// Its time, place, join link or access changed.
     Change,
     Cancellation,
+    /// Back after a cancellation: it takes place after all.
+    Reinstatement,
     /// Its recording is available.
     Recording,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 6] = [
+    pub const ALL: [MailKind; 7] = [
         MailKind::Confirmation,
         MailKind::Announcement,
         MailKind::Reminder,
         MailKind::Change,
         MailKind::Cancellation,
+        MailKind::Reinstatement,
         MailKind::Recording,
     ];
 
@@ -43,6 +49,7 @@ impl MailKind {
             MailKind::Reminder => "reminder",
             MailKind::Change => "change",
             MailKind::Cancellation => "cancellation",
+            MailKind::Reinstatement => "reinstatement",
             MailKind::Recording => "recording",
         }
     }
@@ -267,7 +274,8 @@ pub struct Planned {
     pub kind: MailKind,
     /// Names the notice; the recipient's address is appended, so nobody gets it twice.
     pub key: String,
-    /// For reminders, the advance as written (`PT1H`).
+    /// For reminders, the advance as written (`PT1H`); for change and reinstatement notices,
+    /// the time and place recipients knew before (`Previously`, encoded).
     pub detail: String,
     pub due_at: DateTime<Utc>,
 }
@@ -289,7 +297,7 @@ impl Planned {
     /// that each change may send again).
     fn now(kind: MailKind, event: &Event, now: DateTime<Utc>) -> Planned {
         let key = match kind {
-            MailKind::Change | MailKind::Cancellation => {
+            MailKind::Change | MailKind::Cancellation | MailKind::Reinstatement => {
                 format!("{kind}:{}:{}:", event.id, event.sequence)
             }
             _ => format!("{kind}:{}:", event.id),
@@ -299,6 +307,15 @@ impl Planned {
             key,
             detail: String::new(),
             due_at: now,
+        }
+    }
+
+    /// A notice of the change from `before` to `after`, due at once, with the time and place
+    /// recipients knew before it.
+    fn of_change(kind: MailKind, before: &Event, after: &Event, now: DateTime<Utc>) -> Planned {
+        Planned {
+            detail: Previously::between(before, after).encode(),
+            ..Planned::now(kind, after, now)
         }
     }
 }
@@ -313,10 +330,12 @@ pub fn confirmation_key(subscription_id: &str, now: DateTime<Utc>) -> String {
 }
 
 /// What a change of a session from `before` (none when it is created) to `after` sends:
-/// - published while news: an **announcement** (back from a cancellation: a change notice,
-///   since calendars removed it), and its reminders;
+/// - published while news: an **announcement**, and its reminders;
+/// - back from a cancellation before it ends: a **reinstatement** notice (it takes place after
+///   all; calendars removed it, and an announcement or a plain change notice would not say so),
+///   with the time and place it had when cancelled if they changed, and its reminders;
 /// - its time, place or join link changed, or its access tightened, with a new sequence,
-///   before it ends: a **change notice**;
+///   before it ends: a **change notice**, with the time and place it had before;
 /// - its time or reminders changed: its **reminders** replanned;
 /// - a recording link set once it has ended: a **recording notice**;
 /// - cancelled once public: its queued messages dropped, and before it ends a **cancellation**.
@@ -330,9 +349,14 @@ pub fn notices(
     let mut out = Vec::new();
     match after.status {
         EventStatus::Scheduled if !was_public => {
-            let reinstated = before.is_some_and(|b| b.status == EventStatus::Cancelled);
-            if reinstated && !has_ended(after, now) {
-                out.push(Notice::Send(Planned::now(MailKind::Change, after, now)));
+            let cancelled = before.filter(|b| b.status == EventStatus::Cancelled);
+            if let Some(before) = cancelled.filter(|_| !has_ended(after, now)) {
+                out.push(Notice::Send(Planned::of_change(
+                    MailKind::Reinstatement,
+                    before,
+                    after,
+                    now,
+                )));
             } else if is_news(after, now) {
                 out.push(Notice::Send(Planned::now(
                     MailKind::Announcement,
@@ -348,7 +372,12 @@ pub fn notices(
                 && !has_ended(after, now)
                 && calls_for_change_notice(before, after)
             {
-                out.push(Notice::Send(Planned::now(MailKind::Change, after, now)));
+                out.push(Notice::Send(Planned::of_change(
+                    MailKind::Change,
+                    before,
+                    after,
+                    now,
+                )));
             }
             if before.schedule != after.schedule || before.reminders != after.reminders {
                 out.extend(replan_reminders(after, policy, now));
@@ -501,9 +530,10 @@ pub struct Due {
 /// Whether a claimed message should still go at `now`, given its subscription and session as
 /// they are now. A confirmation goes within `confirm_for` of its request; a reminder only if
 /// the session is still scheduled at that time and has not started (one whose moment passed
-/// while no dispatcher ran still goes before the start); announcements and change notices only
-/// while the session is scheduled; a cancellation only while it is cancelled. A change notice
-/// may also be superseded by a newer one (`may_be_superseded`, which needs the outbox).
+/// while no dispatcher ran still goes before the start); announcements, change and
+/// reinstatement notices only while the session is scheduled; a cancellation only while it is
+/// cancelled. A change or reinstatement notice may also be superseded by a newer one of its
+/// kind (`may_be_superseded`, which needs the outbox).
 pub fn still_due(
     message: &Due,
     subscription: Found<SubscriptionStatus>,
@@ -558,7 +588,9 @@ pub fn still_due(
                 Err(DropReason::RemindersChanged)
             }
         }
-        MailKind::Announcement | MailKind::Change if event.status != EventStatus::Scheduled => {
+        MailKind::Announcement | MailKind::Change | MailKind::Reinstatement
+            if event.status != EventStatus::Scheduled =>
+        {
             Err(DropReason::NoLongerScheduled)
         }
         _ => Ok(()),
@@ -568,9 +600,11 @@ pub fn still_due(
 /// Whether a change notice may have been replaced by a newer one for the same person: the
 /// session changed again since. A later change without a notice (a title fixed after a move)
 /// does not cancel the notice of the move; only a newer notice does
-/// (`DropReason::NewerChangeNotice`).
+/// (`DropReason::NewerChangeNotice`). Likewise a reinstatement, by a newer reinstatement (the
+/// session cancelled and reinstated again before the first went): « rétablie » once.
 pub fn may_be_superseded(message: &Due, event: &Event) -> bool {
-    message.kind == MailKind::Change && event.sequence != message.sequence
+    matches!(message.kind, MailKind::Change | MailKind::Reinstatement)
+        && event.sequence != message.sequence
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::config::MailSettings;
 use crate::domain::french;
+use crate::domain::notices::{Compared, Previously};
 use crate::domain::urls::PublicUrls;
 use crate::domain::{Change, MailKind, Scope};
 use crate::domain::{Event, EventKind, EventStatus};
@@ -137,8 +138,7 @@ impl Composer {
             title: event.title.clone(),
             kind_label: french::kind_label(event.kind),
             is_video: event.kind == EventKind::Video,
-            when: french::when(event.schedule.as_ref(), event.timezone)
-                .unwrap_or_else(|| event.published_on.map(french::date).unwrap_or_default()),
+            when: french::when_of(event),
             summary: event.summary.clone(),
             location: event.location.clone(),
             join_url: event.links.join.clone(),
@@ -256,6 +256,11 @@ impl Composer {
                 format!("Annulé : {}, {}", event.title, view.when),
                 Some(Method::Cancel),
             ),
+            MailKind::Reinstatement => (
+                "mail/reinstatement",
+                format!("Rétablie : {}, {}", event.title, view.when),
+                Some(Method::Publish),
+            ),
             MailKind::Recording => (
                 "mail/recording",
                 format!("Enregistrement disponible : {}", event.title),
@@ -266,11 +271,24 @@ impl Composer {
             }
         };
         let advance = crate::domain::notices::parse_reminder(&claimed.detail).ok();
-        let mut labels: Vec<&'static str> = changed
+        // « Avant / Désormais »: what recipients knew, beside the session now.
+        let compared = match claimed.kind {
+            MailKind::Change | MailKind::Reinstatement => {
+                Previously::decode(&claimed.detail).compared_with(event)
+            }
+            _ => Vec::new(),
+        };
+        // What it compares may include an earlier change they were not told of yet.
+        let mut labels: Vec<&'static str> = Vec::new();
+        for label in changed
             .iter()
+            .chain(compared.iter().map(|c| &c.field))
             .filter_map(|f| french::change_label(*f))
-            .collect();
-        labels.dedup();
+        {
+            if !labels.contains(&label) {
+                labels.push(label);
+            }
+        }
         // A calendar part only for live sessions; recordings and videos need none.
         let calendar = match method {
             Some(method) if event.kind.is_live() => {
@@ -284,6 +302,7 @@ impl Composer {
             event: Value::from_serialize(&view),
             advance_text: advance.map(french::advance_text),
             changed: labels,
+            compared,
             calendar,
         })
     }
@@ -393,6 +412,7 @@ struct Notice {
     event: Value,
     advance_text: Option<String>,
     changed: Vec<&'static str>,
+    compared: Vec<Compared>,
     calendar: Option<(Method, String)>,
 }
 
@@ -405,6 +425,7 @@ impl Notice {
             event => &self.event,
             advance_text => &self.advance_text,
             changed => &self.changed,
+            compared => &self.compared,
             subject => &self.subject,
         }
     }
