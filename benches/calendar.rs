@@ -67,7 +67,7 @@ async fn fill(url: &str, n: usize) -> Store {
         let created = store.create_event(spec).await.unwrap();
         if i % 50 == 0 {
             // Cancelled through the lifecycle, as an organiser would.
-            store.cancel_event(&created.id, Paris).await.unwrap();
+            store.cancel_event(&created.id, Paris, None).await.unwrap();
         }
     }
     sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();

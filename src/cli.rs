@@ -424,6 +424,7 @@ fn describe(e: &Event) -> String {
     line("Id", &e.id);
     line("Kind", e.kind.as_str());
     line("Status", e.status.as_str());
+    line("Cancel reason", e.cancel_reason.as_deref().unwrap_or(""));
     if let Some(s) = &e.schedule {
         let (start, end) = s.render(e.timezone);
         line("Starts", &start);

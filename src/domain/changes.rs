@@ -12,6 +12,7 @@ use super::time::Schedule;
 pub enum Change {
     // In the order of their keys, so a sorted list reads as the history always did.
     Body,
+    CancelReason,
     Capacity,
     EndsAt,
     Episode,
@@ -36,8 +37,9 @@ pub enum Change {
 }
 
 impl Change {
-    pub const ALL: [Change; 22] = [
+    pub const ALL: [Change; 23] = [
         Change::Body,
+        Change::CancelReason,
         Change::Capacity,
         Change::EndsAt,
         Change::Episode,
@@ -64,6 +66,7 @@ impl Change {
     pub fn as_str(self) -> &'static str {
         match self {
             Change::Body => "body",
+            Change::CancelReason => "cancel_reason",
             Change::Capacity => "capacity",
             Change::EndsAt => "ends_at",
             Change::Episode => "episode",
@@ -100,6 +103,7 @@ impl Change {
             .into_iter()
             .filter(|change| match change {
                 Change::Body => a.body != b.body,
+                Change::CancelReason => a.cancel_reason != b.cancel_reason,
                 Change::Capacity => a.capacity != b.capacity,
                 Change::EndsAt => a.ends_at != b.ends_at,
                 Change::Episode => a.episode != b.episode,

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
 
-use crate::domain::{Change, EventKind, Schedule};
+use crate::domain::{Change, Event, EventKind, Schedule};
 
 /// The months, January first.
 pub const MONTHS: [&str; 12] = [
@@ -61,6 +61,31 @@ pub fn change_label(change: Change) -> Option<&'static str> {
         Change::Capacity | Change::RegistrationRequired => "accès",
         _ => return None,
     })
+}
+
+/// What an « Avant / Désormais » line of a notice is about.
+pub fn compared_label(change: Change) -> &'static str {
+    match change {
+        Change::Location => "Lieu",
+        _ => "Date et horaire",
+    }
+}
+
+/// When a session takes place, as mails write it: its date and times, else (a video without
+/// a premiere) the day it was published; empty when it has neither.
+pub fn when_of(event: &Event) -> String {
+    when(event.schedule.as_ref(), event.timezone)
+        .unwrap_or_else(|| event.published_on.map(date).unwrap_or_default())
+}
+
+/// Where a session takes place, as a notice compares it: its place, else « en ligne » for a
+/// webinar and « lieu non précisé » for others.
+pub fn place_of(event: &Event) -> String {
+    match (&event.location, event.kind) {
+        (Some(place), _) => place.clone(),
+        (None, EventKind::Webinar) => "en ligne".into(),
+        (None, _) => "lieu non précisé".into(),
+    }
 }
 
 /// « dans 1 heure », « dans 2 jours », « dans 30 minutes ».

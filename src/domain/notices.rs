@@ -10,6 +10,9 @@ use super::event::{Event, EventStatus};
 use super::registration::{Audience, RegistrationStatus};
 use super::subscription::SubscriptionStatus;
 
+mod previously;
+pub use previously::{Compared, Previously};
+
 /// Kinds of message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -20,9 +23,11 @@ pub enum MailKind {
     Announcement,
     /// Before a live session, at each of its reminders.
     Reminder,
-    /// Its time, place, join link or access changed (or it is back after a cancellation).
+    /// Its time, place, join link or access changed.
     Change,
     Cancellation,
+    /// Back after a cancellation: it takes place after all.
+    Reinstatement,
     /// Its recording is available.
     Recording,
     /// The double opt-in link of a registration.
@@ -38,12 +43,13 @@ pub enum MailKind {
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 11] = [
+    pub const ALL: [MailKind; 12] = [
         MailKind::Confirmation,
         MailKind::Announcement,
         MailKind::Reminder,
         MailKind::Change,
         MailKind::Cancellation,
+        MailKind::Reinstatement,
         MailKind::Recording,
         MailKind::RegistrationConfirmation,
         MailKind::Seated,
@@ -59,6 +65,7 @@ impl MailKind {
             MailKind::Reminder => "reminder",
             MailKind::Change => "change",
             MailKind::Cancellation => "cancellation",
+            MailKind::Reinstatement => "reinstatement",
             MailKind::Recording => "recording",
             MailKind::RegistrationConfirmation => "registration_confirmation",
             MailKind::Seated => "seated",
@@ -302,7 +309,8 @@ pub struct Planned {
     pub audience: Audience,
     /// Names the notice; the recipient's address is appended, so nobody gets it twice.
     pub key: String,
-    /// For reminders, the advance as written (`PT1H`).
+    /// For reminders, the advance as written (`PT1H`); for change and reinstatement notices,
+    /// the time and place recipients knew before (`Previously`, encoded).
     pub detail: String,
     pub due_at: DateTime<Utc>,
 }
@@ -324,7 +332,7 @@ impl Planned {
     /// that each change may send again).
     fn now(kind: MailKind, event: &Event, audience: Audience, now: DateTime<Utc>) -> Planned {
         let key = match kind {
-            MailKind::Change | MailKind::Cancellation => {
+            MailKind::Change | MailKind::Cancellation | MailKind::Reinstatement => {
                 format!("{kind}:{}:{}:", event.id, event.sequence)
             }
             _ => format!("{kind}:{}:", event.id),
@@ -335,6 +343,21 @@ impl Planned {
             key,
             detail: String::new(),
             due_at: now,
+        }
+    }
+
+    /// A notice of the change from `before` to `after`, due at once, with the time and place
+    /// recipients knew before it.
+    fn of_change(
+        kind: MailKind,
+        before: &Event,
+        after: &Event,
+        audience: Audience,
+        now: DateTime<Utc>,
+    ) -> Planned {
+        Planned {
+            detail: Previously::between(before, after).encode(),
+            ..Planned::now(kind, after, audience, now)
         }
     }
 }
@@ -358,7 +381,7 @@ pub fn audience(kind: MailKind, event: &Event, concerns_everyone: bool) -> Audie
             waiting: false,
             followers: open,
         },
-        MailKind::Change => Audience {
+        MailKind::Change | MailKind::Reinstatement => Audience {
             seated: true,
             waiting: concerns_everyone,
             followers: open || concerns_everyone,
@@ -394,10 +417,12 @@ pub fn registration_key(kind: MailKind, registration_id: &str, revision: i64) ->
 }
 
 /// What a change of a session from `before` (none when it is created) to `after` sends:
-/// - published while news: an **announcement** (back from a cancellation: a change notice,
-///   since calendars removed it), and its reminders;
+/// - published while news: an **announcement**, and its reminders;
+/// - back from a cancellation before it ends: a **reinstatement** notice (it takes place after
+///   all; calendars removed it, and an announcement or a plain change notice would not say so),
+///   with the time and place it had when cancelled if they changed, and its reminders;
 /// - its time, place or join link changed, or its access tightened, with a new sequence,
-///   before it ends: a **change notice**;
+///   before it ends: a **change notice**, with the time and place it had before;
 /// - its time or reminders changed: its **reminders** replanned;
 /// - a recording link set once it has ended: a **recording notice**;
 /// - cancelled once public: its queued messages dropped, and before it ends a **cancellation**.
@@ -411,10 +436,16 @@ pub fn notices(
     let mut out = Vec::new();
     match after.status {
         EventStatus::Scheduled if !was_public => {
-            let reinstated = before.is_some_and(|b| b.status == EventStatus::Cancelled);
-            if reinstated && !has_ended(after, now) {
-                let to = audience(MailKind::Change, after, true);
-                out.push(Notice::Send(Planned::now(MailKind::Change, after, to, now)));
+            let cancelled = before.filter(|b| b.status == EventStatus::Cancelled);
+            if let Some(before) = cancelled.filter(|_| !has_ended(after, now)) {
+                let to = audience(MailKind::Reinstatement, after, true);
+                out.push(Notice::Send(Planned::of_change(
+                    MailKind::Reinstatement,
+                    before,
+                    after,
+                    to,
+                    now,
+                )));
             } else if is_news(after, now) {
                 let to = audience(MailKind::Announcement, after, true);
                 out.push(Notice::Send(Planned::now(
@@ -433,7 +464,13 @@ pub fn notices(
                 && calls_for_change_notice(before, after)
             {
                 let to = audience(MailKind::Change, after, concerns_everyone(before, after));
-                out.push(Notice::Send(Planned::now(MailKind::Change, after, to, now)));
+                out.push(Notice::Send(Planned::of_change(
+                    MailKind::Change,
+                    before,
+                    after,
+                    to,
+                    now,
+                )));
             }
             if before.schedule != after.schedule || before.reminders != after.reminders {
                 out.extend(replan_reminders(after, policy, now));
@@ -632,7 +669,10 @@ fn recipient_fits(kind: MailKind, recipient: Recipient) -> Result<(), DropReason
         (MailKind::Waitlisted, Recipient::Registration(r)) => r == R::Waiting,
         (MailKind::Unregistered, Recipient::Registration(r)) => r == R::Cancelled,
         (
-            MailKind::Change | MailKind::Cancellation | MailKind::Recording,
+            MailKind::Change
+            | MailKind::Reinstatement
+            | MailKind::Cancellation
+            | MailKind::Recording,
             Recipient::Registration(r),
         ) => r.is_listed(),
         (MailKind::Announcement | MailKind::Confirmation, Recipient::Registration(_)) => false,
@@ -650,8 +690,8 @@ fn recipient_fits(kind: MailKind, recipient: Recipient) -> Result<(), DropReason
 /// a registration) and session as they are now. A confirmation goes within `confirm_for` of
 /// its request; a reminder only to a seated registrant or an active follower, if the session
 /// is still scheduled at that time and has not started (one whose moment passed while no
-/// dispatcher ran still goes before the start); announcements, change notices and a
-/// registration's seat or waiting-list notices only while the session is scheduled; a
+/// dispatcher ran still goes before the start); announcements, change and reinstatement
+/// notices and a registration's seat or waiting-list notices only while the session is scheduled; a
 /// cancellation only while it is cancelled. A change notice may also be superseded by a newer
 /// one (`may_be_superseded`, which needs the outbox).
 pub fn still_due(
@@ -709,6 +749,7 @@ pub fn still_due(
         }
         MailKind::Announcement
         | MailKind::Change
+        | MailKind::Reinstatement
         | MailKind::RegistrationConfirmation
         | MailKind::Seated
         | MailKind::Waitlisted
@@ -724,9 +765,11 @@ pub fn still_due(
 /// Whether a change notice may have been replaced by a newer one for the same person: the
 /// session changed again since. A later change without a notice (a title fixed after a move)
 /// does not cancel the notice of the move; only a newer notice does
-/// (`DropReason::NewerChangeNotice`).
+/// (`DropReason::NewerChangeNotice`). Likewise a reinstatement, by a newer reinstatement (the
+/// session cancelled and reinstated again before the first went): « rétablie » once.
 pub fn may_be_superseded(message: &Due, event: &Event) -> bool {
-    message.kind == MailKind::Change && event.sequence != message.sequence
+    matches!(message.kind, MailKind::Change | MailKind::Reinstatement)
+        && event.sequence != message.sequence
 }
 
 #[cfg(test)]

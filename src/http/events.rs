@@ -10,8 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::{ApiError, Problem};
-use super::extract::JsonBody;
+use super::extract::{JsonBody, OptionalJsonBody};
 use super::AppState;
+use crate::domain::event::CancelInput;
 use crate::domain::time::{parse_time, start_of_day, TimeInput};
 use crate::domain::{EventDocument, EventInput, EventKind, EventStatus, FieldErrors};
 use crate::store::{Cursor, EventFilter, EventPageRequest, Order};
@@ -234,19 +235,30 @@ pub async fn update(
 
 #[utoipa::path(post, path = "/api/v1/events/{key}/cancel", tag = "events",
     params(("key" = String, Path, description = "Id or slug")),
+    request_body(content = Option<CancelInput>, content_type = "application/json",
+        description = "Optional. The reason, shown on the session's page, in the cancellation \
+            notice and in calendars (`cancel_reason`). No body, or no reason, cancels without one."),
     responses(
         (status = 200, description = "Cancelled (or already cancelled)", body = EventDocument),
+        (status = 400, description = "The body is not JSON", body = Problem),
         (status = 401, body = Problem), (status = 404, body = Problem),
         (status = 409, description = "A draft cannot be cancelled", body = Problem),
+        (status = 415, body = Problem),
+        (status = 422, description = "The reason is not a string, or is too long", body = Problem),
     ),
     security(("bearer" = [])))]
 pub async fn cancel(
     State(state): State<AppState>,
     Path(key): Path<String>,
+    OptionalJsonBody(body): OptionalJsonBody,
 ) -> Result<Json<EventDocument>, ApiError> {
+    let reason = match body {
+        Some(value) => CancelInput::from_json(value)?.validate()?,
+        None => None,
+    };
     let event = state
         .store
-        .cancel_event(&key, state.timezone)
+        .cancel_event(&key, state.timezone, reason)
         .await
         .map_err(not_found(&key))?;
     tracing::info!(id = %event.id, sequence = event.sequence, "session cancelled");

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::config::MailSettings;
 use crate::domain::french;
-use crate::domain::notices::Recipient;
+use crate::domain::notices::{Compared, Previously, Recipient};
 use crate::domain::registration::{join_link_for, open_for_registration, Reader};
 use crate::domain::urls::PublicUrls;
 use crate::domain::{Change, MailKind, RegistrationStatus, Scope};
@@ -69,6 +69,7 @@ struct EventView {
     registration_required: bool,
     capacity: Option<i64>,
     cancelled: bool,
+    cancel_reason: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -143,8 +144,7 @@ impl Composer {
             title: event.title.clone(),
             kind_label: french::kind_label(event.kind),
             is_video: event.kind == EventKind::Video,
-            when: french::when(event.schedule.as_ref(), event.timezone)
-                .unwrap_or_else(|| event.published_on.map(french::date).unwrap_or_default()),
+            when: french::when_of(event),
             summary: event.summary.clone(),
             location: event.location.clone(),
             join_url: join_link_for(event, reader).map(str::to_string),
@@ -167,6 +167,7 @@ impl Composer {
             registration_required: event.registration_required,
             capacity: event.capacity,
             cancelled: event.status == EventStatus::Cancelled,
+            cancel_reason: event.cancel_reason.clone(),
         }
     }
 
@@ -284,6 +285,7 @@ impl Composer {
             MailKind::Announcement
             | MailKind::Reminder
             | MailKind::Change
+            | MailKind::Reinstatement
             | MailKind::Seated
             | MailKind::Promoted
             | MailKind::Waitlisted => Method::Publish,
@@ -332,6 +334,10 @@ impl Composer {
                 "mail/cancellation",
                 format!("Annulé : {}, {}", event.title, view.when),
             ),
+            MailKind::Reinstatement => (
+                "mail/reinstatement",
+                format!("Rétablie : {}, {}", event.title, view.when),
+            ),
             MailKind::Recording => (
                 "mail/recording",
                 format!("Enregistrement disponible : {}", event.title),
@@ -357,11 +363,24 @@ impl Composer {
             }
         };
         let advance = crate::domain::notices::parse_reminder(&claimed.detail).ok();
-        let mut labels: Vec<&'static str> = changed
+        // « Avant / Désormais »: what recipients knew, beside the session now.
+        let compared = match claimed.kind {
+            MailKind::Change | MailKind::Reinstatement => {
+                Previously::decode(&claimed.detail).compared_with(event)
+            }
+            _ => Vec::new(),
+        };
+        // What it compares may include an earlier change they were not told of yet.
+        let mut labels: Vec<&'static str> = Vec::new();
+        for label in changed
             .iter()
+            .chain(compared.iter().map(|c| &c.field))
             .filter_map(|f| french::change_label(*f))
-            .collect();
-        labels.dedup();
+        {
+            if !labels.contains(&label) {
+                labels.push(label);
+            }
+        }
         Ok(Notice {
             template,
             subject,
@@ -369,6 +388,7 @@ impl Composer {
             advance_text: advance.map(french::advance_text),
             changed: labels,
             detail: claimed.detail.clone(),
+            compared,
         })
     }
 
@@ -479,6 +499,8 @@ struct Notice {
     changed: Vec<&'static str>,
     /// The outbox row's detail (a place on the waiting list, who cancelled).
     detail: String,
+    /// « Avant / Désormais » of a change or reinstatement notice.
+    compared: Vec<Compared>,
 }
 
 impl Notice {
@@ -504,6 +526,7 @@ impl Notice {
             advance_text => &self.advance_text,
             changed => &self.changed,
             detail => &self.detail,
+            compared => &self.compared,
             subject => &self.subject,
         }
     }

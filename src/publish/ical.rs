@@ -340,7 +340,10 @@ pub fn summary(event: &Event) -> String {
 pub fn description(event: &Event, page_url: &str, join: Option<&str>) -> String {
     let mut parts: Vec<String> = Vec::new();
     if event.status == EventStatus::Cancelled {
-        parts.push("Cette session est annulée.".into());
+        parts.push(match &event.cancel_reason {
+            Some(reason) => format!("Cette session est annulée. Motif : {reason}"),
+            None => "Cette session est annulée.".into(),
+        });
     }
     match &event.summary {
         Some(summary) => parts.push(summary.clone()),
@@ -497,6 +500,7 @@ mod tests {
             capacity: None,
             recording_planned: false,
             reminders: None,
+            cancel_reason: None,
             sequence: 3,
             published_at: Some(at),
             created_at: at - Duration::days(30),
@@ -581,10 +585,24 @@ mod tests {
         assert!(text.contains("DTSTART;VALUE=DATE:20271010\r\n"), "{text}");
         assert!(text.contains("DTEND;VALUE=DATE:20271012\r\n"), "{text}");
         // No join link for a cancelled session in the description.
-        assert!(!only_event(&text)
+        let description = only_event(&text).get_description().unwrap().to_string();
+        assert!(!description.contains("Rejoindre"));
+        assert!(
+            description.starts_with("Cette session est annulée.\n\nr"),
+            "{description}"
+        );
+        // The organisers' reason, when they gave one, first: a calendar shows the start.
+        e.cancel_reason = Some("Grève des transports ; reportée\r\nau printemps.".into());
+        let description = only_event(&single(&settings(), &e).unwrap())
             .get_description()
             .unwrap()
-            .contains("Rejoindre"));
+            .to_string();
+        assert!(
+            description.starts_with(
+                "Cette session est annulée. Motif : Grève des transports ; reportée\nau printemps.\n\nr"
+            ),
+            "{description}"
+        );
         e.schedule = None;
         assert!(single(&settings(), &e).is_none());
     }

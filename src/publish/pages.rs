@@ -37,6 +37,8 @@ pub struct EventView {
     pub registration_required: bool,
     pub capacity: Option<i64>,
     pub cancelled: bool,
+    /// Why it was cancelled, as the organisers said it.
+    pub cancel_reason: Option<String>,
     /// Not over yet (a session without an end counts `ASSUMED_LENGTH` from its start).
     pub upcoming: bool,
     /// Not started yet: registration is still open.
@@ -237,6 +239,10 @@ impl EventView {
             registration_required: event.registration_required,
             capacity: event.capacity,
             cancelled: event.status == EventStatus::Cancelled,
+            cancel_reason: event
+                .cancel_reason
+                .clone()
+                .filter(|_| event.status == EventStatus::Cancelled),
             upcoming: end.is_some_and(|e| e > now),
             before_start: start.is_some_and(|s| s > now),
             joinable: matches!((start, end), (Some(s), Some(e))

@@ -25,7 +25,7 @@ const SELECT_EVENT: &str = "SELECT e.id, e.slug, e.slug_derived, e.kind, e.statu
     e.sort_at, e.published_on, e.location, s.slug AS series_slug, s.title AS series_title, \
     e.episode, e.join_url, e.registration_url, e.recording_url, e.video_url, e.more_links, \
     e.programme, e.tags, e.image, e.registration_required, e.capacity, e.recording_planned, \
-    e.reminders, e.sequence, e.published_at, e.created_at, e.updated_at \
+    e.reminders, e.cancel_reason, e.sequence, e.published_at, e.created_at, e.updated_at \
     FROM events e LEFT JOIN series s ON s.id = e.series_id";
 
 /// For a tag filter: the tag's index gives the order, so pages are read, not sorted.
@@ -35,7 +35,7 @@ const SELECT_EVENT_BY_TAG: &str =
     e.sort_at, e.published_on, e.location, s.slug AS series_slug, s.title AS series_title, \
     e.episode, e.join_url, e.registration_url, e.recording_url, e.video_url, e.more_links, \
     e.programme, e.tags, e.image, e.registration_required, e.capacity, e.recording_planned, \
-    e.reminders, e.sequence, e.published_at, e.created_at, e.updated_at \
+    e.reminders, e.cancel_reason, e.sequence, e.published_at, e.created_at, e.updated_at \
     FROM event_tags t JOIN events e ON e.id = t.event_id LEFT JOIN series s ON s.id = e.series_id";
 
 /// Which sessions a list returns. Empty fields do not filter.
@@ -481,6 +481,7 @@ impl Store {
             .bind(slug_derived as i64)
             .bind(plan.sequence)
             .bind(plan.published_at.map(|t| t.timestamp()))
+            .bind(plan.cancel_reason.clone())
             .bind(micros(now))
             .bind(&current.id)
             .execute(&mut *tx.tx)
@@ -513,20 +514,32 @@ impl Store {
         Ok(updated)
     }
 
-    /// Cancels a published session; cancelling it again changes nothing.
-    pub async fn cancel_event(&self, key: &str, timezone: Tz) -> Result<Event, StoreError> {
+    /// Cancels a published session, with the organisers' `reason` if they gave one (already
+    /// checked: `CancelInput::validate`). Cancelling it again changes nothing, unless it brings
+    /// a new reason, which replaces the old one (no new notice: nothing else changed).
+    pub async fn cancel_event(
+        &self,
+        key: &str,
+        timezone: Tz,
+        reason: Option<String>,
+    ) -> Result<Event, StoreError> {
         self.update_event(key, |current| match current.status {
-            EventStatus::Cancelled => Ok(None),
+            EventStatus::Cancelled if reason.is_none() || reason == current.cancel_reason => {
+                Ok(None)
+            }
             EventStatus::Draft => Err(StoreError::Conflict(
                 "a draft cannot be cancelled, nobody has seen it: delete it instead".into(),
             )),
-            EventStatus::Scheduled => {
+            EventStatus::Scheduled | EventStatus::Cancelled => {
                 let mut base = current.patch_base();
                 base["status"] = "cancelled".into();
                 let spec = crate::domain::EventInput::from_json(base)
                     .and_then(|input| input.validate(timezone))
                     .map_err(StoreError::Invalid)?;
-                Ok(Some(spec))
+                Ok(Some(EventSpec {
+                    cancel_reason: reason,
+                    ..spec
+                }))
             }
         })
         .await
@@ -637,7 +650,8 @@ fn insert_sql() -> String {
     )
 }
 
-/// Then, for an update: slug, slug_derived, sequence, published_at, updated_at, and the id.
+/// Then, for an update: slug, slug_derived, sequence, published_at, cancel_reason, updated_at,
+/// and the id. (A new session has no cancellation reason: only cancelling gives one.)
 fn update_sql() -> String {
     let mut columns: Vec<&str> = WRITTEN_COLUMNS.to_vec();
     columns.extend([
@@ -645,6 +659,7 @@ fn update_sql() -> String {
         "slug_derived",
         "sequence",
         "published_at",
+        "cancel_reason",
         "updated_at",
     ]);
     let sets: Vec<String> = columns
@@ -1053,6 +1068,7 @@ fn event_from_row(row: &AnyRow, speakers: Vec<SpeakerCredit>) -> Result<Event, S
             .try_get::<Option<String>, _>("reminders")?
             .map(|text| parse_json(&text))
             .transpose()?,
+        cancel_reason: row.try_get("cancel_reason")?,
         sequence: row.try_get("sequence")?,
         published_at: row
             .try_get::<Option<i64>, _>("published_at")?

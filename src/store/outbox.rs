@@ -13,7 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{from_micros, micros, Backend, Store, StoreError};
-use crate::domain::notices::{self, confirmation_key, Notice, Planned};
+use crate::domain::notices::{self, confirmation_key, Notice, Planned, Previously};
 use crate::domain::{DropReason, Event, MailKind, MailPolicy, MessageStatus};
 
 /// A claimed message, to render and send.
@@ -139,6 +139,9 @@ pub(crate) async fn write_notices(
         match notice {
             Notice::Send(planned) => {
                 plan_notice(conn, event, planned, now, Only::Everyone).await?;
+                if planned.kind == MailKind::Change {
+                    compare_with_what_was_told(conn, event, planned).await?;
+                }
             }
             Notice::DropQueued(reason) => {
                 drop_queued(conn, QueuedOf::Event(&event.id), *reason, now).await?;
@@ -258,6 +261,52 @@ pub(crate) async fn plan_for_registration(
     .bind(registration_id)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// A change notice compares the session with what its recipients knew. Those who were not
+/// told of an earlier change yet (its notice still queued: the dispatcher drops it for this
+/// one) knew what that notice compares with, not the session just before this change: their
+/// copy of the notice just planned gets both, the earlier one's first (`Previously::followed_by`).
+/// Earlier notices are taken oldest first, so a recipient with several queued ends with the
+/// newest one's, which already carries what came before it.
+async fn compare_with_what_was_told(
+    conn: &mut AnyConnection,
+    event: &Event,
+    planned: &Planned,
+) -> Result<(), StoreError> {
+    let change = MailKind::Change.as_str();
+    let earlier = sqlx::query(
+        "SELECT DISTINCT sequence, detail FROM outbox WHERE event_id = $1 AND kind = $2 \
+         AND status = 'queued' AND sequence < $3 AND detail <> '' ORDER BY sequence",
+    )
+    .bind(&event.id)
+    .bind(change)
+    .bind(event.sequence)
+    .fetch_all(&mut *conn)
+    .await?;
+    for row in earlier {
+        let sequence: i64 = row.try_get("sequence")?;
+        let detail: String = row.try_get("detail")?;
+        sqlx::query(
+            "UPDATE outbox SET detail = $1 WHERE event_id = $2 AND kind = $3 AND sequence = $4 \
+             AND status = 'queued' AND recipient IN (SELECT recipient FROM outbox \
+             WHERE event_id = $2 AND kind = $3 AND sequence = $5 AND status = 'queued' \
+             AND detail = $6)",
+        )
+        .bind(
+            Previously::decode(&detail)
+                .followed_by(Previously::decode(&planned.detail))
+                .encode(),
+        )
+        .bind(&event.id)
+        .bind(change)
+        .bind(event.sequence)
+        .bind(sequence)
+        .bind(&detail)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 

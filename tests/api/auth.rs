@@ -114,6 +114,18 @@ async fn health_and_openapi_are_public(db: Db) {
         assert!(paths.contains_key(path), "{path} missing");
     }
     assert!(doc["components"]["schemas"]["EventDocument"]["properties"]["starts_at"].is_object());
+    // The cancel body is optional, with the reason's limit.
+    let cancel = &paths["/api/v1/events/{key}/cancel"]["post"]["requestBody"];
+    assert_ne!(cancel["required"], true, "{cancel}");
+    assert!(
+        cancel["content"]["application/json"].is_object(),
+        "{cancel}"
+    );
+    let reason = &doc["components"]["schemas"]["CancelInput"]["properties"]["reason"];
+    assert_eq!(reason["maxLength"], 500, "{reason}");
+    assert!(
+        doc["components"]["schemas"]["EventDocument"]["properties"]["cancel_reason"].is_object()
+    );
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
     // Readiness reflects the database.

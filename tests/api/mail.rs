@@ -1371,7 +1371,376 @@ on_both_backends!(
     unsubscribe_links_change_nothing_on_get_and_refuse_unknown_keys,
 );
 
+/// Someone on the list: active at once (consent collected elsewhere).
+async fn subscribe_directly(app: &TestApp, email: &str) {
+    let (code, doc) = app
+        .post(
+            "/api/v1/subscribers",
+            &json!({"email": email, "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(code, 201, "{doc}");
+}
+
+/// A session moved to another day and place: its change notice says what recipients knew and
+/// what holds now, for the date and times and for the place, in the text and the HTML.
+async fn a_moved_session_says_when_and_where_it_was(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    subscribe_directly(&app, "lea@exemple.fr").await;
+    let made = app
+        .create_event(
+            json!({"kind": "event", "status": "scheduled", "title": "Atelier d'hiver",
+            "starts_at": "2027-12-08T09:00", "ends_at": "2027-12-08T10:00",
+            "location": "Salle 1, Paris"}),
+        )
+        .await;
+    let slug = made["slug"].as_str().unwrap().to_string();
+    smtp.wait_for(1, Duration::from_secs(10)).await;
+    let (code, doc) = app
+        .patch(
+            &format!("/api/v1/events/{slug}"),
+            &json!({"starts_at": "2027-12-09T14:00", "ends_at": "2027-12-09T15:30",
+                "location": "Salle 2, Lyon"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{doc}");
+    let got = smtp.wait_for(2, Duration::from_secs(10)).await;
+    let change = parse(&got[1].data);
+    assert!(
+        change
+            .subject
+            .starts_with("Modifié : Atelier d'hiver, jeudi 9"),
+        "{}",
+        change.subject
+    );
+    let text = change.text().replace("\r\n", "\n");
+    let nb = '\u{a0}';
+    for expected in [
+        "La session a changé (date ou horaire, lieu).".to_string(),
+        format!(
+            "Date et horaire :\n  Avant : mercredi 8{nb}décembre 2027, de 9{nb}h à 10{nb}h (heure de Paris)\n  Désormais : jeudi 9{nb}décembre 2027, de 14{nb}h à 15{nb}h{nb}30 (heure de Paris)\n"
+        ),
+        "Lieu :\n  Avant : Salle 1, Paris\n  Désormais : Salle 2, Lyon\n".to_string(),
+    ] {
+        assert!(text.contains(&expected), "{expected:?} in:\n{text}");
+    }
+    let html = &change.part("text/html").unwrap().2;
+    assert!(
+        html.contains("<strong>Lieu</strong><br>Avant : Salle 1, Paris<br>Désormais : <strong>Salle 2, Lyon</strong>"),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("Avant : mercredi 8{nb}décembre 2027")),
+        "{html}"
+    );
+}
+
+/// Moved, then its time fixed before any dispatcher ran: the one notice that goes compares
+/// with what recipients were told (the first time), not with the mistaken one in between.
+async fn a_move_fixed_before_anyone_was_told_compares_with_what_they_knew(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_without_dispatcher(db, &smtp).await;
+    subscribe_directly(&app, "noe@exemple.fr").await;
+    let made = app
+        .create_event(
+            json!({"kind": "webinar", "status": "scheduled", "title": "Données ouvertes",
+            "starts_at": "2027-12-08T09:00", "ends_at": "2027-12-08T10:00", "reminders": []}),
+        )
+        .await;
+    let slug = made["slug"].as_str().unwrap().to_string();
+    let dispatcher = manual_dispatcher(&app, &smtp);
+    assert_eq!(dispatcher.run_once().await.unwrap().sent, 1);
+    let path = format!("/api/v1/events/{slug}");
+    for patch in [
+        json!({"starts_at": "2027-12-18T09:00", "ends_at": "2027-12-18T10:00"}),
+        json!({"starts_at": "2027-12-10T09:00", "ends_at": "2027-12-10T10:00",
+            "location": "Salle 3"}),
+    ] {
+        let (code, doc) = app.patch(&path, &patch).await;
+        assert_eq!(code, 200, "{doc}");
+    }
+    let report = dispatcher.run_once().await.unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    let got = smtp.received();
+    assert_eq!(got.len(), 2);
+    let text = parse(&got[1].data).text().replace("\r\n", "\n");
+    let nb = '\u{a0}';
+    assert!(
+        text.contains(&format!(
+            "  Avant : mercredi 8{nb}décembre 2027, de 9{nb}h à 10{nb}h (heure de Paris)\n  Désormais : vendredi 10{nb}décembre 2027"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("18\u{a0}décembre"), "{text}");
+    assert!(
+        text.contains("Lieu :\n  Avant : en ligne\n  Désormais : Salle 3\n"),
+        "{text}"
+    );
+    assert!(text.contains("(date ou horaire, lieu)"), "{text}");
+    let (_, outbox) = app.get(&format!("{path}/outbox")).await;
+    let changes = messages_of(&outbox, "change");
+    assert_eq!(changes.len(), 2, "{outbox:#}");
+    assert_eq!(changes[1]["status"], "dropped");
+    assert_eq!(
+        changes[1]["last_error"],
+        "a newer change notice replaces this one"
+    );
+}
+
+/// The organisers' reason for a cancellation reaches the mail, the page and the .ics; a bad
+/// reason is refused and changes nothing; a new reason replaces it without a new notice; a
+/// bare POST still cancels (and keeps the reason).
+async fn a_cancellation_gives_its_reason_everywhere(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    subscribe_directly(&app, "ines@exemple.fr").await;
+    let made = app.create_event(webinar("Accessibilité numérique")).await;
+    let slug = made["slug"].as_str().unwrap().to_string();
+    smtp.wait_for(1, Duration::from_secs(10)).await;
+    let cancel = format!("/api/v1/events/{slug}/cancel");
+
+    for (body, field) in [
+        (json!({"reason": "x".repeat(501)}), "reason"),
+        (json!({"reason": 42}), "reason"),
+        (json!({"reason": ["souffrante"]}), "reason"),
+        (json!({"motif": "souffrante"}), ""),
+    ] {
+        let (code, problem) = app.post(&cancel, &body).await;
+        assert_eq!(code, 422, "{body}: {problem}");
+        assert_eq!(problem["type"], "urn:eventail:problem:invalid-fields");
+        if !field.is_empty() {
+            assert_eq!(crate::helpers::error_fields(&problem), [field], "{problem}");
+        }
+    }
+    let response = app
+        .client
+        .post(app.url(&cancel))
+        .bearer_auth(&app.token)
+        .header("content-type", "application/json")
+        .body("{\"reason\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(crate::helpers::read(response).await.0, 400);
+    let response = app
+        .client
+        .post(app.url(&cancel))
+        .bearer_auth(&app.token)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("reason=souffrante")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(crate::helpers::read(response).await.0, 415);
+    let (_, unchanged) = app.get(&format!("/api/v1/events/{slug}")).await;
+    assert_eq!(unchanged["status"], "scheduled");
+    assert_eq!(unchanged["sequence"], 0);
+    assert_eq!(unchanged["updated_at"], made["updated_at"]);
+
+    let reason = "L'intervenante est souffrante ; la session sera reprogrammée.";
+    let (code, doc) = app
+        .post(&cancel, &json!({"reason": format!("  {reason}\n")}))
+        .await;
+    assert_eq!(code, 200, "{doc}");
+    assert_eq!(doc["status"], "cancelled");
+    assert_eq!(doc["cancel_reason"], reason);
+    let got = smtp.wait_for(2, Duration::from_secs(10)).await;
+    let mail = parse(&got[1].data);
+    assert!(
+        mail.subject.starts_with("Annulé : Accessibilité numérique"),
+        "{}",
+        mail.subject
+    );
+    let text = mail.text().replace("\r\n", "\n");
+    assert!(
+        text.contains(&format!(
+            "La session suivante est annulée :\n\nMotif : {reason}\n"
+        )),
+        "{text}"
+    );
+    let html = &mail.part("text/html").unwrap().2;
+    assert!(
+        html.contains(
+            "<br>Motif : L&#x27;intervenante est souffrante ; la session sera reprogrammée.</p>"
+        ),
+        "{html}"
+    );
+    let (code, page) = get_page(&app, &app.url(&format!("/events/{slug}"))).await;
+    assert_eq!(code, 200);
+    assert!(
+        page.contains("Cette session est annulée.<br>Motif : L&#x27;intervenante est souffrante"),
+        "{page}"
+    );
+    let (code, ics) = get_page(&app, &app.url(&format!("/events/{slug}.ics"))).await;
+    assert_eq!(code, 200);
+    let description = calendar_field(&ics, "DESCRIPTION").unwrap();
+    assert!(
+        description.starts_with(
+            "Cette session est annulée. Motif : L'intervenante est souffrante \\; la session sera reprogrammée.\\n\\n"
+        ),
+        "{description}"
+    );
+
+    // A new reason replaces the old one: the page and calendars show it, nobody is mailed.
+    let (code, again) = app
+        .post(&cancel, &json!({"reason": "Grève des transports."}))
+        .await;
+    assert_eq!(code, 200, "{again}");
+    assert_eq!(again["cancel_reason"], "Grève des transports.");
+    assert_eq!(again["sequence"], doc["sequence"]);
+    let (_, page) = get_page(&app, &app.url(&format!("/events/{slug}"))).await;
+    assert!(page.contains("Motif : Grève des transports."), "{page}");
+    // Without a body, or without a reason, cancelling again keeps it.
+    let response = app
+        .client
+        .post(app.url(&cancel))
+        .bearer_auth(&app.token)
+        .send()
+        .await
+        .unwrap();
+    let (code, bare) = crate::helpers::read(response).await;
+    assert_eq!(code, 200, "{bare}");
+    assert_eq!(bare["cancel_reason"], "Grève des transports.");
+    assert_eq!(bare["updated_at"], again["updated_at"]);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        smtp.received().len(),
+        2,
+        "the announcement and one cancellation"
+    );
+}
+
+/// A cancelled session scheduled again sends « Rétablie » once, not a change notice, with the
+/// calendar part that puts it back; its cancellation reason is gone.
+async fn a_reinstated_session_says_so_once(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    subscribe_directly(&app, "ines@exemple.fr").await;
+    let made = app.create_event(webinar("Accessibilité numérique")).await;
+    let slug = made["slug"].as_str().unwrap().to_string();
+    smtp.wait_for(1, Duration::from_secs(10)).await;
+    let (code, doc) = app
+        .post(
+            &format!("/api/v1/events/{slug}/cancel"),
+            &json!({"reason": "Grève des transports."}),
+        )
+        .await;
+    assert_eq!(code, 200, "{doc}");
+    smtp.wait_for(2, Duration::from_secs(10)).await;
+
+    let (code, back) = app
+        .patch(
+            &format!("/api/v1/events/{slug}"),
+            &json!({"status": "scheduled"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{back}");
+    assert_eq!(back["cancel_reason"], Value::Null);
+    let got = smtp.wait_for(3, Duration::from_secs(10)).await;
+    let reinstated = parse(&got[2].data);
+    assert!(
+        reinstated
+            .subject
+            .starts_with("Rétablie : Accessibilité numérique, "),
+        "{}",
+        reinstated.subject
+    );
+    assert!(
+        reinstated.text().contains(
+            "La session suivante, annoncée comme annulée, est rétablie : elle aura bien lieu."
+        ),
+        "{}",
+        reinstated.text()
+    );
+    assert!(!reinstated.text().contains("Avant :"));
+    assert!(reinstated
+        .text()
+        .contains("Rejoindre : https://visio.example.org/salle"));
+    let (_, method, ics) = reinstated.part("text/calendar").unwrap().clone();
+    assert_eq!(method.as_deref(), Some("PUBLISH"));
+    assert_eq!(calendar_field(&ics, "STATUS").as_deref(), Some("CONFIRMED"));
+    assert_eq!(calendar_field(&ics, "SEQUENCE").as_deref(), Some("2"));
+    let (_, page) = get_page(&app, &app.url(&format!("/events/{slug}"))).await;
+    assert!(!page.contains("Motif"), "{page}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let subjects: Vec<String> = smtp
+        .received()
+        .iter()
+        .map(|m| parse(&m.data).subject)
+        .collect();
+    assert_eq!(subjects.len(), 3, "{subjects:?}");
+    assert!(
+        !subjects.iter().any(|s| s.starts_with("Modifié")),
+        "{subjects:?}"
+    );
+}
+
+/// Cancelled and reinstated twice, on a new day, before any dispatcher ran: one « Rétablie »
+/// that says the day moved, and neither cancellation (the session is not cancelled).
+async fn reinstated_twice_before_anyone_was_told_says_so_once(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_without_dispatcher(db, &smtp).await;
+    subscribe_directly(&app, "rose@exemple.fr").await;
+    let made = app
+        .create_event(
+            json!({"kind": "webinar", "status": "scheduled", "title": "Cartographie",
+            "starts_at": "2027-12-08T09:00", "ends_at": "2027-12-08T10:00", "reminders": []}),
+        )
+        .await;
+    let slug = made["slug"].as_str().unwrap().to_string();
+    let dispatcher = manual_dispatcher(&app, &smtp);
+    assert_eq!(dispatcher.run_once().await.unwrap().sent, 1);
+    let path = format!("/api/v1/events/{slug}");
+    for back in [
+        json!({"status": "scheduled"}),
+        json!({"status": "scheduled", "starts_at": "2027-12-15T09:00", "ends_at": "2027-12-15T10:00"}),
+    ] {
+        let (code, doc) = app.post(&format!("{path}/cancel"), &json!({})).await;
+        assert_eq!(code, 200, "{doc}");
+        let (code, doc) = app.patch(&path, &back).await;
+        assert_eq!(code, 200, "{doc}");
+    }
+    let report = dispatcher.run_once().await.unwrap();
+    assert_eq!(report.sent, 1, "{report:?}");
+    let got = smtp.received();
+    assert_eq!(got.len(), 2);
+    let mail = parse(&got[1].data);
+    assert!(
+        mail.subject
+            .starts_with("Rétablie : Cartographie, mercredi 15"),
+        "{}",
+        mail.subject
+    );
+    let text = mail.text().replace("\r\n", "\n");
+    assert!(
+        text.contains("elle aura bien lieu, avec ces changements."),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "  Avant : mercredi 8\u{a0}décembre 2027, de 9\u{a0}h à 10\u{a0}h (heure de Paris)\n"
+        ),
+        "{text}"
+    );
+    let (_, outbox) = app.get(&format!("{path}/outbox")).await;
+    let reinstatements = messages_of(&outbox, "reinstatement");
+    assert_eq!(reinstatements.len(), 2, "{outbox:#}");
+    assert_eq!(reinstatements[1]["status"], "dropped");
+    let cancellations = messages_of(&outbox, "cancellation");
+    assert_eq!(cancellations.len(), 2, "{outbox:#}");
+    assert!(
+        cancellations.iter().all(|m| m["status"] == "dropped"),
+        "{outbox:#}"
+    );
+}
+
 on_both_backends!(
+    a_moved_session_says_when_and_where_it_was,
+    a_move_fixed_before_anyone_was_told_compares_with_what_they_knew,
+    a_cancellation_gives_its_reason_everywhere,
+    a_reinstated_session_says_so_once,
+    reinstated_twice_before_anyone_was_told_says_so_once,
     notices_survive_edits_and_people_come_back,
     a_lifecycle_sends_each_notice_once,
     double_opt_in_then_notices,

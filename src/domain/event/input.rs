@@ -17,6 +17,8 @@ pub const MAX_BODY_CHARS: usize = 200_000;
 pub const MAX_LINE_CHARS: usize = 1_000;
 pub const MAX_URL_CHARS: usize = 2_000;
 pub const MAX_LIST_ITEMS: usize = 100;
+/// A cancellation's reason is a sentence or two for visitors and recipients, not a notice.
+pub const MAX_CANCEL_REASON_CHARS: usize = 500;
 
 /// The series of a session as an organiser names it: an existing slug, or a title (and
 /// optional slug) to create it on the fly.
@@ -137,6 +139,45 @@ pub struct EventSpec {
     pub capacity: Option<i64>,
     pub recording_planned: bool,
     pub reminders: Option<Vec<String>>,
+    /// A reason given with this change: only a cancellation (`CancelInput`) gives one, never
+    /// the organiser's JSON. What the session keeps is `lifecycle::cancel_reason_after`'s.
+    pub cancel_reason: Option<String>,
+}
+
+/// The optional body of `POST /api/v1/events/{key}/cancel`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelInput {
+    /// Why the session is cancelled, in French, for visitors and subscribers (at most 500
+    /// characters; trimmed). Shown on its page, in the cancellation notice and in calendars.
+    /// Cancelling again with a reason replaces it; without one keeps it.
+    #[serde(default)]
+    #[schema(
+        max_length = 500,
+        example = "L'intervenante est souffrante ; la session sera reprogrammée."
+    )]
+    pub reason: Option<String>,
+}
+
+impl CancelInput {
+    /// Reads the JSON body, naming the field of any type error.
+    pub fn from_json(value: serde_json::Value) -> Result<Self, FieldErrors> {
+        errors::read_fields(value)
+    }
+
+    /// The reason, trimmed; none when empty. Too long, or holding control characters other
+    /// than line breaks and tabs: refused.
+    pub fn validate(self) -> Result<Option<String>, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let reason = clean_opt(self.reason);
+        check_len(
+            &mut errors,
+            "reason",
+            reason.as_deref(),
+            MAX_CANCEL_REASON_CHARS,
+        );
+        errors.into_result(reason)
+    }
 }
 
 impl EventInput {
@@ -324,6 +365,7 @@ impl EventInput {
             capacity,
             recording_planned: self.recording_planned.unwrap_or(false),
             reminders,
+            cancel_reason: None,
         })
     }
 }
@@ -646,6 +688,38 @@ mod tests {
             spec(json!({"id": "x", "sequence": 9, "kind": "video", "title": "t", "url": "u"}))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn cancel_reasons_are_trimmed_and_bounded() {
+        let reason = |value: serde_json::Value| CancelInput::from_json(value)?.validate();
+        assert_eq!(reason(json!({})), Ok(None));
+        assert_eq!(reason(json!({"reason": null})), Ok(None));
+        assert_eq!(reason(json!({"reason": "  \n "})), Ok(None));
+        assert_eq!(
+            reason(json!({"reason": "  Intervenante souffrante.\nReportée. "})),
+            Ok(Some("Intervenante souffrante.\nReportée.".into()))
+        );
+        let longest = "é".repeat(MAX_CANCEL_REASON_CHARS);
+        assert_eq!(
+            reason(json!({ "reason": longest.clone() })),
+            Ok(Some(longest))
+        );
+        for bad in [
+            json!({"reason": "é".repeat(MAX_CANCEL_REASON_CHARS + 1)}),
+            json!({"reason": 42}),
+            json!({"reason": ["a"]}),
+            json!({"reason": "bip\u{7}"}),
+        ] {
+            let errors = reason(bad.clone()).unwrap_err();
+            assert_eq!(fields(&errors), ["reason"], "{bad}");
+        }
+        let errors = reason(json!({"motif": "x"})).unwrap_err();
+        assert!(errors.to_string().contains("motif"), "{errors}");
+        assert!(reason(json!("x")).is_err());
+        // Not from the session's JSON: the document's key is read-only.
+        let s = spec(json!({"kind": "video", "title": "t", "cancel_reason": "x"})).unwrap();
+        assert_eq!(s.cancel_reason, None);
     }
 
     #[test]

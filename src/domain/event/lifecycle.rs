@@ -26,6 +26,8 @@ pub struct UpdatePlan {
     pub visible_changes: Vec<Change>,
     pub published_at: Option<DateTime<Utc>>,
     pub published_on: Option<NaiveDate>,
+    /// The reason the session keeps (`cancel_reason_after`).
+    pub cancel_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +95,22 @@ pub fn plan_update(
         visible_changes,
         published_at,
         published_on,
+        cancel_reason: cancel_reason_after(current, next),
     })
+}
+
+/// The cancellation reason a session keeps after an update: the one given with its
+/// cancellation, else the one it had, while it stays cancelled; none once it is scheduled
+/// again, so a reinstated session does not carry a reason that no longer holds. An edit of a
+/// cancelled session that gives no reason (its import, a fixed title) keeps it.
+pub fn cancel_reason_after(current: &Event, next: &EventSpec) -> Option<String> {
+    match next.status {
+        EventStatus::Cancelled => next
+            .cancel_reason
+            .clone()
+            .or_else(|| current.cancel_reason.clone()),
+        EventStatus::Draft | EventStatus::Scheduled => None,
+    }
 }
 
 #[cfg(test)]
@@ -153,5 +170,50 @@ mod tests {
         let scheduled = next_from(&draft, json!({"status": "scheduled"}));
         let plan = plan_update(&draft, &scheduled, Utc::now()).unwrap();
         assert!(plan.published_at.is_some() && plan.published_on.is_some());
+    }
+
+    #[test]
+    fn a_cancellation_reason_lasts_while_the_session_is_cancelled() {
+        let scheduled = stored(EventStatus::Scheduled);
+        let with_reason = |event: &Event, reason: Option<&str>| EventSpec {
+            cancel_reason: reason.map(str::to_string),
+            ..next_from(event, json!({"status": "cancelled"}))
+        };
+        let reason_of = |current: &Event, next: &EventSpec| {
+            plan_update(current, next, Utc::now())
+                .unwrap()
+                .cancel_reason
+        };
+        let given = with_reason(&scheduled, Some("Souffrante"));
+        assert_eq!(reason_of(&scheduled, &given).as_deref(), Some("Souffrante"));
+        assert_eq!(reason_of(&scheduled, &with_reason(&scheduled, None)), None);
+        let cancelled = Event {
+            status: EventStatus::Cancelled,
+            cancel_reason: Some("Souffrante".into()),
+            ..scheduled.clone()
+        };
+        // Cancelled again: a new reason replaces it, none keeps it; so does any other edit.
+        assert_eq!(
+            reason_of(&cancelled, &with_reason(&cancelled, Some("Grève"))).as_deref(),
+            Some("Grève")
+        );
+        assert_eq!(
+            reason_of(&cancelled, &with_reason(&cancelled, None)).as_deref(),
+            Some("Souffrante")
+        );
+        let retitled = next_from(&cancelled, json!({"title": "Autre"}));
+        assert_eq!(
+            reason_of(&cancelled, &retitled).as_deref(),
+            Some("Souffrante")
+        );
+        // Scheduled again: gone, and not a change calendars must see on its own.
+        let back = next_from(&cancelled, json!({"status": "scheduled"}));
+        assert_eq!(reason_of(&cancelled, &back), None);
+        let plan = plan_update(
+            &cancelled,
+            &with_reason(&cancelled, Some("Grève")),
+            Utc::now(),
+        );
+        assert_eq!(plan.unwrap().sequence, cancelled.sequence);
     }
 }

@@ -164,6 +164,9 @@ pub struct Event {
     pub recording_planned: bool,
     /// Reminder times before the start (ISO 8601 durations); `None` uses the configured ones.
     pub reminders: Option<Vec<String>>,
+    /// Why the organisers cancelled it, in their words, for visitors, recipients and
+    /// calendars. Only a cancelled session has one (`lifecycle::cancel_reason_after`).
+    pub cancel_reason: Option<String>,
     pub sequence: i64,
     /// First time the session left the draft state; from then on its slug is frozen.
     pub published_at: Option<DateTime<Utc>>,
@@ -205,6 +208,10 @@ pub struct EventDocument {
     /// Reminders mailed before a live session, as ISO 8601 durations before its start
     /// (`["PT24H", "PT1H"]`); null for the configured default, `[]` for none.
     pub reminders: Option<Vec<String>>,
+    /// Why it was cancelled, as the organisers gave it with `POST /api/v1/events/{key}/cancel`;
+    /// null when they gave none and whenever the session is not cancelled. Read-only here.
+    #[serde(default)]
+    pub cancel_reason: Option<String>,
     /// Rises on every change a calendar or a recipient must see.
     pub sequence: i64,
     pub created_at: DateTime<Utc>,
@@ -250,6 +257,7 @@ impl Event {
             capacity: self.capacity,
             recording_planned: self.recording_planned,
             reminders: self.reminders.clone(),
+            cancel_reason: self.cancel_reason.clone(),
             sequence: self.sequence,
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -317,8 +325,10 @@ pub fn sort_key(
 }
 
 /// Keys the server writes; clients may send them back (a GET body, edited) and they are ignored.
-pub const READ_ONLY_KEYS: [&str; 6] = [
+/// `cancel_reason` is given with a cancellation, not edited.
+pub const READ_ONLY_KEYS: [&str; 7] = [
     "id",
+    "cancel_reason",
     "sequence",
     "created_at",
     "updated_at",

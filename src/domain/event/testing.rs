@@ -40,6 +40,7 @@ pub(crate) fn stored(status: EventStatus) -> Event {
         capacity: None,
         recording_planned: false,
         reminders: None,
+        cancel_reason: None,
         sequence: 0,
         published_at: status.is_public().then_some(now),
         created_at: now,

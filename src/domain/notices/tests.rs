@@ -36,6 +36,7 @@ fn edited(before: &Event, patch: serde_json::Value) -> Event {
         registration_required: spec.registration_required,
         capacity: spec.capacity,
         reminders: spec.reminders,
+        cancel_reason: plan.cancel_reason,
         sequence: plan.sequence,
         ..before.clone()
     }
@@ -66,11 +67,21 @@ fn premiere(published_on: &str, starts_at: &str) -> Event {
     }
 }
 
-/// A notice in a few words: the kind (and the reminder's advance) of what is sent, or what is
-/// dropped.
+/// A notice in a few words: the kind (and the reminder's advance, or what a change notice
+/// compares) of what is sent, or what is dropped.
 fn describe(notice: &Notice) -> String {
     match notice {
         Notice::Send(planned) if planned.detail.is_empty() => planned.kind.to_string(),
+        Notice::Send(planned)
+            if matches!(planned.kind, MailKind::Change | MailKind::Reinstatement) =>
+        {
+            let was = Previously::decode(&planned.detail);
+            let fields: Vec<&str> = [("when", &was.when), ("place", &was.place)]
+                .into_iter()
+                .filter_map(|(name, value)| value.as_ref().map(|_| name))
+                .collect();
+            format!("{} (was: {})", planned.kind, fields.join(", "))
+        }
         Notice::Send(planned) => format!("{} {}", planned.kind, planned.detail),
         Notice::DropQueued(reason) => format!("drop queued: {reason}"),
         Notice::DropStaleReminders { keep } => format!("keep {} reminders", keep.len()),
@@ -127,12 +138,15 @@ fn what_a_change_to_a_session_sends() {
         ("reminders edited", Some(s.clone()), edited(&s, json!({"reminders": ["PT2H"]})), WEEK_BEFORE,
             vec!["keep 1 reminders", "reminder PT2H"]),
         // Change notice: time, place, join link, tighter access; before it ends.
+        // It carries the time and place as they were, for what changed of them.
         ("moved", Some(s.clone()), edited(&s, json!({"starts_at": "2021-12-09T09:00"})), WEEK_BEFORE,
-            vec!["change", "keep 2 reminders", "reminder P1D", "reminder PT1H"]),
+            vec!["change (was: when)", "keep 2 reminders", "reminder P1D", "reminder PT1H"]),
         ("an end given", Some(s.clone()), edited(&s, json!({"ends_at": "2021-12-08T10:00"})), WEEK_BEFORE,
-            vec!["change", "keep 2 reminders", "reminder P1D", "reminder PT1H"]),
+            vec!["change (was: when)", "keep 2 reminders", "reminder P1D", "reminder PT1H"]),
         ("new place", Some(s.clone()), edited(&s, json!({"location": "Salle 2"})), WEEK_BEFORE,
-            vec!["change"]),
+            vec!["change (was: place)"]),
+        ("moved elsewhere", Some(s.clone()), edited(&s, json!({"starts_at": "2021-12-09T09:00", "location": "Salle 2"})), WEEK_BEFORE,
+            vec!["change (was: when, place)", "keep 2 reminders", "reminder P1D", "reminder PT1H"]),
         ("new join link", Some(s.clone()), edited(&s, json!({"links": {"join": "https://visio.example.org/b"}})), WEEK_BEFORE,
             vec!["change"]),
         ("new registration link", Some(s.clone()), edited(&s, json!({"links": {"registration": "https://f.example.org"}})), WEEK_BEFORE,
@@ -160,8 +174,14 @@ fn what_a_change_to_a_session_sends() {
         ("cancelled after it ended", Some(s.clone()), cancelled.clone(), DAY_AFTER,
             vec!["drop queued: the session was cancelled"]),
         ("cancelled again", Some(cancelled.clone()), cancelled.clone(), WEEK_BEFORE, vec![]),
+        ("cancelled again with a new reason", Some(cancelled.clone()),
+            Event { cancel_reason: Some("Grève".into()), ..cancelled.clone() }, WEEK_BEFORE, vec![]),
+        // Reinstatement: back after a cancellation, it takes place after all; before it ends.
         ("back after a cancellation", Some(cancelled.clone()), edited(&cancelled, json!({"status": "scheduled"})), WEEK_BEFORE,
-            vec!["change", "keep 2 reminders", "reminder P1D", "reminder PT1H"]),
+            vec!["reinstatement", "keep 2 reminders", "reminder P1D", "reminder PT1H"]),
+        ("back after a cancellation, a day later", Some(cancelled.clone()),
+            edited(&cancelled, json!({"status": "scheduled", "starts_at": "2021-12-09T09:00"})), WEEK_BEFORE,
+            vec!["reinstatement (was: when)", "keep 2 reminders", "reminder P1D", "reminder PT1H"]),
         ("back after a cancellation, once over", Some(cancelled.clone()), edited(&cancelled, json!({"status": "scheduled"})), DAY_AFTER,
             vec!["keep 2 reminders"]),
         // Recording notice: a recording link set once the session has ended.
@@ -232,6 +252,15 @@ fn notices_are_keyed_so_nobody_gets_one_twice() {
         )
         .as_deref(),
         Some("cancellation:1:2:")
+    );
+    let back = edited(&cancelled, json!({"status": "scheduled"}));
+    assert_eq!(
+        key(
+            notices(Some(&cancelled), &back, &policy, now),
+            MailKind::Reinstatement
+        )
+        .as_deref(),
+        Some("reinstatement:1:3:")
     );
     assert_eq!(
         confirmation_key("abc", now),
@@ -344,6 +373,9 @@ fn send_time_rules_for_every_kind() {
         ("cancellation", check(due(MailKind::Cancellation, now), active, Found::Here(&cancelled)), Ok(())),
         ("cancellation, since back", check(due(MailKind::Cancellation, now), active, Found::Here(&s)),
             Err(DropReason::NoLongerCancelled)),
+        ("reinstatement", check(due(MailKind::Reinstatement, now), active, Found::Here(&s)), Ok(())),
+        ("reinstatement, since cancelled again", check(due(MailKind::Reinstatement, now), active, Found::Here(&cancelled)),
+            Err(DropReason::NoLongerScheduled)),
         ("recording", check(due(MailKind::Recording, now), active, Found::Here(&s)), Ok(())),
         // The subscription is looked at first, then the session, then the kind's own rule.
         ("subscription and session both gone", check(due(MailKind::Announcement, now), Found::Gone, Found::Gone),
@@ -367,6 +399,15 @@ fn send_time_rules_for_every_kind() {
         &moved
     ));
     assert!(!may_be_superseded(&due(MailKind::Reminder, now), &moved));
+    // So may a reinstatement, by a newer one: cancelled and reinstated twice, « rétablie » once.
+    assert!(may_be_superseded(
+        &due(MailKind::Reinstatement, now),
+        &moved
+    ));
+    assert!(!may_be_superseded(
+        &due(MailKind::Cancellation, now),
+        &moved
+    ));
 }
 
 #[test]
