@@ -236,7 +236,11 @@ impl Composer {
         let (template, subject, method) = match claimed.kind {
             MailKind::Announcement => (
                 "mail/announcement",
-                format!("{} : {}, {}", view.kind_label, event.title, view.when),
+                format!(
+                    "{}, {}",
+                    french::title_with_kind(event.kind, &event.title),
+                    view.when
+                ),
                 Some(Method::Publish),
             ),
             MailKind::Reminder => (
