@@ -203,11 +203,13 @@ where
     .await
 }
 
+/// A session as pages show it; one without an end lasts the calendars' default length.
+fn event_view(event: &Event, state: &AppState, now: DateTime<Utc>) -> EventView {
+    EventView::new(event, &state.base_url, state.calendar.default_duration, now)
+}
+
 fn views(events: &[Event], state: &AppState, now: DateTime<Utc>) -> Vec<EventView> {
-    events
-        .iter()
-        .map(|e| EventView::new(e, &state.base_url, now))
-        .collect()
+    events.iter().map(|e| event_view(e, state, now)).collect()
 }
 
 fn newest(events: &[Event]) -> DateTime<Utc> {
@@ -257,7 +259,7 @@ async fn agenda(State(state): State<AppState>, headers: HeaderMap) -> Response {
         let upcoming: Vec<Event> = upcoming
             .into_iter()
             .filter(|e| e.kind.is_live())
-            .filter(|e| EventView::new(e, &state.base_url, now).upcoming)
+            .filter(|e| event_view(e, &state, now).upcoming)
             .take(50)
             .collect();
         let videos = list(
@@ -305,7 +307,7 @@ async fn archive(State(state): State<AppState>, headers: HeaderMap) -> Response 
         let past: Vec<Event> = past
             .into_iter()
             .filter(|e| e.kind.is_live())
-            .filter(|e| !EventView::new(e, &state.base_url, now).upcoming)
+            .filter(|e| !event_view(e, &state, now).upcoming)
             .collect();
         let html = render(
             &state,
@@ -412,7 +414,7 @@ pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap
             return Err(PageError::NotFound("Cette session n'existe pas.".into()));
         }
         let now = Utc::now();
-        let mut view = EventView::new(&event, &state.base_url, now);
+        let mut view = event_view(&event, state, now);
         view.resolve_paths(state.content_base.as_ref());
         let published_at = event.published_at.unwrap_or(event.created_at);
         let history = state.store.event_history(&event.id).await?;

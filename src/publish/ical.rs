@@ -34,6 +34,8 @@ pub struct CalendarSettings {
     /// The organisers' zone: a display hint for clients (`X-WR-TIMEZONE`).
     pub timezone: Tz,
     pub organizer: Option<Organizer>,
+    /// How long a live session without an end lasts in calendars (`calendar.default_duration_minutes`).
+    pub default_duration: chrono::Duration,
 }
 
 impl CalendarSettings {
@@ -52,6 +54,7 @@ impl CalendarSettings {
             refresh_interval: c.refresh_interval.clone(),
             timezone: settings.default_timezone()?,
             organizer,
+            default_duration: c.default_duration(),
         })
     }
 }
@@ -207,9 +210,11 @@ pub fn vevent(settings: &CalendarSettings, event: &Event) -> Option<icalendar::E
             _ => icalendar::EventStatus::Confirmed,
         });
     match schedule {
-        Schedule::Timed { starts_at, ends_at } => {
+        Schedule::Timed { starts_at, .. } => {
             vevent.starts(starts_at);
-            if let Some(ends_at) = ends_at {
+            // Without DTEND a timed event is a moment (RFC 5545 §3.6.1): a live session without
+            // an end gets the default length its page assumes too.
+            if let Some(ends_at) = schedule.calendar_end(event.kind, settings.default_duration) {
                 vevent.ends(ends_at);
             }
         }
@@ -390,6 +395,7 @@ mod tests {
                 name: "Mission, numérique".into(),
                 email: "agenda@example.org".into(),
             }),
+            default_duration: Duration::minutes(120),
         }
     }
 
@@ -520,6 +526,35 @@ mod tests {
             .contains("Rejoindre"));
         e.schedule = None;
         assert!(single(&settings(), &e).is_none());
+    }
+
+    #[test]
+    fn live_sessions_without_an_end_last_the_default_length() {
+        let mut e = event("Sans fin", "r");
+        let start = Utc.with_ymd_and_hms(2027, 3, 28, 8, 0, 0).unwrap();
+        e.schedule = Some(Schedule::Timed {
+            starts_at: start,
+            ends_at: None,
+        });
+        let text = single(&settings(), &e).unwrap();
+        assert!(text.contains("DTSTART:20270328T080000Z\r\n"), "{text}");
+        assert!(text.contains("DTEND:20270328T100000Z\r\n"), "{text}");
+        let shorter = CalendarSettings {
+            default_duration: Duration::minutes(45),
+            ..settings()
+        };
+        let text = single(&shorter, &e).unwrap();
+        assert!(text.contains("DTEND:20270328T084500Z\r\n"), "{text}");
+        // A video's premiere without an end stays a moment; with one, it keeps it.
+        e.kind = EventKind::Video;
+        let text = single(&settings(), &e).unwrap();
+        assert!(!text.contains("DTEND"), "{text}");
+        e.schedule = Some(Schedule::Timed {
+            starts_at: start,
+            ends_at: Some(start + Duration::minutes(30)),
+        });
+        let text = single(&settings(), &e).unwrap();
+        assert!(text.contains("DTEND:20270328T083000Z\r\n"), "{text}");
     }
 
     #[test]

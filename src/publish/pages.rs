@@ -37,7 +37,8 @@ pub struct EventView {
     pub registration_required: bool,
     pub capacity: Option<i64>,
     pub cancelled: bool,
-    /// Not over yet (a session without an end counts `ASSUMED_LENGTH` from its start).
+    /// Not over yet (a session without an end lasts `calendar.default_duration_minutes`, as
+    /// in calendars: `Schedule::end_or_default`).
     pub upcoming: bool,
     /// Not started yet: registration is still open.
     pub before_start: bool,
@@ -45,8 +46,6 @@ pub struct EventView {
     pub joinable: bool,
 }
 
-/// How long a session without an end is taken to last.
-pub const ASSUMED_LENGTH_HOURS: i64 = 2;
 /// How long before the start the join button appears.
 pub const JOIN_OPENS_MINUTES: i64 = 30;
 
@@ -163,13 +162,18 @@ pub fn video_embed(url: &str) -> VideoView {
 }
 
 impl EventView {
-    pub fn new(event: &Event, base_url: &str, now: DateTime<Utc>) -> EventView {
+    /// `default_duration`: how long a session without an end is taken to last.
+    pub fn new(
+        event: &Event,
+        base_url: &str,
+        default_duration: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> EventView {
         let urls = PublicUrls::new(base_url);
         let start = event.schedule.map(|s| s.start_instant(event.timezone));
         let end = event
             .schedule
-            .and_then(|s| s.end_instant(event.timezone))
-            .or(start.map(|s| s + chrono::Duration::hours(ASSUMED_LENGTH_HOURS)));
+            .map(|s| s.end_or_default(event.timezone, default_duration));
         EventView {
             slug: event.slug.clone(),
             title: event.title.clone(),
