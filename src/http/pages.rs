@@ -18,9 +18,9 @@ use super::conditional;
 use super::AppState;
 use crate::domain::urls::PublicUrls;
 use crate::domain::{Event, EventKind, EventStatus};
-use crate::publish::pages::{body_html, EventView};
+use crate::publish::pages::{body_html, CalendarChoices, EventView};
 use crate::publish::Rendered;
-use crate::store::{EventFilter, EventPageRequest, Order, StoreError};
+use crate::store::{EventFilter, EventPageRequest, FeedQuery, Order, StoreError};
 
 const HTML: &str = "text/html; charset=utf-8";
 /// How long a rendered page is kept at most, and what browsers may keep it for.
@@ -283,6 +283,14 @@ async fn agenda(State(state): State<AppState>, headers: HeaderMap) -> Response {
                 description => "Les prochains webinaires et événements, et les dernières vidéos.",
                 upcoming => views(&upcoming, &state, now),
                 videos => views(&videos, &state, now),
+                add_to_calendar => CalendarChoices::agenda(
+                    state.urls(),
+                    &super::calendar::feed_name(
+                        &state.settings.calendar.title,
+                        &FeedQuery::default(),
+                        None,
+                    ),
+                ),
             },
         )?;
         Ok((html, last))
@@ -352,7 +360,12 @@ async fn series(
             context! {
                 title => &series.title,
                 intro => &series.description,
-                calendar_url => state.urls().series_calendar(&series.slug),
+                add_to_calendar => CalendarChoices::series(
+                    state.urls(),
+                    &series.slug,
+                    &series.title,
+                    &series_feed_name(&state, &series.slug, &series.title),
+                ),
                 items => views(&items, &state, now),
             },
         )?;
@@ -397,6 +410,15 @@ async fn tag(
     .await
 }
 
+/// What calendars call a series' feed (Outlook offers it as the new calendar's name).
+fn series_feed_name(state: &AppState, slug: &str, title: &str) -> String {
+    let query = FeedQuery {
+        series: Some(slug.to_string()),
+        ..FeedQuery::default()
+    };
+    super::calendar::feed_name(&state.settings.calendar.title, &query, Some(title))
+}
+
 /// Any other public path: a French 404 page.
 pub(super) async fn not_found(State(state): State<AppState>) -> Response {
     error_page(
@@ -420,6 +442,11 @@ pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap
         let history = state.store.event_history(&event.id).await?;
         let rescheduled = crate::domain::changes::rescheduled(&history, published_at);
         let full = state.store.places_left(&event.id).await? == Some(0);
+        let series_feed = event
+            .series
+            .as_ref()
+            .map(|s| series_feed_name(state, &s.slug, &s.title));
+        let add_to_calendar = CalendarChoices::session(&view, state.urls(), series_feed.as_deref());
         let html = render(
             state,
             "pages/event.html",
@@ -430,6 +457,7 @@ pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap
                 body_html => body_html(&event, state.content_base.as_ref()),
                 rescheduled => rescheduled,
                 full => full,
+                add_to_calendar => add_to_calendar,
             },
         )?;
         Ok((html, event.updated_at))

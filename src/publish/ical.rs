@@ -83,19 +83,40 @@ pub struct SubscribeLinks {
     pub https: String,
     /// Google Calendar's "add by URL" page; Google only accepts the `webcal:` form there.
     pub google: String,
+    /// Outlook on the web's "add from the web" page, for personal accounts (Outlook.com).
+    pub outlook: String,
+    /// The same page for work and school accounts (Microsoft 365), on their own host.
+    pub office365: String,
 }
 
 impl SubscribeLinks {
-    pub fn for_feed(feed_url: &str) -> SubscribeLinks {
+    /// The links for the feed at `feed_url`; `name` is what Outlook offers to call it.
+    pub fn for_feed(feed_url: &str, name: &str) -> SubscribeLinks {
         let webcal = match feed_url.split_once("://") {
             Some((_, rest)) => format!("webcal://{rest}"),
             None => format!("webcal://{feed_url}"),
         };
+        // A query value with spaces as %20: `+` reads as a space only to form decoders.
+        let encode = |text: &str| {
+            url::form_urlencoded::byte_serialize(text.as_bytes())
+                .collect::<String>()
+                .replace('+', "%20")
+        };
         let google = format!(
             "https://calendar.google.com/calendar/render?cid={}",
-            url::form_urlencoded::byte_serialize(webcal.as_bytes()).collect::<String>()
+            encode(&webcal)
         );
+        // Outlook fetches the https address itself; it does not take webcal: here.
+        let add_from_web = |host: &str| {
+            format!(
+                "https://{host}/calendar/0/addfromweb?url={}&name={}",
+                encode(feed_url),
+                encode(name)
+            )
+        };
         SubscribeLinks {
+            outlook: add_from_web("outlook.live.com"),
+            office365: add_from_web("outlook.office.com"),
             webcal,
             https: feed_url.to_string(),
             google,
@@ -569,8 +590,10 @@ mod tests {
 
     #[test]
     fn subscribe_links_follow_each_client() {
-        let links =
-            SubscribeLinks::for_feed("https://agenda.example.org/calendar.ics?kind=webinar");
+        let links = SubscribeLinks::for_feed(
+            "https://agenda.example.org/calendar.ics?kind=webinar",
+            "Agenda — webinaires",
+        );
         assert_eq!(
             links.webcal,
             "webcal://agenda.example.org/calendar.ics?kind=webinar"
@@ -578,6 +601,14 @@ mod tests {
         assert_eq!(
             links.google,
             "https://calendar.google.com/calendar/render?cid=webcal%3A%2F%2Fagenda.example.org%2Fcalendar.ics%3Fkind%3Dwebinar"
+        );
+        assert_eq!(
+            links.outlook,
+            "https://outlook.live.com/calendar/0/addfromweb?url=https%3A%2F%2Fagenda.example.org%2Fcalendar.ics%3Fkind%3Dwebinar&name=Agenda%20%E2%80%94%20webinaires"
+        );
+        assert_eq!(
+            links.office365,
+            "https://outlook.office.com/calendar/0/addfromweb?url=https%3A%2F%2Fagenda.example.org%2Fcalendar.ics%3Fkind%3Dwebinar&name=Agenda%20%E2%80%94%20webinaires"
         );
     }
 

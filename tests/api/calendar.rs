@@ -406,6 +406,22 @@ async fn filtered_and_per_series_feeds(db: Db) {
         .unwrap()
         .starts_with("https://calendar.google.com/calendar/render?cid=webcal%3A%2F%2F"));
     assert_eq!(items[1]["series"], "les-mercredis");
+    // Outlook on the web takes the https address, and the feed's name.
+    let series_feed = url::form_urlencoded::byte_serialize(
+        format!("{}/series/les-mercredis/calendar.ics", app.address).as_bytes(),
+    )
+    .collect::<String>();
+    for (key, host) in [
+        ("outlook", "outlook.live.com"),
+        ("office365", "outlook.office.com"),
+    ] {
+        assert_eq!(
+            items[1][key],
+            format!(
+                "https://{host}/calendar/0/addfromweb?url={series_feed}&name=Agenda%20des%20webinaires%20et%20%C3%A9v%C3%A9nements%20%E2%80%94%20Les%20mercredis%2C%20sobres"
+            )
+        );
+    }
 }
 
 async fn per_event_files(db: Db) {
