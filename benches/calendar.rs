@@ -140,6 +140,7 @@ async fn main() {
                 name: "Mission numérique responsable".into(),
                 email: "agenda@example.gouv.fr".into(),
             }),
+            default_duration: chrono::Duration::minutes(120),
         };
         let query = FeedQuery::default();
         let window = chrono::Duration::days(365);

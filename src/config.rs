@@ -54,9 +54,17 @@ pub struct CalendarSettings {
     pub organizer_name: String,
     pub organizer_email: String,
     pub max_age: u32,
+    /// How long a timed session without an end is taken to last, in minutes: its DTEND in
+    /// calendars (live sessions) and when pages take it to be over.
+    pub default_duration_minutes: u32,
 }
 
 impl CalendarSettings {
+    /// `default_duration_minutes` as a duration.
+    pub fn default_duration(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.default_duration_minutes))
+    }
+
     /// How long ended sessions stay in feeds.
     pub fn window(&self) -> chrono::Duration {
         chrono::Duration::days(i64::from(self.window_days))
@@ -291,6 +299,11 @@ impl Settings {
                 "calendar.organizer_email \u{201c}{email}\u{201d} is not an email address"
             )));
         }
+        if self.calendar.default_duration_minutes == 0 {
+            return Err(ConfigError(
+                "calendar.default_duration_minutes must be above zero (120 is two hours)".into(),
+            ));
+        }
         if self.calendar.title.trim().is_empty() {
             return Err(ConfigError("calendar.title must not be empty".into()));
         }
@@ -404,6 +417,26 @@ mod tests {
             .merge(("events.default_timezone", "Paris"));
         let err = Settings::from_figment(figment).unwrap_err().to_string();
         assert!(err.contains("http.bind"), "{err}");
+    }
+
+    #[test]
+    fn sessions_without_an_end_last_two_hours_unless_configured() {
+        let settings = Settings::from_figment(Figment::from(Toml::string(DEFAULTS))).unwrap();
+        assert_eq!(
+            settings.calendar.default_duration(),
+            chrono::Duration::hours(2)
+        );
+        let figment =
+            Figment::from(Toml::string(DEFAULTS)).merge(("calendar.default_duration_minutes", 90));
+        let settings = Settings::from_figment(figment).unwrap();
+        assert_eq!(
+            settings.calendar.default_duration(),
+            chrono::Duration::minutes(90)
+        );
+        let figment =
+            Figment::from(Toml::string(DEFAULTS)).merge(("calendar.default_duration_minutes", 0));
+        let err = Settings::from_figment(figment).unwrap_err().to_string();
+        assert!(err.contains("calendar.default_duration_minutes"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! French wording, one home for both directions: the names of months and weekdays and the
-//! labels of kinds the publisher and mailer write, which the importer also reads; what a change
-//! and a reminder's advance are called in mails; French dates and times « mercredi 8 décembre 2021, de 9 h à 10 h (heure de Paris) », « 1er avril », « 9 h 30 ».
+//! labels of kinds the publisher and mailer write, which the importer also reads; a title with
+//! its kind said once; what a change and a reminder's advance are called in mails; French dates
+//! and times « mercredi 8 décembre 2021, de 9 h à 10 h (heure de Paris) », « 1er avril », « 9 h 30 ».
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use chrono_tz::Tz;
@@ -45,6 +46,40 @@ pub fn kind_label(kind: EventKind) -> &'static str {
         EventKind::Webinar => "Webinaire",
         EventKind::Event => "Événement",
         EventKind::Video => "Vidéo",
+    }
+}
+
+/// The first words a title may already start with to say what the session is, as
+/// [`fold`] writes them: « Webinaire : … », « webinaire sur … », and for a video « Vidéo : … »
+/// or « Épisode #12 … », which is how the team titles its episodes.
+fn kind_words(kind: EventKind) -> &'static [&'static str] {
+    match kind {
+        EventKind::Webinar => &["webinaire", "webinaires", "webinar"],
+        EventKind::Event => &["evenement", "evenements"],
+        EventKind::Video => &["video", "videos", "episode"],
+    }
+}
+
+/// Lowercase, accents taken off: « Épisode » and « episode » compare equal.
+fn fold(word: &str) -> String {
+    slug::slugify(word)
+}
+
+/// A title that says what the session is, for mail subjects: « Webinaire : Sobriété » — or the
+/// title alone when it already starts with its kind (« Webinaire – Sobriété », « webinaire sur
+/// la sobriété », « Épisode #12 : mesurer » for a video), in any case, with or without accents
+/// and whatever follows the word. Many of the team's titles begin that way, and « Webinaire :
+/// Webinaire : … » reads as a mistake.
+pub fn title_with_kind(kind: EventKind, title: &str) -> String {
+    let first_word = title
+        .split(|c: char| !c.is_alphanumeric())
+        .find(|word| !word.is_empty())
+        .map(fold)
+        .unwrap_or_default();
+    if kind_words(kind).contains(&first_word.as_str()) {
+        title.to_string()
+    } else {
+        format!("{} : {title}", kind_label(kind))
     }
 }
 
@@ -260,6 +295,54 @@ mod tests {
         );
         assert_eq!(when(None, Paris), None);
         assert_eq!(zone(chrono_tz::America::Martinique), "heure de Martinique");
+    }
+
+    #[test]
+    fn titles_name_their_kind_once() {
+        use EventKind::{Event, Video, Webinar};
+        let cases = [
+            (
+                Webinar,
+                "Sobriété numérique",
+                "Webinaire : Sobriété numérique",
+            ),
+            (Webinar, "Webinaire : Sobriété", "Webinaire : Sobriété"),
+            (Webinar, "Webinaire – Sobriété", "Webinaire – Sobriété"),
+            (
+                Webinar,
+                "webinaire sur la sobriété",
+                "webinaire sur la sobriété",
+            ),
+            (Webinar, "WEBINAIRE Sobriété", "WEBINAIRE Sobriété"),
+            (Webinar, "« Webinaire » sobriété", "« Webinaire » sobriété"),
+            (Webinar, "Webinaires de l'été", "Webinaires de l'été"),
+            // Another word that starts the same is not the kind.
+            (Webinar, "Webinairesque", "Webinaire : Webinairesque"),
+            // The word must open the title, not stand somewhere in it.
+            (
+                Webinar,
+                "Le webinaire annuel",
+                "Webinaire : Le webinaire annuel",
+            ),
+            // Another kind's word is not this kind's.
+            (
+                Webinar,
+                "Vidéo : rediffusion",
+                "Webinaire : Vidéo : rediffusion",
+            ),
+            (Event, "Événement : rencontre", "Événement : rencontre"),
+            (Event, "Evenement - rencontre", "Evenement - rencontre"),
+            (Event, "Rencontre d'été", "Événement : Rencontre d'été"),
+            (Video, "Épisode #12 : mesurer", "Épisode #12 : mesurer"),
+            (Video, "episode 3", "episode 3"),
+            (Video, "Vidéo – mesurer", "Vidéo – mesurer"),
+            (Video, "Mesurer son impact", "Vidéo : Mesurer son impact"),
+            (Video, "", "Vidéo : "),
+            (Webinar, "🎉 !", "Webinaire : 🎉 !"),
+        ];
+        for (kind, title, expected) in cases {
+            assert_eq!(title_with_kind(kind, title), expected, "{kind:?} {title:?}");
+        }
     }
 
     #[test]

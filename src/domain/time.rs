@@ -10,6 +10,8 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
+use super::event::EventKind;
+
 /// When a session happens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Schedule {
@@ -42,6 +44,32 @@ impl Schedule {
             Schedule::AllDay { last_day, .. } => {
                 last_day.succ_opt().map(|next| start_of_day(next, tz))
             }
+        }
+    }
+
+    /// The instant the session ends: its own end, or, for a timed session that names none,
+    /// `default` after its start (`calendar.default_duration_minutes`). Pages (« upcoming », the
+    /// join button) and calendars ([`Schedule::calendar_end`]) take the same length, so a page
+    /// and a subscriber's calendar agree on when a session is over.
+    pub fn end_or_default(&self, tz: Tz, default: Duration) -> DateTime<Utc> {
+        self.end_instant(tz)
+            .unwrap_or_else(|| self.start_instant(tz) + default)
+    }
+
+    /// The end a calendar writes (DTEND) for a timed session of `kind`: its own, else for a
+    /// live session `default` after its start, as [`Schedule::end_or_default`]. A video's
+    /// premiere without an end keeps none: it marks when the video comes out, a moment.
+    /// `None` for whole days too, which calendars write as dates.
+    pub fn calendar_end(&self, kind: EventKind, default: Duration) -> Option<DateTime<Utc>> {
+        match *self {
+            Schedule::Timed {
+                ends_at: Some(end), ..
+            } => Some(end),
+            Schedule::Timed {
+                starts_at,
+                ends_at: None,
+            } if kind.is_live() => Some(starts_at + default),
+            _ => None,
         }
     }
 
@@ -311,6 +339,56 @@ mod tests {
             days.render(Paris),
             ("2024-10-10".to_string(), Some("2024-10-11".to_string()))
         );
+    }
+
+    #[test]
+    fn sessions_without_an_end_last_the_default_length() {
+        let two_hours = Duration::minutes(120);
+        let start = instant("2026-12-09T08:00:00Z");
+        let open = Schedule::Timed {
+            starts_at: start,
+            ends_at: None,
+        };
+        let closed = Schedule::Timed {
+            starts_at: start,
+            ends_at: Some(instant("2026-12-09T08:45:00Z")),
+        };
+        let days = Schedule::AllDay {
+            first_day: NaiveDate::from_ymd_opt(2026, 12, 9).unwrap(),
+            last_day: NaiveDate::from_ymd_opt(2026, 12, 9).unwrap(),
+        };
+        assert_eq!(
+            open.end_or_default(Paris, two_hours),
+            instant("2026-12-09T10:00:00Z")
+        );
+        assert_eq!(
+            open.end_or_default(Paris, Duration::minutes(45)),
+            instant("2026-12-09T08:45:00Z")
+        );
+        assert_eq!(
+            closed.end_or_default(Paris, two_hours),
+            instant("2026-12-09T08:45:00Z")
+        );
+        assert_eq!(
+            days.end_or_default(Paris, two_hours),
+            instant("2026-12-09T23:00:00Z")
+        );
+        // (schedule, kind, DTEND)
+        let cases = [
+            (open, EventKind::Webinar, Some("2026-12-09T10:00:00Z")),
+            (open, EventKind::Event, Some("2026-12-09T10:00:00Z")),
+            (open, EventKind::Video, None),
+            (closed, EventKind::Webinar, Some("2026-12-09T08:45:00Z")),
+            (closed, EventKind::Video, Some("2026-12-09T08:45:00Z")),
+            (days, EventKind::Event, None),
+        ];
+        for (schedule, kind, expected) in cases {
+            assert_eq!(
+                schedule.calendar_end(kind, two_hours),
+                expected.map(instant),
+                "{schedule:?} {kind:?}"
+            );
+        }
     }
 
     #[test]

@@ -246,16 +246,17 @@ pub async fn calendars(State(state): State<AppState>) -> Result<Json<CalendarLis
     let mut items = vec![CalendarLinks {
         title: title.clone(),
         series: None,
-        links: SubscribeLinks::for_feed(&urls.calendar()),
+        links: SubscribeLinks::for_feed(&urls.calendar(), title),
     }];
     for series in state.store.list_series().await? {
         let query = FeedQuery {
             series: Some(series.slug.clone()),
             ..FeedQuery::default()
         };
+        let name = feed_name(title, &query, Some(&series.title));
         items.push(CalendarLinks {
-            title: feed_name(title, &query, Some(&series.title)),
-            links: SubscribeLinks::for_feed(&urls.series_calendar(&series.slug)),
+            links: SubscribeLinks::for_feed(&urls.series_calendar(&series.slug), &name),
+            title: name,
             series: Some(series.slug),
         });
     }

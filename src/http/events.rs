@@ -1,4 +1,5 @@
-//! `/api/v1/events`: create, list, read, update (JSON merge patch), cancel, delete drafts.
+//! `/api/v1/events`: create, list, read, update (JSON merge patch), cancel, delete drafts, and
+//! a session's history.
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -14,7 +15,7 @@ use super::extract::{JsonBody, OptionalJsonBody};
 use super::AppState;
 use crate::domain::event::CancelInput;
 use crate::domain::time::{parse_time, start_of_day, TimeInput};
-use crate::domain::{EventDocument, EventInput, EventKind, EventStatus, FieldErrors};
+use crate::domain::{EventDocument, EventInput, EventKind, EventStatus, FieldErrors, HistoryEntry};
 use crate::store::{Cursor, EventFilter, EventPageRequest, Order};
 
 pub fn routes() -> Router<AppState> {
@@ -22,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/events", post(create).get(list))
         .route("/events/{key}", get(show).patch(update).delete(remove))
         .route("/events/{key}/cancel", post(cancel))
+        .route("/events/{key}/history", get(history))
 }
 
 /// Query of `GET /api/v1/events`.
@@ -284,6 +286,55 @@ pub async fn remove(
         .map_err(not_found(&key))?;
     tracing::info!(key = %key, "draft deleted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// One change of a session, as its history records it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HistoryItem {
+    /// When the change was stored.
+    pub at: DateTime<Utc>,
+    /// The session's sequence after this change (it rises only for changes a calendar or a
+    /// recipient must see, once the session is published).
+    pub sequence: i64,
+    /// `created`, `updated` or `cancelled`.
+    #[schema(example = "updated")]
+    pub action: &'static str,
+    /// The fields that changed, by their keys in the session's document, in key order.
+    #[schema(example = json!(["ends_at", "starts_at"]))]
+    pub fields: Vec<&'static str>,
+}
+
+impl From<&HistoryEntry> for HistoryItem {
+    fn from(entry: &HistoryEntry) -> Self {
+        HistoryItem {
+            at: entry.at,
+            sequence: entry.sequence,
+            action: entry.action.as_str(),
+            fields: entry.fields.iter().map(|f| f.as_str()).collect(),
+        }
+    }
+}
+
+/// A session's history, oldest change first.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct History {
+    pub items: Vec<HistoryItem>,
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{key}/history", tag = "events",
+    params(("key" = String, Path, description = "Id or slug")),
+    responses((status = 200, description = "Every change, oldest first", body = History),
+        (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn history(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+) -> Result<Json<History>, ApiError> {
+    let event = state.store.get_event(&key).await.map_err(not_found(&key))?;
+    let entries = state.store.event_history(&event.id).await?;
+    Ok(Json(History {
+        items: entries.iter().map(HistoryItem::from).collect(),
+    }))
 }
 
 fn not_found(key: &str) -> impl FnOnce(crate::store::StoreError) -> ApiError + '_ {

@@ -16,6 +16,7 @@ use super::{calendar, events, registrations, series, speakers, subscribe, subscr
     ),
     paths(
         events::create, events::list, events::show, events::update, events::cancel, events::remove,
+        events::history,
         speakers::create, speakers::list, speakers::show, speakers::update,
         series::create, series::list, series::show, series::update,
         calendar::calendars,

@@ -18,9 +18,9 @@ use super::conditional;
 use super::AppState;
 use crate::domain::urls::PublicUrls;
 use crate::domain::{Event, EventKind, EventStatus};
-use crate::publish::pages::{body_html, EventView};
+use crate::publish::pages::{body_html, CalendarChoices, EventView};
 use crate::publish::Rendered;
-use crate::store::{EventFilter, EventPageRequest, Order, StoreError};
+use crate::store::{EventFilter, EventPageRequest, FeedQuery, Order, StoreError};
 
 const HTML: &str = "text/html; charset=utf-8";
 /// How long a rendered page is kept at most, and what browsers may keep it for.
@@ -203,11 +203,13 @@ where
     .await
 }
 
+/// A session as pages show it; one without an end lasts the calendars' default length.
+fn event_view(event: &Event, state: &AppState, now: DateTime<Utc>) -> EventView {
+    EventView::new(event, &state.base_url, state.calendar.default_duration, now)
+}
+
 fn views(events: &[Event], state: &AppState, now: DateTime<Utc>) -> Vec<EventView> {
-    events
-        .iter()
-        .map(|e| EventView::new(e, &state.base_url, now))
-        .collect()
+    events.iter().map(|e| event_view(e, state, now)).collect()
 }
 
 fn newest(events: &[Event]) -> DateTime<Utc> {
@@ -257,7 +259,7 @@ async fn agenda(State(state): State<AppState>, headers: HeaderMap) -> Response {
         let upcoming: Vec<Event> = upcoming
             .into_iter()
             .filter(|e| e.kind.is_live())
-            .filter(|e| EventView::new(e, &state.base_url, now).upcoming)
+            .filter(|e| event_view(e, &state, now).upcoming)
             .take(50)
             .collect();
         let videos = list(
@@ -281,6 +283,14 @@ async fn agenda(State(state): State<AppState>, headers: HeaderMap) -> Response {
                 description => "Les prochains webinaires et événements, et les dernières vidéos.",
                 upcoming => views(&upcoming, &state, now),
                 videos => views(&videos, &state, now),
+                add_to_calendar => CalendarChoices::agenda(
+                    state.urls(),
+                    &super::calendar::feed_name(
+                        &state.settings.calendar.title,
+                        &FeedQuery::default(),
+                        None,
+                    ),
+                ),
             },
         )?;
         Ok((html, last))
@@ -305,7 +315,7 @@ async fn archive(State(state): State<AppState>, headers: HeaderMap) -> Response 
         let past: Vec<Event> = past
             .into_iter()
             .filter(|e| e.kind.is_live())
-            .filter(|e| !EventView::new(e, &state.base_url, now).upcoming)
+            .filter(|e| !event_view(e, &state, now).upcoming)
             .collect();
         let html = render(
             &state,
@@ -350,7 +360,12 @@ async fn series(
             context! {
                 title => &series.title,
                 intro => &series.description,
-                calendar_url => state.urls().series_calendar(&series.slug),
+                add_to_calendar => CalendarChoices::series(
+                    state.urls(),
+                    &series.slug,
+                    &series.title,
+                    &series_feed_name(&state, &series.slug, &series.title),
+                ),
                 items => views(&items, &state, now),
             },
         )?;
@@ -395,6 +410,15 @@ async fn tag(
     .await
 }
 
+/// What calendars call a series' feed (Outlook offers it as the new calendar's name).
+fn series_feed_name(state: &AppState, slug: &str, title: &str) -> String {
+    let query = FeedQuery {
+        series: Some(slug.to_string()),
+        ..FeedQuery::default()
+    };
+    super::calendar::feed_name(&state.settings.calendar.title, &query, Some(title))
+}
+
 /// Any other public path: a French 404 page.
 pub(super) async fn not_found(State(state): State<AppState>) -> Response {
     error_page(
@@ -412,7 +436,7 @@ pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap
             return Err(PageError::NotFound("Cette session n'existe pas.".into()));
         }
         let now = Utc::now();
-        let mut view = EventView::new(&event, &state.base_url, now);
+        let mut view = event_view(&event, state, now);
         view.resolve_paths(state.content_base.as_ref());
         let published_at = event.published_at.unwrap_or(event.created_at);
         let history = state.store.event_history(&event.id).await?;
@@ -430,6 +454,11 @@ pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap
             }
         });
         let full = event.registration_required && seats.seats_left == Some(0);
+        let series_feed = event
+            .series
+            .as_ref()
+            .map(|s| series_feed_name(state, &s.slug, &s.title));
+        let add_to_calendar = CalendarChoices::session(&view, state.urls(), series_feed.as_deref());
         let html = render(
             state,
             "pages/event.html",
@@ -441,6 +470,7 @@ pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap
                 rescheduled => rescheduled,
                 full => full,
                 registration => registration,
+                add_to_calendar => add_to_calendar,
             },
         )?;
         Ok((html, event.updated_at))

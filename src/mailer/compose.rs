@@ -320,7 +320,11 @@ impl Composer {
         let (template, subject) = match claimed.kind {
             MailKind::Announcement => (
                 "mail/announcement",
-                format!("{} : {}, {}", view.kind_label, event.title, view.when),
+                format!(
+                    "{}, {}",
+                    french::title_with_kind(event.kind, &event.title),
+                    view.when
+                ),
             ),
             MailKind::Reminder => (
                 "mail/reminder",

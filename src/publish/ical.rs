@@ -35,6 +35,8 @@ pub struct CalendarSettings {
     /// The organisers' zone: a display hint for clients (`X-WR-TIMEZONE`).
     pub timezone: Tz,
     pub organizer: Option<Organizer>,
+    /// How long a live session without an end lasts in calendars (`calendar.default_duration_minutes`).
+    pub default_duration: chrono::Duration,
 }
 
 impl CalendarSettings {
@@ -53,6 +55,7 @@ impl CalendarSettings {
             refresh_interval: c.refresh_interval.clone(),
             timezone: settings.default_timezone()?,
             organizer,
+            default_duration: c.default_duration(),
         })
     }
 }
@@ -81,19 +84,40 @@ pub struct SubscribeLinks {
     pub https: String,
     /// Google Calendar's "add by URL" page; Google only accepts the `webcal:` form there.
     pub google: String,
+    /// Outlook on the web's "add from the web" page, for personal accounts (Outlook.com).
+    pub outlook: String,
+    /// The same page for work and school accounts (Microsoft 365), on their own host.
+    pub office365: String,
 }
 
 impl SubscribeLinks {
-    pub fn for_feed(feed_url: &str) -> SubscribeLinks {
+    /// The links for the feed at `feed_url`; `name` is what Outlook offers to call it.
+    pub fn for_feed(feed_url: &str, name: &str) -> SubscribeLinks {
         let webcal = match feed_url.split_once("://") {
             Some((_, rest)) => format!("webcal://{rest}"),
             None => format!("webcal://{feed_url}"),
         };
+        // A query value with spaces as %20: `+` reads as a space only to form decoders.
+        let encode = |text: &str| {
+            url::form_urlencoded::byte_serialize(text.as_bytes())
+                .collect::<String>()
+                .replace('+', "%20")
+        };
         let google = format!(
             "https://calendar.google.com/calendar/render?cid={}",
-            url::form_urlencoded::byte_serialize(webcal.as_bytes()).collect::<String>()
+            encode(&webcal)
         );
+        // Outlook fetches the https address itself; it does not take webcal: here.
+        let add_from_web = |host: &str| {
+            format!(
+                "https://{host}/calendar/0/addfromweb?url={}&name={}",
+                encode(feed_url),
+                encode(name)
+            )
+        };
         SubscribeLinks {
+            outlook: add_from_web("outlook.live.com"),
+            office365: add_from_web("outlook.office.com"),
             webcal,
             https: feed_url.to_string(),
             google,
@@ -271,9 +295,11 @@ fn vevent_as(
             _ => icalendar::EventStatus::Confirmed,
         });
     match schedule {
-        Schedule::Timed { starts_at, ends_at } => {
+        Schedule::Timed { starts_at, .. } => {
             vevent.starts(starts_at);
-            if let Some(ends_at) = ends_at {
+            // Without DTEND a timed event is a moment (RFC 5545 §3.6.1): a live session without
+            // an end gets the default length its page assumes too.
+            if let Some(ends_at) = schedule.calendar_end(event.kind, settings.default_duration) {
                 vevent.ends(ends_at);
             }
         }
@@ -460,6 +486,7 @@ mod tests {
                 name: "Mission, numérique".into(),
                 email: "agenda@example.org".into(),
             }),
+            default_duration: Duration::minutes(120),
         }
     }
 
@@ -608,6 +635,35 @@ mod tests {
     }
 
     #[test]
+    fn live_sessions_without_an_end_last_the_default_length() {
+        let mut e = event("Sans fin", "r");
+        let start = Utc.with_ymd_and_hms(2027, 3, 28, 8, 0, 0).unwrap();
+        e.schedule = Some(Schedule::Timed {
+            starts_at: start,
+            ends_at: None,
+        });
+        let text = single(&settings(), &e).unwrap();
+        assert!(text.contains("DTSTART:20270328T080000Z\r\n"), "{text}");
+        assert!(text.contains("DTEND:20270328T100000Z\r\n"), "{text}");
+        let shorter = CalendarSettings {
+            default_duration: Duration::minutes(45),
+            ..settings()
+        };
+        let text = single(&shorter, &e).unwrap();
+        assert!(text.contains("DTEND:20270328T084500Z\r\n"), "{text}");
+        // A video's premiere without an end stays a moment; with one, it keeps it.
+        e.kind = EventKind::Video;
+        let text = single(&settings(), &e).unwrap();
+        assert!(!text.contains("DTEND"), "{text}");
+        e.schedule = Some(Schedule::Timed {
+            starts_at: start,
+            ends_at: Some(start + Duration::minutes(30)),
+        });
+        let text = single(&settings(), &e).unwrap();
+        assert!(text.contains("DTEND:20270328T083000Z\r\n"), "{text}");
+    }
+
+    #[test]
     fn feed_names_are_escaped_and_carry_refresh_hints() {
         let text = feed(&settings(), "Agenda, sobriété; \\ «\u{a0}test\u{a0}»", &[]);
         assert!(text.contains("NAME:Agenda\\, sobriété\\; \\\\ «\u{a0}test\u{a0}»\r\n"));
@@ -619,8 +675,10 @@ mod tests {
 
     #[test]
     fn subscribe_links_follow_each_client() {
-        let links =
-            SubscribeLinks::for_feed("https://agenda.example.org/calendar.ics?kind=webinar");
+        let links = SubscribeLinks::for_feed(
+            "https://agenda.example.org/calendar.ics?kind=webinar",
+            "Agenda — webinaires",
+        );
         assert_eq!(
             links.webcal,
             "webcal://agenda.example.org/calendar.ics?kind=webinar"
@@ -628,6 +686,14 @@ mod tests {
         assert_eq!(
             links.google,
             "https://calendar.google.com/calendar/render?cid=webcal%3A%2F%2Fagenda.example.org%2Fcalendar.ics%3Fkind%3Dwebinar"
+        );
+        assert_eq!(
+            links.outlook,
+            "https://outlook.live.com/calendar/0/addfromweb?url=https%3A%2F%2Fagenda.example.org%2Fcalendar.ics%3Fkind%3Dwebinar&name=Agenda%20%E2%80%94%20webinaires"
+        );
+        assert_eq!(
+            links.office365,
+            "https://outlook.office.com/calendar/0/addfromweb?url=https%3A%2F%2Fagenda.example.org%2Fcalendar.ics%3Fkind%3Dwebinar&name=Agenda%20%E2%80%94%20webinaires"
         );
     }
 

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::ical::SubscribeLinks;
 use super::markdown;
 use crate::domain::french;
 use crate::domain::urls::PublicUrls;
@@ -39,7 +40,8 @@ pub struct EventView {
     pub cancelled: bool,
     /// Why it was cancelled, as the organisers said it.
     pub cancel_reason: Option<String>,
-    /// Not over yet (a session without an end counts `ASSUMED_LENGTH` from its start).
+    /// Not over yet (a session without an end lasts `calendar.default_duration_minutes`, as
+    /// in calendars: `Schedule::end_or_default`).
     pub upcoming: bool,
     /// Not started yet: registration is still open.
     pub before_start: bool,
@@ -47,8 +49,6 @@ pub struct EventView {
     pub joinable: bool,
 }
 
-/// How long a session without an end is taken to last.
-pub const ASSUMED_LENGTH_HOURS: i64 = 2;
 /// How long before the start the join button appears.
 pub const JOIN_OPENS_MINUTES: i64 = 30;
 
@@ -77,6 +77,74 @@ pub struct SpeakerView {
 pub struct MoreView {
     pub title: String,
     pub url: String,
+}
+
+/// « Ajouter à mon agenda »: a session's file and a feed to subscribe to, as plain links, so no
+/// script is needed and no other host (Google, Microsoft) hears of the visitor before they
+/// follow one.
+#[derive(Debug, Clone, Serialize)]
+pub struct CalendarChoices {
+    /// The session's own .ics file, to open or import (session pages, while it is to come).
+    pub file: Option<String>,
+    /// A feed to subscribe to: the whole agenda, or a series.
+    pub feed: Option<FeedChoices>,
+}
+
+/// A feed, what it holds in words, and the ways to subscribe to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeedChoices {
+    /// « tout l'agenda », « la série « Les mercredis » ».
+    pub label: String,
+    #[serde(flatten)]
+    pub links: SubscribeLinks,
+}
+
+impl CalendarChoices {
+    /// The agenda's: every published session. `feed_name` is the feed's name in calendars.
+    pub fn agenda(urls: PublicUrls, feed_name: &str) -> CalendarChoices {
+        CalendarChoices {
+            file: None,
+            feed: Some(FeedChoices {
+                label: "tout l'agenda".into(),
+                links: SubscribeLinks::for_feed(&urls.calendar(), feed_name),
+            }),
+        }
+    }
+
+    /// A series page's: the series' feed.
+    pub fn series(urls: PublicUrls, slug: &str, title: &str, feed_name: &str) -> CalendarChoices {
+        CalendarChoices {
+            file: None,
+            feed: Some(series_feed(urls, slug, title, feed_name)),
+        }
+    }
+
+    /// A session page's: its own file while it is to come (not when cancelled or over), and
+    /// its series' feed if it belongs to one (`series_feed_name` is that feed's name). `None`
+    /// when there is neither.
+    pub fn session(
+        view: &EventView,
+        urls: PublicUrls,
+        series_feed_name: Option<&str>,
+    ) -> Option<CalendarChoices> {
+        let file = view
+            .ics_url
+            .clone()
+            .filter(|_| view.upcoming && !view.cancelled);
+        let feed = view
+            .series
+            .as_ref()
+            .zip(series_feed_name)
+            .map(|(series, name)| series_feed(urls, &series.slug, &series.title, name));
+        (file.is_some() || feed.is_some()).then_some(CalendarChoices { file, feed })
+    }
+}
+
+fn series_feed(urls: PublicUrls, slug: &str, title: &str, feed_name: &str) -> FeedChoices {
+    FeedChoices {
+        label: format!("la série \u{ab}\u{a0}{title}\u{a0}\u{bb}"),
+        links: SubscribeLinks::for_feed(&urls.series_calendar(slug), feed_name),
+    }
 }
 
 /// A link as written (`/docs/guide.pdf`) made absolute against the team's site.
@@ -165,13 +233,18 @@ pub fn video_embed(url: &str) -> VideoView {
 }
 
 impl EventView {
-    pub fn new(event: &Event, base_url: &str, now: DateTime<Utc>) -> EventView {
+    /// `default_duration`: how long a session without an end is taken to last.
+    pub fn new(
+        event: &Event,
+        base_url: &str,
+        default_duration: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> EventView {
         let urls = PublicUrls::new(base_url);
         let start = event.schedule.map(|s| s.start_instant(event.timezone));
         let end = event
             .schedule
-            .and_then(|s| s.end_instant(event.timezone))
-            .or(start.map(|s| s + chrono::Duration::hours(ASSUMED_LENGTH_HOURS)));
+            .map(|s| s.end_or_default(event.timezone, default_duration));
         EventView {
             slug: event.slug.clone(),
             title: event.title.clone(),
@@ -267,7 +340,61 @@ pub fn body_html(event: &Event, content_base: Option<&url::Url>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::video_embed;
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+    use crate::domain::event::testing::stored;
+    use crate::domain::SeriesSummary;
+
+    #[test]
+    fn a_session_offers_its_file_while_to_come_and_its_series_feed() {
+        const BASE: &str = "https://agenda.example.org";
+        let urls = PublicUrls::new(BASE);
+        // Starts 2021-12-08 at 9:00 in Paris (08:00Z), with no end: two hours by default.
+        let mut event = stored(EventStatus::Scheduled);
+        let at = |h: u32, m: u32| Utc.with_ymd_and_hms(2021, 12, 8, h, m, 0).unwrap();
+        let view = |event: &Event, now| EventView::new(event, BASE, Duration::minutes(120), now);
+        let choices =
+            |event: &Event, now, name| CalendarChoices::session(&view(event, now), urls, name);
+
+        let to_come = choices(&event, at(7, 0), None).expect("the file");
+        assert_eq!(
+            to_come.file.as_deref(),
+            Some("https://agenda.example.org/events/webinaire.ics")
+        );
+        assert!(to_come.feed.is_none());
+        assert!(choices(&event, at(9, 59), None).is_some(), "still running");
+        assert!(
+            choices(&event, at(10, 0), None).is_none(),
+            "over, no series"
+        );
+
+        event.series = Some(SeriesSummary {
+            slug: "mercredis".into(),
+            title: "Les mercredis".into(),
+        });
+        let over = choices(&event, at(10, 0), Some("Agenda — Les mercredis")).expect("the feed");
+        assert_eq!(over.file, None);
+        let feed = over.feed.expect("the series' feed");
+        assert_eq!(feed.label, "la série \u{ab}\u{a0}Les mercredis\u{a0}\u{bb}");
+        assert_eq!(
+            feed.links.webcal,
+            "webcal://agenda.example.org/series/mercredis/calendar.ics"
+        );
+        assert!(feed
+            .links
+            .outlook
+            .ends_with("&name=Agenda%20%E2%80%94%20Les%20mercredis"));
+
+        event.status = EventStatus::Cancelled;
+        let cancelled =
+            choices(&event, at(7, 0), Some("Agenda — Les mercredis")).expect("the feed");
+        assert_eq!(
+            cancelled.file, None,
+            "a cancelled session's file is not offered"
+        );
+        assert!(cancelled.feed.is_some());
+    }
 
     #[test]
     fn video_links_become_players_only_for_known_hosts() {

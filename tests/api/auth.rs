@@ -106,6 +106,7 @@ async fn health_and_openapi_are_public(db: Db) {
         "/api/v1/events",
         "/api/v1/events/{key}",
         "/api/v1/events/{key}/cancel",
+        "/api/v1/events/{key}/history",
         "/api/v1/speakers",
         "/api/v1/speakers/{key}",
         "/api/v1/series",
@@ -126,6 +127,7 @@ async fn health_and_openapi_are_public(db: Db) {
     assert!(
         doc["components"]["schemas"]["EventDocument"]["properties"]["cancel_reason"].is_object()
     );
+    assert!(doc["components"]["schemas"]["HistoryItem"]["properties"]["fields"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
     // Readiness reflects the database.

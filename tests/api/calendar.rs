@@ -406,6 +406,22 @@ async fn filtered_and_per_series_feeds(db: Db) {
         .unwrap()
         .starts_with("https://calendar.google.com/calendar/render?cid=webcal%3A%2F%2F"));
     assert_eq!(items[1]["series"], "les-mercredis");
+    // Outlook on the web takes the https address, and the feed's name.
+    let series_feed = url::form_urlencoded::byte_serialize(
+        format!("{}/series/les-mercredis/calendar.ics", app.address).as_bytes(),
+    )
+    .collect::<String>();
+    for (key, host) in [
+        ("outlook", "outlook.live.com"),
+        ("office365", "outlook.office.com"),
+    ] {
+        assert_eq!(
+            items[1][key],
+            format!(
+                "https://{host}/calendar/0/addfromweb?url={series_feed}&name=Agenda%20des%20webinaires%20et%20%C3%A9v%C3%A9nements%20%E2%80%94%20Les%20mercredis%2C%20sobres"
+            )
+        );
+    }
 }
 
 async fn per_event_files(db: Db) {
@@ -559,6 +575,71 @@ async fn ended_sessions_leave_after_the_window(db: Db) {
             .await
             .status,
         200
+    );
+}
+
+/// A live session given a start and no end: its .ics and the feed end it
+/// `calendar.default_duration_minutes` later (120 unless configured), and its page counts it
+/// running, join button included, until that same moment; a premiere without an end has none.
+async fn sessions_without_an_end_last_the_default_length(db: Db) {
+    async fn create(app: &TestApp, kind: &str, title: &str, starts_at: String) -> Value {
+        app.create_event(json!({"kind": kind, "status": "scheduled", "title": title,
+            "starts_at": starts_at, "links": {"join": "https://visio.example.org/ouverte"}}))
+            .await
+    }
+    let ends_of = |text: &str, event: &Value| -> Option<DateTime<Utc>> {
+        let (_, seen) = parse(text);
+        seen[&uid(event)].end
+    };
+    // Defaults: two hours, in the session's own file and in the feed.
+    let app = spawn_app(db).await;
+    let open = create(&app, "webinar", "Sans fin", "2038-06-02T09:00".into()).await;
+    let premiere = create(&app, "video", "Avant-première", "2038-06-03T12:00Z".into()).await;
+    let slug = open["slug"].as_str().unwrap();
+    let file = fetch(&app.address, &format!("/events/{slug}.ics"), &[]).await;
+    assert_eq!(file.status, 200);
+    let text = file.text();
+    assert!(text.contains("DTSTART:20380602T070000Z\r\n"), "{text}");
+    assert!(text.contains("DTEND:20380602T090000Z\r\n"), "{text}");
+    assert_eq!(ends_of(&text, &open), Some(at("2038-06-02T09:00:00Z")));
+    let feed = fetch(&app.address, "/calendar.ics", &[]).await.text();
+    assert_eq!(ends_of(&feed, &open), Some(at("2038-06-02T09:00:00Z")));
+    assert_eq!(ends_of(&feed, &premiere), None, "a premiere stays a moment");
+    // Started an hour ago: still running on its page under the two-hour default.
+    let an_hour_ago = (Utc::now() - Duration::minutes(60))
+        .format("%Y-%m-%dT%H:%M:00Z")
+        .to_string();
+    let running = create(&app, "webinar", "En cours", an_hour_ago.clone()).await;
+    let page_path = format!("/events/{}", running["slug"].as_str().unwrap());
+    let page = fetch(&app.address, &page_path, &[]).await.text();
+    assert!(page.contains("Rejoindre la session</a>"), "{page}");
+    let agenda = fetch(&app.address, "/", &[]).await.text();
+    assert!(agenda.contains("En cours"), "still upcoming");
+
+    // Configured to 45 minutes: the file, the feed and the page all take it.
+    let short = spawn_app_with(FreshDb::new(db).await, |f| {
+        f.merge(("calendar.default_duration_minutes", 45))
+    })
+    .await;
+    let open = create(&short, "webinar", "Sans fin", "2038-06-02T09:00".into()).await;
+    let slug = open["slug"].as_str().unwrap();
+    let text = fetch(&short.address, &format!("/events/{slug}.ics"), &[])
+        .await
+        .text();
+    assert!(text.contains("DTEND:20380602T074500Z\r\n"), "{text}");
+    let feed = fetch(&short.address, "/calendar.ics", &[]).await.text();
+    assert_eq!(ends_of(&feed, &open), Some(at("2038-06-02T07:45:00Z")));
+    let running = create(&short, "webinar", "En cours", an_hour_ago).await;
+    let page_path = format!("/events/{}", running["slug"].as_str().unwrap());
+    let page = fetch(&short.address, &page_path, &[]).await.text();
+    assert!(
+        !page.contains("Rejoindre la session</a>"),
+        "over after 45 minutes"
+    );
+    let agenda = fetch(&short.address, "/", &[]).await.text();
+    assert!(
+        agenda.contains("Sans fin") && !agenda.contains("En cours"),
+        "over: not upcoming"
     );
 }
 
@@ -787,6 +868,7 @@ async fn a_restart_reuses_the_saved_feed_until_content_changes(db: Db) {
         refresh_interval: "PT1H".into(),
         timezone: chrono_tz::Europe::Paris,
         organizer: None,
+        default_duration: Duration::minutes(120),
     };
     let query = eventail::store::FeedQuery::default();
     let window = Duration::days(365);
@@ -854,6 +936,7 @@ on_both_backends!(
     ended_sessions_leave_after_the_window,
     http_validators_and_codings,
     another_instance_sees_writes_at_once,
+    sessions_without_an_end_last_the_default_length,
 );
 
 /// Python's `icalendar` (an independent implementation) reads every feed shape to the same UTC
@@ -868,6 +951,12 @@ async fn independent_parser_agrees() {
         .post(&format!("/api/v1/events/{id}/cancel"), &json!({}))
         .await;
     assert_eq!(code, 200);
+    let open = app
+        .create_event(
+            json!({"kind": "webinar", "status": "scheduled", "title": "Sans fin",
+            "starts_at": "2038-06-02T09:00"}),
+        )
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let mut paths = Vec::new();
     for path in [
@@ -876,6 +965,7 @@ async fn independent_parser_agrees() {
         "/series/les-mercredis/calendar.ics".into(),
         format!("/events/{}.ics", made["days"]["slug"].as_str().unwrap()),
         format!("/events/{}.ics", made["long"]["slug"].as_str().unwrap()),
+        format!("/events/{}.ics", open["slug"].as_str().unwrap()),
     ] {
         let text = fetch(&app.address, &path, &[]).await.text();
         let file = dir.path().join(format!("feed{}.ics", paths.len()));
@@ -963,4 +1053,8 @@ print(json.dumps(out))
     assert_eq!(spring["summary"], format!("Printemps {TRICKY}"));
     let autumn = &python[0]["events"][&uid(&made["autumn"])];
     assert_eq!(autumn["status"], "CANCELLED");
+    // A live session without an end lasts the default two hours for Python too.
+    let open = &python[5]["events"][&uid(&open)];
+    assert_eq!(open["start"], json!(["t", "2038-06-02T07:00:00Z"]));
+    assert_eq!(open["end"], json!(["t", "2038-06-02T09:00:00Z"]));
 }

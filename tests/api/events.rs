@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{error_fields, full_webinar, spawn_app, Db};
+use crate::helpers::{error_fields, full_webinar, read, spawn_app, Db};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -15,6 +15,7 @@ on_both_backends!(
     only_drafts_can_be_deleted,
     unknown_keys_answer_404,
     concurrent_edits_are_serialised,
+    history_lists_every_change_in_order,
 );
 
 async fn every_field_round_trips(db: Db) {
@@ -414,4 +415,83 @@ async fn concurrent_edits_are_serialised(db: Db) {
         .collect();
     sequences.sort_unstable();
     assert_eq!(sequences, (1..=16).collect::<Vec<_>>());
+}
+
+/// `GET /api/v1/events/{key}/history`, by id or slug: creation, a move (the sequence rises), an
+/// edit nobody needs to hear about (it does not), the cancellation, oldest first.
+async fn history_lists_every_change_in_order(db: Db) {
+    let app = spawn_app(db).await;
+    let created = app.create_event(full_webinar()).await;
+    let id = created["id"].as_str().unwrap();
+    let slug = created["slug"].as_str().unwrap();
+    let event = format!("/api/v1/events/{id}");
+    let (status, doc) = app
+        .patch(
+            &event,
+            &json!({"starts_at": "2037-12-10T09:00", "ends_at": "2037-12-10T10:00"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{doc}");
+    let (status, doc) = app.patch(&event, &json!({"summary": "Autre résumé"})).await;
+    assert_eq!(status, 200, "{doc}");
+    let (status, doc) = app.post(&format!("{event}/cancel"), &json!({})).await;
+    assert_eq!(status, 200, "{doc}");
+    assert_eq!(doc["sequence"], 2);
+
+    let (status, history) = app.get(&format!("/api/v1/events/{slug}/history")).await;
+    assert_eq!(status, 200, "{history}");
+    let items = history["items"].as_array().expect("items");
+    let read_back: Vec<(i64, &str, Vec<&str>)> = items
+        .iter()
+        .map(|item| {
+            let fields = item["fields"].as_array().expect("fields");
+            (
+                item["sequence"].as_i64().expect("sequence"),
+                item["action"].as_str().expect("action"),
+                fields.iter().map(|f| f.as_str().expect("field")).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        read_back,
+        [
+            (0, "created", vec![]),
+            (1, "updated", vec!["ends_at", "starts_at"]),
+            (1, "updated", vec!["summary"]),
+            (2, "cancelled", vec!["status"]),
+        ]
+    );
+    let times: Vec<chrono::DateTime<chrono::Utc>> = items
+        .iter()
+        .map(|item| {
+            item["at"]
+                .as_str()
+                .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+                .expect("an RFC 3339 time")
+                .to_utc()
+        })
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert_eq!(
+        items[0]["at"], created["created_at"],
+        "created when the session was"
+    );
+    // By id, the same history.
+    let (status, by_id) = app.get(&format!("{event}/history")).await;
+    assert_eq!(status, 200);
+    assert_eq!(by_id, history);
+
+    let (status, problem) = app.get("/api/v1/events/pas-de-session/history").await;
+    assert_eq!(status, 404);
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap()
+        .contains("pas-de-session"));
+    let anonymous = app
+        .client
+        .get(app.url(&format!("{event}/history")))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(read(anonymous).await.0, 401);
 }

@@ -823,6 +823,54 @@ async fn file_transport_by_default(db: Db) {
     assert!(mail.subject.starts_with("Confirmez votre abonnement"));
 }
 
+/// An announcement's subject names the kind once: prefixed to a title that does not say it,
+/// left out when the title already starts with it (« Webinaire – … », « Épisode #3 … »).
+async fn announcements_name_the_kind_once(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    let (code, doc) = app
+        .post(
+            "/api/v1/subscribers",
+            &json!({"email": "kinds@exemple.fr", "scope": "all",
+                "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(code, 201, "{doc}");
+    app.create_event(webinar("Webinaire – Écoconception")).await;
+    app.create_event(webinar("Sobriété en pratique")).await;
+    let today = Utc::now().format("%Y-%m-%d").to_string();
+    app.create_event(json!({"kind": "video", "status": "scheduled",
+        "title": "Épisode #3 : mesurer", "published_on": today,
+        "links": {"video": "https://www.dailymotion.com/video/x8abcde"}}))
+        .await;
+    smtp.wait_for(3, Duration::from_secs(10)).await;
+    let mut subjects: Vec<String> = smtp
+        .received()
+        .iter()
+        .map(|m| parse(&m.data).subject)
+        .collect();
+    subjects.sort();
+    assert_eq!(subjects.len(), 3, "{subjects:?}");
+    assert!(
+        subjects[0].starts_with("Webinaire : Sobriété en pratique, "),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects[1].starts_with("Webinaire – Écoconception, "),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects[2].starts_with("Épisode #3 : mesurer, "),
+        "{subjects:?}"
+    );
+    assert!(
+        subjects
+            .iter()
+            .all(|s| !s.contains("Webinaire : Webinaire") && !s.starts_with("Vidéo : ")),
+        "{subjects:?}"
+    );
+}
+
 /// A session's life as a subscriber sees it: announced, moved, reminded, recorded — one
 /// message each; edits nobody needs to hear about (the programme) send nothing.
 async fn a_lifecycle_sends_each_notice_once(db: Db) {
@@ -1755,6 +1803,7 @@ on_both_backends!(
     subscribing_is_rate_limited,
     organiser_api_for_subscribers,
     file_transport_by_default,
+    announcements_name_the_kind_once,
 );
 
 /// Postfix's smtp-sink on a free loopback port, dumping each message it accepts into `dump`;

@@ -131,7 +131,7 @@ async fn agenda_and_session_pages(db: Db) {
     assert!(!html.contains("id=\"inscription\""));
     assert!(html.contains("href=\"https://forms.example.org/s\">S'inscrire</a>"));
     assert!(html.contains(&format!(
-        "href=\"{}/events/{slug}.ics\">Ajouter à mon agenda</a>",
+        "<a href=\"{}/events/{slug}.ics\">Télécharger cette session (fichier .ics)</a>",
         app.address
     )));
     assert!(html.contains("sur inscription, dans la limite de 300 places"));
@@ -320,4 +320,157 @@ async fn atom_feed(db: Db) {
         .any(|e| e.title().as_str() == video["title"].as_str().unwrap()));
 }
 
-on_both_backends!(agenda_and_session_pages, banners_and_validators, atom_feed);
+/// The subscribe links of a feed as the « Ajouter à mon agenda » block writes them: `&` as
+/// `&amp;` in attributes.
+fn feed_links(app: &TestApp, path: &str, name: &str) -> Vec<String> {
+    let https = format!("{}{path}", app.address);
+    let host_path = https.trim_start_matches("http://");
+    let encode = |text: &str| {
+        url::form_urlencoded::byte_serialize(text.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20")
+    };
+    let webcal = format!("webcal://{host_path}");
+    let add_from_web = |host: &str| {
+        format!(
+            "https://{host}/calendar/0/addfromweb?url={}&amp;name={}",
+            encode(&https),
+            encode(name)
+        )
+    };
+    vec![
+        format!("<a href=\"{webcal}\">Apple Calendar, Thunderbird ou Outlook sur ordinateur</a>"),
+        format!(
+            "<a href=\"https://calendar.google.com/calendar/render?cid={}\">Google Agenda</a>",
+            encode(&webcal)
+        ),
+        format!(
+            "<a href=\"{}\">Outlook.com (compte personnel)</a>",
+            add_from_web("outlook.live.com")
+        ),
+        format!(
+            "<a href=\"{}\">Outlook Microsoft 365 (compte professionnel)</a>",
+            add_from_web("outlook.office.com")
+        ),
+        format!("<a href=\"{https}\">Adresse du calendrier (.ics)</a>"),
+    ]
+}
+
+fn assert_has_all(html: &str, links: &[String]) {
+    for link in links {
+        assert!(html.contains(link.as_str()), "missing {link} in\n{html}");
+    }
+}
+
+/// « Ajouter à mon agenda »: the agenda offers its whole feed, a series page its feed, a
+/// session page its own file and its series' feed, as plain links (no script, nothing loaded
+/// from elsewhere) that lead to what the server serves; a rename of the series reaches the
+/// cached page.
+async fn add_to_calendar_links(db: Db) {
+    let app = spawn_app(db).await;
+    let (webinar, video) = seed(&app).await;
+    let agenda_feed = "Agenda des webinaires et événements";
+    let series_feed = "Agenda des webinaires et événements \u{2014} Les mercredis";
+    let heading = "<h2 id=\"ajouter-agenda\">Ajouter à mon agenda</h2>";
+
+    let agenda = page(&app, "/", &[]).await;
+    assert_page_shape(&agenda.html);
+    assert!(agenda.html.contains(heading));
+    assert!(agenda
+        .html
+        .replace("&#x27;", "'")
+        .contains("S'abonner à tout l'agenda"));
+    assert_has_all(
+        &agenda.html,
+        &feed_links(&app, "/calendar.ics", agenda_feed),
+    );
+    assert!(sources(&agenda.html).is_empty());
+    assert!(!agenda.html.contains("<script"));
+
+    let series = page(&app, "/series/mercredis", &[]).await;
+    assert_page_shape(&series.html);
+    assert!(series.html.contains(heading));
+    assert!(series
+        .html
+        .contains("S'abonner à la série «\u{a0}Les mercredis\u{a0}»"));
+    let series_links = feed_links(&app, "/series/mercredis/calendar.ics", series_feed);
+    assert_has_all(&series.html, &series_links);
+
+    let slug = webinar["slug"].as_str().unwrap();
+    let path = format!("/events/{slug}");
+    let session = page(&app, &path, &[]).await;
+    assert_page_shape(&session.html);
+    assert!(session.html.contains(heading));
+    let file = format!("{}/events/{slug}.ics", app.address);
+    assert!(session.html.contains(&format!(
+        "<a href=\"{file}\">Télécharger cette session (fichier .ics)</a>"
+    )));
+    assert_has_all(&session.html, &series_links);
+    let whole_agenda = format!(
+        "webcal://{}/calendar.ics\"",
+        app.address.trim_start_matches("http://")
+    );
+    assert!(
+        !session.html.contains(&whole_agenda),
+        "the series' feed, not the whole agenda's"
+    );
+    assert!(agenda.html.contains(&whole_agenda));
+    assert!(sources(&session.html).is_empty());
+
+    // The links lead to what the server serves: the file, and the feed behind webcal://.
+    for url in [
+        file.clone(),
+        format!("{}/series/mercredis/calendar.ics", app.address),
+    ] {
+        let response = app.client.get(&url).send().await.expect("request");
+        assert_eq!(response.status(), 200, "{url}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "text/calendar; charset=utf-8"
+        );
+    }
+
+    // A video with neither a date nor a series has nothing to add.
+    let vslug = video["slug"].as_str().unwrap();
+    let video_page = page(&app, &format!("/events/{vslug}"), &[]).await;
+    assert!(!video_page.html.contains("Ajouter à mon agenda"));
+
+    // The block is rendered with the page's data: a series renamed, the cached page follows.
+    let etag = session.headers["etag"].to_str().unwrap().to_string();
+    let (code, doc) = app
+        .patch(
+            "/api/v1/series/mercredis",
+            &json!({"title": "Les mercredis sobres"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{doc}");
+    let renamed = page(&app, &path, &[("if-none-match", &etag)]).await;
+    assert_eq!(renamed.status, 200, "a new page, a new ETag");
+    assert!(renamed
+        .html
+        .contains("S'abonner à la série «\u{a0}Les mercredis sobres\u{a0}»"));
+    assert_has_all(
+        &renamed.html,
+        &feed_links(
+            &app,
+            "/series/mercredis/calendar.ics",
+            "Agenda des webinaires et événements \u{2014} Les mercredis sobres",
+        ),
+    );
+
+    // Cancelled: its file is no longer offered, the series' feed still is.
+    let (code, _) = app
+        .post(&format!("/api/v1/events/{slug}/cancel"), &json!({}))
+        .await;
+    assert_eq!(code, 200);
+    let cancelled = page(&app, &path, &[]).await;
+    assert!(!cancelled.html.contains("Télécharger cette session"));
+    assert!(cancelled.html.contains(heading));
+}
+
+on_both_backends!(
+    agenda_and_session_pages,
+    banners_and_validators,
+    atom_feed,
+    add_to_calendar_links
+);
