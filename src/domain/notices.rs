@@ -369,7 +369,7 @@ impl Planned {
 /// concern anyone planning to come (`concerns_everyone`: time, place, tighter access, back
 /// from a cancellation), the cancellation and the recording.
 pub fn audience(kind: MailKind, event: &Event, concerns_everyone: bool) -> Audience {
-    let open = !event.registration_required;
+    let open = !super::registration::registers_here(event);
     match kind {
         MailKind::Announcement => Audience {
             seated: false,
@@ -551,6 +551,9 @@ pub enum DropReason {
     Registration(RegistrationStatus),
     /// The person or an organiser cancelled the registration.
     RegistrationCancelled,
+    /// A follower's reminder of a session that has since come to require registration: its
+    /// reminders are for seated registrants.
+    ForRegistrantsOnly,
     ConfirmationSecretGone,
     ConfirmationExpired,
     ConfirmationSuperseded,
@@ -586,6 +589,9 @@ impl DropReason {
                 "the registration is cancelled"
             }
             DropReason::RegistrationCancelled => "the registration was cancelled",
+            DropReason::ForRegistrantsOnly => {
+                "the session requires registration: its reminders go to registrants"
+            }
             DropReason::ConfirmationSecretGone => "the confirmation secret is gone",
             DropReason::ConfirmationExpired => {
                 "the confirmation link expired before it could be sent"
@@ -737,6 +743,11 @@ pub fn still_due(
             }
             if has_started(event, now) {
                 return Err(DropReason::StartedBeforeReminder);
+            }
+            if super::registration::registers_here(event)
+                && matches!(recipient, Recipient::Subscription(_))
+            {
+                return Err(DropReason::ForRegistrantsOnly);
             }
             let current = reminder_times(event, policy)
                 .iter()

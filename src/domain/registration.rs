@@ -145,6 +145,14 @@ pub fn check_capacity(capacity: Option<i64>, seated: i64) -> Result<(), String> 
     }
 }
 
+/// Whether registration for `event` happens here (its seats are kept by this service): it
+/// requires registration and names no outside form. A session with an outside form
+/// (`links.registration`) keeps its join link private too, but its followers still get its
+/// reminders, as nobody registers here.
+pub fn registers_here(event: &Event) -> bool {
+    event.registration_required && event.links.registration.is_none()
+}
+
 /// Why a session takes no registration now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Closed {

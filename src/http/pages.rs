@@ -470,6 +470,7 @@ pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap
                 rescheduled => rescheduled,
                 full => full,
                 registration => registration,
+                registers_here => crate::domain::registration::registers_here(&event),
                 add_to_calendar => add_to_calendar,
             },
         )?;

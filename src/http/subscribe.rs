@@ -92,7 +92,7 @@ async fn scope_options(state: &AppState, session: Option<&str>) -> Result<Vec<Va
             // A session that requires registration is joined by registering on its page.
             if event.status == crate::domain::EventStatus::Scheduled
                 && event.slug == slug
-                && !event.registration_required
+                && !crate::domain::registration::registers_here(&event)
             {
                 options.push(ScopeOption {
                     value: format!("event:{}", event.slug),

@@ -437,3 +437,134 @@ fn kinds_and_statuses_round_trip() {
         assert_eq!(MessageStatus::parse(status.as_str()), Some(status));
     }
 }
+
+/// The same webinar requiring registration, with a join link.
+fn with_registration(event: &Event) -> Event {
+    edited(
+        event,
+        json!({"registration_required": true, "capacity": 20,
+            "links": {"join": "https://visio.example.org/salle"}}),
+    )
+}
+
+/// Each notice a change sends, with its audience.
+type Sent = Vec<(MailKind, Audience)>;
+
+/// Who each notice of a change goes to.
+fn audiences(before: Option<&Event>, after: &Event, now: &str) -> Sent {
+    notices(before, after, &MailPolicy::default(), at(now))
+        .into_iter()
+        .filter_map(|n| match n {
+            Notice::Send(p) => Some((p.kind, p.audience)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_registration_session_keeps_reminders_and_the_link_for_the_seated() {
+    let seated = Audience {
+        seated: true,
+        waiting: false,
+        followers: false,
+    };
+    let followers = Audience {
+        seated: false,
+        waiting: false,
+        followers: true,
+    };
+    let everyone = Audience::EVERYONE;
+    let d = with_registration(&draft());
+    let published = edited(&d, json!({"status": "scheduled"}));
+    let s = with_registration(&scheduled());
+    let open = edited(&s, json!({"registration_required": false}));
+    #[rustfmt::skip]
+    let rows: Vec<(&str, Sent, Sent)> = vec![
+        ("published: followers hear of it, the seated get the reminders",
+            audiences(Some(&d), &published, WEEK_BEFORE),
+            vec![(MailKind::Announcement, followers), (MailKind::Reminder, seated), (MailKind::Reminder, seated)]),
+        ("a new join link: only those who hold it",
+            audiences(Some(&s), &edited(&s, json!({"links": {"join": "https://visio.example.org/autre"}})), WEEK_BEFORE),
+            vec![(MailKind::Change, seated)]),
+        ("a new date: everyone planning to come",
+            audiences(Some(&s), &edited(&s, json!({"starts_at": "2021-12-09T09:00"})), WEEK_BEFORE),
+            vec![(MailKind::Change, everyone), (MailKind::Reminder, seated), (MailKind::Reminder, seated)]),
+        ("a new place: everyone",
+            audiences(Some(&s), &edited(&s, json!({"location": "Salle 2"})), WEEK_BEFORE),
+            vec![(MailKind::Change, everyone)]),
+        ("cancelled: everyone",
+            audiences(Some(&s), &edited(&s, json!({"status": "cancelled"})), WEEK_BEFORE),
+            vec![(MailKind::Cancellation, everyone)]),
+        ("the recording: everyone",
+            audiences(Some(&s), &edited(&s, json!({"links": {"recording": "https://video.example.org/r"}})), DAY_AFTER),
+            vec![(MailKind::Recording, everyone)]),
+        ("open to all again: followers get the reminders and link changes",
+            audiences(Some(&open), &edited(&open, json!({"links": {"join": "https://visio.example.org/autre"}})), WEEK_BEFORE),
+            vec![(MailKind::Change, Audience { seated: true, waiting: false, followers: true })]),
+    ];
+    for (what, got, expected) in rows {
+        assert_eq!(got, expected, "{what}");
+    }
+    let reminders = reminders(&open, &MailPolicy::default(), at(WEEK_BEFORE));
+    assert!(reminders
+        .iter()
+        .all(|r| r.audience.followers && r.audience.seated));
+    // Registration on an outside form: nobody registers here, so followers keep the reminders
+    // (the join link stays private all the same).
+    let external = edited(
+        &s,
+        json!({"links": {"registration": "https://forms.example.org/s"}}),
+    );
+    assert!(external.links.join.is_some());
+    let reminders = super::reminders(&external, &MailPolicy::default(), at(WEEK_BEFORE));
+    assert!(!reminders.is_empty());
+    assert!(reminders.iter().all(|r| r.audience.followers));
+}
+
+#[test]
+fn send_time_rules_for_registrants() {
+    use crate::domain::RegistrationStatus as R;
+    let policy = MailPolicy::default();
+    let confirm = Duration::hours(48);
+    let now = at(WEEK_BEFORE);
+    let s = with_registration(&scheduled());
+    let cancelled = edited(&s, json!({"status": "cancelled"}));
+    let reg = |status| Found::Here(Recipient::Registration(status));
+    let follower = Found::Here(Recipient::Subscription(SubscriptionStatus::Active));
+    let check = |message: Due, recipient, event: &Event| {
+        still_due(
+            &message,
+            recipient,
+            Found::Here(event),
+            &policy,
+            confirm,
+            now,
+        )
+    };
+    let hour_before = due(MailKind::Reminder, at("2021-12-08T07:00:00Z"));
+    #[rustfmt::skip]
+    let rows: Vec<(&str, Verdict, Verdict)> = vec![
+        ("reminder, seated", check(hour_before, reg(R::Seated), &s), Ok(())),
+        ("reminder, waiting", check(hour_before, reg(R::Waiting), &s), Err(DropReason::Registration(R::Waiting))),
+        ("reminder, cancelled", check(hour_before, reg(R::Cancelled), &s), Err(DropReason::Registration(R::Cancelled))),
+        ("reminder, a follower of a registration session", check(hour_before, follower, &s), Err(DropReason::ForRegistrantsOnly)),
+        ("seat, seated", check(due(MailKind::Seated, now), reg(R::Seated), &s), Ok(())),
+        ("seat, to a follower", check(due(MailKind::Seated, now), follower, &s), Err(DropReason::Subscription(SubscriptionStatus::Active))),
+        ("seat, session cancelled since", check(due(MailKind::Seated, now), reg(R::Seated), &cancelled), Err(DropReason::NoLongerScheduled)),
+        ("promoted, cancelled meanwhile", check(due(MailKind::Promoted, now), reg(R::Cancelled), &s), Err(DropReason::Registration(R::Cancelled))),
+        ("waiting list, waiting", check(due(MailKind::Waitlisted, now), reg(R::Waiting), &s), Ok(())),
+        ("waiting list, seated since", check(due(MailKind::Waitlisted, now), reg(R::Seated), &s), Err(DropReason::Registration(R::Seated))),
+        ("cancelled registration, told", check(due(MailKind::Unregistered, now), reg(R::Cancelled), &cancelled), Ok(())),
+        ("announcement, never to a registration", check(due(MailKind::Announcement, now), reg(R::Seated), &s), Err(DropReason::Registration(R::Seated))),
+        ("change, waiting", check(due(MailKind::Change, now), reg(R::Waiting), &s), Ok(())),
+        ("change, pending", check(due(MailKind::Change, now), reg(R::Pending), &s), Err(DropReason::Registration(R::Pending))),
+        ("cancellation, seated", check(due(MailKind::Cancellation, now), reg(R::Seated), &cancelled), Ok(())),
+        ("confirmation link, pending", check(due(MailKind::RegistrationConfirmation, now), reg(R::Pending), &s), Ok(())),
+        ("confirmation link, too late", check(Due { created_at: now - Duration::hours(49), ..due(MailKind::RegistrationConfirmation, now) }, reg(R::Pending), &s),
+            Err(DropReason::ConfirmationExpired)),
+        ("confirmation link, already placed", check(due(MailKind::RegistrationConfirmation, now), reg(R::Seated), &s), Err(DropReason::Registration(R::Seated))),
+    ];
+    for (what, got, expected) in rows {
+        assert_eq!(got, expected, "{what}");
+    }
+}
