@@ -113,7 +113,7 @@ start_sink
 export BENCH_SMTP_URL="smtp://127.0.0.1:$PORT"
 "${CLIENT_CPU[@]}" cargo bench --bench mail --quiet 2>&1 | tee "$WORK/bench.log"
 sleep 0.5
-# Reminders of case a ("  pool N: sent M ...") and of case c ("RESULT lateness ... sent=M").
+# Reminders of cases a and r ("  pool N: sent M ...") and of case c ("RESULT lateness ... sent=M").
 sent=$(awk '/^  pool [0-9]+: sent/ {s += $4} /^RESULT lateness/ {for (i = 1; i <= NF; i++) if ($i ~ /^sent=/) {split($i, b, "="); s += b[2]}} END {print s + 0}' "$WORK/bench.log")
 echo "the sink counted $(sink_messages) messages; the benchmark reported $sent sent"
 stop_sink
@@ -123,6 +123,6 @@ echo "summary:"
 echo "  sink ceiling (smtp-source, best median): ${CEILING%% *} messages/s"
 awk -v c="${CEILING%% *}" '/^RESULT throughput/ {
     for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-    printf "  eventail %s pool %s: %s messages/s = %.3f x the ceiling (target >= 0.5)\n", v["db"], v["pool"], v["messages_per_s"], v["messages_per_s"] / c
+    printf "  eventail %s to %s pool %s: %s messages/s = %.3f x the ceiling (target >= 0.5)\n", v["db"], v["to"], v["pool"], v["messages_per_s"], v["messages_per_s"] / c
   }' "$WORK/bench.log"
 grep '^RESULT planning\|^RESULT lateness' "$WORK/bench.log" | sed 's/^RESULT /  /'

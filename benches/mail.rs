@@ -4,13 +4,18 @@
 //!     bench/mail.sh                     # starts smtp-sink, measures its ceiling, runs this
 //!     BENCH_SMTP_URL=smtp://127.0.0.1:2525 cargo bench --bench mail
 //!
-//! Cases (BENCH_CASES, default "a,b,c"; BENCH_DB "sqlite" (default), "postgres" or "both"):
+//! Cases (BENCH_CASES, default "a,r,b,c"; BENCH_DB "sqlite" (default), "postgres" or "both"):
 //!
 //! - a, throughput: BENCH_MESSAGES (10,000) reminders of one upcoming session, one per active
 //!   subscriber, all due at once, sent by `Dispatcher::run_once` with `mail.smtp_pool_size` from
 //!   BENCH_POOLS ("4,8"). Subscribers come through `Store::add_subscription`; the reminder is
 //!   planned by `Store::update_event` setting the session's reminders, so none are planned
 //!   before the subscribers are in and no announcement goes with them.
+//! - r, throughput to registrants: case a with BENCH_MESSAGES seated registrants of one
+//!   registration-required webinar (capacity BENCH_MESSAGES) instead of subscribers, so each
+//!   message carries the registrant's own links and calendar part. Registrants are inserted
+//!   directly, seated (`Store::add_registration` would queue a « seat confirmed » mail for each);
+//!   the reminder is planned the same way, by `Store::update_event`, for the seated only.
 //! - b, planning: BENCH_PLAN_SUBSCRIBERS (100,000) active subscribers (inserted directly, in
 //!   large transactions), then `Store::create_event` of a session in two days: announcement only
 //!   (`"reminders": []`), and announcement plus the two default reminders (P1D, PT1H). Each
@@ -193,6 +198,62 @@ async fn subscribe(store: &Store, i: usize) {
         .expect("add_subscription");
 }
 
+/// `n` seated registrations of `event`, inserted directly in transactions of 10,000 rows, as
+/// `Store::add_registration` leaves them (confirmed, seated in order of arrival, revision 1)
+/// but without the « seat confirmed » mail it plans for each.
+async fn insert_registrants(store: &Store, event: &eventail::domain::Event, n: usize) {
+    const ROWS: usize = 500;
+    let now = Utc::now().timestamp_micros();
+    let mut i = 0;
+    while i < n {
+        let mut tx = store.pool().begin().await.unwrap();
+        let end = (i + 10_000).min(n);
+        while i < end {
+            let rows = ROWS.min(end - i);
+            let mut sql = String::from(
+                "INSERT INTO registrations (id, event_id, email, name, status, arrival, \
+                 link_key, revision, source, wording_version, requested_at, confirmed_at, \
+                 seated_at, updated_at) VALUES ",
+            );
+            for r in 0..rows {
+                let p = r * 7;
+                if r > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, 'seated', ${}, ${}, 1, 'bench', 'v1', ${}, ${}, ${}, ${})",
+                    p + 1,
+                    p + 2,
+                    p + 3,
+                    p + 4,
+                    p + 5,
+                    p + 6,
+                    p + 7,
+                    p + 7,
+                    p + 7,
+                    p + 7
+                ));
+            }
+            let mut query = sqlx::query(&sql);
+            for k in i..i + rows {
+                let mut key = [0u8; 24];
+                rand::Rng::fill(&mut rand::thread_rng(), &mut key);
+                query = query
+                    .bind(uuid::Uuid::now_v7().to_string())
+                    .bind(event.id.clone())
+                    .bind(format!("inscrite.{k}@example.org"))
+                    .bind(format!("Inscrite {k}"))
+                    .bind(k as i64 + 1)
+                    .bind(hex::encode(key))
+                    .bind(now);
+            }
+            query.execute(&mut *tx).await.unwrap();
+            i += rows;
+        }
+        tx.commit().await.unwrap();
+    }
+}
+
 /// `n` active subscriptions to everything, inserted directly in transactions of 10,000 rows
 /// (the store's API takes one transaction per address, which is not what is measured here).
 async fn insert_subscribers(store: &Store, n: usize) {
@@ -328,20 +389,47 @@ async fn sleep_until(at: DateTime<Utc>) {
     }
 }
 
-// --- case a: throughput --------------------------------------------------------------------------
+// --- cases a and r: throughput ------------------------------------------------------------------
 
-async fn case_throughput(db: Db) {
+/// Who the reminders of the throughput case go to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Recipients {
+    /// Case a: subscribers of the list (followers of an open session).
+    Followers,
+    /// Case r: seated registrants of a registration-required session.
+    Registrants,
+}
+
+impl Recipients {
+    fn case(self) -> &'static str {
+        match self {
+            Recipients::Followers => "a",
+            Recipients::Registrants => "r",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Recipients::Followers => "followers",
+            Recipients::Registrants => "registrants",
+        }
+    }
+}
+
+async fn case_throughput(db: Db, to: Recipients) {
     let n: usize = env_or("BENCH_MESSAGES", 10_000);
     let pools: Vec<u32> = std::env::var("BENCH_POOLS")
         .unwrap_or_else(|_| "4,8".into())
         .split(',')
         .filter_map(|p| p.trim().parse().ok())
         .collect();
-    let url = fresh(db, "a").await;
+    let url = fresh(db, to.case()).await;
     let store = open(&url, Vec::new()).await;
     println!(
-        "[{}] a. throughput: {n} reminders to {}",
+        "[{}] {}. throughput: {n} reminders to {} through {}",
         db.name(),
+        to.case(),
+        to.name(),
         smtp_url()
     );
 
@@ -349,24 +437,46 @@ async fn case_throughput(db: Db) {
     let start = (Utc::now() + chrono::Duration::minutes(30)).trunc_subsecs(0);
     let mut sessions = Vec::new();
     for (k, _) in pools.iter().enumerate() {
-        let event = create(&store, session(k, start, Some(Vec::new()))).await;
+        let mut value = session(k, start, Some(Vec::new()));
+        if to == Recipients::Registrants {
+            value["registration_required"] = json!(true);
+            value["capacity"] = json!(n);
+        }
+        let event = create(&store, value).await;
         sessions.push(event);
     }
 
-    let t = Instant::now();
-    for i in 0..n {
-        subscribe(&store, i).await;
+    match to {
+        Recipients::Followers => {
+            let t = Instant::now();
+            for i in 0..n {
+                subscribe(&store, i).await;
+            }
+            let took = t.elapsed();
+            println!(
+                "  {n} subscribers through add_subscription: {:.1} s ({:.0}/s, one transaction each)",
+                took.as_secs_f64(),
+                n as f64 / took.as_secs_f64()
+            );
+        }
+        Recipients::Registrants => {
+            let t = Instant::now();
+            for event in &sessions {
+                insert_registrants(&store, event, n).await;
+                let seats = store.seat_count(event).await.unwrap();
+                assert_eq!(seats.seated as usize, n, "{seats:?}");
+            }
+            println!(
+                "  {n} seated registrants of each of {} sessions, inserted directly: {:.1} s",
+                sessions.len(),
+                t.elapsed().as_secs_f64()
+            );
+        }
     }
-    let took = t.elapsed();
-    println!(
-        "  {n} subscribers through add_subscription: {:.1} s ({:.0}/s, one transaction each)",
-        took.as_secs_f64(),
-        n as f64 / took.as_secs_f64()
-    );
 
     let mut size_shown = false;
     for (pool, event) in pools.iter().zip(&sessions) {
-        // The reminder, due 3 s from now, planned for every subscriber in one update.
+        // The reminder, due 3 s from now, planned for every recipient in one update.
         let due = (Utc::now() + chrono::Duration::seconds(4)).trunc_subsecs(0);
         let advance = format!("PT{}S", (start - due).num_seconds());
         let t = Instant::now();
@@ -416,18 +526,20 @@ async fn case_throughput(db: Db) {
         );
         println!("    burst of {n} due at once: {}", lateness_line(&late));
         println!(
-            "RESULT throughput db={} pool={pool} messages_per_s={rate:.0}",
-            db.name()
+            "RESULT throughput db={} to={} pool={pool} messages_per_s={rate:.0} cpu_us_per_message={:.0}",
+            db.name(),
+            to.name(),
+            cpu.as_secs_f64() * 1e6 / n as f64
         );
     }
 
     // One reminder as it leaves, for the size of the sink's test messages.
     if let Some(event) = sessions.first() {
-        let size = sample_size(&store, &url, &event.slug).await;
+        let size = sample_size(&store, &url, &event.slug, to).await;
         println!(
             "  size of one reminder as sent (headers, text, HTML, calendar part): {size} bytes"
         );
-        println!("RESULT message_bytes={size}");
+        println!("RESULT message_bytes={size} to={}", to.name());
     }
     store.close().await;
     if db == Db::Postgres {
@@ -436,15 +548,46 @@ async fn case_throughput(db: Db) {
 }
 
 /// The size of one composed reminder of `slug`, as the relay receives it.
-async fn sample_size(store: &Store, url: &str, slug: &str) -> usize {
+async fn sample_size(store: &Store, url: &str, slug: &str, to: Recipients) -> usize {
     let event = store.get_event(slug).await.unwrap();
-    let subscription = store
-        .list_subscriptions(&Default::default(), 1)
-        .await
-        .ok()
-        .and_then(|page| page.into_iter().next());
-    let Some(subscription) = subscription else {
-        return 0;
+    let subscription = match to {
+        Recipients::Followers => store
+            .list_subscriptions(&Default::default(), 1)
+            .await
+            .ok()
+            .and_then(|page| page.into_iter().next()),
+        Recipients::Registrants => None,
+    };
+    let registration = match to {
+        Recipients::Followers => None,
+        Recipients::Registrants => {
+            let id: Option<String> =
+                sqlx::query_scalar("SELECT id FROM registrations WHERE event_id = $1 LIMIT 1")
+                    .bind(&event.id)
+                    .fetch_optional(store.pool())
+                    .await
+                    .unwrap();
+            match id {
+                Some(id) => store
+                    .registrations_by_ids(&[id])
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .next(),
+                None => None,
+            }
+        }
+    };
+    let (addressee, recipient) = match (&subscription, &registration) {
+        (Some(s), _) => (
+            eventail::mailer::Addressee::Follower(s),
+            s.email.to_string(),
+        ),
+        (_, Some(r)) => (
+            eventail::mailer::Addressee::Registrant(r),
+            r.email.to_string(),
+        ),
+        _ => return 0,
     };
     let templates = Arc::new(eventail::templates::Templates::load(None).unwrap());
     let composer = eventail::mailer::composer(&settings(url, 1), templates, BASE_URL).unwrap();
@@ -452,9 +595,9 @@ async fn sample_size(store: &Store, url: &str, slug: &str) -> usize {
         id: 1,
         kind: MailKind::Reminder,
         event_id: Some(event.id.clone()),
-        subscription_id: Some(subscription.id.clone()),
-        registration_id: None,
-        recipient: subscription.email.to_string(),
+        subscription_id: subscription.as_ref().map(|s| s.id.clone()),
+        registration_id: registration.as_ref().map(|r| r.id.clone()),
+        recipient,
         sequence: event.sequence,
         detail: "PT1H".into(),
         due_at: Utc::now(),
@@ -465,7 +608,7 @@ async fn sample_size(store: &Store, url: &str, slug: &str) -> usize {
         .compose(
             &claimed,
             Some(&event),
-            eventail::mailer::Addressee::Follower(&subscription),
+            addressee,
             &[],
             &eventail::mailer::ComposeCache::default(),
         )
@@ -733,7 +876,7 @@ async fn main() {
         plan_child(&url, with).await;
         return;
     }
-    let cases = std::env::var("BENCH_CASES").unwrap_or_else(|_| "a,b,c".into());
+    let cases = std::env::var("BENCH_CASES").unwrap_or_else(|_| "a,r,b,c".into());
     let dbs = match std::env::var("BENCH_DB").as_deref() {
         Ok("postgres") => vec![Db::Postgres],
         Ok("both") => vec![Db::Sqlite, Db::Postgres],
@@ -747,7 +890,10 @@ async fn main() {
     );
     for db in dbs {
         if cases.contains('a') {
-            case_throughput(db).await;
+            case_throughput(db, Recipients::Followers).await;
+        }
+        if cases.contains('r') {
+            case_throughput(db, Recipients::Registrants).await;
         }
         if cases.contains('b') {
             case_planning(db).await;

@@ -251,7 +251,7 @@ impl Composer {
         };
         // A registrant's calendar part is their own (its UID and SEQUENCE are theirs).
         let calendar = match personal {
-            Some(personal) => self.calendar_part(claimed.kind, event, Some(personal))?,
+            Some(personal) => cache.personal_calendar(self, claimed.kind, event, personal)?,
             None => prepared.calendar.clone(),
         };
         self.assemble(
@@ -281,30 +281,13 @@ impl Composer {
         event: &Event,
         personal: Option<Personal<'_>>,
     ) -> Result<Option<SinglePart>, ComposeError> {
-        let method = match kind {
-            MailKind::Announcement
-            | MailKind::Reminder
-            | MailKind::Change
-            | MailKind::Reinstatement
-            | MailKind::Seated
-            | MailKind::Promoted
-            | MailKind::Waitlisted => Method::Publish,
-            MailKind::Cancellation | MailKind::Unregistered => Method::Cancel,
-            _ => return Ok(None),
-        };
-        // A calendar part only for live sessions; recordings and videos need none.
-        if !event.kind.is_live() {
+        let Some(method) = calendar_method(kind, event) else {
             return Ok(None);
+        };
+        match ical::itip(&self.calendar, event, method, personal) {
+            Some(ics) => calendar_single_part(method, ics).map(Some),
+            None => Ok(None),
         }
-        let Some(ics) = ical::itip(&self.calendar, event, method, personal) else {
-            return Ok(None);
-        };
-        let content_type = ContentType::parse(&format!(
-            "text/calendar; charset=UTF-8; method={}",
-            method.as_str()
-        ))
-        .map_err(|e| ComposeError::Build(e.to_string()))?;
-        Ok(Some(SinglePart::builder().header(content_type).body(ics)))
     }
 
     /// What a notice about `event` says, whoever receives it.
@@ -595,6 +578,9 @@ impl Addressee<'_> {
 /// encoded bytes in place.
 pub struct ComposeCache {
     prepared: Mutex<HashMap<PreparedKey, Arc<Prepared>>>,
+    /// Registrants' calendar parts, written once per kind of registrant (`CalendarKey`) with a
+    /// stand-in for the registration id, which each registrant's own id then replaces.
+    calendars: Mutex<HashMap<CalendarKey, Arc<Option<PersonalIcs>>>>,
     /// The time the batch is sent at (the store's clock): whether a session still takes
     /// registrations depends on it.
     now: DateTime<Utc>,
@@ -611,6 +597,7 @@ impl ComposeCache {
     pub fn at(now: DateTime<Utc>) -> ComposeCache {
         ComposeCache {
             prepared: Mutex::default(),
+            calendars: Mutex::default(),
             now,
         }
     }
@@ -638,6 +625,92 @@ struct Prepared {
     bodies: Option<[KeyedBody; 2]>,
     /// The `text/calendar` part, whole (none for registrants: theirs is their own).
     calendar: Option<SinglePart>,
+}
+
+/// Everything a registrant's calendar part depends on besides the characters of the
+/// registration id: its UID is `{event}.{registration}@eventail`, its SEQUENCE the session's
+/// plus the registration's revision, its title and status follow the registration's status.
+#[derive(Hash, PartialEq, Eq)]
+struct CalendarKey {
+    event_id: String,
+    sequence: i64,
+    updated_at: DateTime<Utc>,
+    kind: MailKind,
+    status: RegistrationStatus,
+    revision: i64,
+    /// The id with its letters and digits as `x`: a stand-in of this shape folds the same.
+    id_shape: String,
+}
+
+/// A registrant's calendar text (folded, not yet encoded) written with a stand-in id, and the
+/// byte offsets of the stand-in's characters in it.
+struct PersonalIcs {
+    text: String,
+    spots: Vec<usize>,
+}
+
+impl PersonalIcs {
+    fn with_id(&self, id: &str) -> Option<String> {
+        let id = id.as_bytes();
+        let mut bytes = self.text.clone().into_bytes();
+        for (i, &at) in self.spots.iter().enumerate() {
+            *bytes.get_mut(at)? = *id.get(i % id.len())?;
+        }
+        String::from_utf8(bytes).ok()
+    }
+}
+
+/// Registration ids written into a calendar text in place: ASCII letters, digits and hyphens
+/// (the store's are UUIDs), which iCalendar neither escapes nor folds differently.
+fn patchable_id(id: &str) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+fn id_shape(id: &str) -> String {
+    id.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { 'x' } else { c })
+        .collect()
+}
+
+/// A random id of the same shape as `id` (letters and digits replaced, hyphens kept).
+fn id_stand_in(id: &str) -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                char::from(rng.sample(rand::distributions::Alphanumeric))
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// A registrant's calendar text with a stand-in for their registration id; `None` when there
+/// is none, or when the id does not reach the text as it is (then each registrant's is
+/// written whole).
+fn personal_ics(
+    calendar: &CalendarSettings,
+    event: &Event,
+    method: Method,
+    personal: Personal<'_>,
+) -> Option<PersonalIcs> {
+    let write = |stand_in: &str| {
+        let as_if = Personal {
+            registration_id: stand_in,
+            ..personal
+        };
+        ical::itip(calendar, event, method, Some(as_if))
+    };
+    let first = id_stand_in(personal.registration_id);
+    let second = id_stand_in(personal.registration_id);
+    let text = write(&first)?;
+    let (spots, found) = spots_across(text.as_bytes(), first.as_bytes(), b"\r\n ");
+    let template = PersonalIcs { text, spots };
+    // Written with another stand-in, the text differs only where the first one was.
+    (found > 0 && first != second && template.with_id(&second) == write(&second))
+        .then_some(template)
 }
 
 /// An encoded body with the places of the unsubscribe key's characters in it.
@@ -689,6 +762,12 @@ fn placeholder(len: usize) -> String {
 /// characters breaks at the same places, so overwriting these bytes gives what encoding the
 /// recipient's own text would.
 fn key_spots(encoded: &[u8], placeholder: &[u8]) -> (Vec<usize>, usize) {
+    spots_across(encoded, placeholder, b"=\r\n")
+}
+
+/// Where `placeholder` lies in `text`, character by character, with line breaks `brk` allowed
+/// between its characters (a quoted-printable soft break, an iCalendar fold).
+fn spots_across(encoded: &[u8], placeholder: &[u8], brk: &[u8]) -> (Vec<usize>, usize) {
     let mut spots = Vec::new();
     if placeholder.is_empty() {
         return (spots, 0);
@@ -700,8 +779,8 @@ fn key_spots(encoded: &[u8], placeholder: &[u8]) -> (Vec<usize>, usize) {
         let mut at = start;
         for &c in placeholder {
             if !positions.is_empty() {
-                while encoded.get(at..at + 3) == Some(b"=\r\n".as_slice()) {
-                    at += 3;
+                while !brk.is_empty() && encoded.get(at..at + brk.len()) == Some(brk) {
+                    at += brk.len();
                 }
             }
             if encoded.get(at) != Some(&c) {
@@ -752,6 +831,57 @@ impl ComposeCache {
         )?);
         self.lock().insert(key, prepared.clone());
         Ok(prepared)
+    }
+
+    /// A registrant's own calendar part. Written once per `CalendarKey` with a stand-in id
+    /// (checked once against writing it with a second stand-in), then each registrant's id
+    /// goes over the stand-in's characters; the text is the same as writing it for them, so
+    /// their UID and SEQUENCE stay their own.
+    fn personal_calendar(
+        &self,
+        composer: &Composer,
+        kind: MailKind,
+        event: &Event,
+        personal: Personal<'_>,
+    ) -> Result<Option<SinglePart>, ComposeError> {
+        let Some(method) = calendar_method(kind, event) else {
+            return Ok(None);
+        };
+        let id = personal.registration_id;
+        if !patchable_id(id) {
+            return composer.calendar_part(kind, event, Some(personal));
+        }
+        let key = CalendarKey {
+            event_id: event.id.clone(),
+            sequence: event.sequence,
+            updated_at: event.updated_at,
+            kind,
+            status: personal.status,
+            revision: personal.revision,
+            id_shape: id_shape(id),
+        };
+        let cached = self
+            .calendars
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        let template = match cached {
+            Some(template) => template,
+            None => {
+                let template = Arc::new(personal_ics(&composer.calendar, event, method, personal));
+                self.calendars
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(key, template.clone());
+                template
+            }
+        };
+        match template.as_ref().as_ref().and_then(|t| t.with_id(id)) {
+            Some(ics) => calendar_single_part(method, ics).map(Some),
+            // No schedule, or the stand-in did not come out as it went in: written whole.
+            None => composer.calendar_part(kind, event, Some(personal)),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PreparedKey, Arc<Prepared>>> {
@@ -833,6 +963,32 @@ impl Composer {
             calendar,
         })
     }
+}
+
+/// The iTIP method of a notice's calendar part; `None` for a notice without one (and for
+/// recordings and videos: a calendar part only for live sessions).
+fn calendar_method(kind: MailKind, event: &Event) -> Option<Method> {
+    let method = match kind {
+        MailKind::Announcement
+        | MailKind::Reminder
+        | MailKind::Change
+        | MailKind::Reinstatement
+        | MailKind::Seated
+        | MailKind::Promoted
+        | MailKind::Waitlisted => Method::Publish,
+        MailKind::Cancellation | MailKind::Unregistered => Method::Cancel,
+        _ => return None,
+    };
+    event.kind.is_live().then_some(method)
+}
+
+fn calendar_single_part(method: Method, ics: String) -> Result<SinglePart, ComposeError> {
+    let content_type = ContentType::parse(&format!(
+        "text/calendar; charset=UTF-8; method={}",
+        method.as_str()
+    ))
+    .map_err(|e| ComposeError::Build(e.to_string()))?;
+    Ok(SinglePart::builder().header(content_type).body(ics))
 }
 
 fn raw(name: &'static str, value: &str) -> Result<HeaderValue, ComposeError> {
@@ -934,6 +1090,64 @@ mod tests {
         assert_eq!(stand_in.len(), 48);
         assert!("0123456789abcdef".chars().all(|c| stand_in.contains(c)));
         assert!(patchable_key(&stand_in));
+    }
+
+    /// A registrant's calendar written once with a stand-in id, then given each registrant's
+    /// id, is the text written for that registrant (UID and SEQUENCE their own), wherever the
+    /// fold falls in the UID.
+    #[test]
+    fn calendars_given_an_id_match_writing_them_for_it() {
+        let calendar = CalendarSettings {
+            base_url: "https://agenda.example.org".into(),
+            refresh_interval: "PT1H".into(),
+            timezone: chrono_tz::Europe::Paris,
+            organizer: Some(Organizer {
+                name: "Mission numérique".into(),
+                email: "agenda@agenda.example.org".into(),
+            }),
+            default_duration: chrono::Duration::hours(1),
+        };
+        let mut event = crate::domain::event::testing::stored(EventStatus::Scheduled);
+        event.registration_required = true;
+        event.title = "Webinaire : « numérique responsable », mesurer pour réduire".into();
+        let mut folded_inside = 0;
+        for (n, event_id) in ["1", "0192b3c4-d5e6-7f80-9a1b-2c3d4e5f6a7b", "ev-12345"]
+            .into_iter()
+            .enumerate()
+        {
+            event.id = event_id.into();
+            for status in [RegistrationStatus::Seated, RegistrationStatus::Waiting] {
+                for revision in [1, 7] {
+                    let shape = "0192b3c4-d5e6-7f80-9a1b-2c3d4e5f6a7b";
+                    let personal = Personal {
+                        registration_id: shape,
+                        revision,
+                        status,
+                    };
+                    let template = personal_ics(&calendar, &event, Method::Publish, personal)
+                        .expect("a calendar with the id in place");
+                    if template.spots.windows(2).any(|w| w[1] - w[0] > 1) {
+                        folded_inside += 1;
+                    }
+                    for k in 0..20 {
+                        let id = id_stand_in(shape).to_lowercase();
+                        let own = Personal {
+                            registration_id: &id,
+                            ..personal
+                        };
+                        let direct =
+                            ical::itip(&calendar, &event, Method::Publish, Some(own)).unwrap();
+                        assert_eq!(template.with_id(&id).unwrap(), direct, "{n} {k}");
+                        assert!(direct.contains(&format!("SEQUENCE:{revision}\r\n")));
+                    }
+                }
+            }
+        }
+        assert!(folded_inside > 0, "the UID is folded inside the id");
+        assert!(patchable_id("0192b3c4-d5e6"));
+        assert!(!patchable_id(""));
+        assert!(!patchable_id("a,b"));
+        assert_eq!(id_shape("ab-1"), "xx-x");
     }
 
     #[test]
