@@ -259,14 +259,27 @@ pub async fn register_json(
     }
 }
 
+/// The link's page: names the session and offers the button (a GET changes nothing).
 async fn confirm_page(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
+    let registration = match state.store.registration_by_confirm_secret(&secret).await {
+        Ok(registration) => registration,
+        Err(StoreError::NotFound) => {
+            return message(
+                &state,
+                StatusCode::NOT_FOUND,
+                "Lien inconnu",
+                "Ce lien de confirmation est inconnu ou a déjà servi.",
+            )
+        }
+        Err(err) => return ApiError::from(err).into_response(),
+    };
     page(
         &state,
         StatusCode::OK,
         "pages/registration-confirm.html",
         context! {
             title => "Confirmer l'inscription",
-            event_title => "la session",
+            event_title => &registration.event_title,
             action => state.urls().confirm_registration(&secret),
         },
     )

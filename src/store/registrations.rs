@@ -745,6 +745,21 @@ impl Store {
         Ok(registration)
     }
 
+    /// The pending registration a confirmation link names (nothing changes).
+    pub async fn registration_by_confirm_secret(
+        &self,
+        secret: &str,
+    ) -> Result<Registration, StoreError> {
+        let row = sqlx::query(&format!(
+            "{SELECT} WHERE g.confirm_hash = $1 AND g.status = 'pending'"
+        ))
+        .bind(hash(secret.trim()))
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        from_row(&row)
+    }
+
     /// The registration a person's link names.
     pub async fn registration_by_key(&self, link_key: &str) -> Result<Registration, StoreError> {
         let row = sqlx::query(&format!("{SELECT} WHERE g.link_key = $1"))

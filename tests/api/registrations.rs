@@ -447,8 +447,10 @@ async fn the_join_link_reaches_only_seated_registrants(db: Db) {
         .find(|(to, _)| to == "alice@example.org")
         .and_then(|(_, m)| m.link(&format!("{base}/inscription/confirmer/")))
         .expect("a confirmation link");
-    // The link's page changes nothing; its button confirms.
-    assert_eq!(get_text(&app, &confirm).await.0, 200);
+    // The link's page names the session and changes nothing; its button confirms.
+    let (code, page) = get_text(&app, &confirm).await;
+    assert_eq!(code, 200);
+    assert!(page.contains("Atelier privé"), "{page}");
     assert_eq!(registrations(&app, &slug).await["seats"]["seated"], 0);
     let (code, done) = form_post(&app, &confirm, "").await;
     assert_eq!(code, 200, "{done}");
