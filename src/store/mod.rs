@@ -333,6 +333,30 @@ fn create_sqlite_parent(url: &str) -> Result<(), StoreError> {
 }
 
 /// Microseconds since the epoch, as stored for created/updated times.
+/// Rows of `select_in` (a query ending in `… IN`) for several ids, 500 per query, read with
+/// `from_row`; ids that match nothing are left out.
+pub(crate) async fn rows_by_ids<T>(
+    pool: &AnyPool,
+    select_in: &str,
+    ids: &[String],
+    from_row: impl Fn(&sqlx::any::AnyRow) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut conn = pool.acquire().await?;
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("{select_in} ({})", placeholders.join(", "));
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            found.push(from_row(&row)?);
+        }
+    }
+    Ok(found)
+}
+
 pub(crate) fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }

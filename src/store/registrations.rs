@@ -291,23 +291,34 @@ impl Store {
         .bind(n)
         .fetch_all(&mut *conn)
         .await?;
-        let policy = self.mail_policy();
         for row in &rows {
             let id: String = row.try_get("id")?;
-            sqlx::query(
-                "UPDATE registrations SET status = 'seated', seated_at = $1, \
-                 revision = revision + 1, updated_at = $1 WHERE id = $2",
-            )
-            .bind(micros(now))
-            .bind(&id)
-            .execute(&mut *conn)
-            .await?;
-            let revision = revision_of(conn, &id).await?;
-            let key = registration_key(MailKind::Promoted, &id, revision);
-            plan_for_registration(conn, &id, MailKind::Promoted, &key, "", now).await?;
-            plan_reminders(conn, event, &id, &policy, now).await?;
+            self.give_seat(conn, event, &id, now).await?;
         }
         Ok(rows.len() as u64)
+    }
+
+    /// Gives a waiting registration a seat, tells the person (with the join link) and plans
+    /// their reminders. The caller holds the session's row and has found the seat free.
+    async fn give_seat(
+        &self,
+        conn: &mut AnyConnection,
+        event: &Event,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE registrations SET status = 'seated', seated_at = $1, \
+             revision = revision + 1, updated_at = $1 WHERE id = $2",
+        )
+        .bind(micros(now))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+        let revision = revision_of(conn, id).await?;
+        let key = registration_key(MailKind::Promoted, id, revision);
+        plan_for_registration(conn, id, MailKind::Promoted, &key, "", now).await?;
+        plan_reminders(conn, event, id, &self.mail_policy(), now).await
     }
 
     /// Cancels a registration (the person's own link, or an organiser), drops what was queued
@@ -641,17 +652,7 @@ impl Store {
                         "no seat is free: raise the capacity or cancel a registration first".into(),
                     ));
                 }
-                sqlx::query(
-                    "UPDATE registrations SET status = 'seated', seated_at = $1, \
-                     revision = revision + 1, updated_at = $1 WHERE id = $2",
-                )
-                .bind(micros(now))
-                .bind(id)
-                .execute(&mut *tx.tx)
-                .await?;
-                let key = registration_key(MailKind::Promoted, id, current.revision + 1);
-                plan_for_registration(&mut tx.tx, id, MailKind::Promoted, &key, "", now).await?;
-                plan_reminders(&mut tx.tx, &event, id, &self.mail_policy(), now).await?;
+                self.give_seat(&mut tx.tx, &event, id, now).await?;
             }
             Move::ToWaitingList(position) => {
                 let rows = sqlx::query(
@@ -775,20 +776,13 @@ impl Store {
         &self,
         ids: &[String],
     ) -> Result<Vec<Registration>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("{SELECT} WHERE g.id IN ({})", placeholders.join(", "));
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(id);
-            }
-            for row in query.fetch_all(&mut *conn).await? {
-                found.push(from_row(&row)?);
-            }
-        }
-        Ok(found)
+        super::rows_by_ids(
+            &self.pool,
+            &format!("{SELECT} WHERE g.id IN"),
+            ids,
+            from_row,
+        )
+        .await
     }
 
     /// Seats taken and people waiting at a session (by id).

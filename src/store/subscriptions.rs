@@ -636,20 +636,13 @@ impl Store {
         &self,
         ids: &[String],
     ) -> Result<Vec<Subscription>, StoreError> {
-        let mut conn = self.pool.acquire().await?;
-        let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("{SELECT} WHERE u.id IN ({})", placeholders.join(", "));
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(id);
-            }
-            for row in query.fetch_all(&mut *conn).await? {
-                found.push(from_row(&row)?);
-            }
-        }
-        Ok(found)
+        super::rows_by_ids(
+            &self.pool,
+            &format!("{SELECT} WHERE u.id IN"),
+            ids,
+            from_row,
+        )
+        .await
     }
 
     /// Erases a subscription and its messages (a request to be forgotten).
