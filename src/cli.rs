@@ -33,6 +33,9 @@ pub enum Command {
     /// Manage organiser API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage the organiser console's accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Look at stored sessions.
     #[command(subcommand)]
     Event(EventCommand),
@@ -107,6 +110,32 @@ pub enum TokenCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; prints a one-time link where its owner sets the password.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// `admin` (manages accounts and API tokens, and everything else) or `organiser`.
+        #[arg(long, default_value = "organiser")]
+        role: String,
+    },
+    /// A new one-time link to set the password of an account (a forgotten password).
+    PasswordLink {
+        #[arg(long)]
+        email: String,
+    },
+    /// List accounts.
+    List,
+    /// Disable an account: its sessions end at once and it can no longer log in.
+    Disable {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum EventCommand {
     /// Sessions, in time order.
     List {
@@ -142,6 +171,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(command) => token(&settings, command).await,
+        Command::User(command) => user(&settings, command).await,
         Command::Event(command) => event(&settings, command).await,
         Command::Dispatch { once } => {
             if !once {
@@ -332,6 +362,80 @@ async fn token(settings: &Settings, command: TokenCommand) -> anyhow::Result<()>
                 other => readable(other),
             })?;
             println!("token \u{201c}{}\u{201d} revoked", info.name);
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
+    use crate::domain::account::NewAccount;
+    let store = open_store(settings).await?;
+    let policy = settings.console.policy();
+    let link = |secret: &str| crate::http::admin::password_link(&settings.base_url(), secret);
+    let hours = settings.console.password_link_hours;
+    fn missing(email: &str) -> impl Fn(StoreError) -> anyhow::Error + '_ {
+        move |e| match e {
+            StoreError::NotFound => anyhow::anyhow!("no account has the address {email}"),
+            other => readable(other),
+        }
+    }
+    match command {
+        UserCommand::Create { email, name, role } => {
+            let new = NewAccount::parse(&email, &name, &role)
+                .map_err(|errors| anyhow::anyhow!("{}", errors.join("; ")))?;
+            let (account, secret) = store
+                .create_account(&new, &policy)
+                .await
+                .map_err(readable)?;
+            println!(
+                "Account {} ({}) created. Send its owner this link to set a password; it works once, within {hours} hours:",
+                account.email,
+                account.role.as_str()
+            );
+            println!("{}", link(&secret));
+        }
+        UserCommand::PasswordLink { email } => {
+            let (account, secret) = store
+                .password_link(&email, &policy)
+                .await
+                .map_err(missing(&email))?;
+            println!(
+                "Link to set the password of {}; it works once, within {hours} hours:",
+                account.email
+            );
+            println!("{}", link(&secret));
+        }
+        UserCommand::List => {
+            let accounts = store.list_accounts().await?;
+            if accounts.is_empty() {
+                println!(
+                    "no accounts; create one with `eventail user create --email … --name … --role admin`"
+                );
+            }
+            for a in accounts {
+                let state = match (a.disabled_at, a.has_password) {
+                    (Some(at), _) => format!("disabled {}", at.format("%Y-%m-%d %H:%M UTC")),
+                    (None, false) => "password not set yet".into(),
+                    (None, true) => "active".into(),
+                };
+                println!(
+                    "{:<32} {:<9} {:<24} {state}",
+                    a.email,
+                    a.role.as_str(),
+                    a.name
+                );
+            }
+        }
+        UserCommand::Disable { email } => {
+            let account = store
+                .disable_account(&email)
+                .await
+                .map_err(missing(&email))?;
+            println!(
+                "account {} disabled; its sessions have ended",
+                account.email
+            );
         }
     }
     store.close().await;

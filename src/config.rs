@@ -21,6 +21,7 @@ pub struct Settings {
     pub templates: TemplateSettings,
     pub content: ContentSettings,
     pub export: ExportSettings,
+    pub console: ConsoleSettings,
     pub log: LogSettings,
 }
 
@@ -196,6 +197,31 @@ impl ExportSettings {
     }
 }
 
+/// The organiser console (`/admin`): sessions and login throttling.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ConsoleSettings {
+    pub session_idle_minutes: u32,
+    pub session_max_hours: u32,
+    pub login_window_minutes: u32,
+    pub login_failures_per_account: u32,
+    pub login_failures_per_client: u32,
+    pub password_link_hours: u32,
+}
+
+impl ConsoleSettings {
+    pub fn policy(&self) -> crate::domain::account::ConsolePolicy {
+        use chrono::Duration;
+        crate::domain::account::ConsolePolicy {
+            idle: Duration::minutes(i64::from(self.session_idle_minutes)),
+            lifetime: Duration::hours(i64::from(self.session_max_hours)),
+            window: Duration::minutes(i64::from(self.login_window_minutes)),
+            per_account: self.login_failures_per_account,
+            per_client: self.login_failures_per_client,
+            password_link: Duration::hours(i64::from(self.password_link_hours)),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
     pub format: String,
@@ -337,6 +363,21 @@ impl Settings {
             return Err(ConfigError(
                 "mail.retry_base_seconds must be above zero and at most mail.retry_max_seconds"
                     .into(),
+            ));
+        }
+        let c = &self.console;
+        if [
+            c.session_idle_minutes,
+            c.session_max_hours,
+            c.login_window_minutes,
+            c.login_failures_per_account,
+            c.login_failures_per_client,
+            c.password_link_hours,
+        ]
+        .contains(&0)
+        {
+            return Err(ConfigError(
+                "every console.* setting must be above zero".into(),
             ));
         }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {

@@ -260,6 +260,41 @@ pub struct HistoryEntry {
     pub action: HistoryAction,
     /// The fields that changed, in key order.
     pub fields: Vec<Change>,
+    /// Who made it (`Actor::label`); `None` for the CLI, the importer and entries written
+    /// before authors were recorded.
+    pub actor: Option<String>,
+    /// Each changed field's value before and after, as in the session's JSON document
+    /// (empty for entries written before values were recorded).
+    pub values: Vec<FieldValues>,
+}
+
+/// A changed field's value before and after the change.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldValues {
+    pub field: String,
+    pub before: serde_json::Value,
+    pub after: serde_json::Value,
+}
+
+impl FieldValues {
+    /// The values of `changed` fields in two documents, read from their JSON form.
+    pub fn between(
+        before: &EventDocument,
+        after: &EventDocument,
+        changed: &[Change],
+    ) -> Vec<FieldValues> {
+        let (Ok(a), Ok(b)) = (serde_json::to_value(before), serde_json::to_value(after)) else {
+            return Vec::new();
+        };
+        changed
+            .iter()
+            .map(|change| FieldValues {
+                field: change.as_str().to_string(),
+                before: a.get(change.as_str()).cloned().unwrap_or_default(),
+                after: b.get(change.as_str()).cloned().unwrap_or_default(),
+            })
+            .collect()
+    }
 }
 
 /// Whether a published session was moved: its start changed, with a rise of the sequence,
@@ -343,6 +378,8 @@ mod tests {
     fn moved_means_a_new_start_after_publication() {
         let published = chrono::DateTime::from_timestamp(1_000_000, 0).unwrap_or_default();
         let entry = |secs: i64, sequence: i64, fields: Vec<Change>| HistoryEntry {
+            actor: None,
+            values: Vec::new(),
             at: published + chrono::Duration::seconds(secs),
             sequence,
             action: HistoryAction::Updated,

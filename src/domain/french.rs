@@ -160,6 +160,21 @@ pub fn date_without_weekday(day: NaiveDate) -> String {
     format!("{number}\u{a0}{month} {}", day.year())
 }
 
+/// The months as abbreviated in French typography (« janv. », « juil. »).
+const SHORT_MONTHS: [&str; 12] = [
+    "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+    "déc.",
+];
+
+/// « 8 déc. », « 1er juin » (a chart's axis, a table's first column).
+pub fn short_date(day: NaiveDate) -> String {
+    let number = match day.day() {
+        1 => "1er".to_string(),
+        n => n.to_string(),
+    };
+    format!("{number}\u{a0}{}", SHORT_MONTHS[day.month0() as usize])
+}
+
 /// « 9 h », « 9 h 30 », « 12 h 05 ».
 pub fn time(hour: u32, minute: u32) -> String {
     if minute == 0 {
@@ -225,11 +240,106 @@ pub fn when(schedule: Option<&Schedule>, tz: Tz) -> Option<String> {
     })
 }
 
+/// What a field of the session is called in the console (its history, its preview).
+pub fn field_label(change: Change) -> &'static str {
+    match change {
+        Change::Body => "texte",
+        Change::CancelReason => "motif d'annulation",
+        Change::Capacity => "nombre de places",
+        Change::EndsAt => "fin",
+        Change::Episode => "numéro d'épisode",
+        Change::Image => "image",
+        Change::Kind => "type",
+        Change::Links => "liens",
+        Change::Location => "lieu",
+        Change::Programme => "programme",
+        Change::PublishedOn => "date de publication",
+        Change::RecordingPlanned => "enregistrement prévu",
+        Change::RegistrationRequired => "inscription obligatoire",
+        Change::Reminders => "rappels",
+        Change::Series => "série",
+        Change::Slug => "adresse (slug)",
+        Change::Speakers => "intervenant·es",
+        Change::StartsAt => "début",
+        Change::Status => "statut",
+        Change::Summary => "résumé",
+        Change::Tags => "thèmes",
+        Change::Timezone => "fuseau horaire",
+        Change::Title => "titre",
+    }
+}
+
+/// What a kind of mail is called in the console.
+pub fn mail_kind_label(kind: crate::domain::MailKind) -> &'static str {
+    use crate::domain::MailKind;
+    match kind {
+        MailKind::Confirmation => "Confirmation d'abonnement",
+        MailKind::Announcement => "Annonce",
+        MailKind::Reminder => "Rappel",
+        MailKind::Change => "Avis de changement",
+        MailKind::Cancellation => "Avis d'annulation",
+        MailKind::Reinstatement => "Avis de rétablissement",
+        MailKind::Recording => "Enregistrement disponible",
+        MailKind::RegistrationConfirmation => "Confirmation d'inscription",
+        MailKind::Seated => "Place confirmée",
+        MailKind::Waitlisted => "Liste d'attente",
+        MailKind::Promoted => "Place libérée",
+        MailKind::Unregistered => "Inscription annulée",
+    }
+}
+
+/// « mardi 8 décembre 2026 à 9 h 30 » in `tz`.
+pub fn moment(at: DateTime<Utc>, tz: Tz) -> String {
+    let local = at.with_timezone(&tz);
+    format!("{} à {}", date(local.date_naive()), local_time(at, tz))
+}
+
+/// A registration's state as the console shows it.
+pub fn registration_status_label(status: crate::domain::RegistrationStatus) -> &'static str {
+    use crate::domain::RegistrationStatus;
+    match status {
+        RegistrationStatus::Pending => "à confirmer",
+        RegistrationStatus::Seated => "place attribuée",
+        RegistrationStatus::Waiting => "liste d'attente",
+        RegistrationStatus::Cancelled => "annulée",
+    }
+}
+
+/// A message's state in the outbox as the console shows it.
+pub fn message_status_label(status: crate::domain::MessageStatus) -> &'static str {
+    use crate::domain::MessageStatus;
+    match status {
+        MessageStatus::Queued => "en file",
+        MessageStatus::Sending => "en cours d'envoi",
+        MessageStatus::Sent => "envoyé",
+        MessageStatus::Failed => "en échec",
+        MessageStatus::Dropped => "abandonné",
+    }
+}
+
+/// What a history entry records, as the console says it.
+pub fn history_action_label(action: crate::domain::HistoryAction) -> &'static str {
+    use crate::domain::HistoryAction;
+    match action {
+        HistoryAction::Created => "Création",
+        HistoryAction::Updated => "Modification",
+        HistoryAction::Cancelled => "Annulation",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
     use chrono_tz::Europe::Paris;
+
+    #[test]
+    fn short_dates_abbreviate_the_month() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        assert_eq!(short_date(d(12, 8)), "8\u{a0}déc.");
+        assert_eq!(short_date(d(6, 1)), "1er\u{a0}juin");
+        assert_eq!(short_date(d(7, 14)), "14\u{a0}juil.");
+    }
 
     #[test]
     fn advances_read_in_french() {

@@ -1,6 +1,7 @@
 //! The event model and its rules: kinds, statuses, time, slugs, validation, the sequence bump,
 //! what changed, and which mail a change sends. Nothing here knows about SQL or HTTP.
 
+pub mod account;
 pub mod changes;
 pub mod errors;
 pub mod event;
@@ -13,7 +14,7 @@ pub mod subscription;
 pub mod time;
 pub mod urls;
 
-pub use changes::{Change, HistoryAction, HistoryEntry};
+pub use changes::{Change, FieldValues, HistoryAction, HistoryEntry};
 pub use errors::{FieldError, FieldErrors};
 pub use event::{
     Event, EventDocument, EventInput, EventKind, EventSpec, EventStatus, Links, MoreLink,

@@ -302,6 +302,13 @@ pub struct HistoryItem {
     /// The fields that changed, by their keys in the session's document, in key order.
     #[schema(example = json!(["ends_at", "starts_at"]))]
     pub fields: Vec<&'static str>,
+    /// Who made it: `compte:ADDRESS` (the console), `jeton:NAME` (an API token), or null
+    /// (the CLI, the importer, or a change recorded before authors were).
+    #[schema(example = "jeton:site")]
+    pub actor: Option<String>,
+    /// Each changed field's value before and after, as in the session's document.
+    #[schema(value_type = Vec<Object>)]
+    pub values: Vec<crate::domain::FieldValues>,
 }
 
 impl From<&HistoryEntry> for HistoryItem {
@@ -311,6 +318,8 @@ impl From<&HistoryEntry> for HistoryItem {
             sequence: entry.sequence,
             action: entry.action.as_str(),
             fields: entry.fields.iter().map(|f| f.as_str()).collect(),
+            actor: entry.actor.clone(),
+            values: entry.values.clone(),
         }
     }
 }

@@ -126,7 +126,8 @@ pub async fn require_token(
     match state.store.verify_token(token).await? {
         Some(info) => {
             tracing::Span::current().record("token", info.name.as_str());
-            Ok(next.run(req).await)
+            let actor = crate::domain::account::Actor::Token { name: info.name };
+            Ok(super::audit::run_as(&state, actor.label(), req, next).await)
         }
         None => Err(ApiError::Unauthorized(
             "this token is unknown or has been revoked".into(),

@@ -2,6 +2,8 @@
 //! pages and subscription pages. Handlers extract, call the store, and map errors; rules live in
 //! `domain`.
 
+pub mod admin;
+mod audit;
 mod cache;
 pub mod calendar;
 mod conditional;
@@ -125,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .route("/events/{file}", get(event_file))
         .merge(subscribe::routes())
         .merge(registrations::routes())
+        .merge(admin::routes(state.clone()))
         .merge(pages::routes())
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(state.settings.http.max_body_bytes))

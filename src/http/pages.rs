@@ -74,7 +74,7 @@ async fn atom(State(state): State<AppState>, headers: HeaderMap) -> Response {
 }
 
 /// Why a page could not be made.
-enum PageError {
+pub(super) enum PageError {
     NotFound(String),
     Store(StoreError),
     Template(crate::templates::TemplateError),
@@ -435,46 +435,56 @@ pub(super) async fn event_page(state: &AppState, slug: &str, headers: &HeaderMap
         if event.slug != slug || event.status == EventStatus::Draft {
             return Err(PageError::NotFound("Cette session n'existe pas.".into()));
         }
-        let now = Utc::now();
-        let mut view = event_view(&event, state, now);
-        view.resolve_paths(state.content_base.as_ref());
-        let published_at = event.published_at.unwrap_or(event.created_at);
         let history = state.store.event_history(&event.id).await?;
-        let rescheduled = crate::domain::changes::rescheduled(&history, published_at);
-        let seats = state.store.seat_count(&event).await?;
-        // A static export has no service behind its forms (no `subscribe_url`): no form there.
-        let takes_registrations = state.subscribe_url.is_some()
-            && crate::domain::registration::open_for_registration(&event, now).is_ok();
-        let registration = takes_registrations.then(|| {
-            context! {
-                action => state.urls().register(&event.slug),
-                seats_left => seats.seats_left,
-                waiting => seats.waiting,
-                wording => super::registrations::WORDING,
-            }
-        });
-        let full = event.registration_required && seats.seats_left == Some(0);
-        let series_feed = event
-            .series
-            .as_ref()
-            .map(|s| series_feed_name(state, &s.slug, &s.title));
-        let add_to_calendar = CalendarChoices::session(&view, state.urls(), series_feed.as_deref());
-        let html = render(
-            state,
-            "pages/event.html",
-            context! {
-                title => &event.title,
-                description => &event.summary,
-                event => Value::from_serialize(&view),
-                body_html => body_html(&event, state.content_base.as_ref()),
-                rescheduled => rescheduled,
-                full => full,
-                registration => registration,
-                registers_here => crate::domain::registration::registers_here(&event),
-                add_to_calendar => add_to_calendar,
-            },
-        )?;
+        let html = event_page_html(state, &event, &history).await?;
         Ok((html, event.updated_at))
     })
     .await
+}
+
+/// A session's page as visitors see it, from the session and its history (the console's
+/// preview renders a session not yet saved with it).
+pub(super) async fn event_page_html(
+    state: &AppState,
+    event: &crate::domain::Event,
+    history: &[crate::domain::HistoryEntry],
+) -> Result<String, PageError> {
+    let now = Utc::now();
+    let mut view = event_view(event, state, now);
+    view.resolve_paths(state.content_base.as_ref());
+    let published_at = event.published_at.unwrap_or(event.created_at);
+    let rescheduled = crate::domain::changes::rescheduled(history, published_at);
+    let seats = state.store.seat_count(event).await?;
+    // A static export has no service behind its forms (no `subscribe_url`): no form there.
+    let takes_registrations = state.subscribe_url.is_some()
+        && crate::domain::registration::open_for_registration(event, now).is_ok();
+    let registration = takes_registrations.then(|| {
+        context! {
+            action => state.urls().register(&event.slug),
+            seats_left => seats.seats_left,
+            waiting => seats.waiting,
+            wording => super::registrations::WORDING,
+        }
+    });
+    let full = event.registration_required && seats.seats_left == Some(0);
+    let series_feed = event
+        .series
+        .as_ref()
+        .map(|s| series_feed_name(state, &s.slug, &s.title));
+    let add_to_calendar = CalendarChoices::session(&view, state.urls(), series_feed.as_deref());
+    render(
+        state,
+        "pages/event.html",
+        context! {
+            title => &event.title,
+            description => &event.summary,
+            event => Value::from_serialize(&view),
+            body_html => body_html(event, state.content_base.as_ref()),
+            rescheduled => rescheduled,
+            full => full,
+            registration => registration,
+            registers_here => crate::domain::registration::registers_here(event),
+            add_to_calendar => add_to_calendar,
+        },
+    )
 }

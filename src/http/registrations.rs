@@ -584,26 +584,9 @@ pub async fn move_one(
 }
 
 /// A spreadsheet cell that starts like a formula is read as text (CSV injection).
-fn cell(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_string(),
-    }
-}
-
-#[utoipa::path(get, path = "/api/v1/events/{key}/registrations.csv", tag = "registrations",
-    params(("key" = String, Path, description = "The session's id or slug"), ListQuery),
-    responses((status = 200, description = "CSV, one registrant per line, in list order", content_type = "text/csv"),
-        (status = 401, body = Problem), (status = 404, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn export(
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<impl IntoResponse, ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
-    let status = read_status(query.status.as_deref())?;
-    let (event, items) = state.store.list_registrations(&key, status).await?;
+/// A session's registrants as CSV, one per line in list order (the API's export and the
+/// console's « Télécharger »).
+pub(crate) fn registrations_csv(items: &[Registration]) -> Result<Vec<u8>, ApiError> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
     let csv_error = |e: csv::Error| ApiError::Internal(e.into());
@@ -637,9 +620,32 @@ pub async fn export(
             ])
             .map_err(csv_error)?;
     }
-    let body = writer
+    writer
         .into_inner()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))
+}
+
+fn cell(text: &str) -> String {
+    match text.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
+        _ => text.to_string(),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/events/{key}/registrations.csv", tag = "registrations",
+    params(("key" = String, Path, description = "The session's id or slug"), ListQuery),
+    responses((status = 200, description = "CSV, one registrant per line, in list order", content_type = "text/csv"),
+        (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn export(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let status = read_status(query.status.as_deref())?;
+    let (event, items) = state.store.list_registrations(&key, status).await?;
+    let body = registrations_csv(&items)?;
     let disposition = format!("attachment; filename=\"inscrits-{}.csv\"", event.slug);
     Ok((
         [

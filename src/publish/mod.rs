@@ -3,6 +3,7 @@
 //!
 //! - `eleventy`: Markdown files for the team's Eleventy site;
 //! - `atom`: the news feed of sessions and videos;
+//! - `charts`: bar charts as accessible SVG for the console;
 //! - `folder`: an export folder replaced whole, through a staging folder beside it;
 //! - `ical`: iCalendar feeds and per-session files;
 //! - `markdown`: session bodies to safe HTML;
@@ -10,6 +11,7 @@
 //! - `rendered`: a rendered document with its validators and compressed forms, as caches keep it.
 
 pub mod atom;
+pub mod charts;
 pub mod eleventy;
 pub mod folder;
 pub mod ical;

@@ -15,7 +15,7 @@ use super::{
 use crate::domain::event::{plan_update, sort_key, RuleViolation, SlugChange};
 use crate::domain::notices::notices;
 use crate::domain::slug::{candidates, slugify};
-use crate::domain::{Change, HistoryAction, HistoryEntry};
+use crate::domain::{Change, FieldValues, HistoryAction, HistoryEntry};
 use crate::domain::{
     Event, EventKind, EventSpec, EventStatus, Links, Schedule, SeriesSummary, SpeakerCredit,
 };
@@ -292,7 +292,7 @@ impl Store {
             .await
             .map_err(|e| StoreError::on_unique(e, || slug_conflict(&slug).to_string()))?;
         write_relations(&mut tx.tx, &id, sort_at, &spec.tags, &row.credits).await?;
-        record_change(&mut tx.tx, &id, now, 0, HistoryAction::Created, &[]).await?;
+        record_change(&mut tx.tx, &id, now, 0, HistoryAction::Created, &[], &[]).await?;
         let event = load_one(&mut tx.tx, &id, "").await?;
         let notices = notices(None, &event, &self.mail_policy(), now);
         super::outbox::write_notices(&mut tx.tx, &event, &notices, now).await?;
@@ -497,7 +497,8 @@ impl Store {
             .await?;
         write_relations(&mut tx.tx, &current.id, sort_at, &spec.tags, &row.credits).await?;
         let updated = load_one(&mut tx.tx, &current.id, "").await?;
-        let changed = Change::between(&current.document(), &updated.document());
+        let (before, after) = (current.document(), updated.document());
+        let changed = Change::between(&before, &after);
         record_change(
             &mut tx.tx,
             &current.id,
@@ -505,6 +506,7 @@ impl Store {
             plan.sequence,
             HistoryAction::of_update(&current, &updated),
             &changed,
+            &FieldValues::between(&before, &after, &changed),
         )
         .await?;
         let notices = notices(Some(&current), &updated, &self.mail_policy(), now);
@@ -564,29 +566,8 @@ impl Store {
 
     /// The history of a session, oldest first.
     pub async fn event_history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT changed_at, sequence, action, fields FROM event_changes WHERE event_id = $1 \
-             ORDER BY changed_at, sequence",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|row| {
-                let fields: String = row.try_get("fields")?;
-                let action: String = row.try_get("action")?;
-                let fields: Vec<String> = parse_json(&fields)?;
-                Ok(HistoryEntry {
-                    at: from_micros(row.try_get("changed_at")?)?,
-                    sequence: row.try_get("sequence")?,
-                    action: HistoryAction::parse(&action)
-                        .ok_or_else(|| StoreError::Corrupt(format!("history action {action}")))?,
-                    // A name this version does not know (written by a newer one sharing the
-                    // database) is left out rather than failing the page or the notice.
-                    fields: fields.iter().filter_map(|key| Change::parse(key)).collect(),
-                })
-            })
-            .collect()
+        let mut conn = self.pool.acquire().await?;
+        history_in(&mut conn, id).await
     }
 
     /// How many sessions are stored.
@@ -883,16 +864,19 @@ async fn record_change(
     sequence: i64,
     action: HistoryAction,
     fields: &[Change],
+    values: &[FieldValues],
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO event_changes (event_id, changed_at, sequence, action, fields) \
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO event_changes (event_id, changed_at, sequence, action, fields, actor, \
+         field_values) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(event_id)
     .bind(micros(at))
     .bind(sequence)
     .bind(action.as_str())
     .bind(to_json(&fields)?)
+    .bind(super::actor::current())
+    .bind(to_json(&values)?)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -1077,6 +1061,42 @@ fn event_from_row(row: &AnyRow, speakers: Vec<SpeakerCredit>) -> Result<Event, S
         created_at: from_micros(row.try_get("created_at")?)?,
         updated_at: from_micros(row.try_get("updated_at")?)?,
     })
+}
+
+/// A session's history, oldest first, read on the caller's connection.
+pub(crate) async fn history_in(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Vec<HistoryEntry>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT changed_at, sequence, action, fields, actor, field_values FROM event_changes \
+         WHERE event_id = $1 \
+         ORDER BY changed_at, sequence",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let fields: String = row.try_get("fields")?;
+            let action: String = row.try_get("action")?;
+            let fields: Vec<String> = parse_json(&fields)?;
+            Ok(HistoryEntry {
+                at: from_micros(row.try_get("changed_at")?)?,
+                sequence: row.try_get("sequence")?,
+                action: HistoryAction::parse(&action)
+                    .ok_or_else(|| StoreError::Corrupt(format!("history action {action}")))?,
+                // A name this version does not know (written by a newer one sharing the
+                // database) is left out rather than failing the page or the notice.
+                fields: fields.iter().filter_map(|key| Change::parse(key)).collect(),
+                actor: row.try_get("actor")?,
+                values: match row.try_get::<Option<String>, _>("field_values")? {
+                    Some(text) => parse_json(&text)?,
+                    None => Vec::new(),
+                },
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

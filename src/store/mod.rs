@@ -5,11 +5,15 @@
 //! times, 0/1 flags, JSON text); what differs — migrations, connection set-up, write locking —
 //! stays in this file.
 
+mod accounts;
+pub mod actor;
 mod changes;
+mod console;
 mod events;
 mod imports;
 mod outbox;
 mod registrations;
+mod rehearsal;
 mod series;
 mod snapshots;
 mod speakers;
@@ -27,13 +31,18 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::domain::{FieldErrors, MailPolicy};
 
+pub use accounts::{
+    random_secret, Account, AuditEntry, ConsoleSession, Credentials, OpenedSession,
+};
 pub use changes::Changes;
+pub use console::{DeliveryDay, Failure, MailCounts};
 pub use events::{
     Cursor, EventFilter, EventPage, EventPageRequest, FeedData, FeedEntry, FeedQuery, Order,
 };
 pub use imports::ImportAction;
 pub use outbox::{Claimed, OutboxMessage, OutboxReport};
 pub use registrations::{Move, NewRegistration, RegisterOutcome, Registration, SeatCount};
+pub use rehearsal::{PlannedGroup, Rehearsal};
 pub use snapshots::FeedSnapshot;
 pub use subscriptions::{
     ConfirmError, ConsentEvent, NewSubscription, ScopeCount, SubscribeOutcome, Subscription,

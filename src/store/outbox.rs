@@ -441,7 +441,23 @@ fn claimed_from_row(row: &AnyRow) -> Result<Claimed, StoreError> {
     })
 }
 
-fn message_from_row(row: &AnyRow) -> Result<OutboxMessage, StoreError> {
+/// One outbox row as the dispatcher would claim it (for the console's preview).
+pub(crate) async fn claimed_by_id(
+    conn: &mut AnyConnection,
+    id: i64,
+) -> Result<Claimed, StoreError> {
+    let row = sqlx::query(
+        "SELECT id, kind, event_id, subscription_id, registration_id, recipient, sequence, \
+         detail, due_at, attempts, created_at FROM outbox WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    claimed_from_row(&row)
+}
+
+pub(super) fn message_from_row(row: &AnyRow) -> Result<OutboxMessage, StoreError> {
     Ok(OutboxMessage {
         id: row.try_get("id")?,
         kind: mail_kind(row)?,

@@ -143,6 +143,18 @@ async fn load(conn: &mut AnyConnection, id: &str) -> Result<Registration, StoreE
     from_row(&row)
 }
 
+/// A registration read inside the caller's transaction, if it exists.
+pub(crate) async fn load_in(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<Registration>, StoreError> {
+    match load(conn, id).await {
+        Ok(found) => Ok(Some(found)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
 /// Seats taken and people waiting.
 async fn counts(conn: &mut AnyConnection, event_id: &str) -> Result<(i64, i64), StoreError> {
     let row = sqlx::query(

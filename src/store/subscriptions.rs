@@ -171,6 +171,20 @@ fn from_row(row: &AnyRow) -> Result<Subscription, StoreError> {
 }
 
 /// A random URL-safe secret.
+/// A subscription read inside the caller's transaction, if it exists.
+pub(crate) async fn load_in(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+) -> Result<Option<Subscription>, StoreError> {
+    sqlx::query(&format!("{SELECT} WHERE u.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
+}
+
 pub(crate) fn secret() -> String {
     let mut bytes = [0u8; 24];
     rand::thread_rng().fill_bytes(&mut bytes);

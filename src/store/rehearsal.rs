@@ -1,0 +1,115 @@
+//! A change played in full and then undone: the console's preview. The new or updated
+//! session goes through exactly the code that saves it (validation, lifecycle, seats, the
+//! notices the domain decides and the outbox rows planned for them) inside a transaction that
+//! is rolled back, so what the preview shows is what saving would do, recipients included.
+
+use chrono::{DateTime, Utc};
+use sqlx::{AnyConnection, Row};
+
+use super::{from_micros, micros, Store, StoreError, WriteTx};
+use crate::domain::{Change, Event, EventSpec, MailKind};
+
+/// The messages of one kind a change would plan, and one of them to show.
+#[derive(Debug, Clone)]
+pub struct PlannedGroup {
+    pub kind: MailKind,
+    /// Registrants (seated, waiting or pending) rather than followers.
+    pub to_registrants: bool,
+    pub count: i64,
+    /// When they would leave (the earliest).
+    pub due_at: DateTime<Utc>,
+    pub sample: super::Claimed,
+    pub sample_subscription: Option<super::Subscription>,
+    pub sample_registration: Option<super::Registration>,
+}
+
+/// What saving a change would do.
+#[derive(Debug, Clone)]
+pub struct Rehearsal {
+    /// The session as it would be stored.
+    pub event: Event,
+    /// The fields a change notice would be about.
+    pub changed: Vec<Change>,
+    /// The session's history with this change.
+    pub history: Vec<crate::domain::HistoryEntry>,
+    pub planned: Vec<PlannedGroup>,
+}
+
+impl Store {
+    /// What `update_event` with `edit` would do, without doing it.
+    pub async fn rehearse_update(
+        &self,
+        key: &str,
+        edit: impl FnOnce(&Event) -> Result<Option<EventSpec>, StoreError>,
+    ) -> Result<Rehearsal, StoreError> {
+        let mut tx = self.write().await?;
+        let since = self.now();
+        let event = self.update_in(&mut tx, key, edit).await?;
+        let rehearsal = planned_in(&mut tx, event, since).await;
+        drop(tx); // rolled back
+        rehearsal
+    }
+
+    /// What `create_event` with `spec` would do, without doing it.
+    pub async fn rehearse_create(&self, spec: EventSpec) -> Result<Rehearsal, StoreError> {
+        let mut tx = self.write().await?;
+        let since = self.now();
+        let event = self.create_in(&mut tx, spec).await?;
+        let rehearsal = planned_in(&mut tx, event, since).await;
+        drop(tx);
+        rehearsal
+    }
+}
+
+async fn planned_in(
+    tx: &mut WriteTx,
+    event: Event,
+    since: DateTime<Utc>,
+) -> Result<Rehearsal, StoreError> {
+    let conn: &mut AnyConnection = &mut tx.tx;
+    // Rows this transaction planned or revived: queued, touched from its start on.
+    let rows = sqlx::query(
+        "SELECT kind, registration_id IS NOT NULL AS to_registrants, COUNT(*) AS n, \
+         MIN(due_at) AS due_at, MIN(id) AS sample FROM outbox \
+         WHERE event_id = $1 AND status = 'queued' AND updated_at >= $2 \
+         GROUP BY kind, registration_id IS NOT NULL ORDER BY MIN(due_at), kind",
+    )
+    .bind(&event.id)
+    .bind(micros(since))
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut planned = Vec::with_capacity(rows.len());
+    for row in rows {
+        let sample_id: i64 = row.try_get("sample")?;
+        let sample = super::outbox::claimed_by_id(conn, sample_id).await?;
+        let sample_subscription = match &sample.subscription_id {
+            Some(id) => super::subscriptions::load_in(conn, id).await?,
+            None => None,
+        };
+        let sample_registration = match &sample.registration_id {
+            Some(id) => super::registrations::load_in(conn, id).await?,
+            None => None,
+        };
+        let to_registrants: i64 = match row.try_get::<bool, _>("to_registrants") {
+            Ok(flag) => i64::from(flag),
+            Err(_) => row.try_get("to_registrants")?,
+        };
+        planned.push(PlannedGroup {
+            kind: sample.kind,
+            to_registrants: to_registrants != 0,
+            count: row.try_get("n")?,
+            due_at: from_micros(row.try_get("due_at")?)?,
+            sample,
+            sample_subscription,
+            sample_registration,
+        });
+    }
+    let history = super::events::history_in(conn, &event.id).await?;
+    let changed = crate::domain::changes::changed_at(&history, event.sequence);
+    Ok(Rehearsal {
+        event,
+        changed,
+        history,
+        planned,
+    })
+}
