@@ -28,13 +28,13 @@ use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, Db, TestApp};
 
-fn chromium_path() -> PathBuf {
+pub(crate) fn chromium_path() -> PathBuf {
     std::env::var_os("CHROMIUM")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"))
 }
 
-fn tool(var: &str, default: &str) -> PathBuf {
+pub(crate) fn tool(var: &str, default: &str) -> PathBuf {
     let path = std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("target/browser-tools/node_modules")
@@ -48,20 +48,20 @@ fn tool(var: &str, default: &str) -> PathBuf {
     path
 }
 
-fn artifacts() -> PathBuf {
+pub(crate) fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
     std::fs::create_dir_all(&dir).expect("artifact folder");
     dir
 }
 
-struct Chromium {
-    browser: Browser,
+pub(crate) struct Chromium {
+    pub(crate) browser: Browser,
     handler: tokio::task::JoinHandle<()>,
     _profile: tempfile::TempDir,
 }
 
 impl Chromium {
-    async fn start() -> Chromium {
+    pub(crate) async fn start() -> Chromium {
         let path = chromium_path();
         assert!(
             path.is_file(),
@@ -103,7 +103,7 @@ impl Chromium {
         }
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         let _ = self.browser.close().await;
         let _ = self.browser.wait().await;
         self.handler.abort();
@@ -152,7 +152,7 @@ async fn recording_tab(chromium: &Chromium) -> (Page, Arc<Mutex<Traffic>>) {
     (page, traffic)
 }
 
-async fn settle() {
+pub(crate) async fn settle() {
     tokio::time::sleep(Duration::from_millis(400)).await;
 }
 
@@ -415,7 +415,7 @@ async fn axe_finds_no_violation() {
 }
 
 /// The node matching `selector` in the current document, through the DOM domain (no script).
-async fn node(page: &Page, selector: &str) -> NodeId {
+pub(crate) async fn node(page: &Page, selector: &str) -> NodeId {
     let root = page
         .execute(GetDocumentParams::default())
         .await
@@ -430,7 +430,7 @@ async fn node(page: &Page, selector: &str) -> NodeId {
         .node_id
 }
 
-async fn outer_html(page: &Page, selector: &str) -> String {
+pub(crate) async fn outer_html(page: &Page, selector: &str) -> String {
     let id = node(page, selector).await;
     page.execute(GetOuterHtmlParams::builder().node_id(id).build())
         .await
@@ -439,7 +439,7 @@ async fn outer_html(page: &Page, selector: &str) -> String {
         .outer_html
 }
 
-async fn press_enter(page: &Page) {
+pub(crate) async fn press_enter(page: &Page) {
     for kind in [DispatchKeyEventType::KeyDown, DispatchKeyEventType::KeyUp] {
         let mut key = DispatchKeyEventParams::builder()
             .r#type(kind.clone())

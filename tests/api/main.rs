@@ -8,6 +8,8 @@ mod auth;
 mod bad_input;
 mod browser;
 mod calendar;
+mod console;
+mod console_browser;
 mod events;
 mod export;
 mod import;
