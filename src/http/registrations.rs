@@ -625,7 +625,7 @@ pub(crate) fn registrations_csv(items: &[Registration]) -> Result<Vec<u8>, ApiEr
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))
 }
 
-fn cell(text: &str) -> String {
+pub(crate) fn cell(text: &str) -> String {
     match text.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
         _ => text.to_string(),

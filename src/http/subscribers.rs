@@ -203,6 +203,8 @@ pub struct ListQuery {
     event: Option<String>,
     /// A series' slug or id: its subscriptions (scope `series`).
     series: Option<String>,
+    /// Addresses containing this text (case-insensitive), to find one person's subscriptions.
+    address: Option<String>,
     /// At most this many, newest first: 1 to 10000, by default 10000 for the JSON list and
     /// everything for the CSV export.
     #[param(value_type = Option<i64>)]
@@ -247,7 +249,15 @@ impl ListQuery {
         if !errors.is_empty() {
             return Err(invalid_query(errors));
         }
-        Ok((SubscriptionFilter { status, scope }, limit))
+        let address = non_empty(&q.address).map(str::to_string);
+        Ok((
+            SubscriptionFilter {
+                status,
+                scope,
+                address,
+            },
+            limit,
+        ))
     }
 }
 
@@ -341,41 +351,7 @@ pub async fn export(
         .list_subscriptions(&filter, limit)
         .await
         .map_err(listing_error)?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
-    let header = [
-        "email",
-        "scope",
-        "target",
-        "status",
-        "source",
-        "wording_version",
-        "requested_at",
-        "request_ip",
-        "confirmed_at",
-        "withdrawn_at",
-    ];
-    let csv_error = |e: csv::Error| ApiError::Internal(e.into());
-    writer.write_record(header).map_err(csv_error)?;
-    for s in subscriptions {
-        writer
-            .write_record([
-                s.email.as_str(),
-                s.scope.kind_str(),
-                s.scope.target().unwrap_or(""),
-                s.status.as_str(),
-                s.source.as_str(),
-                s.wording_version.as_str(),
-                &s.requested_at.to_rfc3339(),
-                s.request_ip.as_deref().unwrap_or(""),
-                &time(s.confirmed_at),
-                &time(s.withdrawn_at),
-            ])
-            .map_err(csv_error)?;
-    }
-    let body = writer
-        .into_inner()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))?;
+    let body = subscriptions_csv(&subscriptions)?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -481,4 +457,44 @@ pub async fn retry(
             other => other.into(),
         },
     )?))
+}
+
+/// Subscriptions as CSV, one per line (the API's export and the console's « Télécharger »).
+/// Cells a spreadsheet would read as a formula are neutralised.
+pub(crate) fn subscriptions_csv(subscriptions: &[Subscription]) -> Result<Vec<u8>, ApiError> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let time = |t: Option<DateTime<Utc>>| t.map(|t| t.to_rfc3339()).unwrap_or_default();
+    let header = [
+        "email",
+        "scope",
+        "target",
+        "status",
+        "source",
+        "wording_version",
+        "requested_at",
+        "request_ip",
+        "confirmed_at",
+        "withdrawn_at",
+    ];
+    let csv_error = |e: csv::Error| ApiError::Internal(e.into());
+    writer.write_record(header).map_err(csv_error)?;
+    for s in subscriptions {
+        writer
+            .write_record([
+                &super::registrations::cell(s.email.as_str()),
+                s.scope.kind_str(),
+                s.scope.target().unwrap_or(""),
+                s.status.as_str(),
+                &super::registrations::cell(&s.source),
+                s.wording_version.as_str(),
+                &s.requested_at.to_rfc3339(),
+                s.request_ip.as_deref().unwrap_or(""),
+                &time(s.confirmed_at),
+                &time(s.withdrawn_at),
+            ])
+            .map_err(csv_error)?;
+    }
+    writer
+        .into_inner()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))
 }

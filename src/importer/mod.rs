@@ -167,35 +167,11 @@ pub async fn import_file(
         report.reason = Some("unreadable: not UTF-8 text".into());
         return report;
     };
-    let extraction = extract::extract(
-        &file.source,
-        &file.context,
-        text,
-        options.today,
-        options.timezone,
-    );
-    report.warnings = extraction.warnings;
-    let kind = match extraction.outcome {
-        Outcome::Skipped(reason) => {
-            report.reason = Some(reason);
-            return report;
-        }
-        Outcome::Session(kind) => kind,
+    let (mut report, spec, preview) = match read(report, &file.source, &file.context, text, options)
+    {
+        Ok(read) => read,
+        Err(report) => return report,
     };
-    let Some(input) = extraction.input else {
-        report.reason = Some("nothing could be read from it".into());
-        return report;
-    };
-    let preview = serde_json::to_value(&input).ok();
-    let spec = match input.validate(options.timezone) {
-        Ok(spec) => spec,
-        Err(errors) => {
-            report.reason = Some(format!("cannot be stored as read: {errors}"));
-            report.event = preview;
-            return report;
-        }
-    };
-    report.outcome = kind.as_str().into();
     let Some(store) = store else {
         report.event = preview;
         return report;
@@ -228,6 +204,69 @@ pub async fn import_file(
         }
     }
     report
+}
+
+/// What a dry run reports of one text: the session read from it, checked, not stored.
+/// `source` names it as a file's path under the imported folder would.
+pub fn dry_run_text(source: &str, text: &str, options: &Options) -> FileReport {
+    let report = FileReport {
+        path: source.to_string(),
+        source: source.to_string(),
+        outcome: "skipped".into(),
+        reason: None,
+        warnings: Vec::new(),
+        action: None,
+        event: None,
+    };
+    match read(report, source, source, text, options) {
+        Ok((mut report, _, preview)) => {
+            report.event = preview;
+            report
+        }
+        Err(report) => report,
+    }
+}
+
+/// Reads and checks one post: the report so far, the session to store and its document;
+/// or the report of why nothing can be stored.
+fn read(
+    mut report: FileReport,
+    source: &str,
+    context: &str,
+    text: &str,
+    options: &Options,
+) -> Result<
+    (
+        FileReport,
+        crate::domain::EventSpec,
+        Option<serde_json::Value>,
+    ),
+    FileReport,
+> {
+    let extraction = extract::extract(source, context, text, options.today, options.timezone);
+    report.warnings = extraction.warnings;
+    let kind = match extraction.outcome {
+        Outcome::Skipped(reason) => {
+            report.reason = Some(reason);
+            return Err(report);
+        }
+        Outcome::Session(kind) => kind,
+    };
+    let Some(input) = extraction.input else {
+        report.reason = Some("nothing could be read from it".into());
+        return Err(report);
+    };
+    let preview = serde_json::to_value(&input).ok();
+    let spec = match input.validate(options.timezone) {
+        Ok(spec) => spec,
+        Err(errors) => {
+            report.reason = Some(format!("cannot be stored as read: {errors}"));
+            report.event = preview;
+            return Err(report);
+        }
+    };
+    report.outcome = kind.as_str().into();
+    Ok((report, spec, preview))
 }
 
 /// Counts for the summary line.

@@ -111,6 +111,63 @@ impl Store {
         tx.commit().await?;
         self.get_speaker(&current.id).await
     }
+
+    /// Merges the directory entry `absorbed` into `kept` (the same person entered twice):
+    /// every session crediting `absorbed` credits `kept` instead, keeping what it showed
+    /// (`absorbed`'s role and organisation become that session's own when it had none), a
+    /// session crediting both keeps one credit, and `absorbed` leaves the directory.
+    pub async fn merge_speakers(&self, kept: &str, absorbed: &str) -> Result<Speaker, StoreError> {
+        let mut tx = self.write().await?;
+        let kept_row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM speakers WHERE id = $1 OR slug = $1"
+        ))
+        .bind(kept)
+        .fetch_optional(&mut *tx.tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let kept = speaker_from_row(&kept_row)?;
+        let absorbed_row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM speakers WHERE id = $1 OR slug = $1"
+        ))
+        .bind(absorbed)
+        .fetch_optional(&mut *tx.tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let absorbed = speaker_from_row(&absorbed_row)?;
+        if kept.id == absorbed.id {
+            return Err(StoreError::Conflict(
+                "a speaker cannot be merged into itself".into(),
+            ));
+        }
+        let now = chrono::Utc::now();
+        // Sessions that will show the kept entry: bumped so feeds and pages are rebuilt.
+        super::events::touch_events_of_speaker(&mut tx.tx, &absorbed.id, now).await?;
+        sqlx::query(
+            "DELETE FROM event_speakers WHERE speaker_id = $1 AND event_id IN \
+             (SELECT event_id FROM event_speakers WHERE speaker_id = $2)",
+        )
+        .bind(&absorbed.id)
+        .bind(&kept.id)
+        .execute(&mut *tx.tx)
+        .await?;
+        sqlx::query(
+            "UPDATE event_speakers SET speaker_id = $1, \
+             role = COALESCE(role, $2), organisation = COALESCE(organisation, $3) \
+             WHERE speaker_id = $4",
+        )
+        .bind(&kept.id)
+        .bind(&absorbed.role)
+        .bind(&absorbed.organisation)
+        .bind(&absorbed.id)
+        .execute(&mut *tx.tx)
+        .await?;
+        sqlx::query("DELETE FROM speakers WHERE id = $1")
+            .bind(&absorbed.id)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok(kept)
+    }
 }
 
 async fn find_by_slug(conn: &mut AnyConnection, slug: &str) -> Result<Option<Speaker>, StoreError> {

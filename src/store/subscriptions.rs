@@ -71,6 +71,8 @@ pub struct Unsubscribed {
 pub struct SubscriptionFilter {
     pub status: Option<SubscriptionStatus>,
     pub scope: Option<ScopeFilter>,
+    /// Addresses containing this text (case-insensitive).
+    pub address: Option<String>,
 }
 
 /// Which scopes a listing shows.
@@ -595,6 +597,20 @@ impl Store {
                     binds.len()
                 ));
             }
+        }
+        if let Some(part) = filter
+            .address
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let escaped = part
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            binds.push(format!("%{escaped}%"));
+            conditions.push(format!("LOWER(u.email) LIKE ${} ESCAPE '\\'", binds.len()));
         }
         let mut sql = String::from(SELECT);
         if !conditions.is_empty() {

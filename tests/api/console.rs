@@ -638,3 +638,283 @@ async fn form_errors_show_in_french_next_to_their_field_and_keep_what_was_typed(
     assert!(html.contains("https:&#x2f;&#x2f;visio.example.org&#x2f;salle-42"));
     assert_eq!(app.event_count().await, 0);
 }
+
+async fn directories_subscribers_and_the_import_dry_run(db: Db) {
+    let app = spawn_app(db).await;
+    let mut me = logged_in(&app, "camille@example.org", "organiser").await;
+    let start = chrono::Utc::now() + chrono::Duration::days(10);
+    let event = app
+        .create_event(serde_json::json!({
+            "kind": "webinar", "status": "scheduled", "title": "Sobriété des services",
+            "starts_at": start.format("%Y-%m-%dT09:00").to_string(),
+            "ends_at": start.format("%Y-%m-%dT10:00").to_string(),
+            "series": {"title": "Les mercredis sobres"},
+            "speakers": [{"name": "Camille Martin", "role": "cheffe de projet"}, {"name": "C. Martin", "organisation": "DINUM"}]
+        }))
+        .await;
+    let id = event["id"].as_str().expect("id").to_string();
+
+    // Speakers: edit one entry, merge the duplicate into it.
+    let list = me.get("/admin/intervenants").await;
+    assert_eq!(list.status, 200);
+    assert!(list.html.contains("C. Martin"));
+    let kept = app
+        .store
+        .get_speaker("camille-martin")
+        .await
+        .expect("speaker");
+    let twin = app.store.get_speaker("c-martin").await.expect("speaker");
+    let saved = me
+        .post(
+            &format!("/admin/intervenants/{}", kept.id),
+            &[
+                ("name", "Camille Martin"),
+                ("role", "cheffe de projet"),
+                ("organisation", "Mission numérique"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    let refused = me
+        .post(
+            &format!("/admin/intervenants/{}", kept.id),
+            &[("name", ""), ("role", ""), ("organisation", "")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.html.contains("id=\"name-error\""));
+    let merged = me
+        .post(
+            &format!("/admin/intervenants/{}/fusionner", kept.id),
+            &[("other", &twin.id)],
+        )
+        .await;
+    assert_eq!(merged.status, 303, "{}", merged.html);
+    let stored = app.store.get_event(&id).await.expect("event");
+    assert_eq!(stored.speakers.len(), 1, "{:?}", stored.speakers);
+    assert_eq!(
+        stored.speakers[0].organisation.as_deref(),
+        Some("Mission numérique")
+    );
+
+    // Series: retitled.
+    let series = app
+        .store
+        .get_series("les-mercredis-sobres")
+        .await
+        .expect("series");
+    let saved = me
+        .post(
+            &format!("/admin/series/{}", series.id),
+            &[
+                ("title", "Les mercredis de la sobriété"),
+                ("description", "Une heure par mois."),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.html);
+    assert_eq!(
+        app.store
+            .get_series(&series.id)
+            .await
+            .expect("series")
+            .title,
+        "Les mercredis de la sobriété"
+    );
+
+    // Subscribers: search, the proof of consent, the CSV, erasing.
+    for (email, source) in [
+        ("lea@example.org", "=HYPERLINK(\"http://x\")"),
+        ("marc@example.org", "salon 2026"),
+    ] {
+        let (status, body) = app
+            .post(
+                "/api/v1/subscribers",
+                &serde_json::json!({"email": email, "scope": "all", "consent": {"source": source, "at": "2026-01-04T09:00:00Z"}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let found = me.get("/admin/abonnes?q=LEA&statut=").await;
+    assert_eq!(found.status, 200);
+    assert!(found.html.contains("lea@example.org"));
+    assert!(
+        !found.html.contains("marc@example.org"),
+        "the search narrows the list"
+    );
+    let csv = me.get("/admin/abonnes.csv?q=&statut=actif").await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.html.contains("marc@example.org") && csv.html.contains("lea@example.org"));
+    assert!(
+        csv.html.contains("'=HYPERLINK"),
+        "a formula is neutralised: {}",
+        csv.html
+    );
+    let lea = app
+        .store
+        .list_subscriptions(
+            &eventail::store::SubscriptionFilter {
+                address: Some("lea@".into()),
+                ..Default::default()
+            },
+            10,
+        )
+        .await
+        .expect("list");
+    assert_eq!(lea.len(), 1);
+    let proof = me.get(&format!("/admin/abonnes/{}", lea[0].id)).await;
+    assert_eq!(proof.status, 200);
+    assert!(proof.html.contains("Preuve du consentement"));
+    let erased = me
+        .post(&format!("/admin/abonnes/{}/effacer", lea[0].id), &[])
+        .await;
+    assert_eq!(erased.status, 303);
+    assert!(
+        app.store.get_subscription(&lea[0].id).await.is_err(),
+        "erased"
+    );
+
+    // The import's dry run: read, reported, not stored.
+    let before = app.event_count().await;
+    let post = "---\ntitle: \"Webinaire : mesurer l'empreinte\"\ndate: 2027-02-01\n---\n\n\
+                Webinaire le mercredi 3 février 2027 de 9h à 10h30.\n\n\
+                Avec Dominique Lefèvre, experte RGESN.\n";
+    let report = me
+        .post(
+            "/admin/import/apercu",
+            &[("path", "agenda/2027-02-03-mesurer.md"), ("text", post)],
+        )
+        .await;
+    assert_eq!(report.status, 200, "{}", report.html);
+    assert!(report.html.contains("un webinaire"), "{}", report.html);
+    assert!(report.html.contains("2027-02-03T09:00"), "{}", report.html);
+    assert_eq!(app.event_count().await, before, "a dry run stores nothing");
+    let audit = app.store.audit_log(100).await.expect("audit");
+    assert!(
+        !audit.iter().any(|a| a.path.starts_with("/admin/import")),
+        "a dry run is no write"
+    );
+}
+
+async fn registrants_are_added_moved_removed_and_downloaded(db: Db) {
+    let app = spawn_app(db).await;
+    let mut me = logged_in(&app, "camille@example.org", "organiser").await;
+    let start = chrono::Utc::now() + chrono::Duration::days(10);
+    let event = app
+        .create_event(serde_json::json!({
+            "kind": "webinar", "status": "scheduled", "title": "Atelier à places comptées",
+            "starts_at": start.format("%Y-%m-%dT09:00").to_string(),
+            "ends_at": start.format("%Y-%m-%dT10:00").to_string(),
+            "capacity": 1, "registration_required": true,
+            "links": {"join": "https://visio.example.org/salle"}
+        }))
+        .await;
+    let id = event["id"].as_str().expect("id").to_string();
+    for (email, name) in [
+        ("ariane@example.org", "Ariane"),
+        ("bastien@example.org", "Bastien"),
+    ] {
+        let added = me
+            .post(
+                &format!("/admin/sessions/{id}/inscrits"),
+                &[
+                    ("email", email),
+                    ("name", name),
+                    ("organisation", ""),
+                    ("note", "par téléphone"),
+                ],
+            )
+            .await;
+        assert_eq!(added.status, 303, "{}", added.html);
+    }
+    let again = me
+        .post(
+            &format!("/admin/sessions/{id}/inscrits"),
+            &[
+                ("email", "ariane@example.org"),
+                ("name", "Ariane"),
+                ("organisation", ""),
+                ("note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 409);
+    assert!(again.html.contains("déjà inscrite"), "{}", again.html);
+    let invalid = me
+        .post(
+            &format!("/admin/sessions/{id}/inscrits"),
+            &[
+                ("email", "pas-une-adresse"),
+                ("name", ""),
+                ("organisation", ""),
+                ("note", ""),
+            ],
+        )
+        .await;
+    assert_eq!(invalid.status, 422);
+    assert!(
+        invalid.html.contains("id=\"email-error\"") && invalid.html.contains("id=\"name-error\"")
+    );
+
+    let page = me.get(&format!("/admin/sessions/{id}/inscrits")).await;
+    assert!(
+        page.html.contains("place attribuée") && page.html.contains("liste d&#x27;attente"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("<svg"),
+        "the chart of registrations per day"
+    );
+    let (_, list) = app.store.list_registrations(&id, None).await.expect("list");
+    let ariane = list.iter().find(|r| r.name == "Ariane").expect("Ariane");
+    let bastien = list.iter().find(|r| r.name == "Bastien").expect("Bastien");
+    // Ariane behind Bastien on the waiting list: he gets her seat.
+    let moved = me
+        .post(
+            &format!("/admin/sessions/{id}/inscrits/{}/deplacer", ariane.id),
+            &[("to", "attente"), ("position", "2")],
+        )
+        .await;
+    assert_eq!(moved.status, 303, "{}", moved.html);
+    let seated = app
+        .store
+        .get_registration(&id, &bastien.id)
+        .await
+        .expect("Bastien");
+    assert_eq!(seated.status, eventail::domain::RegistrationStatus::Seated);
+    let removed = me
+        .post(
+            &format!("/admin/sessions/{id}/inscrits/{}/retirer", bastien.id),
+            &[],
+        )
+        .await;
+    assert_eq!(removed.status, 303);
+    let ariane = app
+        .store
+        .get_registration(&id, &ariane.id)
+        .await
+        .expect("Ariane");
+    assert_eq!(
+        ariane.status,
+        eventail::domain::RegistrationStatus::Seated,
+        "promoted"
+    );
+
+    let csv = me.get(&format!("/admin/sessions/{id}/inscrits.csv")).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.headers.get("content-disposition").is_some());
+    assert!(csv.html.lines().count() == 3, "{}", csv.html);
+    assert!(csv.html.contains("organiser: par téléphone"));
+
+    let history = me.get(&format!("/admin/sessions/{id}/historique")).await;
+    assert_eq!(history.status, 200);
+    let outbox = me.get(&format!("/admin/sessions/{id}/courriels")).await;
+    assert_eq!(outbox.status, 200);
+    assert!(outbox.html.contains("Place confirmée"), "{}", outbox.html);
+}
+
+on_both_backends!(
+    directories_subscribers_and_the_import_dry_run,
+    registrants_are_added_moved_removed_and_downloaded,
+);

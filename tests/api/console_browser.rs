@@ -365,6 +365,7 @@ async fn console_with_content() -> (TestApp, Browser, Vec<(String, String)>) {
             "starts_at": start.format("%Y-%m-%dT09:00").to_string(),
             "ends_at": start.format("%Y-%m-%dT10:00").to_string(),
             "speakers": [{"name": "Camille Martin", "role": "cheffe de projet"}],
+            "series": {"title": "Les mercredis sobres"},
             "links": {"join": "https://visio.example.org/salle"},
             "capacity": 1, "registration_required": true
         }))
@@ -393,6 +394,33 @@ async fn console_with_content() -> (TestApp, Browser, Vec<(String, String)>) {
         )
         .await;
     assert_eq!(preview.status, 200);
+    let (status, _) = app
+        .post(
+            "/api/v1/subscribers",
+            &json!({"email": "abonnee@example.org", "scope": "all",
+                    "consent": {"source": "formulaire papier", "at": "2026-01-04T09:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let subscriber = app
+        .store
+        .list_subscriptions(&Default::default(), 1)
+        .await
+        .expect("subscribers")
+        .remove(0)
+        .id;
+    let speaker = app
+        .store
+        .get_speaker("camille-martin")
+        .await
+        .expect("speaker")
+        .id;
+    let series = app
+        .store
+        .get_series("les-mercredis-sobres")
+        .await
+        .expect("series")
+        .id;
     let pages = vec![
         ("login", "/admin/connexion".to_string()),
         ("dashboard", "/admin".to_string()),
@@ -407,6 +435,13 @@ async fn console_with_content() -> (TestApp, Browser, Vec<(String, String)>) {
         ("outbox", format!("/admin/sessions/{id}/courriels")),
         ("accounts", "/admin/comptes".to_string()),
         ("tokens", "/admin/jetons".to_string()),
+        ("speakers", "/admin/intervenants".to_string()),
+        ("speaker", format!("/admin/intervenants/{speaker}")),
+        ("series-list", "/admin/series".to_string()),
+        ("series", format!("/admin/series/{series}")),
+        ("subscribers", "/admin/abonnes".to_string()),
+        ("subscriber", format!("/admin/abonnes/{subscriber}")),
+        ("import", "/admin/import".to_string()),
     ];
     let mut out: Vec<(String, String)> =
         pages.into_iter().map(|(n, p)| (n.to_string(), p)).collect();
@@ -421,7 +456,11 @@ async fn console_with_content() -> (TestApp, Browser, Vec<(String, String)>) {
 async fn console_pages(me: &mut Browser, pages: &[(String, String)]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (name, path) in pages {
-        let answer = if path.ends_with("/apercu") {
+        let answer = if path == "/admin/import/apercu" {
+            let post = "---\ntitle: \"Webinaire : mesurer\"\ndate: 2027-02-01\n---\n\nWebinaire le mercredi 3 février 2027 de 9h à 10h30, avec Dominique Lefèvre.\n";
+            me.post(path, &[("path", "agenda/mesurer.md"), ("text", post)])
+                .await
+        } else if path.ends_with("/apercu") {
             me.post(path, &[("reason", "Salle indisponible.")]).await
         } else {
             me.get(path).await

@@ -5,7 +5,11 @@ use serde_json::{json, Value};
 use crate::helpers::{error_fields, spawn_app, Db};
 use crate::on_both_backends;
 
-on_both_backends!(speakers_are_a_shared_directory, series_group_episodes);
+on_both_backends!(
+    speakers_are_a_shared_directory,
+    series_group_episodes,
+    two_entries_of_one_person_merge_and_sessions_keep_what_they_showed
+);
 
 async fn speakers_are_a_shared_directory(db: Db) {
     let app = spawn_app(db).await;
@@ -112,4 +116,88 @@ async fn series_group_episodes(db: Db) {
     assert_eq!(error_fields(&problem), ["slug"]);
     let (_, list) = app.get("/api/v1/series").await;
     assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+async fn two_entries_of_one_person_merge_and_sessions_keep_what_they_showed(db: Db) {
+    let app = spawn_app(db).await;
+    let (_, kept) = app
+        .post(
+            "/api/v1/speakers",
+            &json!({"name": "Camille Martin", "role": "cheffe de projet"}),
+        )
+        .await;
+    let (_, twin) = app
+        .post(
+            "/api/v1/speakers",
+            &json!({"name": "C. Martin", "role": "experte", "organisation": "DINUM"}),
+        )
+        .await;
+    let only_twin = app
+        .create_event(
+            json!({"kind": "video", "title": "Épisode 1", "speakers": [{"slug": "c-martin"}]}),
+        )
+        .await;
+    let both = app
+        .create_event(json!({"kind": "video", "title": "Épisode 2",
+            "speakers": [{"slug": "camille-martin"}, {"slug": "c-martin"}, {"name": "Dominique Lefèvre"}]}))
+        .await;
+    let before = app
+        .store
+        .get_event(only_twin["id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .updated_at;
+
+    let merged = app
+        .store
+        .merge_speakers(kept["id"].as_str().unwrap(), twin["slug"].as_str().unwrap())
+        .await
+        .expect("merge");
+    assert_eq!(merged.name, "Camille Martin");
+    let (status, _) = app.get("/api/v1/speakers/c-martin").await;
+    assert_eq!(status, 404, "the absorbed entry is gone");
+
+    let (_, one) = app
+        .get(&format!(
+            "/api/v1/events/{}",
+            only_twin["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(one["speakers"][0]["slug"], "camille-martin");
+    assert_eq!(
+        one["speakers"][0]["role"], "experte",
+        "the session still shows what it showed"
+    );
+    assert_eq!(one["speakers"][0]["organisation"], "DINUM");
+    let after = app
+        .store
+        .get_event(only_twin["id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .updated_at;
+    assert!(after > before, "pages and feeds showing it are rebuilt");
+
+    let (_, two) = app
+        .get(&format!("/api/v1/events/{}", both["id"].as_str().unwrap()))
+        .await;
+    let names: Vec<&str> = two["speakers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["Camille Martin", "Dominique Lefèvre"],
+        "one credit per person, order kept"
+    );
+
+    let refused = app
+        .store
+        .merge_speakers("camille-martin", "camille-martin")
+        .await;
+    assert!(matches!(
+        refused,
+        Err(eventail::store::StoreError::Conflict(_))
+    ));
 }

@@ -6,10 +6,13 @@
 
 pub mod auth;
 mod dashboard;
+mod directory;
 mod follow;
 mod form;
+mod import;
 mod people;
 mod sessions;
+mod subscribers;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -70,6 +73,9 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/admin/courriels/{id}/reessayer", post(dashboard::retry))
         .merge(sessions::routes())
         .merge(follow::routes())
+        .merge(directory::routes())
+        .merge(subscribers::routes())
+        .merge(import::routes())
         .merge(admins_only)
         .route_layer(axum::middleware::from_fn_with_state(
             state,
