@@ -163,8 +163,13 @@ mod tests {
     #[test]
     fn the_stylesheet_is_named_by_its_content_and_marianne_only_when_asked() {
         let plain = SiteAssets::new(false);
-        assert!(plain.stylesheet_name.starts_with("site-") && plain.stylesheet_name.ends_with(".css"));
-        assert_eq!(SiteAssets::new(false).stylesheet_name, plain.stylesheet_name);
+        assert!(
+            plain.stylesheet_name.starts_with("site-") && plain.stylesheet_name.ends_with(".css")
+        );
+        assert_eq!(
+            SiteAssets::new(false).stylesheet_name,
+            plain.stylesheet_name
+        );
         assert!(!plain.stylesheet().contains("@font-face"));
         assert_eq!(plain.paths().len(), 1);
 
@@ -172,7 +177,9 @@ mod tests {
         assert_ne!(marianne.stylesheet_name, plain.stylesheet_name);
         assert_eq!(marianne.paths().len(), 3);
         for font in &marianne.fonts {
-            assert!(marianne.stylesheet().contains(&format!("url({})", font.name)));
+            assert!(marianne
+                .stylesheet()
+                .contains(&format!("url({})", font.name)));
         }
         assert!(marianne.stylesheet().ends_with("}\n"));
     }
@@ -184,10 +191,17 @@ mod tests {
         let css = SiteAssets::new(false).stylesheet().to_string();
         for (i, _) in css.match_indices("url(") {
             let rest = css[i + 4..].trim_start_matches(['"', '\'']);
-            assert!(rest.starts_with("data:"), "{}", &css[i..(i + 60).min(css.len())]);
+            assert!(
+                rest.starts_with("data:"),
+                "{}",
+                &css[i..(i + 60).min(css.len())]
+            );
         }
         assert!(!css.contains("@import"));
-        assert!(!css.contains("@font-face"), "no font to download by default");
+        assert!(
+            !css.contains("@font-face"),
+            "no font to download by default"
+        );
     }
 
     /// Every DSFR class a template names has its rules in the stylesheet: a template changed
