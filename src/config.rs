@@ -20,6 +20,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub templates: TemplateSettings,
     pub content: ContentSettings,
+    pub site: SiteSettings,
     pub export: ExportSettings,
     pub console: ConsoleSettings,
     pub log: LogSettings,
@@ -173,6 +174,25 @@ impl ContentSettings {
             ))),
         }
     }
+}
+
+/// `[site]`: the DSFR header and footer's words and links, and the RGPD notice of forms; every
+/// key is described in `config/default.toml`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SiteSettings {
+    pub team_name: String,
+    pub entity_lines: Vec<String>,
+    pub marianne_font: bool,
+    pub accessibility_status: crate::publish::site::AccessibilityStatus,
+    pub accessibility_url: String,
+    pub legal_notice_url: String,
+    pub personal_data_url: String,
+    /// Empty: `team_name`.
+    pub privacy_controller: String,
+    pub privacy_purpose: String,
+    /// Empty: said from `mail.erase_after_days`.
+    pub privacy_retention: String,
+    pub privacy_rights: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -333,6 +353,20 @@ impl Settings {
         if self.calendar.title.trim().is_empty() {
             return Err(ConfigError("calendar.title must not be empty".into()));
         }
+        if self.site.team_name.trim().is_empty() {
+            return Err(ConfigError("site.team_name must not be empty".into()));
+        }
+        for (key, value) in [
+            ("site.accessibility_url", &self.site.accessibility_url),
+            ("site.legal_notice_url", &self.site.legal_notice_url),
+            ("site.personal_data_url", &self.site.personal_data_url),
+        ] {
+            if value.trim().is_empty() {
+                return Err(ConfigError(format!(
+                    "{key} must not be empty: a French public site links to it from every page"
+                )));
+            }
+        }
         self.mail.from_mailbox()?;
         self.mail.default_reminders()?;
         if let Some(url) = self.mail.smtp_url() {
@@ -478,6 +512,23 @@ mod tests {
             Figment::from(Toml::string(DEFAULTS)).merge(("calendar.default_duration_minutes", 0));
         let err = Settings::from_figment(figment).unwrap_err().to_string();
         assert!(err.contains("calendar.default_duration_minutes"), "{err}");
+    }
+
+    #[test]
+    fn the_accessibility_status_is_one_of_the_three_the_law_names() {
+        let settings = Settings::from_figment(Figment::from(Toml::string(DEFAULTS))).unwrap();
+        assert_eq!(settings.site.accessibility_status.as_str(), "non conforme");
+        let figment = Figment::from(Toml::string(DEFAULTS))
+            .merge(("site.accessibility_status", "partiellement conforme"));
+        let settings = Settings::from_figment(figment).unwrap();
+        assert_eq!(
+            settings.site.accessibility_status.as_str(),
+            "partiellement conforme"
+        );
+        let figment = Figment::from(Toml::string(DEFAULTS))
+            .merge(("site.accessibility_status", "conforme à 80 %"));
+        let err = Settings::from_figment(figment).unwrap_err().to_string();
+        assert!(err.contains("accessibility_status"), "{err}");
     }
 
     #[test]

@@ -75,6 +75,7 @@ const BUILT_IN: &[(&str, &str)] = built_in![
     "pages/event.html",
     "pages/subscribe.html",
     "pages/subscribe-inline.html",
+    "pages/privacy-notice.html",
     "pages/add-to-calendar.html",
     "pages/confirm.html",
     "pages/unsubscribe.html",

@@ -341,3 +341,129 @@ fn import_reports_per_file_and_a_dry_run_writes_nothing() {
     let listed = run(dir.path(), &["event", "list"]);
     assert_eq!(stdout(&listed).lines().count(), 5, "{}", stdout(&listed));
 }
+
+#[test]
+fn user_accounts_are_created_listed_and_disabled_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = run(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "--email",
+            "Camille@Example.org",
+            "--name",
+            "Camille Martin",
+            "--role",
+            "admin",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let out = stdout(&created);
+    let link = out.lines().last().unwrap_or_default().trim().to_string();
+    assert!(
+        link.starts_with("http://127.0.0.1:8080/admin/mot-de-passe/") && link.len() > 60,
+        "the last line is the password link: {out}"
+    );
+
+    let again = run(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "--email",
+            "camille@example.org",
+            "--name",
+            "Autre",
+            "--role",
+            "organiser",
+        ],
+    );
+    assert!(!again.status.success(), "one account per address");
+    assert_eq!(
+        stderr(&again).trim().lines().count(),
+        1,
+        "{}",
+        stderr(&again)
+    );
+
+    let bad = run(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "--email",
+            "pas-une-adresse",
+            "--name",
+            "",
+            "--role",
+            "chef",
+        ],
+    );
+    assert!(!bad.status.success());
+    let message = stderr(&bad);
+    assert!(
+        message.contains("email") && message.contains("name") && message.contains("role"),
+        "{message}"
+    );
+
+    let second = run(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "--email",
+            "dominique@example.org",
+            "--name",
+            "Dominique",
+        ],
+    );
+    assert!(second.status.success(), "{}", stderr(&second));
+    let list = stdout(&run(dir.path(), &["user", "list"]));
+    assert!(
+        list.contains("camille@example.org") && list.contains("admin"),
+        "{list}"
+    );
+    assert!(
+        list.contains("dominique@example.org") && list.contains("organiser"),
+        "{list}"
+    );
+
+    let disabled = run(
+        dir.path(),
+        &["user", "disable", "--email", "dominique@example.org"],
+    );
+    assert!(disabled.status.success(), "{}", stderr(&disabled));
+    let list = stdout(&run(dir.path(), &["user", "list"]));
+    let line = list
+        .lines()
+        .find(|l| l.contains("dominique@example.org"))
+        .unwrap_or_default();
+    assert!(line.contains("disabled"), "{list}");
+
+    let unknown = run(
+        dir.path(),
+        &["user", "password-link", "--email", "personne@example.org"],
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("no account has the address"),
+        "{}",
+        stderr(&unknown)
+    );
+    let relink = run(
+        dir.path(),
+        &["user", "password-link", "--email", "camille@example.org"],
+    );
+    assert!(relink.status.success(), "{}", stderr(&relink));
+    let new_link = stdout(&relink)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    assert!(
+        new_link.contains("/admin/mot-de-passe/") && new_link != link,
+        "a fresh link"
+    );
+}

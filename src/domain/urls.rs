@@ -57,6 +57,11 @@ impl<'a> PublicUrls<'a> {
         format!("{}/calendar.ics", self.base)
     }
 
+    /// A file of the pages' own (the stylesheet, fonts), by its content-hashed name.
+    pub fn asset(&self, file: &str) -> String {
+        format!("{}/assets/{file}", self.base)
+    }
+
     /// Past sessions and videos.
     pub fn archives(&self) -> String {
         format!("{}/archives", self.base)

@@ -3,7 +3,8 @@
 //! through the same routes, in process — so the export and the service cannot drift apart.
 //!
 //! Paths become files the way web servers look them up: `/` is `index.html`,
-//! `/events/{slug}` is `events/{slug}/index.html`, `/events/{slug}.ics` stays as it is. Links
+//! `/events/{slug}` is `events/{slug}/index.html`, `/events/{slug}.ics` and
+//! `/assets/site-{hash}.css` stay as they are. Links
 //! are absolute, under `http.base_url`: set it to the address the files will be served from.
 
 use std::collections::BTreeSet;
@@ -29,6 +30,8 @@ pub struct ExportReport {
 async fn paths(state: &AppState) -> anyhow::Result<Vec<String>> {
     let at = PublicUrls::paths();
     let mut paths = vec![at.home(), at.archives(), at.calendar(), at.atom_feed()];
+    // The stylesheet (and fonts) the pages name.
+    paths.extend(state.assets.paths());
     let mut tags = BTreeSet::new();
     for event in state.store.published_events().await? {
         paths.push(at.event_page(&event.slug));

@@ -3,6 +3,7 @@
 //! `domain`.
 
 pub mod admin;
+pub mod assets;
 mod audit;
 mod cache;
 pub mod calendar;
@@ -58,6 +59,10 @@ pub struct AppState {
     /// Where pages send subscribers: this service's `/abonnement`; for a static export, the
     /// live service's (`export.subscribe_url`) or nowhere, as no static host takes the form.
     pub subscribe_url: Option<Arc<str>>,
+    /// The stylesheet and fonts under `/assets/`.
+    pub assets: Arc<assets::SiteAssets>,
+    /// The page frame (DSFR header, footer, forms' RGPD notice), from `[site]`.
+    pub site: Arc<crate::publish::site::SiteView>,
 }
 
 impl AppState {
@@ -71,6 +76,18 @@ impl AppState {
         let base_url: Arc<str> = settings.base_url().into();
         let subscribe_url: Arc<str> = PublicUrls::new(&base_url).subscribe().into();
         let calendar = crate::publish::ical::CalendarSettings::from_settings(&settings, &base_url)?;
+        let assets = assets::SiteAssets::new(settings.site.marianne_font);
+        let links_base = match &content_base {
+            Some(base) => base.clone(),
+            None => url::Url::parse(&base_url).map_err(|e| {
+                crate::config::ConfigError(format!("http.base_url \u{201c}{base_url}\u{201d}: {e}"))
+            })?,
+        };
+        let site = crate::publish::site::SiteView::new(
+            &settings,
+            &links_base,
+            assets.stylesheet_url(PublicUrls::new(&base_url)),
+        );
         let c = &settings.calendar;
         let calendar_cache_control =
             HeaderValue::from_str(&format!("public, max-age={}", c.max_age))
@@ -87,6 +104,8 @@ impl AppState {
             templates,
             content_base,
             subscribe_url: Some(subscribe_url),
+            assets: Arc::new(assets),
+            site: Arc::new(site),
         })
     }
 
@@ -123,6 +142,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .merge(health::routes())
+        .merge(assets::routes())
         .merge(calendar::routes())
         .route("/events/{file}", get(event_file))
         .merge(subscribe::routes())

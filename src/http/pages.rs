@@ -89,17 +89,23 @@ impl From<StoreError> for PageError {
     }
 }
 
-fn render(state: &AppState, template: &str, ctx: Value) -> Result<String, PageError> {
-    let base = context! {
+/// What every page's template reads besides its own values: the site's name and links, its
+/// frame (`site`: stylesheet, header, footer, RGPD notice) and the subscription form's target.
+pub(super) fn base_context(state: &AppState) -> Value {
+    context! {
         site_title => &state.settings.calendar.title,
         base_url => &*state.base_url,
         urls => state.urls().site(),
+        site => Value::from_serialize(&*state.site),
         subscribe_wording => super::subscribe::WORDING,
         subscribe_url => state.subscribe_url.as_deref(),
-    };
+    }
+}
+
+fn render(state: &AppState, template: &str, ctx: Value) -> Result<String, PageError> {
     state
         .templates
-        .render(template, context! { ..ctx, ..base })
+        .render(template, context! { ..ctx, ..base_context(state) })
         .map_err(PageError::Template)
 }
 

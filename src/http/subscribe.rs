@@ -43,13 +43,7 @@ pub(super) const WORDING: &str =
     chaque message contient un lien pour vous désabonner en un clic.";
 
 pub(super) fn page(state: &AppState, status: StatusCode, template: &str, ctx: Value) -> Response {
-    let base = context! {
-        site_title => &state.settings.calendar.title,
-        base_url => &*state.base_url,
-        urls => state.urls().site(),
-        subscribe_url => state.subscribe_url.as_deref(),
-    };
-    let merged = context! { ..ctx, ..base };
+    let merged = context! { ..ctx, ..super::pages::base_context(state) };
     match state.templates.render(template, merged) {
         Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
         Err(err) => ApiError::Internal(err.into()).into_response(),

@@ -8,7 +8,8 @@
 //! - `ical`: iCalendar feeds and per-session files;
 //! - `markdown`: session bodies to safe HTML;
 //! - `pages`: sessions as the page templates read them;
-//! - `rendered`: a rendered document with its validators and compressed forms, as caches keep it.
+//! - `rendered`: a rendered document with its validators and compressed forms, as caches keep it;
+//! - `site`: the page frame's words and links (DSFR header, footer, RGPD notice of forms).
 
 pub mod atom;
 pub mod charts;
@@ -18,5 +19,6 @@ pub mod ical;
 pub mod markdown;
 pub mod pages;
 pub mod rendered;
+pub mod site;
 
 pub use rendered::Rendered;

@@ -253,7 +253,7 @@ async fn the_openapi_document_names_the_filters() {
         names.sort();
         assert_eq!(
             names,
-            ["event", "limit", "scope", "series", "status"],
+            ["address", "event", "limit", "scope", "series", "status"],
             "{path}"
         );
         assert!(operation["responses"]["400"].is_object(), "{path}");
