@@ -167,10 +167,9 @@ pub async fn import_file(
         report.reason = Some("unreadable: not UTF-8 text".into());
         return report;
     };
-    let (mut report, spec, preview) = match read(report, &file.source, &file.context, text, options)
-    {
-        Ok(read) => read,
-        Err(report) => return report,
+    let Some((spec, preview)) = read(&mut report, &file.source, &file.context, text, options)
+    else {
+        return report;
     };
     let Some(store) = store else {
         report.event = preview;
@@ -209,7 +208,7 @@ pub async fn import_file(
 /// What a dry run reports of one text: the session read from it, checked, not stored.
 /// `source` names it as a file's path under the imported folder would.
 pub fn dry_run_text(source: &str, text: &str, options: &Options) -> FileReport {
-    let report = FileReport {
+    let mut report = FileReport {
         path: source.to_string(),
         source: source.to_string(),
         outcome: "skipped".into(),
@@ -218,43 +217,33 @@ pub fn dry_run_text(source: &str, text: &str, options: &Options) -> FileReport {
         action: None,
         event: None,
     };
-    match read(report, source, source, text, options) {
-        Ok((mut report, _, preview)) => {
-            report.event = preview;
-            report
-        }
-        Err(report) => report,
+    if let Some((_, preview)) = read(&mut report, source, source, text, options) {
+        report.event = preview;
     }
+    report
 }
 
-/// Reads and checks one post: the report so far, the session to store and its document;
-/// or the report of why nothing can be stored.
+/// Reads and checks one post into `report` (outcome, reason, warnings): the session to
+/// store and its document, or nothing when it cannot be stored.
 fn read(
-    mut report: FileReport,
+    report: &mut FileReport,
     source: &str,
     context: &str,
     text: &str,
     options: &Options,
-) -> Result<
-    (
-        FileReport,
-        crate::domain::EventSpec,
-        Option<serde_json::Value>,
-    ),
-    FileReport,
-> {
+) -> Option<(crate::domain::EventSpec, Option<serde_json::Value>)> {
     let extraction = extract::extract(source, context, text, options.today, options.timezone);
     report.warnings = extraction.warnings;
     let kind = match extraction.outcome {
         Outcome::Skipped(reason) => {
             report.reason = Some(reason);
-            return Err(report);
+            return None;
         }
         Outcome::Session(kind) => kind,
     };
     let Some(input) = extraction.input else {
         report.reason = Some("nothing could be read from it".into());
-        return Err(report);
+        return None;
     };
     let preview = serde_json::to_value(&input).ok();
     let spec = match input.validate(options.timezone) {
@@ -262,11 +251,11 @@ fn read(
         Err(errors) => {
             report.reason = Some(format!("cannot be stored as read: {errors}"));
             report.event = preview;
-            return Err(report);
+            return None;
         }
     };
     report.outcome = kind.as_str().into();
-    Ok((report, spec, preview))
+    Some((spec, preview))
 }
 
 /// Counts for the summary line.

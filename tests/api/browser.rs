@@ -391,23 +391,8 @@ async fn axe_finds_no_violation() {
             .await
             .expect("page");
         settle().await;
-        page.evaluate(axe.as_str()).await.expect("axe loads");
-        let result: Value = page
-            .evaluate_function(
-                "async () => { const r = await axe.run(document, {resultTypes: ['violations']}); \
-                 return {passes: r.passes.length, violations: r.violations.map(v => ({id: v.id, \
-                 impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))}; }",
-            )
-            .await
-            .expect("axe runs")
-            .into_value()
-            .expect("axe's report");
-        // axe ran its rules (colour contrast among them) on a rendered page.
-        assert!(result["passes"].as_u64() > Some(10), "{name}: {result}");
-        let violations = &result["violations"];
-        assert!(violations.is_array(), "{name}: {result}");
-        if violations.as_array().is_some_and(|v| !v.is_empty()) {
-            report.push(format!("{name} ({path}): {violations:#}"));
+        if let Some(violations) = axe_violations(&page, &axe, name).await {
+            report.push(format!("{name} ({path}): {violations}"));
         }
         let _ = page.close().await;
     }
@@ -417,6 +402,29 @@ async fn axe_finds_no_violation() {
         "axe-core violations:\n{}",
         report.join("\n")
     );
+}
+
+/// axe-core run on the page's document: its violations (`None` when there are none), after
+/// checking that it did run its rules (colour contrast among them) on a rendered page.
+pub(crate) async fn axe_violations(page: &Page, axe: &str, name: &str) -> Option<String> {
+    page.evaluate(axe).await.expect("axe loads");
+    let result: Value = page
+        .evaluate_function(
+            "async () => { const r = await axe.run(document, {resultTypes: ['violations']}); \
+             return {passes: r.passes.length, violations: r.violations.map(v => ({id: v.id, \
+             impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))}; }",
+        )
+        .await
+        .expect("axe runs")
+        .into_value()
+        .expect("axe's report");
+    assert!(result["passes"].as_u64() > Some(10), "{name}: {result}");
+    let violations = &result["violations"];
+    assert!(violations.is_array(), "{name}: {result}");
+    violations
+        .as_array()
+        .is_some_and(|v| !v.is_empty())
+        .then(|| format!("{violations:#}"))
 }
 
 /// The node matching `selector` in the current document, through the DOM domain (no script).
@@ -534,11 +542,18 @@ async fn pages_are_valid_html() {
         std::fs::write(&file, html).expect("write");
         files.push(file);
     }
+    let errors = vnu_errors(&vnu, &files);
+    assert!(errors.is_empty(), "vnu errors:\n{}", errors.join("\n"));
+    assert_eq!(files.len(), 8);
+}
+
+/// The Nu HTML Checker's errors on `files`, one line each (file, line, message, extract).
+pub(crate) fn vnu_errors(vnu: &Path, files: &[PathBuf]) -> Vec<String> {
     let output = std::process::Command::new("java")
         .arg("-jar")
-        .arg(&vnu)
+        .arg(vnu)
         .args(["--errors-only", "--format", "json"])
-        .args(&files)
+        .args(files)
         .output()
         .expect("java runs vnu");
     let report: Value = serde_json::from_slice(&output.stderr)
@@ -549,7 +564,7 @@ async fn pages_are_valid_html() {
                 String::from_utf8_lossy(&output.stderr)
             )
         });
-    let errors: Vec<String> = report["messages"]
+    report["messages"]
         .as_array()
         .map(|messages| {
             messages
@@ -571,7 +586,5 @@ async fn pages_are_valid_html() {
                 })
                 .collect()
         })
-        .unwrap_or_default();
-    assert!(errors.is_empty(), "vnu errors:\n{}", errors.join("\n"));
-    assert_eq!(files.len(), 8);
+        .unwrap_or_default()
 }

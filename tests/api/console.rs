@@ -918,3 +918,104 @@ on_both_backends!(
     directories_subscribers_and_the_import_dry_run,
     registrants_are_added_moved_removed_and_downloaded,
 );
+
+#[tokio::test]
+async fn a_failed_message_is_retried_from_the_dashboard_and_logging_out_ends_the_session() {
+    let fresh = FreshDb::new(Db::Sqlite).await;
+    let app = spawn_app_with(fresh, |f| f.merge(("mail.dispatch", false))).await;
+    let mut me = logged_in(&app, "camille@example.org", "organiser").await;
+    let (status, _) = app
+        .post(
+            "/api/v1/subscribers",
+            &serde_json::json!({"email": "abonnee@example.org", "scope": "all",
+                    "consent": {"source": "salon", "at": "2026-01-04T09:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let start = chrono::Utc::now() + chrono::Duration::days(10);
+    let event = app
+        .create_event(serde_json::json!({
+            "kind": "webinar", "status": "scheduled", "title": "Sobriété des services",
+            "starts_at": start.format("%Y-%m-%dT09:00").to_string(),
+            "ends_at": start.format("%Y-%m-%dT10:00").to_string()
+        }))
+        .await;
+    let id = event["id"].as_str().expect("id").to_string();
+    // The relay refuses the announcement for good.
+    let claimed = app
+        .store
+        .claim_due("test", 10, chrono::Duration::minutes(1))
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1, "the announcement to the subscriber");
+    assert!(app
+        .store
+        .mark_failed(claimed[0].id, "test", "550 mailbox unavailable")
+        .await
+        .expect("fail"));
+
+    let home = me.get("/admin").await;
+    assert!(
+        home.html.contains("550 mailbox unavailable"),
+        "{}",
+        home.html
+    );
+    assert!(home.html.contains("Réessayer"));
+    assert!(
+        home.html.contains("<svg"),
+        "the chart of deliveries per day"
+    );
+    let outbox = me.get(&format!("/admin/sessions/{id}/courriels")).await;
+    assert!(outbox.html.contains("en échec"));
+    let retried = me
+        .post(
+            &format!(
+                "/admin/courriels/{}/reessayer?retour=/admin/sessions/{id}/courriels",
+                claimed[0].id
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(retried.status, 303, "{}", retried.html);
+    assert_eq!(
+        retried.location(),
+        format!("/admin/sessions/{id}/courriels?fait=relance")
+    );
+    let again = app
+        .store
+        .outbox_message(claimed[0].id)
+        .await
+        .expect("message");
+    assert_eq!(
+        again.status,
+        eventail::domain::MessageStatus::Queued,
+        "queued again"
+    );
+    assert_eq!(
+        app.store
+            .outbox_for_event(&id)
+            .await
+            .expect("outbox")
+            .failed,
+        0
+    );
+    let twice = me
+        .post(
+            &format!("/admin/courriels/{}/reessayer", claimed[0].id),
+            &[],
+        )
+        .await;
+    assert_eq!(twice.status, 409, "only a failed message is retried");
+
+    // « Dupliquer »: the same speakers, programme and links, a date to choose.
+    let copy = me.get(&format!("/admin/sessions/{id}/dupliquer")).await;
+    assert_eq!(copy.status, 200);
+    assert!(copy.html.contains("Sobriété des services"));
+    assert_eq!(input_value(&copy.html, "start_date").as_deref(), Some(""));
+    assert_eq!(input_value(&copy.html, "version").as_deref(), Some(""));
+
+    let out = me.post("/admin/deconnexion", &[]).await;
+    assert_eq!(out.status, 303);
+    let after = me.get("/admin").await;
+    assert_eq!(after.status, 303, "the session is over");
+}

@@ -17,9 +17,9 @@ use chromiumoxide::cdp::browser_protocol::network::CookieParam;
 use chromiumoxide::Page;
 use eventail::domain::account::NewAccount;
 use eventail::domain::EventStatus;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::browser::{node, press_enter, tool, Chromium};
+use crate::browser::{axe_violations, node, press_enter, tool, vnu_errors, Chromium};
 use crate::console::{logged_in, Browser, PASSWORD};
 use crate::helpers::{settings_for, spawn_app_with, Db, FreshDb, TestApp};
 use crate::smtp::{parse, SmtpServer};
@@ -483,39 +483,7 @@ async fn console_pages_are_valid_html() {
         std::fs::write(&file, html).expect("write");
         files.push(file);
     }
-    let output = std::process::Command::new("java")
-        .arg("-jar")
-        .arg(&vnu)
-        .args(["--errors-only", "--format", "json"])
-        .args(&files)
-        .output()
-        .expect("java runs vnu");
-    let report: Value = serde_json::from_slice(&output.stderr)
-        .or_else(|_| serde_json::from_slice(&output.stdout))
-        .unwrap_or_else(|e| panic!("vnu's report is not JSON ({e})"));
-    let errors: Vec<String> = report["messages"]
-        .as_array()
-        .map(|messages| {
-            messages
-                .iter()
-                .filter(|m| m["type"] == "error")
-                .map(|m| {
-                    format!(
-                        "{} line {}: {} ({})",
-                        m["url"]
-                            .as_str()
-                            .unwrap_or_default()
-                            .rsplit('/')
-                            .next()
-                            .unwrap_or_default(),
-                        m["lastLine"],
-                        m["message"].as_str().unwrap_or_default(),
-                        m["extract"].as_str().unwrap_or_default()
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let errors = vnu_errors(&vnu, &files);
     assert!(errors.is_empty(), "vnu errors:\n{}", errors.join("\n"));
     assert_eq!(files.len(), pages.len());
 }
@@ -554,23 +522,8 @@ async fn axe_finds_no_violation_in_the_console() {
             page.goto(app.url(path)).await.expect("page");
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
-        page.evaluate(axe.as_str()).await.expect("axe loads");
-        let result: Value = page
-            .evaluate_function(
-                "async () => { const r = await axe.run(document, {resultTypes: ['violations']}); \
-                 return {passes: r.passes.length, violations: r.violations.map(v => ({id: v.id, \
-                 impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target.join(' '))}))}; }",
-            )
-            .await
-            .expect("axe runs")
-            .into_value()
-            .expect("axe's report");
-        assert!(result["passes"].as_u64() > Some(10), "{name}: {result}");
-        if result["violations"]
-            .as_array()
-            .is_some_and(|v| !v.is_empty())
-        {
-            report.push(format!("{name} ({path}): {:#}", result["violations"]));
+        if let Some(violations) = axe_violations(&page, &axe, name).await {
+            report.push(format!("{name} ({path}): {violations}"));
         }
         let _ = page.close().await;
     }

@@ -183,12 +183,10 @@ fn login_page(
     error: Option<&str>,
     notice: Option<&str>,
 ) -> Response {
-    let token = cookie_value(headers, LOGIN_COOKIE)
-        .filter(|t| t.len() == 64)
-        .unwrap_or_else(crate::store::random_secret);
-    let mut response = render_bare(
+    before_session(
         state,
         status,
+        headers,
         "admin/login.html",
         context! {
             title => "Connexion",
@@ -196,9 +194,23 @@ fn login_page(
             suite => suite,
             error => error,
             notice => notice,
-            csrf => &token,
         },
-    );
+    )
+}
+
+/// A form shown before any session exists (login, password): its double-submit token, kept
+/// in a cookie for an hour and repeated in the form (`csrf`).
+fn before_session(
+    state: &AppState,
+    status: StatusCode,
+    headers: &HeaderMap,
+    template: &str,
+    ctx: minijinja::Value,
+) -> Response {
+    let token = cookie_value(headers, LOGIN_COOKIE)
+        .filter(|t| t.len() == 64)
+        .unwrap_or_else(crate::store::random_secret);
+    let mut response = render_bare(state, status, template, context! { csrf => &token, ..ctx });
     response.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(state, LOGIN_COOKIE, token, Some(3600)),
@@ -355,26 +367,18 @@ fn password_page(
     account: &crate::store::Account,
     error: Option<&str>,
 ) -> Response {
-    let token = cookie_value(headers, LOGIN_COOKIE)
-        .filter(|t| t.len() == 64)
-        .unwrap_or_else(crate::store::random_secret);
-    let mut response = render_bare(
+    before_session(
         state,
         status,
+        headers,
         "admin/password.html",
         context! {
             title => "Choisir votre mot de passe",
             account => account,
             error => error,
-            csrf => &token,
             min_chars => crate::domain::account::MIN_PASSWORD_CHARS,
         },
-    );
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(state, LOGIN_COOKIE, token, Some(3600)),
-    );
-    response
+    )
 }
 
 fn unknown_link(state: &AppState) -> Response {

@@ -104,10 +104,7 @@ pub async fn show(
         ),
         &bars,
     );
-    let notice = match done.fait.as_deref() {
-        Some("relance") => Some("Le courriel est de nouveau en file ; il part dans un instant."),
-        _ => None,
-    };
+    let notice = retried(done.fait.as_deref());
     render(
         &state,
         &operator,
@@ -140,6 +137,12 @@ pub async fn show(
             }).collect::<Vec<_>>(),
         },
     )
+}
+
+/// The notice after « Réessayer » (`?fait=relance`), on whichever page had the button.
+pub(super) fn retried(code: Option<&str>) -> Option<&'static str> {
+    (code == Some("relance"))
+        .then_some("Le courriel est de nouveau en file ; il part dans un instant.")
 }
 
 /// « Réessayer »: a failed message queued again; back to where the button was.

@@ -9,9 +9,8 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::form::errors_for_form;
-use super::{failure, render, see_other, Operator};
+use super::{failure, not_found, render, see_other, Operator};
 use crate::domain::{FieldErrors, SeriesFields, SpeakerFields};
-use crate::http::error::ApiError;
 use crate::http::AppState;
 use crate::store::StoreError;
 
@@ -27,13 +26,6 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, Deserialize, Default)]
 pub struct Done {
     fait: Option<String>,
-}
-
-fn not_found(err: StoreError) -> ApiError {
-    match err {
-        StoreError::NotFound => ApiError::NotFound("no such entry".into()),
-        other => other.into(),
-    }
 }
 
 fn notice(code: Option<&str>) -> Option<&'static str> {

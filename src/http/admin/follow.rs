@@ -10,11 +10,10 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::{failure, render, see_other, Operator};
+use super::{failure, not_found, render, see_other, Operator};
 use crate::domain::account::Actor;
 use crate::domain::registration::Registrant;
 use crate::domain::{french, Event, EventStatus, RegistrationStatus};
-use crate::http::error::ApiError;
 use crate::http::AppState;
 use crate::publish::charts::{bar_chart, Bar};
 use crate::store::{Move, NewRegistration, StoreError};
@@ -30,13 +29,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/sessions/{id}/inscrits/{rid}/retirer", post(remove))
         .route("/admin/sessions/{id}/courriels", get(outbox))
-}
-
-fn not_found(err: StoreError) -> ApiError {
-    match err {
-        StoreError::NotFound => ApiError::NotFound("no such session".into()),
-        other => other.into(),
-    }
 }
 
 fn header_of(event: &Event) -> minijinja::Value {
@@ -424,10 +416,7 @@ async fn outbox(
         Err(err) => return failure(&state, err.into()),
     };
     let tz = state.timezone;
-    let notice = match done.fait.as_deref() {
-        Some("relance") => Some("Le courriel est de nouveau en file ; il part dans un instant."),
-        _ => None,
-    };
+    let notice = super::dashboard::retried(done.fait.as_deref());
     render(
         &state,
         &operator,

@@ -160,6 +160,14 @@ fn respond(
     }
 }
 
+/// A store error for a page about one thing: its absence is the console's French 404.
+pub(crate) fn not_found(err: crate::store::StoreError) -> ApiError {
+    match err {
+        crate::store::StoreError::NotFound => ApiError::NotFound("not found".into()),
+        other => other.into(),
+    }
+}
+
 /// An error the console cannot recover from, as a French page (details in the log).
 pub(crate) fn failure(state: &AppState, err: ApiError) -> Response {
     let (status, message) = match &err {

@@ -13,7 +13,7 @@ use minijinja::{context, Value};
 use serde::{Deserialize, Serialize};
 
 use super::form::{errors_for_form, FormData, SessionForm, REMINDER_CHOICES};
-use super::{failure, render, see_other, Operator};
+use super::{failure, not_found, render, see_other, Operator};
 use crate::domain::{Event, EventInput, EventSpec, EventStatus, FieldErrors};
 use crate::http::error::ApiError;
 use crate::http::AppState;
@@ -232,13 +232,6 @@ async fn duplicate_form(
     }
 }
 
-fn not_found(err: StoreError) -> ApiError {
-    match err {
-        StoreError::NotFound => ApiError::NotFound("no such session".into()),
-        other => other.into(),
-    }
-}
-
 /// The posted form, checked by the API's validator. A value of the wrong type (letters in
 /// the capacity) stops the JSON reader; the other fields are then still checked, so every
 /// problem shows at once.
@@ -289,6 +282,31 @@ fn store_refusal(err: StoreError) -> Result<FieldErrors, ApiError> {
     }
 }
 
+/// The form again with what the validator or the store refused next to its fields (422);
+/// the failure page for what is no form's fault.
+async fn refused(
+    state: &AppState,
+    operator: &Operator,
+    current: Option<&Event>,
+    form: &SessionForm,
+    err: StoreError,
+) -> Response {
+    match store_refusal(err) {
+        Ok(errors) => {
+            form_page(
+                state,
+                operator,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                current,
+                form,
+                &errors,
+            )
+            .await
+        }
+        Err(err) => failure(state, err),
+    }
+}
+
 /// The store's conflict messages in French (the API keeps the English).
 fn conflict_in_french(message: &str) -> String {
     if message.starts_with("Cette session a été modifiée") {
@@ -318,15 +336,7 @@ async fn preview_create(
     let spec = match validate(&state, &form) {
         Ok(spec) => spec,
         Err(errors) => {
-            return form_page(
-                &state,
-                &operator,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                &form,
-                &errors,
-            )
-            .await
+            return refused(&state, &operator, None, &form, StoreError::Invalid(errors)).await
         }
     };
     match state.store.rehearse_create(spec).await {
@@ -341,20 +351,7 @@ async fn preview_create(
             )
             .await
         }
-        Err(err) => match store_refusal(err) {
-            Ok(errors) => {
-                form_page(
-                    &state,
-                    &operator,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                    &form,
-                    &errors,
-                )
-                .await
-            }
-            Err(err) => failure(&state, err),
-        },
+        Err(err) => refused(&state, &operator, None, &form, err).await,
     }
 }
 
@@ -363,33 +360,12 @@ async fn create(State(state): State<AppState>, operator: Operator, body: Bytes) 
     let spec = match validate(&state, &form) {
         Ok(spec) => spec,
         Err(errors) => {
-            return form_page(
-                &state,
-                &operator,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                &form,
-                &errors,
-            )
-            .await
+            return refused(&state, &operator, None, &form, StoreError::Invalid(errors)).await
         }
     };
     match state.store.create_event(spec).await {
         Ok(event) => see_other(&format!("/admin/sessions/{}?fait=creee", event.id)),
-        Err(err) => match store_refusal(err) {
-            Ok(errors) => {
-                form_page(
-                    &state,
-                    &operator,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    None,
-                    &form,
-                    &errors,
-                )
-                .await
-            }
-            Err(err) => failure(&state, err),
-        },
+        Err(err) => refused(&state, &operator, None, &form, err).await,
     }
 }
 
@@ -423,13 +399,12 @@ async fn preview_update(
     let spec = match validate(&state, &form) {
         Ok(spec) => spec,
         Err(errors) => {
-            return form_page(
+            return refused(
                 &state,
                 &operator,
-                StatusCode::UNPROCESSABLE_ENTITY,
                 Some(&current),
                 &form,
-                &errors,
+                StoreError::Invalid(errors),
             )
             .await
         }
@@ -451,20 +426,7 @@ async fn preview_update(
             )
             .await
         }
-        Err(err) => match store_refusal(err) {
-            Ok(errors) => {
-                form_page(
-                    &state,
-                    &operator,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Some(&current),
-                    &form,
-                    &errors,
-                )
-                .await
-            }
-            Err(err) => failure(&state, err),
-        },
+        Err(err) => refused(&state, &operator, Some(&current), &form, err).await,
     }
 }
 
@@ -482,13 +444,12 @@ async fn update(
     let spec = match validate(&state, &form) {
         Ok(spec) => spec,
         Err(errors) => {
-            return form_page(
+            return refused(
                 &state,
                 &operator,
-                StatusCode::UNPROCESSABLE_ENTITY,
                 Some(&current),
                 &form,
-                &errors,
+                StoreError::Invalid(errors),
             )
             .await
         }
@@ -499,20 +460,7 @@ async fn update(
         .await
     {
         Ok(event) => see_other(&format!("/admin/sessions/{}?fait=modifiee", event.id)),
-        Err(err) => match store_refusal(err) {
-            Ok(errors) => {
-                form_page(
-                    &state,
-                    &operator,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    Some(&current),
-                    &form,
-                    &errors,
-                )
-                .await
-            }
-            Err(err) => failure(&state, err),
-        },
+        Err(err) => refused(&state, &operator, Some(&current), &form, err).await,
     }
 }
 

@@ -9,11 +9,10 @@ use axum::Router;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::{failure, render, see_other, Operator};
+use super::{failure, not_found, render, see_other, Operator};
 use crate::domain::{french, Scope, SubscriptionStatus};
-use crate::http::error::ApiError;
 use crate::http::AppState;
-use crate::store::{StoreError, Subscription, SubscriptionFilter};
+use crate::store::{Subscription, SubscriptionFilter};
 
 /// Rows shown on one page of the list.
 const PAGE_ROWS: i64 = 200;
@@ -141,13 +140,6 @@ async fn csv(State(state): State<AppState>, Query(search): Query<Search>) -> Res
         )
             .into_response(),
         Err(err) => failure(&state, err),
-    }
-}
-
-fn not_found(err: StoreError) -> ApiError {
-    match err {
-        StoreError::NotFound => ApiError::NotFound("no such subscription".into()),
-        other => other.into(),
     }
 }
 
