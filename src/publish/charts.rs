@@ -49,7 +49,8 @@ pub fn bar_chart(id: &str, title: &str, description: &str, bars: &[Bar]) -> Stri
             y + 4
         );
     }
-    let label_every = (bars.len() / 10).max(1);
+    // At most about seven labels under the axis: more would run into each other.
+    let label_every = bars.len().div_ceil(7).max(1);
     for (i, bar) in bars.iter().enumerate() {
         let h = (bar.value.max(0) as f64 / ceiling as f64 * plot_h as f64).round();
         let x = LEFT as f64 + slot * i as f64 + (slot - bar_w) / 2.0;

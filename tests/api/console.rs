@@ -1019,3 +1019,51 @@ async fn a_failed_message_is_retried_from_the_dashboard_and_logging_out_ends_the
     let after = me.get("/admin").await;
     assert_eq!(after.status, 303, "the session is over");
 }
+
+#[tokio::test]
+async fn twenty_wrong_passwords_from_one_client_are_throttled_whatever_the_address() {
+    let app = spawn_app(Db::Sqlite).await;
+    let policy = settings_for(&app._db.url).console.policy();
+    let new = NewAccount::parse("camille@example.org", "Camille", "organiser").expect("account");
+    let (_, secret) = app
+        .store
+        .create_account(&new, &policy)
+        .await
+        .expect("create");
+    let mut owner = Browser::new(&app);
+    owner.log_in("camille@example.org", &secret).await;
+
+    // Someone tries twenty addresses, four passwords each at most: under the per-address limit.
+    let mut attacker = Browser::new(&app);
+    attacker.get("/admin/connexion").await;
+    for i in 0..20 {
+        let email = format!("personne{}@example.org", i % 5);
+        let answer = attacker
+            .post(
+                "/admin/connexion",
+                &[("email", &email), ("password", "mauvais mot de passe")],
+            )
+            .await;
+        assert_eq!(answer.status, 401);
+    }
+    // From that client, even the right password of a real account is now refused...
+    let refused = attacker
+        .post(
+            "/admin/connexion",
+            &[("email", "camille@example.org"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(refused.status, 401);
+    assert!(
+        refused.html.contains("Trop de tentatives"),
+        "{}",
+        refused.html
+    );
+    assert!(
+        !attacker
+            .last_set_cookies
+            .iter()
+            .any(|c| c.starts_with("eventail_console=")),
+        "no session"
+    );
+}

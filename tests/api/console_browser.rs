@@ -14,12 +14,13 @@ use chromiumoxide::cdp::browser_protocol::input::{
     DispatchKeyEventParams, DispatchKeyEventType, InsertTextParams,
 };
 use chromiumoxide::cdp::browser_protocol::network::CookieParam;
+use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::Page;
 use eventail::domain::account::NewAccount;
 use eventail::domain::EventStatus;
 use serde_json::json;
 
-use crate::browser::{axe_violations, node, press_enter, tool, vnu_errors, Chromium};
+use crate::browser::{artifacts, axe_violations, node, press_enter, tool, vnu_errors, Chromium};
 use crate::console::{logged_in, Browser, PASSWORD};
 use crate::helpers::{settings_for, spawn_app_with, Db, FreshDb, TestApp};
 use crate::smtp::{parse, SmtpServer};
@@ -115,6 +116,23 @@ async fn main_shows(page: &Page, text: &str) -> String {
         }
     }
     panic!("the page never showed {text:?}: {html}");
+}
+
+/// A full-page screenshot under `target/tmp/browser/`, and in `EVENTAIL_SCREENSHOTS` when set
+/// (`docs/screenshots`, the README's pictures: `EVENTAIL_SCREENSHOTS=docs/screenshots cargo
+/// test --test api console_browser -- --ignored`).
+async fn screenshot(page: &Page, name: &str) {
+    let params = || ScreenshotParams::builder().full_page(true).build();
+    page.save_screenshot(params(), artifacts().join(format!("{name}.png")))
+        .await
+        .expect("screenshot");
+    if let Some(dir) = std::env::var_os("EVENTAIL_SCREENSHOTS") {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+        std::fs::create_dir_all(&dir).expect("screenshot folder");
+        page.save_screenshot(params(), dir.join(format!("{name}.png")))
+            .await
+            .expect("screenshot");
+    }
 }
 
 /// Focuses a button and activates it with Enter.
@@ -233,6 +251,7 @@ async fn an_organiser_schedules_moves_and_cancels_with_the_keyboard_and_no_javas
     type_text(&page, "Dominique Lefèvre").await;
     tab(&page).await;
     type_text(&page, "Experte RGESN").await;
+    screenshot(&page, "console-session-form").await;
     // Enter in a one-line field submits the form (to its preview).
     focus(&page, "#title").await;
     press_enter(&page).await;
@@ -274,6 +293,9 @@ async fn an_organiser_schedules_moves_and_cancels_with_the_keyboard_and_no_javas
     assert_eq!(event.status, EventStatus::Scheduled);
     let mails = smtp.wait_for(1, Duration::from_secs(20)).await;
     let announcement = parse(&mails[0].data);
+    page.goto(app.url("/admin")).await.expect("dashboard");
+    main_shows(&page, "Sessions à venir").await;
+    screenshot(&page, "console-dashboard").await;
     assert!(
         announcement.subject.contains("Mesurer l'empreinte"),
         "{}",
