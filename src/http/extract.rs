@@ -103,6 +103,16 @@ impl ApiError {
     }
 }
 
+/// The credentials of a `Bearer` authorization: the scheme is case-insensitive (RFC 9110,
+/// 11.1), separated from the token by one or more spaces.
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
 /// Rejects requests without a live bearer token.
 pub async fn require_token(
     State(state): State<AppState>,
@@ -118,11 +128,7 @@ pub async fn require_token(
             "send a token in the Authorization header: Bearer evt_… (create one with `eventail token create --name NAME`)".into(),
         ));
     };
-    let token = header
-        .strip_prefix("Bearer ")
-        .or_else(|| header.strip_prefix("bearer "))
-        .map(str::trim)
-        .unwrap_or("");
+    let token = bearer_token(header).unwrap_or("");
     match state.store.verify_token(token).await? {
         Some(info) => {
             tracing::Span::current().record("token", info.name.as_str());
@@ -132,5 +138,26 @@ pub async fn require_token(
         None => Err(ApiError::Unauthorized(
             "this token is unknown or has been revoked".into(),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_read_whatever_its_case() {
+        for header in [
+            "Bearer evt_x",
+            "bearer evt_x",
+            "BEARER evt_x",
+            "BeArEr   evt_x ",
+        ] {
+            assert_eq!(bearer_token(header), Some("evt_x"), "{header}");
+        }
+        assert_eq!(bearer_token("Basic evt_x"), None);
+        assert_eq!(bearer_token("Bearer"), None);
+        assert_eq!(bearer_token("Bearer   "), None);
+        assert_eq!(bearer_token("Bearerevt_x"), None);
     }
 }

@@ -53,6 +53,15 @@ async fn the_api_needs_a_live_token(db: Db) {
         .await
         .unwrap();
     assert_eq!(response.status(), 201);
+    // The scheme's case does not matter (RFC 9110).
+    let response = app
+        .client
+        .get(app.url("/api/v1/events"))
+        .header("authorization", format!("BEARER {secret}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
     let tokens = app.store.list_tokens().await.unwrap();
     assert!(tokens
         .iter()
