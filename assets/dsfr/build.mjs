@@ -1,4 +1,5 @@
-// Builds dsfr.purged.css: the DSFR's stylesheet cut down to the rules the templates use, with
+// Builds dsfr.purged.css (public pages) and dsfr.console.purged.css (the organiser console):
+// the DSFR's stylesheet cut down to the rules their templates use, with
 // its icons inlined and Marianne replaced by a font variable (the system fonts unless
 // `site.marianne_font` is on). Run `npm ci && npm run build` here after changing a template's
 // classes; README.md says more. The output is committed, so `cargo build` needs no Node.
@@ -27,26 +28,6 @@ const BODY_ELEMENTS = [
 ];
 const BODY_CLASSES = ["fr-callout", "fr-callout__title", "fr-callout__text"];
 
-// `dsfr.main.min.css` is `dsfr.min.css` without the rules for Internet Explorer 11.
-const [purged] = await new PurgeCSS().purge({
-  content: [join(root, "templates", "**", "*.html")],
-  css: [join(dist, "dsfr.main.min.css")],
-  safelist: { standard: [...BODY_ELEMENTS, ...BODY_CLASSES] },
-  fontFace: true,
-  keyframes: true,
-  variables: true,
-});
-
-// PurgeCSS keeps `.fr-input[type=date]` where the templates have `type` and `.fr-input`: rules
-// for input types no template has go here.
-const templates = readdirSync(join(root, "templates"), { recursive: true })
-  .filter((f) => f.endsWith(".html"))
-  .map((f) => readFileSync(join(root, "templates", f), "utf8"));
-const inputTypes = new Set(templates.flatMap((t) => [...t.matchAll(/type="([a-z-]+)"/g)].map((m) => m[1])));
-function unusedInputType(selector) {
-  return [...selector.matchAll(/\[type=["']?([a-z-]+)["']?\]/g)].some((m) => !inputTypes.has(m[1]));
-}
-
 // Icons the kept rules draw, put in the stylesheet: no request for them.
 function inlineIcon(path) {
   const svg = readFileSync(join(dist, path), "utf8")
@@ -57,12 +38,16 @@ function inlineIcon(path) {
 }
 
 const SYSTEM = "var(--eventail-font)";
-const localise = {
+// Drops the fonts, the comments and the rules for input types the templates lack (`inputTypes`);
+// inlines the icons; puts the font variable for Marianne.
+const localise = (inputTypes) => ({
   postcssPlugin: "eventail-dsfr",
   AtRule: {
     "font-face": (rule) => rule.remove(),
   },
   Rule(rule) {
+    const unusedInputType = (selector) =>
+      [...selector.matchAll(/\[type=["']?([a-z-]+)["']?\]/g)].some((m) => !inputTypes.has(m[1]));
     const kept = rule.selectors.filter((s) => !unusedInputType(s));
     if (kept.length === 0) {
       rule.remove();
@@ -91,14 +76,43 @@ const localise = {
   Comment(comment) {
     comment.remove();
   },
-};
+});
 
-const { css } = await postcss([localise]).process(purged.css, { from: undefined });
+// The public pages and the organiser console each get their own stylesheet: the console's
+// tables, badges, checkboxes and fieldsets would weigh on every public page. Each is
+// `dsfr.main.min.css` (`dsfr.min.css` without the rules for Internet Explorer 11) cut down to
+// what its templates use.
+const templatesDir = join(root, "templates");
+const allTemplates = readdirSync(templatesDir, { recursive: true }).filter((f) => f.endsWith(".html"));
+const isConsole = (f) => f.startsWith("admin/") || f.startsWith("admin\\");
+
+async function build(files, extraSafelist, out) {
+  const [purged] = await new PurgeCSS().purge({
+    content: files.map((f) => join(templatesDir, f)),
+    css: [join(dist, "dsfr.main.min.css")],
+    safelist: { standard: extraSafelist },
+    fontFace: true,
+    keyframes: true,
+    variables: true,
+  });
+  // PurgeCSS keeps `.fr-input[type=date]` where the templates have `type` and `.fr-input`:
+  // rules for input types none of these templates has go here.
+  const inputTypes = new Set(
+    files
+      .map((f) => readFileSync(join(templatesDir, f), "utf8"))
+      .flatMap((t) => [...t.matchAll(/type="([a-z-]+)"/g)].map((m) => m[1])),
+  );
+  const { css } = await postcss([localise(inputTypes)]).process(purged.css, { from: undefined });
+  const path = join(here, out);
+  writeFileSync(path, banner + css.replace(/^@charset "UTF-8";/, "").trim() + "\n");
+  console.log(`${out}: ${Buffer.byteLength(readFileSync(path))} bytes (DSFR ${version})`);
+}
+
 const banner =
   `/*! DSFR v${version} | SPDX-License-Identifier: Etalab-2.0 | License-Filename: LICENSE.md | ` +
   "restricted use (see terms and conditions: CGU.md) | purged for eventail by assets/dsfr/build.mjs */\n";
-const out = join(here, "dsfr.purged.css");
-writeFileSync(out, banner + css.replace(/^@charset "UTF-8";/, "").trim() + "\n");
+await build(allTemplates.filter((f) => !isConsole(f)), [...BODY_ELEMENTS, ...BODY_CLASSES], "dsfr.purged.css");
+await build(allTemplates.filter(isConsole), [], "dsfr.console.purged.css");
 
 // The licence and the terms of use travel with the files taken from the package.
 copyFileSync(join(dsfr, "LICENSE.md"), join(here, "LICENSE.md"));
@@ -107,6 +121,3 @@ mkdirSync(join(here, "fonts"), { recursive: true });
 for (const font of ["Marianne-Regular.woff2", "Marianne-Bold.woff2"]) {
   copyFileSync(join(dist, "fonts", font), join(here, "fonts", font));
 }
-
-const size = Buffer.byteLength(readFileSync(out));
-console.log(`dsfr.purged.css: ${size} bytes (DSFR ${version})`);

@@ -1,5 +1,7 @@
 //! `/assets/{file}`: the pages' one stylesheet (the purged DSFR of `assets/dsfr/`, then
-//! `assets/site.css`) and, when `site.marianne_font` is on, the Marianne font. Each file is
+//! `assets/site.css`), the console's (its own purge of the DSFR, `site.css`, then
+//! `assets/console.css`: its tables and form controls stay off the public pages) and, when
+//! `site.marianne_font` is on, the Marianne font. Each file is
 //! compiled in and named by a hash of its content, so browsers keep it for a year and a new
 //! build's pages name new files.
 
@@ -20,6 +22,8 @@ use crate::publish::Rendered;
 
 const DSFR: &str = include_str!("../../assets/dsfr/dsfr.purged.css");
 const SITE: &str = include_str!("../../assets/site.css");
+const CONSOLE_DSFR: &str = include_str!("../../assets/dsfr/dsfr.console.purged.css");
+const CONSOLE: &str = include_str!("../../assets/console.css");
 const MARIANNE: &str = include_str!("../../assets/marianne.css");
 const MARIANNE_REGULAR: &[u8] = include_bytes!("../../assets/dsfr/fonts/Marianne-Regular.woff2");
 const MARIANNE_BOLD: &[u8] = include_bytes!("../../assets/dsfr/fonts/Marianne-Bold.woff2");
@@ -52,56 +56,82 @@ impl Font {
     }
 }
 
+/// A stylesheet as served, named by its content.
+struct Stylesheet {
+    name: String,
+    css: String,
+    rendered: Arc<Rendered>,
+}
+
+impl Stylesheet {
+    fn new(stem: &str, css: String) -> Stylesheet {
+        Stylesheet {
+            name: format!("{stem}-{}.css", short_hash(css.as_bytes())),
+            // What is at a hashed name never changes: modified at no particular time.
+            rendered: Arc::new(Rendered::new(css.clone(), DateTime::<Utc>::UNIX_EPOCH)),
+            css,
+        }
+    }
+}
+
 /// The files under `/assets/`, made once when the service starts.
 pub struct SiteAssets {
-    stylesheet_name: String,
-    css: String,
-    stylesheet: Arc<Rendered>,
+    site: Stylesheet,
+    console: Stylesheet,
     fonts: Vec<Font>,
 }
 
 impl SiteAssets {
-    /// The stylesheet: the DSFR's kept rules, this site's own, then the Marianne font's
-    /// declarations when it is on (last, so that its font variable wins).
+    /// The stylesheets: the DSFR's kept rules, this site's own (and the console's), then the
+    /// Marianne font's declarations when it is on (last, so that its font variable wins).
     pub fn new(marianne_font: bool) -> SiteAssets {
-        let mut css = format!("{DSFR}{SITE}");
+        let mut site = format!("{DSFR}{SITE}");
+        let mut console = format!("{CONSOLE_DSFR}{SITE}{CONSOLE}");
         let mut fonts = Vec::new();
         if marianne_font {
             let regular = Font::new("Marianne-Regular", MARIANNE_REGULAR);
             let bold = Font::new("Marianne-Bold", MARIANNE_BOLD);
             // Relative to the stylesheet, which is under /assets/ too.
-            css.push_str(
-                &MARIANNE
-                    .replace("{{regular}}", &regular.name)
-                    .replace("{{bold}}", &bold.name),
-            );
+            let faces = MARIANNE
+                .replace("{{regular}}", &regular.name)
+                .replace("{{bold}}", &bold.name);
+            site.push_str(&faces);
+            console.push_str(&faces);
             fonts = vec![regular, bold];
         }
         SiteAssets {
-            stylesheet_name: format!("site-{}.css", short_hash(css.as_bytes())),
-            // What is at a hashed name never changes: modified at no particular time.
-            stylesheet: Arc::new(Rendered::new(css.clone(), DateTime::<Utc>::UNIX_EPOCH)),
-            css,
+            site: Stylesheet::new("site", site),
+            console: Stylesheet::new("console", console),
             fonts,
         }
     }
 
     /// Where pages find the stylesheet, under `urls`.
     pub fn stylesheet_url(&self, urls: PublicUrls<'_>) -> String {
-        urls.asset(&self.stylesheet_name)
+        urls.asset(&self.site.name)
     }
 
-    /// Every file's path, for the static export.
+    /// Where the console's pages find theirs, under `urls`.
+    pub fn console_stylesheet_url(&self, urls: PublicUrls<'_>) -> String {
+        urls.asset(&self.console.name)
+    }
+
+    /// Every file the public pages use, for the static export (which has no console).
     pub fn paths(&self) -> Vec<String> {
         let at = PublicUrls::paths();
-        std::iter::once(at.asset(&self.stylesheet_name))
+        std::iter::once(at.asset(&self.site.name))
             .chain(self.fonts.iter().map(|f| at.asset(&f.name)))
             .collect()
     }
 
     /// The stylesheet's text.
     pub fn stylesheet(&self) -> &str {
-        &self.css
+        &self.site.css
+    }
+
+    /// The console's stylesheet's text.
+    pub fn console_stylesheet(&self) -> &str {
+        &self.console.css
     }
 }
 
@@ -116,10 +146,13 @@ async fn asset(
     headers: HeaderMap,
 ) -> Response {
     let assets = state.assets.clone();
-    if file == assets.stylesheet_name {
+    if let Some(sheet) = [&assets.site, &assets.console]
+        .into_iter()
+        .find(|s| s.name == file)
+    {
         return conditional::respond(
             &headers,
-            assets.stylesheet.clone(),
+            sheet.rendered.clone(),
             CSS,
             &HeaderValue::from_static(IMMUTABLE),
         )
@@ -163,32 +196,35 @@ mod tests {
     #[test]
     fn the_stylesheet_is_named_by_its_content_and_marianne_only_when_asked() {
         let plain = SiteAssets::new(false);
-        assert!(
-            plain.stylesheet_name.starts_with("site-") && plain.stylesheet_name.ends_with(".css")
-        );
-        assert_eq!(
-            SiteAssets::new(false).stylesheet_name,
-            plain.stylesheet_name
-        );
+        assert!(plain.site.name.starts_with("site-") && plain.site.name.ends_with(".css"));
+        assert!(plain.console.name.starts_with("console-"));
+        assert_eq!(SiteAssets::new(false).site.name, plain.site.name);
         assert!(!plain.stylesheet().contains("@font-face"));
         assert_eq!(plain.paths().len(), 1);
 
         let marianne = SiteAssets::new(true);
-        assert_ne!(marianne.stylesheet_name, plain.stylesheet_name);
+        assert_ne!(marianne.site.name, plain.site.name);
         assert_eq!(marianne.paths().len(), 3);
         for font in &marianne.fonts {
-            assert!(marianne
-                .stylesheet()
-                .contains(&format!("url({})", font.name)));
+            for css in [marianne.stylesheet(), marianne.console_stylesheet()] {
+                assert!(css.contains(&format!("url({})", font.name)));
+            }
         }
         assert!(marianne.stylesheet().ends_with("}\n"));
+        assert!(marianne.console_stylesheet().ends_with("}\n"));
     }
 
     /// The stylesheet loads nothing more: every `url()` is a data URI (icons, the Marianne
     /// block), but the font files of the Marianne option.
     #[test]
     fn the_stylesheet_asks_for_no_other_file() {
-        let css = SiteAssets::new(false).stylesheet().to_string();
+        let assets = SiteAssets::new(false);
+        for css in [assets.stylesheet(), assets.console_stylesheet()] {
+            asks_for_no_other_file(css);
+        }
+    }
+
+    fn asks_for_no_other_file(css: &str) {
         for (i, _) in css.match_indices("url(") {
             let rest = css[i + 4..].trim_start_matches(['"', '\'']);
             assert!(
@@ -204,14 +240,20 @@ mod tests {
         );
     }
 
-    /// Every DSFR class a template names has its rules in the stylesheet: a template changed
-    /// without `assets/dsfr/build.mjs` run again fails here.
+    /// Every DSFR class a template names has its rules in the stylesheet its pages link (the
+    /// console's for `templates/admin/`): a template changed without `assets/dsfr/build.mjs`
+    /// run again fails here.
     #[test]
     fn every_dsfr_class_of_the_templates_is_in_the_stylesheet() {
-        let css = SiteAssets::new(false).stylesheet().to_string();
+        let assets = SiteAssets::new(false);
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
         let mut missing = Vec::new();
         for entry in walk(&dir) {
+            let css = if entry.starts_with(dir.join("admin")) {
+                assets.console_stylesheet()
+            } else {
+                assets.stylesheet()
+            };
             let text = std::fs::read_to_string(&entry).unwrap();
             for (i, _) in text.match_indices("class=\"") {
                 let rest = &text[i + 7..];

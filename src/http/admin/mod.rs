@@ -24,11 +24,13 @@ use minijinja::{context, Value};
 
 use super::error::ApiError;
 use super::AppState;
+use crate::domain::urls::PublicUrls;
 use crate::store::Account;
 
 /// The console's Content-Security-Policy: scripts and styles only from this service (no
-/// `unsafe-inline` for scripts), no third party, no framing. Inline styles are allowed for the
-/// previews of pages and mails shown in sandboxed frames.
+/// `unsafe-inline` for scripts), no third party, no framing. The console's pages have no inline
+/// style; `unsafe-inline` stays for the mails' `style` attributes in the previews' sandboxed
+/// `srcdoc` frames, which inherit this policy.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
     style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; \
     connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; \
@@ -110,11 +112,13 @@ async fn security_headers(mut response: Response) -> Response {
     response
 }
 
-/// What every console template gets.
+/// What every console template gets: the public pages' context (`site`: the DSFR header's team
+/// name, the footer's links), the console's own stylesheet and the logged-in account.
 fn base_context(state: &AppState, operator: Option<&Operator>) -> Value {
     context! {
-        site_title => &state.settings.calendar.title,
-        urls => state.urls().site(),
+        // By path: the console's CSP allows styles from its own origin, which may not be the
+        // public address the pages link to.
+        stylesheet => state.assets.console_stylesheet_url(PublicUrls::paths()),
         operator => operator.map(|o| context! {
             name => &o.account.name,
             email => &o.account.email,
@@ -122,6 +126,7 @@ fn base_context(state: &AppState, operator: Option<&Operator>) -> Value {
             is_admin => o.account.role.manages_accounts(),
         }),
         csrf => operator.map(|o| o.csrf.as_str()),
+        ..super::pages::base_context(state)
     }
 }
 
