@@ -251,7 +251,6 @@ async fn an_organiser_schedules_moves_and_cancels_with_the_keyboard_and_no_javas
     type_text(&page, "Dominique Lefèvre").await;
     tab(&page).await;
     type_text(&page, "Experte RGESN").await;
-    screenshot(&page, "console-session-form").await;
     // Enter in a one-line field submits the form (to its preview).
     focus(&page, "#title").await;
     press_enter(&page).await;
@@ -276,6 +275,8 @@ async fn an_organiser_schedules_moves_and_cancels_with_the_keyboard_and_no_javas
     page.goto(app.url(&format!("/admin/sessions/{id}/modifier")))
         .await
         .expect("edit");
+    main_shows(&page, "Modifier").await;
+    screenshot(&page, "console-session-form").await;
     focus(&page, "#status").await;
     digits(&page, "p").await; // « Publiée »
     focus(&page, "#title").await;
