@@ -130,6 +130,7 @@ pub fn in_french(message: &str) -> String {
             (r"^must not contain line breaks or other control characters", "L'adresse ne doit pas contenir de retour à la ligne."),
             (r"^must not contain spaces, backslashes or control characters", "L'adresse ne doit contenir ni espace ni barre oblique inverse."),
             (r"^is longer than (\d+) characters", "L'adresse dépasse $1 caractères."),
+            (r"^must be one line", "Ce champ tient sur une ligne : retirez les retours à la ligne (le texte plus long va dans le résumé ou la présentation)."),
             (r"^contains an invisible control character \(U\+(\w+)\) at position (\d+)", "Ce texte contient un caractère de contrôle invisible (U+$1) en position $2 : supprimez-le."),
             (r"(?i)^unknown (kind|status)|use webinar, event or video|use draft, scheduled or cancelled", "Cette valeur ne fait pas partie des choix proposés."),
             (r"^wrong type: (.*), expected (.*)$", "Valeur de type inattendu."),

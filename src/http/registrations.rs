@@ -159,13 +159,12 @@ async fn submit(
     Path(slug): Path<String>,
     form: Result<axum::Form<RegisterForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::Form(form)) = form else {
-        return message(
-            &state,
-            StatusCode::BAD_REQUEST,
-            "Formulaire illisible",
-            "Le formulaire n'a pas pu être lu ; merci de le remplir à nouveau.",
-        );
+    let form = match form {
+        Ok(axum::Form(form)) => form,
+        Err(rejection) => {
+            let (status, text) = super::subscribe::unreadable(&rejection);
+            return message(&state, status, "Formulaire illisible", text);
+        }
     };
     let registrant = Registrant::parse(&form.email, &form.name, Some(&form.organisation));
     match request(&state, &peer.ip().to_string(), &slug, registrant, "form").await {

@@ -207,6 +207,23 @@ async fn request(
     }
 }
 
+/// Why a posted form could not be read, for its page: too large (413), or garbled (400).
+pub(super) fn unreadable(
+    rejection: &axum::extract::rejection::FormRejection,
+) -> (StatusCode, &'static str) {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Le formulaire envoyé est trop volumineux ; merci de le remplir à nouveau.",
+        )
+    } else {
+        (
+            StatusCode::BAD_REQUEST,
+            "Le formulaire n'a pas pu être lu ; merci de le remplir à nouveau.",
+        )
+    }
+}
+
 const SENT: &str = "Si l'adresse est valide, un message vient d'y être envoyé : suivez le lien \
     qu'il contient pour confirmer votre abonnement. Sans confirmation, vous ne recevrez rien.";
 const LIMITED: &str = "Trop de demandes d'abonnement depuis cette connexion ou pour cette \
@@ -217,15 +234,12 @@ async fn submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     form: Result<axum::Form<SubscribeForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::Form(form)) = form else {
-        return render_form(
-            &state,
-            StatusCode::BAD_REQUEST,
-            "",
-            "all",
-            Some("Le formulaire n'a pas pu être lu ; merci de le remplir à nouveau."),
-        )
-        .await;
+    let form = match form {
+        Ok(axum::Form(form)) => form,
+        Err(rejection) => {
+            let (status, text) = unreadable(&rejection);
+            return render_form(&state, status, "", "all", Some(text)).await;
+        }
     };
     match request(
         &state,

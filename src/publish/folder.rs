@@ -1,10 +1,44 @@
 //! Exports replace their folder whole: the new content is written into a staging folder beside
 //! it, then swapped in, so a server never serves half an export and a file withdrawn since the
 //! last export does not stay online. Used by the static site and the Eleventy export alike.
+//!
+//! Only a folder an export wrote is replaced: each export leaves a marker file in it
+//! ([`MARKER`]); a folder holding anything else (someone's notes, the team's own posts) is
+//! refused with a readable error and left untouched.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+
+/// The file every export leaves in its folder: the mark of a folder eventail may replace.
+pub const MARKER: &str = ".eventail-export";
+
+/// Whether `out` may be replaced by an export: absent, an empty folder, or a folder an export
+/// wrote (it holds the marker).
+fn check_replaceable(out: &Path) -> anyhow::Result<()> {
+    if !out.exists() {
+        return Ok(());
+    }
+    if !out.is_dir() {
+        anyhow::bail!(
+            "{} is a file, not a folder: give a folder to write the export into",
+            out.display()
+        );
+    }
+    if out.join(MARKER).is_file() {
+        return Ok(());
+    }
+    let mut entries = std::fs::read_dir(out)
+        .with_context(|| format!("cannot read the folder {}", out.display()))?;
+    if entries.next().is_none() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "{} already holds files that no eventail export wrote; an export replaces its whole \
+         folder, so give an empty or new folder (nothing was changed)",
+        out.display()
+    )
+}
 
 /// A staging folder beside `out`, to write the next content of `out` into.
 ///
@@ -21,6 +55,7 @@ impl StagedFolder {
     /// An empty staging folder for `out`, in the same parent folder (so the swap is a rename on
     /// one file system); what a failed export left there is cleared first.
     pub fn beside(out: &Path) -> anyhow::Result<StagedFolder> {
+        check_replaceable(out)?;
         let staging = sibling(out, "new")?;
         if staging.exists() {
             std::fs::remove_dir_all(&staging)
@@ -28,6 +63,11 @@ impl StagedFolder {
         }
         std::fs::create_dir_all(&staging)
             .with_context(|| format!("cannot create {}", staging.display()))?;
+        std::fs::write(
+            staging.join(MARKER),
+            "Written by `eventail publish`: the next export replaces this whole folder.\n",
+        )
+        .with_context(|| format!("cannot write into {}", staging.display()))?;
         Ok(StagedFolder {
             staging,
             out: out.to_path_buf(),
@@ -106,13 +146,14 @@ mod tests {
         let out = dir.path().join("site");
         std::fs::create_dir_all(out.join("events/withdrawn")).unwrap();
         std::fs::write(out.join("events/withdrawn/index.html"), "old").unwrap();
+        std::fs::write(out.join(MARKER), "").unwrap();
 
         let staged = StagedFolder::beside(&out).unwrap();
         assert_eq!(staged.path().parent(), Some(dir.path()));
         std::fs::write(staged.path().join("index.html"), "new").unwrap();
         staged.put_in_place().unwrap();
 
-        assert_eq!(names(&out), ["index.html"]);
+        assert_eq!(names(&out), [MARKER, "index.html"]);
         assert_eq!(
             std::fs::read_to_string(out.join("index.html")).unwrap(),
             "new"
@@ -128,7 +169,32 @@ mod tests {
         let staged = StagedFolder::beside(&out).unwrap();
         staged.put_in_place().unwrap();
         assert!(out.is_dir());
-        assert!(names(&out).is_empty());
+        assert_eq!(names(&out), [MARKER], "marked as an export's folder");
+        // An empty folder is taken too, and the next export replaces a marked one.
+        let empty = dir.path().join("empty");
+        std::fs::create_dir_all(&empty).unwrap();
+        StagedFolder::beside(&empty)
+            .unwrap()
+            .put_in_place()
+            .unwrap();
+        StagedFolder::beside(&out).unwrap().put_in_place().unwrap();
+    }
+
+    #[test]
+    fn a_folder_no_export_wrote_is_refused_and_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("notes");
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("notes.txt"), "à garder").unwrap();
+        let err = StagedFolder::beside(&out).unwrap_err().to_string();
+        assert!(err.contains("no eventail export wrote"), "{err}");
+        assert_eq!(names(&out), ["notes.txt"]);
+        assert_eq!(names(dir.path()), ["notes"], "no staging folder left");
+        let file = dir.path().join("notes/notes.txt");
+        assert!(StagedFolder::beside(&file)
+            .unwrap_err()
+            .to_string()
+            .contains("is a file"));
     }
 
     #[test]
@@ -137,6 +203,7 @@ mod tests {
         let out = dir.path().join("site");
         std::fs::create_dir_all(&out).unwrap();
         std::fs::write(out.join("index.html"), "old").unwrap();
+        std::fs::write(out.join(MARKER), "").unwrap();
 
         let staged = StagedFolder::beside(&out).unwrap();
         std::fs::write(staged.path().join("index.html"), "half").unwrap();
@@ -158,7 +225,7 @@ mod tests {
         std::fs::write(stale.join("left-over.html"), "").unwrap();
 
         let staged = StagedFolder::beside(&out).unwrap();
-        assert!(names(staged.path()).is_empty());
+        assert_eq!(names(staged.path()), [MARKER]);
     }
 
     #[test]

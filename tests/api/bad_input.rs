@@ -207,6 +207,28 @@ async fn oversized_bodies_get_413(db: Db) {
     let (status, problem) = answered.expect("an answer within five tries");
     assert_eq!(status, 413, "{problem}");
     assert_eq!(app.event_count().await, 0);
+    // The public forms say so too, in French (not a 400 « unreadable »).
+    let form = format!(
+        "email=x%40example.org&scope=all&pad={}",
+        "a".repeat(2 * 1024 * 1024)
+    );
+    let mut status = None;
+    for _ in 0..5 {
+        if let Ok(response) = once
+            .post(app.url("/abonnement"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form.clone())
+            .send()
+            .await
+        {
+            let code = response.status().as_u16();
+            let page = response.text().await.unwrap_or_default();
+            assert!(code != 413 || page.contains("trop volumineux"), "{page}");
+            status = Some(code);
+            break;
+        }
+    }
+    assert_eq!(status, Some(413));
     // Under the limit but over the field limit: a field error instead.
     body["body"] = "é".repeat(300_000).into();
     let (status, problem) = app.post("/api/v1/events", &body).await;

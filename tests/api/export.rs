@@ -35,6 +35,7 @@ async fn the_static_site_is_what_the_server_serves(db: Db) {
     // What an earlier export left: gone once this one is in place.
     std::fs::create_dir_all(out.join("events/retiree")).unwrap();
     std::fs::write(out.join("events/retiree/index.html"), "old").unwrap();
+    std::fs::write(out.join(".eventail-export"), "").unwrap();
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
         .args(["publish", "--out"])
         .arg(&out)
@@ -93,6 +94,30 @@ async fn the_static_site_is_what_the_server_serves(db: Db) {
     assert!(!out.join(format!("events/{v}.ics")).exists());
     let d = draft["slug"].as_str().unwrap();
     assert!(!out.join(format!("events/{d}")).exists());
+
+    // A folder no export wrote is refused, and keeps what it held.
+    let notes = dir.path().join("notes");
+    std::fs::create_dir_all(&notes).unwrap();
+    std::fs::write(notes.join("a-garder.txt"), "mes notes").unwrap();
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
+        .args(["publish", "--out"])
+        .arg(&notes)
+        .current_dir(dir.path())
+        .env("EVENTAIL_DATABASE_URL", &app._db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("no eventail export wrote"), "{said}");
+    let errors: Vec<&str> = said.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "one readable line: {said}");
+    assert!(errors[0].contains("no eventail export wrote"), "{said}");
+    assert_eq!(
+        std::fs::read_to_string(notes.join("a-garder.txt")).unwrap(),
+        "mes notes"
+    );
+    assert_eq!(std::fs::read_dir(&notes).unwrap().count(), 1);
 
     // Without a live service to send them to, exported pages carry no subscription form: no
     // static host would take it.

@@ -229,6 +229,7 @@ impl EventInput {
             );
         }
         check_text(&mut errors, "title", &title);
+        check_one_line(&mut errors, "title", &title);
         let summary = clean_opt(self.summary);
         check_len(
             &mut errors,
@@ -379,6 +380,17 @@ pub(crate) fn clean_opt(value: Option<String>) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
+/// Text shown on one line (a title: a calendar's SUMMARY, a mail's subject, a page's heading)
+/// holds no line break.
+pub(crate) fn check_one_line(errors: &mut FieldErrors, field: &str, value: &str) {
+    if value.contains(['\n', '\r', '\u{2028}', '\u{2029}', '\u{85}']) {
+        errors.push(
+            field,
+            "must be one line: remove the line breaks (longer text goes in summary or body)",
+        );
+    }
+}
+
 /// Invisible control characters (other than tab and line breaks) have no place in text and break
 /// what is written from it (XML feeds, front matter): refused with the position of the first.
 pub(crate) fn check_text(errors: &mut FieldErrors, field: &str, value: &str) {
@@ -447,7 +459,14 @@ pub fn check_url(value: &str) -> Result<String, String> {
     }
     match url::Url::parse(value) {
         Ok(u) if (u.scheme() == "https" || u.scheme() == "http") && u.host().is_some() => {
-            Ok(value.to_string())
+            // Characters a URL may not hold raw (spaces, quotes, angle brackets…) are stored
+            // percent-encoded, as the parser writes them: they would break the attribute, the
+            // iCalendar line or the Markdown link they go into. Other addresses stay as typed.
+            if value.contains([' ', '"', '<', '>', '`', '{', '}', '|', '\\', '^']) {
+                Ok(u.to_string())
+            } else {
+                Ok(value.to_string())
+            }
         }
         Ok(_) => Err(format!(
             "\u{201c}{value}\u{201d} must be an http or https address"
@@ -609,7 +628,36 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(fields(&errors), ["title", "summary", "programme[1]"]);
+        for title in [
+            "Ligne\r\nBcc: x@example.org",
+            "deux\nlignes",
+            "sep\u{2028}aré",
+        ] {
+            let errors = spec(json!({"kind": "video", "title": title})).unwrap_err();
+            assert_eq!(fields(&errors), ["title"], "{title:?}");
+            assert!(
+                errors.0[0].message.contains("one line"),
+                "{title:?}: {errors}"
+            );
+        }
         assert!(errors.to_string().contains("U+0008"), "{errors}");
+    }
+
+    #[test]
+    fn addresses_with_characters_a_url_cannot_hold_are_stored_encoded() {
+        assert_eq!(
+            check_url("https://example.org/mon guide \"v2\" <final>.pdf").unwrap(),
+            "https://example.org/mon%20guide%20%22v2%22%20%3Cfinal%3E.pdf"
+        );
+        assert_eq!(
+            check_url(" https://dai.ly/x8abcde ").unwrap(),
+            "https://dai.ly/x8abcde"
+        );
+        assert_eq!(
+            check_url("https://Example.org").unwrap(),
+            "https://Example.org",
+            "as typed"
+        );
     }
 
     #[test]
