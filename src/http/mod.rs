@@ -16,6 +16,7 @@ mod health;
 pub mod openapi;
 mod pages;
 mod registrations;
+pub mod security;
 mod series;
 mod speakers;
 pub mod subscribe;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub assets: Arc<assets::SiteAssets>,
     /// The page frame (DSFR header, footer, forms' RGPD notice), from `[site]`.
     pub site: Arc<crate::publish::site::SiteView>,
+    /// The public pages' Content-Security-Policy (`security.rs`).
+    pub page_policy: Arc<str>,
 }
 
 impl AppState {
@@ -88,6 +91,11 @@ impl AppState {
             &links_base,
             assets.stylesheet_url(PublicUrls::new(&base_url)),
         );
+        let origin = |u: &url::Url| u.origin().ascii_serialization();
+        let own = url::Url::parse(&base_url).ok().map(|u| origin(&u));
+        let page_policy =
+            security::page_policy(own.as_deref(), content_base.as_ref().map(origin).as_deref())
+                .into();
         let c = &settings.calendar;
         let calendar_cache_control =
             HeaderValue::from_str(&format!("public, max-age={}", c.max_age))
@@ -106,6 +114,7 @@ impl AppState {
             subscribe_url: Some(subscribe_url),
             assets: Arc::new(assets),
             site: Arc::new(site),
+            page_policy,
         })
     }
 
@@ -150,6 +159,10 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes(state.clone()))
         .merge(pages::routes())
         .fallback(pages::not_found)
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            security::headers,
+        ))
         .layer(DefaultBodyLimit::max(state.settings.http.max_body_bytes))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()

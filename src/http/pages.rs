@@ -99,6 +99,7 @@ pub(super) fn base_context(state: &AppState) -> Value {
         site => Value::from_serialize(&*state.site),
         subscribe_wording => super::subscribe::WORDING,
         subscribe_url => state.subscribe_url.as_deref(),
+        facade_script => Value::from_safe_string(super::security::VIDEO_FACADE.to_string()),
     }
 }
 

@@ -192,6 +192,50 @@ async fn agenda_and_session_pages(db: Db) {
         .contains("href=\"https://www.dailymotion.com/video/x8abcde\""));
     assert!(video_page.html.contains("Épisode #12"));
 
+    // Its one script runs under a policy that names it by hash; no other inline script would.
+    let csp = video_page
+        .headers
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let script = video_page
+        .html
+        .split("<script>")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .expect("the facade's script");
+    assert!(
+        csp.contains(&eventail::http::security::script_hash(script)),
+        "{csp}"
+    );
+    assert!(
+        !csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(
+        video_page
+            .headers
+            .get("x-content-type-options")
+            .and_then(|v| v.to_str().ok()),
+        Some("nosniff")
+    );
+    for path in ["/calendar.ics", "/actualites.atom", "/api/v1/openapi.json"] {
+        let answer = page(&app, path, &[]).await;
+        assert_eq!(
+            answer
+                .headers
+                .get("x-content-type-options")
+                .and_then(|v| v.to_str().ok()),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert!(
+            answer.headers.get("content-security-policy").is_none(),
+            "{path}: not HTML"
+        );
+    }
+
     // Series, tag and archive pages; drafts and unknown slugs are 404 pages in French.
     let series = page(&app, "/series/mercredis", &[]).await;
     assert_eq!(series.status, 200);
