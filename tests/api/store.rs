@@ -25,6 +25,11 @@ fn text() -> impl Strategy<Value = String> {
         .prop_filter("non-empty", |s| !s.is_empty())
 }
 
+/// The same on one line (a title).
+fn line() -> impl Strategy<Value = String> {
+    text().prop_map(|s| s.replace('\n', " "))
+}
+
 fn session() -> impl Strategy<Value = Value> {
     let when = (
         2020i32..2035,
@@ -37,7 +42,7 @@ fn session() -> impl Strategy<Value = Value> {
     (
         prop::sample::select(vec!["webinar", "event", "video"]),
         prop::sample::select(vec!["draft", "scheduled"]),
-        text(),
+        line(),
         prop::option::of(text()),
         when,
         prop::bool::ANY,
