@@ -21,7 +21,8 @@
 //! BENCH_BACKENDS=sqlite or =postgres runs one backend; BENCH_PG_WRITERS (default 8) sets how
 //! many concurrent writers fill PostgreSQL. PostgreSQL is reached through DATABASE_URL or
 //! BENCH_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres); a fresh database is
-//! created and dropped. The SQLite file is kept in target/bench/console-N.db.
+//! created and dropped (kept with BENCH_KEEP=1). The SQLite file is kept in
+//! target/bench/console-N.db.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -274,8 +275,14 @@ async fn fill(store: &Store, n: usize, writers: usize) -> Filled {
         "  outbox: {sent} sent, {failed} failed, {queued} queued (reminders): {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    // Fresh statistics, as autovacuum or an operator would give them.
-    sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();
+    // Fresh statistics and, on PostgreSQL, the dead rows of the claims and sends cleared, as
+    // autovacuum would (it is off on the development machine): without it the outbox holds
+    // three row versions per message and the dashboard reads them all.
+    let tidy = match store.backend() {
+        eventail::store::Backend::Postgres => "VACUUM ANALYZE",
+        eventail::store::Backend::Sqlite => "ANALYZE",
+    };
+    sqlx::query(tidy).execute(store.pool()).await.unwrap();
     Filled { ids, big }
 }
 
@@ -369,12 +376,15 @@ fn unescape(text: &str) -> String {
 /// textareas and selects' selected options, in the page's order.
 fn form_fields(html: &str) -> Vec<(String, String)> {
     let tag = Regex::new(r#"(?s)<(input|textarea|select)\b([^>]*)>"#).unwrap();
+    let attributes = Regex::new(r#"\b([a-z]+)="([^"]*)""#).unwrap();
     let attr = |attrs: &str, name: &str| {
-        Regex::new(&format!(r#"\b{name}="([^"]*)""#))
-            .unwrap()
-            .captures(attrs)
-            .map(|c| unescape(&c[1]))
+        attributes
+            .captures_iter(attrs)
+            .find(|c| &c[1] == name)
+            .map(|c| unescape(&c[2]))
     };
+    let checked = Regex::new(r"\bchecked\b").unwrap();
+    let selected = Regex::new(r#"<option value="([^"]*)"[^>]*\bselected\b"#).unwrap();
     let mut fields = Vec::new();
     for found in tag.captures_iter(html) {
         let attrs = &found[2];
@@ -386,7 +396,7 @@ fn form_fields(html: &str) -> Vec<(String, String)> {
             "input" => {
                 let kind = attr(attrs, "type").unwrap_or_default();
                 if kind == "checkbox" || kind == "radio" {
-                    if !Regex::new(r"\bchecked\b").unwrap().is_match(attrs) {
+                    if !checked.is_match(attrs) {
                         continue;
                     }
                     attr(attrs, "value").unwrap_or_else(|| "on".into())
@@ -399,7 +409,6 @@ fn form_fields(html: &str) -> Vec<(String, String)> {
             "textarea" => unescape(&rest[..rest.find("</textarea>").unwrap_or(0)]),
             _ => {
                 let options = &rest[..rest.find("</select>").unwrap_or(0)];
-                let selected = Regex::new(r#"<option value="([^"]*)"[^>]*\bselected\b"#).unwrap();
                 selected
                     .captures(options)
                     .map(|c| unescape(&c[1]))
@@ -671,6 +680,10 @@ async fn main() {
         requests,
     )
     .await;
+    if std::env::var("BENCH_KEEP").is_ok() {
+        println!("  kept database {name} (BENCH_KEEP), for EXPLAIN");
+        return;
+    }
     sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .execute(&mut conn)
         .await
