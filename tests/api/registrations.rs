@@ -163,6 +163,24 @@ async fn seats_and_the_waiting_list_under_load(db: Db) {
     let seated = with_status(&list, "seated");
     let waiting = with_status(&list, "waiting");
     assert_eq!((seated.len(), waiting.len()), (20, 180));
+    // The console's lists count seats of several sessions at once: the same figures, in the
+    // order asked, a session without registrations at zero.
+    let quiet = app
+        .create_event(webinar("Atelier confidentiel", None))
+        .await;
+    let sessions = [
+        app.store
+            .get_event(quiet["id"].as_str().unwrap())
+            .await
+            .unwrap(),
+        app.store.get_event(&slug).await.unwrap(),
+    ];
+    let one_by_one = [
+        app.store.seat_count(&sessions[0]).await.unwrap(),
+        app.store.seat_count(&sessions[1]).await.unwrap(),
+    ];
+    assert_eq!(app.store.seat_counts(&sessions).await.unwrap(), one_by_one);
+    assert_eq!((one_by_one[0].seated, one_by_one[1].waiting), (0, 180));
     let positions: Vec<i64> = waiting
         .iter()
         .map(|r| r["position"].as_i64().unwrap())

@@ -57,22 +57,19 @@ pub async fn show(
         (Err(err), _) | (_, Err(err)) => return failure(&state, err.into()),
     };
     let ids: Vec<String> = upcoming.iter().map(|e| e.id.clone()).collect();
-    let (mail, failures, deliveries) = match (
+    let (seats, mail, failures, deliveries) = match (
+        state.store.seat_counts(&upcoming).await,
         state.store.mail_counts(&ids).await,
         state.store.recent_failures(10).await,
         state.store.deliveries_by_day(tz, DELIVERY_DAYS).await,
     ) {
-        (Ok(m), Ok(f), Ok(d)) => (m, f, d),
-        (Err(err), _, _) | (_, Err(err), _) | (_, _, Err(err)) => {
+        (Ok(s), Ok(m), Ok(f), Ok(d)) => (s, m, f, d),
+        (Err(err), _, _, _) | (_, Err(err), _, _) | (_, _, Err(err), _) | (_, _, _, Err(err)) => {
             return failure(&state, err.into())
         }
     };
     let mut rows = Vec::with_capacity(upcoming.len());
-    for event in &upcoming {
-        let seats = match state.store.seat_count(event).await {
-            Ok(seats) => seats,
-            Err(err) => return failure(&state, err.into()),
-        };
+    for (event, seats) in upcoming.iter().zip(seats) {
         let counts = mail.get(&event.id).copied().unwrap_or_default();
         rows.push(context! {
             id => &event.id,
