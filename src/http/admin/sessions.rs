@@ -523,29 +523,42 @@ fn cancel_reason(reason: &str) -> Result<Option<String>, String> {
     })
 }
 
+/// The session a cancel form names and its checked reason; or the page to answer with (404,
+/// or the form again with what is wrong with the reason).
+async fn cancel_request(
+    state: &AppState,
+    operator: &Operator,
+    id: &str,
+    form: &CancelForm,
+) -> Result<(Event, Option<String>), Response> {
+    let event = state
+        .store
+        .get_event(id)
+        .await
+        .map_err(|err| failure(state, not_found(err)))?;
+    match cancel_reason(&form.reason) {
+        Ok(reason) => Ok((event, reason)),
+        Err(message) => Err(cancel_page(
+            state,
+            operator,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &event,
+            &form.reason,
+            Some(message),
+        )
+        .await),
+    }
+}
+
 async fn preview_cancel(
     State(state): State<AppState>,
     operator: Operator,
     Path(id): Path<String>,
     axum::Form(form): axum::Form<CancelForm>,
 ) -> Response {
-    let event = match state.store.get_event(&id).await {
-        Ok(event) => event,
-        Err(err) => return failure(&state, not_found(err)),
-    };
-    let reason = match cancel_reason(&form.reason) {
-        Ok(reason) => reason,
-        Err(message) => {
-            return cancel_page(
-                &state,
-                &operator,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &event,
-                &form.reason,
-                Some(message),
-            )
-            .await
-        }
+    let (event, reason) = match cancel_request(&state, &operator, &id, &form).await {
+        Ok(read) => read,
+        Err(page) => return page,
     };
     let timezone = state.timezone;
     let rehearsal = state
@@ -635,23 +648,9 @@ async fn cancel(
     Path(id): Path<String>,
     axum::Form(form): axum::Form<CancelForm>,
 ) -> Response {
-    let event = match state.store.get_event(&id).await {
-        Ok(event) => event,
-        Err(err) => return failure(&state, not_found(err)),
-    };
-    let reason = match cancel_reason(&form.reason) {
-        Ok(reason) => reason,
-        Err(message) => {
-            return cancel_page(
-                &state,
-                &operator,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &event,
-                &form.reason,
-                Some(message),
-            )
-            .await
-        }
+    let (event, reason) = match cancel_request(&state, &operator, &id, &form).await {
+        Ok(read) => read,
+        Err(page) => return page,
     };
     match state
         .store
