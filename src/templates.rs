@@ -19,6 +19,8 @@ const BUILT_IN: &[(&str, &str)] = built_in![
     "mail/footer.txt",
     "mail/confirmation.txt",
     "mail/confirmation.html",
+    "mail/already_subscribed.txt",
+    "mail/already_subscribed.html",
     "mail/announcement.txt",
     "mail/announcement.html",
     "mail/reminder.txt",

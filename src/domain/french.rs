@@ -285,6 +285,7 @@ pub fn mail_kind_label(kind: crate::domain::MailKind) -> &'static str {
         MailKind::Waitlisted => "Liste d'attente",
         MailKind::Promoted => "Place libérée",
         MailKind::Unregistered => "Inscription annulée",
+        MailKind::AlreadySubscribed => "Abonnement déjà actif",
     }
 }
 

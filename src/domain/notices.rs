@@ -40,10 +40,14 @@ pub enum MailKind {
     Promoted,
     /// A registration was cancelled (by the person or an organiser).
     Unregistered,
+    /// Someone asked to subscribe an address already subscribed to the same thing: its owner
+    /// is told (with the way out), and the request is answered as any other, so the form does
+    /// not tell who is subscribed.
+    AlreadySubscribed,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 12] = [
+    pub const ALL: [MailKind; 13] = [
         MailKind::Confirmation,
         MailKind::Announcement,
         MailKind::Reminder,
@@ -56,6 +60,7 @@ impl MailKind {
         MailKind::Waitlisted,
         MailKind::Promoted,
         MailKind::Unregistered,
+        MailKind::AlreadySubscribed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +77,7 @@ impl MailKind {
             MailKind::Waitlisted => "waitlisted",
             MailKind::Promoted => "promoted",
             MailKind::Unregistered => "unregistered",
+            MailKind::AlreadySubscribed => "already_subscribed",
         }
     }
 
@@ -85,6 +91,11 @@ impl MailKind {
                 | MailKind::Promoted
                 | MailKind::Unregistered
         )
+    }
+
+    /// Messages about a subscription itself rather than a session: they go without one.
+    pub fn is_about_a_subscription(self) -> bool {
+        matches!(self, MailKind::Confirmation | MailKind::AlreadySubscribed)
     }
 
     pub fn parse(s: &str) -> Option<MailKind> {
@@ -408,6 +419,16 @@ pub fn confirmation_key(subscription_id: &str, now: DateTime<Utc>) -> String {
     )
 }
 
+/// The outbox key of the notice telling an active subscription's owner of a new request for it
+/// (each request gets its own, as confirmations do).
+pub fn already_subscribed_key(subscription_id: &str, now: DateTime<Utc>) -> String {
+    format!(
+        "{}:{subscription_id}:{}",
+        MailKind::AlreadySubscribed,
+        now.timestamp_micros()
+    )
+}
+
 /// The outbox key of a message about one registration's own standing: each revision of the
 /// registration (seated, moved to the waiting list, promoted, cancelled) is told once. A
 /// registration's confirmation link is keyed by its request time instead, like a
@@ -557,6 +578,8 @@ pub enum DropReason {
     ConfirmationSecretGone,
     ConfirmationExpired,
     ConfirmationSuperseded,
+    /// An « already subscribed » notice that could not go while its request was fresh.
+    RequestExpired,
     NoSession,
     SessionDeleted,
     SessionCancelled,
@@ -597,6 +620,7 @@ impl DropReason {
                 "the confirmation link expired before it could be sent"
             }
             DropReason::ConfirmationSuperseded => "superseded by a newer confirmation message",
+            DropReason::RequestExpired => "the request it answers is too old",
             DropReason::NoSession => "no session",
             DropReason::SessionDeleted => "the session was deleted",
             DropReason::SessionCancelled => "the session was cancelled",
@@ -664,6 +688,9 @@ fn recipient_fits(kind: MailKind, recipient: Recipient) -> Result<(), DropReason
     use RegistrationStatus as R;
     let fits = match (kind, recipient) {
         (MailKind::Confirmation, Recipient::Subscription(s)) => s == SubscriptionStatus::Pending,
+        (MailKind::AlreadySubscribed, Recipient::Subscription(s)) => {
+            s == SubscriptionStatus::Active
+        }
         (_, Recipient::Subscription(s)) => {
             s == SubscriptionStatus::Active && !kind.is_about_a_registration()
         }
@@ -681,7 +708,10 @@ fn recipient_fits(kind: MailKind, recipient: Recipient) -> Result<(), DropReason
             | MailKind::Recording,
             Recipient::Registration(r),
         ) => r.is_listed(),
-        (MailKind::Announcement | MailKind::Confirmation, Recipient::Registration(_)) => false,
+        (
+            MailKind::Announcement | MailKind::Confirmation | MailKind::AlreadySubscribed,
+            Recipient::Registration(_),
+        ) => false,
     };
     if fits {
         return Ok(());
@@ -714,6 +744,14 @@ pub fn still_due(
         Found::Here(recipient) => recipient,
     };
     recipient_fits(message.kind, recipient)?;
+    if message.kind == MailKind::AlreadySubscribed {
+        // It answers a request: stale once a confirmation sent then would have expired.
+        return if now > message.created_at + confirm_for {
+            Err(DropReason::RequestExpired)
+        } else {
+            Ok(())
+        };
+    }
     if matches!(
         message.kind,
         MailKind::Confirmation | MailKind::RegistrationConfirmation

@@ -223,6 +223,31 @@ impl Composer {
             };
             return self.build(&claimed.recipient, &subject, &message_id, template, ctx);
         }
+        if claimed.kind == MailKind::AlreadySubscribed {
+            let Addressee::Follower(subscription) = addressee else {
+                return Err(ComposeError::Missing(
+                    "an « already subscribed » notice needs its subscription",
+                ));
+            };
+            let subject = format!("Vous êtes déjà abonné : {}", self.list_name);
+            let unsubscribe =
+                PublicUrls::new(&self.base_url).unsubscribe(&subscription.unsubscribe_key);
+            let ctx = context! {
+                list_name => &self.list_name,
+                scope_text => &scope_text,
+                unsubscribe_url => &unsubscribe,
+                subject => &subject,
+            };
+            let (text, html) = self.render("mail/already_subscribed", ctx)?;
+            return self.assemble(
+                &claimed.recipient,
+                &subject,
+                &message_id,
+                (Body::new(text), Body::new(html)),
+                None,
+                Some(&unsubscribe),
+            );
+        }
         let event = event.ok_or(ComposeError::Missing("the message's session is gone"))?;
         let key = addressee.key();
         let reader = addressee.reader();
@@ -345,7 +370,9 @@ impl Composer {
                 "mail/unregistered",
                 format!("Inscription annulée : {}, {}", event.title, view.when),
             ),
-            MailKind::Confirmation | MailKind::RegistrationConfirmation => {
+            MailKind::Confirmation
+            | MailKind::RegistrationConfirmation
+            | MailKind::AlreadySubscribed => {
                 return Err(ComposeError::Missing("a confirmation is built whole"))
             }
         };

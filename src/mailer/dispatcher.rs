@@ -373,7 +373,7 @@ impl Dispatcher {
             return Ok(Err(DropReason::NoSubscription));
         };
         let event = match event {
-            Found::Here(event) if message.kind != MailKind::Confirmation => event,
+            Found::Here(event) if !message.kind.is_about_a_subscription() => event,
             _ => {
                 return Ok(Ok(Context {
                     event: None,

@@ -127,6 +127,28 @@ pub(crate) async fn plan_confirmation(
     Ok(())
 }
 
+/// Plans the notice telling an active subscription's owner that someone asked for it again.
+/// The request took the same path as a new one (a row written, a message planned, a commit),
+/// so neither the answer nor its time tells whether the address was subscribed.
+pub(crate) async fn plan_already_subscribed(
+    conn: &mut AnyConnection,
+    subscription_id: &str,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(&format!(
+        "{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, '', $5, 'queued', 0, $5, $5)"
+    ))
+    .bind(notices::already_subscribed_key(subscription_id, now))
+    .bind(MailKind::AlreadySubscribed.as_str())
+    .bind(subscription_id)
+    .bind(email)
+    .bind(micros(now))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Writes what `domain::notices::notices` decided for a change of `event`, in the change's own
 /// transaction.
 pub(crate) async fn write_notices(

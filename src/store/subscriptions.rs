@@ -223,19 +223,18 @@ async fn resolve_scope(
                 .bind(slug)
                 .fetch_optional(&mut *conn)
                 .await?;
-            let Some(row) = row else {
+            // An unknown slug, a draft's and a past or cancelled session's get one answer: a
+            // draft's slug must not be told apart from one that does not exist.
+            let open = match &row {
+                Some(row) => row.try_get::<String, _>("status")? == EventStatus::Scheduled.as_str(),
+                None => false,
+            };
+            let Some(row) = row.filter(|_| open) else {
                 return Err(StoreError::Invalid(FieldErrors::single(
                     "scope",
-                    format!("there is no session \u{201c}{slug}\u{201d}"),
+                    format!("there is no session \u{201c}{slug}\u{201d} open to subscriptions"),
                 )));
             };
-            let status: String = row.try_get("status")?;
-            if status != EventStatus::Scheduled.as_str() {
-                return Err(StoreError::Invalid(FieldErrors::single(
-                    "scope",
-                    format!("the session \u{201c}{slug}\u{201d} is not open to subscriptions"),
-                )));
-            }
             let id: String = row.try_get("id")?;
             ("event", format!("event:{id}"), None, Some(id))
         }
@@ -304,6 +303,9 @@ impl Store {
             Some(row) => {
                 let status: String = row.try_get("status")?;
                 if status == SubscriptionStatus::Active.as_str() {
+                    let id: String = row.try_get("id")?;
+                    super::outbox::plan_already_subscribed(&mut tx.tx, &id, &email, now).await?;
+                    tx.commit().await?;
                     return Ok(SubscribeOutcome::AlreadyActive);
                 }
                 let id: String = row.try_get("id")?;

@@ -681,6 +681,111 @@ async fn a_dead_dispatchers_lease_is_taken_over(db: Db) {
 }
 
 /// The public endpoints are rate-limited per client and per target address.
+/// The public subscribe endpoint is no oracle: a draft's slug answers as an unknown one, and
+/// an address already subscribed takes the same path as a new one (a message planned and a
+/// commit: its owner is told someone asked), with the same answer.
+async fn subscribe_answers_tell_nothing(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    app.create_event(
+        json!({"kind": "webinar", "status": "draft", "title": "Brouillon discret",
+        "slug": "brouillon-discret", "starts_at": "2042-07-01T10:00"}),
+    )
+    .await;
+    let subscribe = |email: &'static str, scope: Value| {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/subscribe");
+        async move {
+            let response = client
+                .post(url)
+                .json(&json!({"email": email, "scope": scope}))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let (draft_code, draft) =
+        subscribe("a@exemple.fr", json!({"event": "brouillon-discret"})).await;
+    let (unknown_code, unknown) =
+        subscribe("a2@exemple.fr", json!({"event": "nulle-part-ici"})).await;
+    assert_eq!(draft_code, 422, "{draft}");
+    assert_eq!(
+        (draft_code, draft.replace("brouillon-discret", "SLUG")),
+        (unknown_code, unknown.replace("nulle-part-ici", "SLUG"))
+    );
+    let (code, draft_page) = form_post(
+        &app,
+        "/abonnement",
+        "email=b%40exemple.fr&scope=event%3Abrouillon-discret",
+    )
+    .await;
+    let (same, unknown_page) = form_post(
+        &app,
+        "/abonnement",
+        "email=c%40exemple.fr&scope=event%3Anulle-part-ici",
+    )
+    .await;
+    assert_eq!((code, same), (422, 422));
+    let error = |page: &str| {
+        page.split("fr-alert")
+            .nth(1)
+            .map(|s| s.chars().take(300).collect::<String>())
+    };
+    assert_eq!(error(&draft_page), error(&unknown_page));
+    assert!(!draft_page.contains("Brouillon discret"));
+
+    // An address the organisers added (active), and one nobody knows yet.
+    let (code, doc) = app
+        .post(
+            "/api/v1/subscribers",
+            &json!({"email": "deja@exemple.fr", "scope": "all",
+                "consent": {"source": "fiche papier", "at": "2026-10-01T10:00:00+02:00"}}),
+        )
+        .await;
+    assert_eq!(code, 201, "{doc}");
+    let rows = |email: &'static str| {
+        let pool = app.store.pool().clone();
+        async move {
+            let rows: Vec<(String,)> =
+                sqlx::query_as("SELECT kind FROM outbox WHERE recipient = $1")
+                    .bind(email)
+                    .fetch_all(&pool)
+                    .await
+                    .expect("outbox rows");
+            rows.into_iter().map(|(k,)| k).collect::<Vec<String>>()
+        }
+    };
+    assert!(rows("deja@exemple.fr").await.is_empty());
+    let known = subscribe("deja@exemple.fr", json!("all")).await;
+    let new = subscribe("nouveau@exemple.fr", json!("all")).await;
+    assert_eq!(known, new);
+    assert_eq!(known.0, 202);
+    // Both requests planned one message in their own transaction, before answering.
+    assert_eq!(rows("deja@exemple.fr").await, ["already_subscribed"]);
+    assert_eq!(rows("nouveau@exemple.fr").await, ["confirmation"]);
+    let got = smtp.wait_for(2, Duration::from_secs(10)).await;
+    let told = got
+        .iter()
+        .find(|m| m.to == ["deja@exemple.fr"])
+        .map(|m| parse(&m.data))
+        .expect("the owner is told");
+    assert!(
+        told.subject.starts_with("Vous êtes déjà abonné"),
+        "{}",
+        told.subject
+    );
+    assert!(told.text().contains("déjà abonnée"), "{}", told.text());
+    assert!(told.header("List-Unsubscribe").is_some());
+    assert!(told
+        .link(&format!("{}/desabonnement/", app.address))
+        .is_some());
+    // The subscription is untouched: still active, no new consent asked.
+    let (_, subscribers) = app.get("/api/v1/subscribers?address=deja").await;
+    assert_eq!(subscribers[0]["status"], "active", "{subscribers}");
+}
+
 async fn subscribing_is_rate_limited(db: Db) {
     let smtp = SmtpServer::start();
     let url = smtp.url();
@@ -1837,6 +1942,7 @@ on_both_backends!(
     instances_share_the_outbox,
     a_dead_dispatchers_lease_is_taken_over,
     subscribing_is_rate_limited,
+    subscribe_answers_tell_nothing,
     organiser_api_for_subscribers,
     file_transport_by_default,
     announcements_name_the_kind_once,
