@@ -72,7 +72,35 @@ pub struct OutboxReport {
     pub messages: Vec<OutboxMessage>,
 }
 
-const INSERT: &str = "INSERT INTO outbox (dedup_key, kind, event_id, subscription_id, recipient, \
+tokio::task_local! {
+    static REHEARSING: ();
+}
+
+/// The table planning writes to and reads from: `outbox`, or, while a preview plays a change
+/// on PostgreSQL (`Store::rehearse_update`), the temporary copy of the session's rows that
+/// the rehearsal made (`rehearsal_outbox`; `store::rehearsal` says why).
+pub(crate) fn table() -> &'static str {
+    if REHEARSING.try_with(|_| ()).is_ok() {
+        REHEARSAL_TABLE
+    } else {
+        "outbox"
+    }
+}
+
+pub(crate) const REHEARSAL_TABLE: &str = "rehearsal_outbox";
+
+/// Runs `work` with planning going to `rehearsal_outbox` (which the caller made).
+pub(crate) async fn rehearsing<F: std::future::Future>(work: F) -> F::Output {
+    REHEARSING.scope((), work).await
+}
+
+/// `sql` with `{outbox}` naming the table planning goes to (`table`).
+fn on_table(sql: &str) -> String {
+    sql.replace("{outbox}", table())
+}
+
+const INSERT: &str =
+    "INSERT INTO {outbox} (dedup_key, kind, event_id, subscription_id, recipient, \
     sequence, detail, due_at, status, attempts, created_at, updated_at)";
 
 /// The recipients of a notice about session `$3`: one row per address, attributed to its most
@@ -92,7 +120,7 @@ const REVIVE_DROPPED: &str = " ON CONFLICT (dedup_key) DO UPDATE SET status = 'q
     subscription_id = excluded.subscription_id, sequence = excluded.sequence, \
     detail = excluded.detail, due_at = excluded.due_at, attempts = 0, last_error = NULL, \
     lease_owner = NULL, lease_until = NULL, updated_at = excluded.updated_at \
-    WHERE outbox.status = 'dropped'";
+    WHERE {outbox}.status = 'dropped'";
 
 /// Plans the subscription confirmation message (the only one a pending subscription gets).
 pub(crate) async fn plan_confirmation(
@@ -103,19 +131,19 @@ pub(crate) async fn plan_confirmation(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     // An earlier confirmation still waiting carries a link that no longer works.
-    sqlx::query(
-        "UPDATE outbox SET status = 'dropped', detail = '', updated_at = $1, last_error = $2 \
+    sqlx::query(&on_table(
+        "UPDATE {outbox} SET status = 'dropped', detail = '', updated_at = $1, last_error = $2 \
          WHERE subscription_id = $3 AND kind = $4 AND status = 'queued'",
-    )
+    ))
     .bind(micros(now))
     .bind(DropReason::ConfirmationSuperseded.as_str())
     .bind(subscription_id)
     .bind(MailKind::Confirmation.as_str())
     .execute(&mut *conn)
     .await?;
-    sqlx::query(&format!(
+    sqlx::query(&on_table(&format!(
         "{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, $5, $6, 'queued', 0, $6, $6)"
-    ))
+    )))
     .bind(confirmation_key(subscription_id, now))
     .bind(MailKind::Confirmation.as_str())
     .bind(subscription_id)
@@ -136,9 +164,9 @@ pub(crate) async fn plan_already_subscribed(
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(&format!(
+    sqlx::query(&on_table(&format!(
         "{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, '', $5, 'queued', 0, $5, $5)"
-    ))
+    )))
     .bind(notices::already_subscribed_key(subscription_id, now))
     .bind(MailKind::AlreadySubscribed.as_str())
     .bind(subscription_id)
@@ -191,7 +219,7 @@ const TAKE_OVER: &str = " ON CONFLICT (dedup_key) DO UPDATE SET status = 'queued
     sequence = excluded.sequence, detail = excluded.detail, due_at = excluded.due_at, \
     attempts = 0, last_error = NULL, lease_owner = NULL, lease_until = NULL, \
     updated_at = excluded.updated_at \
-    WHERE outbox.status = 'dropped' OR (outbox.status = 'queued' AND outbox.registration_id IS NULL)";
+    WHERE {outbox}.status = 'dropped' OR ({outbox}.status = 'queued' AND {outbox}.registration_id IS NULL)";
 
 /// Plans `planned` about `event` to its audience: seated then waiting registrants, then every
 /// follower whose subscription covers the session (or only the one subscription or
@@ -214,13 +242,13 @@ pub(crate) async fn plan_notice(
         let Some(registration) = registration.filter(|_| wanted) else {
             continue;
         };
-        done += sqlx::query(&format!(
-            "INSERT INTO outbox (dedup_key, kind, event_id, registration_id, recipient, sequence, \
-             detail, due_at, status, attempts, created_at, updated_at) \
+        done += sqlx::query(&on_table(&format!(
+            "INSERT INTO {{outbox}} (dedup_key, kind, event_id, registration_id, recipient, \
+             sequence, detail, due_at, status, attempts, created_at, updated_at) \
              SELECT $1 || g.email, $2, $3, g.id, g.email, $4, $5, $6, 'queued', 0, $7, $7 \
              FROM registrations g WHERE g.event_id = $3 AND g.status = $8 \
              AND ($9 = '' OR g.id = $9){TAKE_OVER}"
-        ))
+        )))
         .bind(&planned.key)
         .bind(planned.kind.as_str())
         .bind(&event.id)
@@ -240,10 +268,10 @@ pub(crate) async fn plan_notice(
         Only::Registration(_) => None,
     };
     if let Some(subscription) = subscription.filter(|_| to.followers) {
-        done += sqlx::query(&format!(
+        done += sqlx::query(&on_table(&format!(
             "{INSERT} SELECT $1 || r.email, $2, $3, substr(r.pick, 2), r.email, $4, $5, $6, \
              'queued', 0, $7, $7 {RECIPIENTS}{REVIVE_DROPPED}"
-        ))
+        )))
         .bind(&planned.key)
         .bind(planned.kind.as_str())
         .bind(&event.id)
@@ -269,13 +297,13 @@ pub(crate) async fn plan_for_registration(
     detail: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO outbox (dedup_key, kind, event_id, registration_id, recipient, sequence, \
+    sqlx::query(&on_table(
+        "INSERT INTO {outbox} (dedup_key, kind, event_id, registration_id, recipient, sequence, \
          detail, due_at, status, attempts, created_at, updated_at) \
          SELECT $1 || g.email, $2, g.event_id, g.id, g.email, e.sequence, $3, $4, 'queued', 0, \
          $4, $4 FROM registrations g JOIN events e ON e.id = g.event_id WHERE g.id = $5 \
          ON CONFLICT (dedup_key) DO NOTHING",
-    )
+    ))
     .bind(key)
     .bind(kind.as_str())
     .bind(detail)
@@ -298,10 +326,10 @@ async fn compare_with_what_was_told(
     planned: &Planned,
 ) -> Result<(), StoreError> {
     let change = MailKind::Change.as_str();
-    let earlier = sqlx::query(
-        "SELECT DISTINCT sequence, detail FROM outbox WHERE event_id = $1 AND kind = $2 \
+    let earlier = sqlx::query(&on_table(
+        "SELECT DISTINCT sequence, detail FROM {outbox} WHERE event_id = $1 AND kind = $2 \
          AND status = 'queued' AND sequence < $3 AND detail <> '' ORDER BY sequence",
-    )
+    ))
     .bind(&event.id)
     .bind(change)
     .bind(event.sequence)
@@ -310,12 +338,12 @@ async fn compare_with_what_was_told(
     for row in earlier {
         let sequence: i64 = row.try_get("sequence")?;
         let detail: String = row.try_get("detail")?;
-        sqlx::query(
-            "UPDATE outbox SET detail = $1 WHERE event_id = $2 AND kind = $3 AND sequence = $4 \
-             AND status = 'queued' AND recipient IN (SELECT recipient FROM outbox \
+        sqlx::query(&on_table(
+            "UPDATE {outbox} SET detail = $1 WHERE event_id = $2 AND kind = $3 AND sequence = $4 \
+             AND status = 'queued' AND recipient IN (SELECT recipient FROM {outbox} \
              WHERE event_id = $2 AND kind = $3 AND sequence = $5 AND status = 'queued' \
              AND detail = $6)",
-        )
+        ))
         .bind(
             Previously::decode(&detail)
                 .followed_by(Previously::decode(&planned.detail))
@@ -342,8 +370,8 @@ async fn drop_stale_reminders(
     keep: &[DateTime<Utc>],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let mut sql = String::from(
-        "UPDATE outbox SET status = 'dropped', last_error = $1, updated_at = $2 \
+    let mut sql = on_table(
+        "UPDATE {outbox} SET status = 'dropped', last_error = $1, updated_at = $2 \
          WHERE event_id = $3 AND kind = $4 AND status = 'queued'",
     );
     if !keep.is_empty() {
@@ -422,10 +450,10 @@ pub(crate) async fn drop_queued(
         QueuedOf::Subscription(id) => ("subscription_id", id),
         QueuedOf::Registration(id) => ("registration_id", id),
     };
-    sqlx::query(&format!(
-        "UPDATE outbox SET status = 'dropped', last_error = $1, detail = '', updated_at = $2 \
+    sqlx::query(&on_table(&format!(
+        "UPDATE {{outbox}} SET status = 'dropped', last_error = $1, detail = '', updated_at = $2 \
          WHERE {column} = $3 AND status = 'queued'"
-    ))
+    )))
     .bind(reason.as_str())
     .bind(micros(now))
     .bind(id)
@@ -462,15 +490,15 @@ fn claimed_from_row(row: &AnyRow) -> Result<Claimed, StoreError> {
 }
 
 /// One outbox row as the dispatcher would claim it (for the console's preview).
-pub(crate) async fn claimed_by_id(
+pub(crate) async fn claimed_by_key(
     conn: &mut AnyConnection,
-    id: i64,
+    dedup_key: &str,
 ) -> Result<Claimed, StoreError> {
-    let row = sqlx::query(
+    let row = sqlx::query(&on_table(
         "SELECT id, kind, event_id, subscription_id, registration_id, recipient, sequence, \
-         detail, due_at, attempts, created_at FROM outbox WHERE id = $1",
-    )
-    .bind(id)
+         detail, due_at, attempts, created_at FROM {outbox} WHERE dedup_key = $1",
+    ))
+    .bind(dedup_key)
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(StoreError::NotFound)?;

@@ -16,6 +16,7 @@ on_both_backends!(
     valid_sessions_survive_store_json_store,
     migrations_run_twice_and_reopen_keeps_data,
     tokens_are_stored_as_hashes,
+    a_preview_plans_what_saving_plans,
 );
 
 fn text() -> impl Strategy<Value = String> {
@@ -170,4 +171,234 @@ async fn tokens_are_stored_as_hashes(db: Db) {
     ));
     store.revoke_token(&issued.info.id).await.unwrap();
     assert!(store.verify_token(&secret).await.unwrap().is_none());
+}
+
+/// The outbox rows planned since `since` for session `id`, grouped as the console's preview
+/// groups them: (kind, to registrants, how many, earliest due).
+async fn planned_since(
+    store: &eventail::store::Store,
+    id: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Vec<(String, bool, i64, i64)> {
+    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT kind, CASE WHEN registration_id IS NULL THEN 0 ELSE 1 END, COUNT(*), \
+         MIN(due_at) FROM outbox WHERE event_id = $1 AND status = 'queued' AND updated_at >= $2 \
+         GROUP BY kind, CASE WHEN registration_id IS NULL THEN 0 ELSE 1 END ORDER BY 1, 2",
+    )
+    .bind(id)
+    .bind(since.timestamp_micros())
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(kind, to, n, due)| (kind, to == 1, n, due))
+        .collect()
+}
+
+fn rehearsed(rehearsal: &eventail::store::Rehearsal) -> Vec<(String, bool, i64, i64)> {
+    let mut groups: Vec<_> = rehearsal
+        .planned
+        .iter()
+        .map(|g| {
+            (
+                g.kind.as_str().to_string(),
+                g.to_registrants,
+                g.count,
+                g.due_at.timestamp_micros(),
+            )
+        })
+        .collect();
+    groups.sort();
+    groups
+}
+
+async fn outbox_rows(store: &eventail::store::Store) -> Vec<(String, String, i64)> {
+    sqlx::query_as("SELECT dedup_key, status, updated_at FROM outbox ORDER BY dedup_key")
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+}
+
+/// A change merged into the session as the API's PATCH would.
+fn edit(
+    patch: Value,
+) -> impl FnOnce(&eventail::domain::Event) -> Result<Option<eventail::domain::EventSpec>, StoreError>
+{
+    move |current| {
+        let mut base = current.patch_base();
+        json_patch::merge(&mut base, &patch);
+        EventInput::from_json(base)
+            .and_then(|input| input.validate(Paris))
+            .map(Some)
+            .map_err(StoreError::Invalid)
+    }
+}
+
+/// The console's preview (`rehearse_create`, `rehearse_update`) plans exactly what saving
+/// plans — kinds, audiences, counts, due times — through moves, a larger capacity that seats
+/// people from the waiting list, a new join link, a title fix and a cancellation; and leaves
+/// the outbox and the session as they were. On PostgreSQL the preview plans into a temporary
+/// copy of the session's rows, so this is what keeps the copy honest.
+async fn a_preview_plans_what_saving_plans(db: Db) {
+    use eventail::domain::{EmailAddress, Registrant, Scope};
+    use eventail::store::{NewRegistration, NewSubscription};
+    let fresh = FreshDb::new(db).await;
+    let store = open_store(&settings_for(&fresh.url)).await.unwrap();
+    for who in ["suit.tout", "suit.aussi", "inscrite.3"] {
+        store
+            .add_subscription(
+                &NewSubscription {
+                    email: EmailAddress::parse(&format!("{who}@exemple.fr")).unwrap(),
+                    scope: Scope::All,
+                    source: "test".into(),
+                    wording_version: "v1".into(),
+                    request_ip: None,
+                },
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+    }
+    let start = chrono::Utc::now() + chrono::Duration::days(10);
+    let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:00Z").to_string();
+    let session = |status: &str, title: &str| {
+        json!({"kind": "webinar", "status": status, "title": title,
+            "starts_at": at(start), "ends_at": at(start + chrono::Duration::hours(1)),
+            "links": {"join": "https://visio.exemple.fr/salle-1"},
+            "registration_required": true, "capacity": 3})
+    };
+    let spec = |value: Value| {
+        EventInput::from_json(value)
+            .unwrap()
+            .validate(Paris)
+            .unwrap()
+    };
+
+    // A new session: the preview plans its announcement as creating it does.
+    let before = outbox_rows(&store).await;
+    let since = store.now();
+    let preview = store
+        .rehearse_create(spec(session("scheduled", "Atelier répété")))
+        .await
+        .unwrap();
+    assert_eq!(
+        outbox_rows(&store).await,
+        before,
+        "a preview writes nothing"
+    );
+    assert!(store.get_event(&preview.event.slug).await.is_err());
+    let made = store
+        .create_event(spec(session("scheduled", "Atelier répété")))
+        .await
+        .unwrap();
+    let groups = rehearsed(&preview);
+    assert!(!groups.is_empty());
+    let saved = planned_since(&store, &made.id, since).await;
+    // Due "now": the preview's now came before the save's.
+    let strip = |g: &[(String, bool, i64, i64)]| {
+        g.iter()
+            .map(|(k, t, n, _)| (k.clone(), *t, *n))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&groups), strip(&saved));
+
+    // Five registrants: three seated, two waiting; one of them also follows everything.
+    for i in 1..=5 {
+        store
+            .add_registration(
+                &made.id,
+                &NewRegistration {
+                    registrant: Registrant::parse(
+                        &format!("inscrite.{i}@exemple.fr"),
+                        &format!("Personne {i}"),
+                        None,
+                    )
+                    .unwrap(),
+                    source: "test".into(),
+                    wording_version: "v1".into(),
+                    request_ip: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let later = start + chrono::Duration::days(1);
+    let edits = [
+        (
+            "moved a day later",
+            json!({"starts_at": at(later), "ends_at": at(later + chrono::Duration::hours(1))}),
+        ),
+        (
+            "moved again before anyone was told",
+            json!({"starts_at": at(later + chrono::Duration::hours(2)), "ends_at": at(later + chrono::Duration::hours(3))}),
+        ),
+        ("one more seat", json!({"capacity": 4})),
+        (
+            "a new join link",
+            json!({"links": {"join": "https://visio.exemple.fr/salle-2"}}),
+        ),
+        (
+            "a title fixed",
+            json!({"title": "Atelier répété (corrigé)"}),
+        ),
+        ("no capacity", json!({"capacity": null})),
+        ("cancelled", json!({"status": "cancelled"})),
+        ("back", json!({"status": "scheduled"})),
+    ];
+    for (what, patch) in edits {
+        let before = outbox_rows(&store).await;
+        let session = store.get_event(&made.id).await.unwrap();
+        let preview = store
+            .rehearse_update(&made.id, edit(patch.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(
+            outbox_rows(&store).await,
+            before,
+            "{what}: a preview writes nothing"
+        );
+        assert_eq!(store.get_event(&made.id).await.unwrap(), session, "{what}");
+        let since = store.now();
+        let saved = store.update_event(&made.id, edit(patch)).await.unwrap();
+        assert_eq!(preview.event.sequence, saved.sequence, "{what}");
+        assert_eq!(preview.event.status, saved.status, "{what}");
+        let real = planned_since(&store, &made.id, since).await;
+        let groups = rehearsed(&preview);
+        assert_eq!(strip(&groups), strip(&real), "{what}");
+        // Reminders and other timed messages are due at the same moments.
+        let timed = |g: &[(String, bool, i64, i64)]| {
+            g.iter()
+                .filter(|(k, ..)| k == "reminder")
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(timed(&groups), timed(&real), "{what}");
+        // Each group's sample is the very message saving planned for that person: same
+        // text of what they were told before (a change notice compares with it), same time.
+        for group in &preview.planned {
+            let sample = &group.sample;
+            let (detail, due_at): (String, i64) = sqlx::query_as(
+                "SELECT detail, due_at FROM outbox WHERE event_id = $1 AND kind = $2 \
+                 AND recipient = $3 AND status = 'queued' AND updated_at >= $4 \
+                 ORDER BY due_at LIMIT 1",
+            )
+            .bind(&made.id)
+            .bind(sample.kind.as_str())
+            .bind(&sample.recipient)
+            .bind(since.timestamp_micros())
+            .fetch_one(store.pool())
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{what}: {} to {}: {e}",
+                    sample.kind.as_str(),
+                    sample.recipient
+                )
+            });
+            assert_eq!(sample.detail, detail, "{what}: {}", sample.kind.as_str());
+            if sample.kind.as_str() == "reminder" {
+                assert_eq!(sample.due_at.timestamp_micros(), due_at, "{what}");
+            }
+        }
+    }
 }
