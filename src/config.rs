@@ -38,6 +38,23 @@ pub struct HttpSettings {
     pub bind: String,
     pub base_url: String,
     pub max_body_bytes: usize,
+    /// Seconds a client has to send a whole request head, from its connection's acceptance
+    /// (or the first byte of a later request); past it the connection is closed.
+    pub header_read_timeout_secs: u64,
+    /// Seconds a kept-alive connection may wait for its next request before being closed.
+    pub keep_alive_timeout_secs: u64,
+    /// Connections served at once; further ones wait in the listen queue.
+    pub max_connections: u32,
+}
+
+impl HttpSettings {
+    pub fn connection_limits(&self) -> crate::server::ConnectionLimits {
+        crate::server::ConnectionLimits {
+            header_read_timeout: std::time::Duration::from_secs(self.header_read_timeout_secs),
+            keep_alive_timeout: std::time::Duration::from_secs(self.keep_alive_timeout_secs),
+            max_connections: self.max_connections,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -324,6 +341,23 @@ impl Settings {
                 ));
             }
         }
+        for (key, value) in [
+            (
+                "http.header_read_timeout_secs",
+                self.http.header_read_timeout_secs,
+            ),
+            (
+                "http.keep_alive_timeout_secs",
+                self.http.keep_alive_timeout_secs,
+            ),
+            ("http.max_connections", u64::from(self.http.max_connections)),
+        ] {
+            if value == 0 {
+                return Err(ConfigError(format!(
+                    "{key} must be above zero: 0 would close or refuse every connection"
+                )));
+            }
+        }
         if self.events.page_size == 0 || self.events.page_size > self.events.max_page_size {
             return Err(ConfigError(
                 "events.page_size must be between 1 and events.max_page_size".into(),
@@ -529,6 +563,30 @@ mod tests {
             .merge(("site.accessibility_status", "conforme à 80 %"));
         let err = Settings::from_figment(figment).unwrap_err().to_string();
         assert!(err.contains("accessibility_status"), "{err}");
+    }
+
+    #[test]
+    fn connection_limits_are_read_and_zero_is_refused() {
+        let settings = Settings::from_figment(Figment::from(Toml::string(DEFAULTS))).unwrap();
+        let limits = settings.http.connection_limits();
+        assert_eq!(
+            limits.header_read_timeout,
+            std::time::Duration::from_secs(10)
+        );
+        assert_eq!(
+            limits.keep_alive_timeout,
+            std::time::Duration::from_secs(75)
+        );
+        assert_eq!(limits.max_connections, 512);
+        for key in [
+            "http.header_read_timeout_secs",
+            "http.keep_alive_timeout_secs",
+            "http.max_connections",
+        ] {
+            let figment = Figment::from(Toml::string(DEFAULTS)).merge((key, 0));
+            let err = Settings::from_figment(figment).unwrap_err().to_string();
+            assert!(err.contains(key) && err.contains("above zero"), "{err}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod http;
 pub mod importer;
 pub mod mailer;
 pub mod publish;
+pub mod server;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -104,6 +104,7 @@ impl Application {
             shutdown.await;
             let _ = stop_tx.send(true);
         };
+        let limits = self.state.settings.http.connection_limits();
         let app = router(self.state);
         // As nginx does on keep-alive connections: small responses (304s) leave at once instead
         // of waiting on Nagle's algorithm.
@@ -112,13 +113,7 @@ impl Application {
                 tracing::debug!(error = %err, "cannot set TCP_NODELAY");
             }
         });
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("server error")?;
+        crate::server::serve(listener, app, limits, shutdown).await;
         if let Some(task) = dispatching {
             // A message being sent finishes; the lease covers one cut short.
             let _ = tokio::time::timeout(std::time::Duration::from_secs(10), task).await;

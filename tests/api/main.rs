@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod calendar;
+mod connections;
 mod console;
 mod console_browser;
 mod events;

@@ -1,0 +1,402 @@
+//! The HTTP server loop: accepts connections up to `http.max_connections`, serves each with
+//! hyper (HTTP/1.1, or HTTP/2 with prior knowledge), and closes those slow to send a request
+//! head or idle too long between requests.
+//!
+//! Why not `axum::serve`: it has neither a cap nor timeouts. hyper's own `header_read_timeout`
+//! is not enough either: it covers HTTP/1 only, not the wait for the first bytes (the `auto`
+//! builder reads them to tell HTTP/1 from HTTP/2, with no deadline), and it times the wait
+//! between kept-alive requests with the same clock as a head. So one watchdog per connection
+//! times both, the same way for both protocols, from what it sees: bytes read, requests
+//! started, responses finished.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::{pin, Pin};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::ConnectInfo;
+use axum::serve::Listener;
+use axum::Router;
+use hyper::body::{Frame, Incoming, SizeHint};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+use tower::ServiceExt;
+
+/// How long a connection closed for being idle may take to say goodbye (an HTTP/2 GOAWAY);
+/// an idle HTTP/1 connection closes at once.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// What a client is allowed, from `[http]` in the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// From the connection's acceptance, or from the first byte of a later request, until its
+    /// whole head has arrived.
+    pub header_read_timeout: Duration,
+    /// From the end of a response until the first byte of the next request.
+    pub keep_alive_timeout: Duration,
+    /// Connections served at once; further ones wait in the listen queue until one ends.
+    pub max_connections: u32,
+}
+
+/// Serves `app` until `shutdown` completes, then stops accepting, lets requests in flight
+/// finish, closes idle connections and returns once every connection has ended.
+pub async fn serve<L>(
+    mut listener: L,
+    app: Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+) where
+    L: Listener<Addr = SocketAddr>,
+{
+    let max = limits.max_connections.max(1);
+    let slots = Arc::new(Semaphore::new(max as usize));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut shutdown = pin!(shutdown);
+    loop {
+        // At the cap, no accept: the kernel keeps new connections in the listen queue (as
+        // proxies expect of a busy upstream) instead of this process refusing them.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot,
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slot else { break };
+        let (io, peer) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        tracing::trace!(%peer, "connection accepted");
+        tokio::spawn(serve_connection(
+            io,
+            peer,
+            app.clone(),
+            limits,
+            stop_rx.clone(),
+            slot,
+        ));
+    }
+    // Connections arriving from now on are refused by the kernel.
+    drop(listener);
+    stop_tx.send_replace(true);
+    // Each connection holds a slot until it ends: all slots free means every connection ended.
+    let _ = slots.acquire_many(max).await;
+}
+
+async fn serve_connection<I>(
+    io: I,
+    peer: SocketAddr,
+    app: Router,
+    limits: ConnectionLimits,
+    mut stop: watch::Receiver<bool>,
+    _slot: OwnedSemaphorePermit,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let activity = Arc::new(Activity::new());
+    let io = TokioIo::new(Watched {
+        inner: io,
+        activity: activity.clone(),
+    });
+    let requests = activity.clone();
+    let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+        let busy = requests.request_started();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let app = app.clone();
+        async move {
+            let response = app.oneshot(request).await?;
+            Ok::<_, Infallible>(response.map(|body| TrackedBody { body, _busy: busy }))
+        }
+    });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // The watchdog below times heads; hyper's timer would also cut kept-alive waits short.
+    builder.http1().header_read_timeout(None);
+    let mut conn = pin!(builder.serve_connection(io, service));
+    let mut stopping = false;
+    let expired = loop {
+        let deadline = activity.deadline(&limits);
+        let changed = activity.changed.notified();
+        tokio::select! {
+            result = conn.as_mut() => {
+                if let Err(err) = result {
+                    tracing::debug!(%peer, error = %err, "connection ended with an error");
+                }
+                return;
+            }
+            // An error means the server loop is gone: stop as well.
+            _ = stop.wait_for(|stop| *stop), if !stopping => {
+                stopping = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            () = sleep_until(deadline.map(|(at, _)| at)) => {
+                match activity.deadline(&limits) {
+                    Some((at, expiry)) if at <= Instant::now() => break expiry,
+                    _ => {}
+                }
+            }
+            () = changed => {}
+        }
+    };
+    match expired {
+        Expiry::SlowHead => {
+            tracing::debug!(%peer, "closing a connection slow to send a request head");
+        }
+        Expiry::Idle => {
+            tracing::debug!(%peer, "closing an idle kept-alive connection");
+            conn.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(CLOSE_GRACE, conn).await;
+        }
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Why a connection is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expiry {
+    /// Nothing, or not a whole head, within `header_read_timeout`.
+    SlowHead,
+    /// No new request within `keep_alive_timeout`.
+    Idle,
+}
+
+/// What the watchdog of one connection knows, updated by its reads and its requests.
+struct Activity {
+    state: Mutex<ActivityState>,
+    /// Wakes the watchdog when the deadline moves.
+    changed: Notify,
+}
+
+struct ActivityState {
+    /// Requests whose response has not been sent whole yet.
+    in_flight: usize,
+    /// Whether a request was served: the wait before the next one is a kept-alive wait.
+    served: bool,
+    /// When the connection was accepted, or last had nothing in flight.
+    idle_since: Instant,
+    /// The first byte read since `idle_since`.
+    head_started: Option<Instant>,
+}
+
+impl Activity {
+    fn new() -> Activity {
+        Activity {
+            state: Mutex::new(ActivityState {
+                in_flight: 0,
+                served: false,
+                idle_since: Instant::now(),
+                head_started: None,
+            }),
+            changed: Notify::new(),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, ActivityState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// When the connection is to be closed and why; none while a request is in flight (the
+    /// router's request timeout bounds those).
+    fn deadline(&self, limits: &ConnectionLimits) -> Option<(Instant, Expiry)> {
+        let state = self.state();
+        if state.in_flight > 0 {
+            return None;
+        }
+        Some(match (state.served, state.head_started) {
+            (false, _) => (
+                state.idle_since + limits.header_read_timeout,
+                Expiry::SlowHead,
+            ),
+            (true, Some(first_byte)) => (first_byte + limits.header_read_timeout, Expiry::SlowHead),
+            (true, None) => (state.idle_since + limits.keep_alive_timeout, Expiry::Idle),
+        })
+    }
+
+    fn bytes_read(&self) {
+        let mut state = self.state();
+        if state.in_flight == 0 && state.head_started.is_none() {
+            state.head_started = Some(Instant::now());
+            drop(state);
+            self.changed.notify_one();
+        }
+    }
+
+    fn request_started(self: &Arc<Self>) -> Busy {
+        let mut state = self.state();
+        state.in_flight += 1;
+        state.served = true;
+        state.head_started = None;
+        drop(state);
+        self.changed.notify_one();
+        Busy(self.clone())
+    }
+}
+
+/// A request in flight, until its response body is dropped (sent whole, or abandoned).
+struct Busy(Arc<Activity>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let mut state = self.0.state();
+        state.in_flight = state.in_flight.saturating_sub(1);
+        if state.in_flight == 0 {
+            state.idle_since = Instant::now();
+            state.head_started = None;
+        }
+        drop(state);
+        self.0.changed.notify_one();
+    }
+}
+
+/// A response body that marks its request finished when hyper drops it.
+struct TrackedBody {
+    body: Body,
+    _busy: Busy,
+}
+
+impl hyper::body::Body for TrackedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// The connection's socket, telling the watchdog when bytes arrive.
+struct Watched<I> {
+    inner: I,
+    activity: Arc<Activity>,
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        let before = buf.filled().len();
+        let poll = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if matches!(poll, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            this.activity.bytes_read();
+        }
+        poll
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: ConnectionLimits = ConnectionLimits {
+        header_read_timeout: Duration::from_secs(10),
+        keep_alive_timeout: Duration::from_secs(60),
+        max_connections: 1,
+    };
+
+    /// Asserts the deadline is `timeout` after some instant within `since..=now`, for `why`.
+    fn assert_deadline(activity: &Activity, since: Instant, timeout: Duration, why: Expiry) {
+        let (at, expiry) = activity.deadline(&LIMITS).expect("a deadline");
+        assert_eq!(expiry, why);
+        assert!(at >= since + timeout && at <= Instant::now() + timeout);
+    }
+
+    #[test]
+    fn the_deadline_follows_the_connection_s_phase() {
+        let accepted = Instant::now();
+        let activity = Arc::new(Activity::new());
+        // A fresh connection, silent or sending, has the head timeout from its acceptance.
+        assert_deadline(
+            &activity,
+            accepted,
+            LIMITS.header_read_timeout,
+            Expiry::SlowHead,
+        );
+        activity.bytes_read();
+        assert_deadline(
+            &activity,
+            accepted,
+            LIMITS.header_read_timeout,
+            Expiry::SlowHead,
+        );
+        // A request in flight has none, whatever it reads.
+        let busy = activity.request_started();
+        activity.bytes_read();
+        assert_eq!(activity.deadline(&LIMITS), None);
+        // Its response sent, the connection waits the keep-alive timeout for a new request…
+        let done = Instant::now();
+        drop(busy);
+        assert_deadline(&activity, done, LIMITS.keep_alive_timeout, Expiry::Idle);
+        // …whose head, once begun, must arrive within the head timeout.
+        let first_byte = Instant::now();
+        activity.bytes_read();
+        assert_deadline(
+            &activity,
+            first_byte,
+            LIMITS.header_read_timeout,
+            Expiry::SlowHead,
+        );
+        // Two requests at once (HTTP/2): idle only when both are done.
+        let one = activity.request_started();
+        let two = activity.request_started();
+        drop(one);
+        assert_eq!(activity.deadline(&LIMITS), None);
+        drop(two);
+        assert_eq!(
+            activity.deadline(&LIMITS).map(|(_, e)| e),
+            Some(Expiry::Idle)
+        );
+    }
+}
