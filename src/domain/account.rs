@@ -168,11 +168,14 @@ impl ConsolePolicy {
     }
 }
 
-/// The throttling keys of a login attempt: the address typed (lower-cased, whether or not an
-/// account has it) and the client.
+/// The throttling keys of a login attempt: the address typed, whether or not an account has
+/// it, in the form the account is looked up by (`EmailAddress::lookup_form`, as
+/// `Store::credentials` does), so every spelling that reaches one account counts against it;
+/// and the client. Not the `+tag`-free mailbox: an account is one exact address, and
+/// `jean+x@…` never logs in as `jean@…`.
 pub fn throttle_keys(email: &str, client: &str) -> (String, String) {
     (
-        format!("account:{}", email.trim().to_lowercase()),
+        format!("account:{}", EmailAddress::lookup_form(email)),
         format!("client:{client}"),
     )
 }
@@ -254,6 +257,17 @@ mod tests {
         let (account, client) = throttle_keys(" Bob@Example.ORG", "192.0.2.1");
         assert_eq!(account, "account:bob@example.org");
         assert_eq!(client, "client:192.0.2.1");
+        // Every spelling that logs in to one account counts against it.
+        for spelling in ["\"bob\"@example.org", "\"\\b\\o\\b\"@EXAMPLE.org"] {
+            assert_eq!(throttle_keys(spelling, "x").0, account, "{spelling}");
+        }
+        let (unicode, _) = throttle_keys("bob@bücher.example", "x");
+        assert_eq!(unicode, throttle_keys("BOB@xn--bcher-kva.example", "x").0);
+        // What is no address at all is still counted, as typed.
+        assert_eq!(
+            throttle_keys(" Not An Address ", "x").0,
+            "account:not an address"
+        );
     }
 
     #[test]

@@ -136,6 +136,10 @@ pub fn in_french(message: &str) -> String {
             (r"^wrong type: (.*), expected (.*)$", "Valeur de type inattendu."),
             (r"^no series", "Cette série n'existe pas (encore) : créez-la dans l'annuaire des séries."),
             (r"^is already used", "Cet identifiant est déjà pris par une autre session."),
+            (r"^is not an email address mail can be sent to: give a domain name", "Indiquez un nom de domaine après @, pas une adresse IP."),
+            (r"^is not an email address mail can be sent to: the part before @ would need quotes", "La partie avant @ ne peut contenir ni espace, ni @, ni guillemet, ni barre oblique inverse."),
+            (r"^is not an email address", "Cette adresse électronique n'est pas valide (exemple : prenom.nom@exemple.fr)."),
+            (r"^is too long for an email address", "L'adresse électronique est trop longue (64 caractères au plus avant @, 254 en tout)."),
         ]
         .into_iter()
         .filter_map(|(pattern, french)| regex::Regex::new(pattern).ok().map(|r| (r, french)))
@@ -176,5 +180,15 @@ mod french_tests {
             "Ce texte compte 300 caractères ; 200 au plus sont acceptés."
         );
         assert!(in_french("something new").starts_with("Valeur refusée : "));
+        for message in [
+            crate::domain::EmailAddress::parse("x@[127.0.0.1]").unwrap_err(),
+            crate::domain::EmailAddress::parse("\"a b\"@example.org").unwrap_err(),
+            crate::domain::EmailAddress::parse("nope").unwrap_err(),
+            crate::domain::EmailAddress::parse(&format!("{}@example.org", "a".repeat(65)))
+                .unwrap_err(),
+        ] {
+            let french = in_french(&message);
+            assert!(!french.starts_with("Valeur refusée"), "{message}: {french}");
+        }
     }
 }

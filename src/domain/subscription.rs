@@ -3,39 +3,77 @@
 
 use serde::Serialize;
 
-/// An email address as the store keeps it: checked (what the SMTP side will accept) and
-/// lower-cased, so one person does not count as two. The only way to make one from outside
-/// the store is `parse`.
+/// An email address as the store keeps it: canonical, so that one mailbox has one spelling,
+/// and something the mailer can compose a message to and send (its domain in ASCII, so that
+/// only a local part with accents needs a relay offering SMTPUTF8). The only way to make one
+/// from outside the store is `parse`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct EmailAddress(String);
 
+/// Messages for a form's field, the API's problem and the CLI (`email …`, `--to “…” …`); the
+/// console reads them in French through `errors::in_french`.
+const NOT_AN_ADDRESS: &str = "is not an email address (name@example.org)";
+const NOT_A_DOMAIN_NAME: &str =
+    "is not an email address mail can be sent to: give a domain name after @, not an IP address";
+const NEEDS_QUOTES: &str = "is not an email address mail can be sent to: the part before @ \
+    would need quotes (it holds spaces, @, quotes or backslashes)";
+const TOO_LONG: &str =
+    "is too long for an email address (at most 64 characters before @ and 254 in all)";
+
+/// RFC 5321's limits, on the canonical form: 64 octets of local part, a path of 256 octets
+/// less its angle brackets.
+const MAX_LOCAL: usize = 64;
+const MAX_ADDRESS: usize = 254;
+/// What is read at all: quoted pairs and a Unicode domain make a typed address longer than its
+/// canonical form, not four times longer.
+const MAX_TYPED: usize = 1024;
+
 impl EmailAddress {
-    /// Trims, checks the shape and lower-cases the address (mail systems treat local parts
-    /// without regard to case). The error is a message fit for a form or the CLI.
+    /// Reads an address as a form, the API or the CLI got it, into its canonical form:
+    ///
+    /// - surrounding white space trimmed;
+    /// - a quoted local part unquoted (quoted pairs too) when what it holds is a plain
+    ///   dot-atom: `"jean"@x` and `"\j\ean"@x` are `jean@x`. One that would still need quotes
+    ///   (spaces, `@`, quotes, backslashes) is refused: relays and mailbox providers commonly
+    ///   refuse them, and they are a way of spelling one mailbox many times;
+    /// - the local part lower-cased (mail systems ignore its case) and, when it is not ASCII
+    ///   (`léa@…`, RFC 6531), in Unicode's composed form (NFC), so that an accent typed as a
+    ///   combining mark is the same address. Such an address needs a relay offering SMTPUTF8,
+    ///   which lettre asks for; one that does not refuses that message alone;
+    /// - the domain a host name, through IDNA (UTS 46: case, Unicode normalisation, full-width
+    ///   dots) to its ASCII form, punycode for its non-ASCII labels: `bücher.example` and
+    ///   `xn--bcher-kva.example` are one domain, and the ASCII form is what SMTP without
+    ///   SMTPUTF8 carries (lettre refuses to send a non-ASCII envelope to a relay that does not
+    ///   offer it). Domain literals (`[127.0.0.1]`) and bare IP addresses are refused;
+    /// - what lettre's `Address` or the composer's `Mailbox` would refuse is refused here,
+    ///   rather than accepted now and failing to compose later.
+    ///
+    /// The error is a message fit for a form's field or the CLI.
     pub fn parse(raw: &str) -> Result<EmailAddress, String> {
-        let email = raw.trim();
-        let Some((local, domain)) = email.rsplit_once('@') else {
-            return Err("is not an email address (name@example.org)".into());
-        };
-        let valid = !local.is_empty()
-            && local.len() <= 64
-            && domain.contains('.')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.')
-            && email.len() <= 254
-            && !email
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
-            && email.parse::<lettre::Address>().is_ok();
-        if !valid {
-            return Err("is not an email address (name@example.org)".into());
+        let typed = raw.trim();
+        if typed.len() > MAX_TYPED {
+            return Err(TOO_LONG.into());
         }
-        Ok(EmailAddress(format!(
-            "{}@{}",
-            local.to_lowercase(),
-            domain.to_lowercase()
-        )))
+        if typed.chars().any(char::is_control) {
+            return Err(NOT_AN_ADDRESS.into());
+        }
+        let Some((local, domain)) = typed.rsplit_once('@') else {
+            return Err(NOT_AN_ADDRESS.into());
+        };
+        let local = local_part(local)?;
+        let domain = domain_name(domain)?;
+        let address = format!("{local}@{domain}");
+        if local.len() > MAX_LOCAL || address.len() > MAX_ADDRESS {
+            return Err(TOO_LONG.into());
+        }
+        // The mailer parses the stored address as a mailbox (`Composer::assemble`).
+        if address.parse::<lettre::Address>().is_err()
+            || address.parse::<lettre::message::Mailbox>().is_err()
+        {
+            return Err(NOT_AN_ADDRESS.into());
+        }
+        Ok(EmailAddress(address))
     }
 
     /// An address the store wrote: it was parsed before it was stored, and is not checked
@@ -44,9 +82,112 @@ impl EmailAddress {
         EmailAddress(address)
     }
 
+    /// How a typed address is looked up or counted where it need not be valid (a login): its
+    /// canonical form when it is an address, else trimmed and lower-cased.
+    pub fn lookup_form(typed: &str) -> String {
+        EmailAddress::parse(typed)
+            .map(|address| address.0)
+            .unwrap_or_else(|_| typed.trim().to_lowercase())
+    }
+
+    /// The mailbox the address reaches, for counting requests per person: the address without
+    /// its `+tag` (`jean+lettre@x` reaches `jean@x` at most providers, and anyone can make up
+    /// tags). A key, not an address to send to: the stored address keeps its tag, which people
+    /// filter their mail on. Nothing else provider-specific (Gmail's dots) is folded: it would
+    /// merge distinct mailboxes elsewhere.
+    pub fn mailbox_key(&self) -> String {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or((&self.0, ""));
+        let mailbox = match local.split_once('+') {
+            Some((base, _)) if !base.is_empty() => base,
+            _ => local,
+        };
+        format!("{mailbox}@{domain}")
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// The local part as a lower-cased dot-atom in NFC: a quoted one unquoted when it needs no
+/// quotes.
+fn local_part(typed: &str) -> Result<String, String> {
+    use unicode_normalization::UnicodeNormalization;
+    let quoted = typed
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'));
+    let local = match quoted {
+        Some(inside) => unquote(inside).ok_or(NEEDS_QUOTES)?,
+        None => typed.to_string(),
+    };
+    if local.is_empty() {
+        return Err(NOT_AN_ADDRESS.into());
+    }
+    let local: String = local.to_lowercase().nfc().collect();
+    if !is_dot_atom(&local) {
+        return Err(if quoted.is_some() {
+            NEEDS_QUOTES
+        } else {
+            NOT_AN_ADDRESS
+        }
+        .into());
+    }
+    Ok(local)
+}
+
+/// What a quoted string holds, quoted pairs (`\x`) resolved; `None` when it is not one (a lone
+/// quote or a trailing backslash inside).
+fn unquote(inside: &str) -> Option<String> {
+    let mut out = String::with_capacity(inside.len());
+    let mut chars = inside.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push(chars.next()?),
+            '"' => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// RFC 5322's dot-atom: atoms of `atext` separated by single dots, where RFC 6532's non-ASCII
+/// characters are letters and digits (what lettre accepts of them).
+fn is_dot_atom(local: &str) -> bool {
+    let atext = |c: char| {
+        c.is_ascii_alphanumeric()
+            || "!#$%&'*+-/=?^_`{|}~".contains(c)
+            || (!c.is_ascii() && c.is_alphanumeric())
+    };
+    local
+        .split('.')
+        .all(|atom| !atom.is_empty() && atom.chars().all(atext))
+}
+
+/// The domain as a host name in its ASCII form (UTS 46 ToASCII: mapped, normalised, punycode,
+/// letters digits and hyphens only, DNS lengths), with at least two labels and not an IP
+/// address.
+fn domain_name(typed: &str) -> Result<String, String> {
+    use idna::uts46::{AsciiDenyList, DnsLength, Hyphens, Uts46};
+    if typed.starts_with('[') || typed.parse::<std::net::IpAddr>().is_ok() {
+        return Err(NOT_A_DOMAIN_NAME.into());
+    }
+    let ascii = Uts46::new()
+        .to_ascii(
+            typed.as_bytes(),
+            AsciiDenyList::STD3,
+            Hyphens::CheckFirstLast,
+            DnsLength::Verify,
+        )
+        .map_err(|_| NOT_AN_ADDRESS)?;
+    let Some((_, top)) = ascii.rsplit_once('.') else {
+        return Err(NOT_AN_ADDRESS.into());
+    };
+    // A numeric top-level label is no domain name: an IP address written with other dots
+    // (`127。0。0。1`, which UTS 46 maps to `127.0.0.1`), or a mistake.
+    if top.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(NOT_A_DOMAIN_NAME.into());
+    }
+    Ok(ascii.into_owned())
 }
 
 impl std::fmt::Display for EmailAddress {
@@ -212,27 +353,233 @@ impl UnsubscribeChoice {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use unicode_normalization::UnicodeNormalization;
+
+    /// Spellings of one mailbox and the one form each is stored in.
+    #[test]
+    fn addresses_are_read_into_their_canonical_form() {
+        let longest = format!("{}@example.org", "a".repeat(64));
+        let table = [
+            (
+                "  Camille.Martin@Exemple.GOUV.fr ",
+                "camille.martin@exemple.gouv.fr",
+            ),
+            ("\"john\"@example.org", "john@example.org"),
+            ("\"\\j\\ohn\"@example.org", "john@example.org"),
+            ("\"J\\O\\H\\N.doe\"@Example.org", "john.doe@example.org"),
+            ("\"john\\+tag\"@example.org", "john+tag@example.org"),
+            ("john+Tag@example.org", "john+tag@example.org"),
+            ("o'brien@example.org", "o'brien@example.org"),
+            (
+                "a!#$%&'*+-/=?^_`{|}~@example.org",
+                "a!#$%&'*+-/=?^_`{|}~@example.org",
+            ),
+            ("x@bücher.example", "x@xn--bcher-kva.example"),
+            ("x@BÜCHER.example", "x@xn--bcher-kva.example"),
+            ("x@XN--BCHER-KVA.example", "x@xn--bcher-kva.example"),
+            ("x@bu\u{308}cher.example", "x@xn--bcher-kva.example"),
+            ("x@bücher\u{3002}example", "x@xn--bcher-kva.example"),
+            ("x@ＥＸＡＭＰＬＥ.org", "x@example.org"),
+            // UTS 46 without transitional processing: ß stays (IDNA 2008, as registries do).
+            ("x@straße.de", "x@xn--strae-oqa.de"),
+            ("x@例え.テスト", "x@xn--r8jz45g.xn--zckzah"),
+            ("x@a-b.example", "x@a-b.example"),
+            ("Élodie@example.org", "élodie@example.org"),
+            ("\"Le\u{301}a\"@example.org", "léa@example.org"),
+            ("LE\u{301}A@example.org", "léa@example.org"),
+            (&longest, &longest),
+        ];
+        for (typed, canonical) in table {
+            let parsed = EmailAddress::parse(typed);
+            assert_eq!(
+                parsed.as_ref().map(EmailAddress::as_str),
+                Ok(canonical),
+                "{typed:?}"
+            );
+        }
+    }
+
+    /// What the mailer could not compose or send, or what is no address, with the reason given.
+    #[test]
+    fn addresses_mail_cannot_reach_are_refused() {
+        let long_domain = format!("x@{}.example.org", vec!["a".repeat(63); 4].join("."));
+        let long_label = format!("x@{}.example.org", "a".repeat(64));
+        let long_local = format!("{}@example.org", "a".repeat(65));
+        let very_long = format!("{}@example.org", "a".repeat(2000));
+        let table = [
+            ("", NOT_AN_ADDRESS),
+            ("camille", NOT_AN_ADDRESS),
+            ("camille@", NOT_AN_ADDRESS),
+            ("@exemple.fr", NOT_AN_ADDRESS),
+            ("camille@localhost", NOT_AN_ADDRESS),
+            ("a b@exemple.fr", NOT_AN_ADDRESS),
+            ("a@exemple.fr, b@exemple.fr", NOT_AN_ADDRESS),
+            ("<a@exemple.fr>", NOT_AN_ADDRESS),
+            ("a@exemple.fr\r\nBcc: x@y.fr", NOT_AN_ADDRESS),
+            ("a\u{0}b@exemple.fr", NOT_AN_ADDRESS),
+            ("a\u{7f}b@exemple.fr", NOT_AN_ADDRESS),
+            ("\"a\tb\"@exemple.fr", NOT_AN_ADDRESS),
+            ("a..b@exemple.fr", NOT_AN_ADDRESS),
+            (".a@exemple.fr", NOT_AN_ADDRESS),
+            ("a.@exemple.fr", NOT_AN_ADDRESS),
+            ("\"john\".doe@example.org", NOT_AN_ADDRESS),
+            ("a@b@example.org", NOT_AN_ADDRESS),
+            ("x@[127.0.0.1]", NOT_A_DOMAIN_NAME),
+            ("x@[IPv6:2001:db8::1]", NOT_A_DOMAIN_NAME),
+            ("x@127.0.0.1", NOT_A_DOMAIN_NAME),
+            ("x@127\u{3002}0\u{3002}0\u{3002}1", NOT_A_DOMAIN_NAME),
+            ("\"x@example.org\"@example.org", NEEDS_QUOTES),
+            ("\"a b\"@example.org", NEEDS_QUOTES),
+            ("\"a\\\"b\"@example.org", NEEDS_QUOTES),
+            ("\"a\\\\b\"@example.org", NEEDS_QUOTES),
+            ("\"\"@example.org", NOT_AN_ADDRESS),
+            (&long_local, TOO_LONG),
+            (&very_long, TOO_LONG),
+        ];
+        for (typed, reason) in table {
+            assert_eq!(EmailAddress::parse(typed), Err(reason.into()), "{typed:?}");
+        }
+        for domain in [
+            "x@exemple.fr.",
+            "x@-exemple.fr",
+            "x@exemple-.fr",
+            "x@exe_mple.fr",
+            "x@exem ple.fr",
+            "x@xn--zz.example",
+            "x@exemple..fr",
+            &long_domain,
+            &long_label,
+        ] {
+            assert!(EmailAddress::parse(domain).is_err(), "{domain:?}");
+        }
+    }
 
     #[test]
-    fn addresses_are_checked_and_their_domain_lower_cased() {
+    fn the_mailbox_key_drops_the_tag_only() {
+        let table = [
+            ("jean+lettre@x.example", "jean@x.example"),
+            ("jean+a+b@x.example", "jean@x.example"),
+            ("jean+@x.example", "jean@x.example"),
+            ("+jean@x.example", "+jean@x.example"),
+            ("j.e.a.n@x.example", "j.e.a.n@x.example"),
+            (
+                "\"Jean+Lettre\"@Bücher.example",
+                "jean@xn--bcher-kva.example",
+            ),
+        ];
+        for (typed, key) in table {
+            let address = EmailAddress::parse(typed).unwrap();
+            assert_eq!(address.mailbox_key(), key, "{typed:?}");
+        }
         assert_eq!(
-            EmailAddress::parse("  Camille.Martin@Exemple.GOUV.fr ")
+            EmailAddress::parse("jean+lettre@x.example")
                 .unwrap()
                 .as_str(),
-            "camille.martin@exemple.gouv.fr"
+            "jean+lettre@x.example",
+            "the stored address keeps its tag"
         );
-        for bad in [
-            "",
-            "camille",
-            "camille@",
-            "@exemple.fr",
-            "camille@localhost",
-            "a b@exemple.fr",
-            "a@exemple.fr, b@exemple.fr",
-            "<a@exemple.fr>",
-            "a@exemple.fr\r\nBcc: x@y.fr",
-        ] {
-            assert!(EmailAddress::parse(bad).is_err(), "{bad:?}");
+    }
+
+    /// The canonical form of an address with a Unicode domain goes into a message whose
+    /// envelope and `To:` are ASCII, as a relay without SMTPUTF8 requires.
+    #[test]
+    fn canonical_addresses_compose_into_ascii_envelopes() {
+        let address = EmailAddress::parse("\"Jean\"@Bücher.example").unwrap();
+        let message = composed_to(&address).expect("composes");
+        let envelope = message.envelope();
+        assert_eq!(envelope.to().len(), 1);
+        assert_eq!(envelope.to()[0].to_string(), "jean@xn--bcher-kva.example");
+        let headers = String::from_utf8(message.formatted()).unwrap();
+        assert!(
+            headers.contains("To: jean@xn--bcher-kva.example\r\n"),
+            "{headers}"
+        );
+    }
+
+    fn composed_to(address: &EmailAddress) -> Result<lettre::Message, String> {
+        let to: lettre::message::Mailbox = address.as_str().parse().map_err(|e| format!("{e}"))?;
+        lettre::Message::builder()
+            .from("Agenda <agenda@example.org>".parse().unwrap())
+            .to(to)
+            .subject("Confirmation")
+            .body(String::from("Bonjour"))
+            .map_err(|e| e.to_string())
+    }
+
+    /// Addresses as people type them: dot-atoms, quoted ones, quoted pairs, accents composed
+    /// or not, Unicode and punycode labels in any case.
+    fn typed_address() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let atom = "[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]{1,10}";
+        let dot_atom = prop::collection::vec(atom, 1..4).prop_map(|atoms| atoms.join("."));
+        let local = prop_oneof![
+            dot_atom.clone(),
+            dot_atom.clone().prop_map(|l| format!("\"{l}\"")),
+            dot_atom.clone().prop_map(|l| format!(
+                "\"{}\"",
+                l.chars().map(|c| format!("\\{c}")).collect::<String>()
+            )),
+            "[ -~]{0,12}".prop_map(|l| format!("\"{l}\"")),
+            "([a-zéÉœ]|e\u{301}|E\u{301}){1,8}",
+        ];
+        let label = prop_oneof![
+            "[a-zA-Z0-9]([a-zA-Z0-9-]{0,8}[a-zA-Z0-9])?",
+            "[a-zäöüéèßçñœ日本例]{1,8}",
+            "[A-ZÄÖÜÉ]{1,6}",
+            Just("xn--bcher-kva".to_string()),
+            Just("XN--BCHER-KVA".to_string()),
+        ];
+        let domain = prop::collection::vec(label, 1..4).prop_map(|labels| labels.join("."));
+        (local, domain, "[ ]{0,2}").prop_map(|(l, d, pad)| format!("{pad}{l}@{d}{pad}"))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        /// Reading is idempotent, and what it gives has an ASCII domain and a lower-cased local
+        /// part in NFC, and lettre parses it, as an `Address` and as the mailbox the composer
+        /// builds, and composes a message to it.
+        #[test]
+        fn canonical_forms_are_stable_and_sendable(
+            typed in proptest::prop_oneof![typed_address(), "\\PC{0,30}@\\PC{0,30}", "\\PC{0,60}"],
+        ) {
+            if let Ok(address) = EmailAddress::parse(&typed) {
+                let again = EmailAddress::parse(address.as_str());
+                proptest::prop_assert_eq!(again.as_ref(), Ok(&address));
+                let (local, domain) = address.as_str().rsplit_once('@').unwrap();
+                proptest::prop_assert!(domain.is_ascii(), "{}", address);
+                proptest::prop_assert!(
+                    local.nfc().eq(local.chars()) && local.to_lowercase() == local,
+                    "{}", address
+                );
+                proptest::prop_assert!(address.as_str().parse::<lettre::Address>().is_ok(), "{}", address);
+                proptest::prop_assert!(composed_to(&address).is_ok(), "{}", address);
+            }
+        }
+
+        /// Quotes, quoted pairs, case and the domain's Unicode or punycode spelling never make
+        /// another address.
+        #[test]
+        fn spellings_of_one_address_are_one(
+            atoms in proptest::collection::vec("[a-zA-Z0-9!#$%&'*+/=?^_`{|}~éèçÉ-]{1,10}", 1..4),
+            // Not ß, which upper-cases to SS: another name.
+            labels in proptest::collection::vec("[a-zäöüéœ]{1,8}", 1..3),
+        ) {
+            let local = atoms.join(".");
+            let domain = format!("{}.example", labels.join("."));
+            let plain = EmailAddress::parse(&format!("{local}@{domain}"));
+            proptest::prop_assert!(plain.is_ok(), "{}@{}", local, domain);
+            let pairs: String = local.chars().map(|c| format!("\\{c}")).collect();
+            let ascii = idna::domain_to_ascii(&domain).unwrap();
+            let decomposed: String = local.nfd().collect();
+            for spelling in [
+                format!("\"{local}\"@{domain}"),
+                format!("{decomposed}@{domain}"),
+                format!("\"{pairs}\"@{}", domain.to_uppercase()),
+                format!("{}@{}", local.to_uppercase(), ascii.to_uppercase()),
+                format!(" {local}@{ascii} "),
+            ] {
+                proptest::prop_assert_eq!(&EmailAddress::parse(&spelling), &plain, "{}", spelling);
+            }
         }
     }
 

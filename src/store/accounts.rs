@@ -10,6 +10,7 @@ use sqlx::Row;
 
 use super::{from_micros, micros, new_id, Store, StoreError};
 use crate::domain::account::{ConsolePolicy, NewAccount, Role};
+use crate::domain::EmailAddress;
 
 /// An account as the console and the CLI show it (never its password hash).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -224,11 +225,17 @@ impl Store {
             .account)
     }
 
-    /// The account with this address and its password hash, for a login.
+    /// The account with this address and its password hash, for a login. The address is
+    /// looked up in its canonical form (`EmailAddress::lookup_form`, as the login throttle
+    /// counts it), and also as typed, lower-cased: an account created before addresses were
+    /// canonical keeps the spelling it was stored with (a Unicode domain), and the canonical
+    /// row wins if both exist.
     pub async fn credentials(&self, email: &str) -> Result<Option<Credentials>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.email = $1"
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.email = $1 OR a.email = $2 \
+             ORDER BY CASE WHEN a.email = $1 THEN 0 ELSE 1 END LIMIT 1"
         ))
+        .bind(EmailAddress::lookup_form(email))
         .bind(email.trim().to_lowercase())
         .fetch_optional(&self.pool)
         .await?;

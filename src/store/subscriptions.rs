@@ -760,8 +760,9 @@ impl Store {
     }
 
     /// Records an attempt at the public form and tells whether it is within the limits: at
-    /// most `per_client` attempts per client address and `per_email` per target address within
-    /// `window`. Refused attempts count too.
+    /// most `per_client` attempts per client address and `per_email` per target mailbox within
+    /// `window`. Refused attempts count too. The mailbox is the address's `mailbox_key`, so
+    /// its `+tag` variants count as one.
     pub async fn allow_subscribe_attempt(
         &self,
         client: &str,
@@ -770,7 +771,8 @@ impl Store {
         per_email: i64,
         window: chrono::Duration,
     ) -> Result<bool, StoreError> {
-        let email = email.as_str();
+        let mailbox = email.mailbox_key();
+        let email = mailbox.as_str();
         let mut tx = self.write_quiet().await?;
         // Parallel requests count one after the other (PostgreSQL; SQLite's writer lock does it).
         lock_key(

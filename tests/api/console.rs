@@ -520,6 +520,58 @@ async fn login_answers_alike_then_throttles_and_cookies_are_guarded() {
     );
 }
 
+/// An account is one mailbox however its address is spelled: created with quotes and a
+/// Unicode domain, it logs in with the plain punycode spelling, and failed logins under any
+/// spelling count against it.
+#[tokio::test]
+async fn every_spelling_of_an_account_logs_in_and_is_throttled_as_one() {
+    let app = spawn_app(Db::Sqlite).await;
+    let policy = settings_for(&app._db.url).console.policy();
+    let new =
+        NewAccount::parse("\"Camille\"@Bücher.example", "Camille", "organiser").expect("account");
+    assert_eq!(new.email.as_str(), "camille@xn--bcher-kva.example");
+    let (_, secret) = app
+        .store
+        .create_account(&new, &policy)
+        .await
+        .expect("create");
+    let mut browser = Browser::new(&app);
+    browser.log_in("camille@bücher.example", &secret).await;
+
+    let mut fresh = Browser::new(&app);
+    fresh.get("/admin/connexion").await;
+    for spelling in [
+        "CAMILLE@XN--BCHER-KVA.EXAMPLE",
+        "\"camille\"@bücher.example",
+        "\"\\c\\a\\m\\i\\l\\l\\e\"@xn--bcher-kva.example",
+        "camille@bu\u{308}cher.example",
+        " Camille@BÜCHER.example ",
+    ] {
+        let refused = fresh
+            .post(
+                "/admin/connexion",
+                &[("email", spelling), ("password", "encore faux")],
+            )
+            .await;
+        assert_eq!(refused.status, 401, "{spelling:?}");
+    }
+    let throttled = fresh
+        .post(
+            "/admin/connexion",
+            &[
+                ("email", "camille@xn--bcher-kva.example"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(throttled.status, 401);
+    assert!(
+        throttled.html.contains("Trop de tentatives"),
+        "{}",
+        throttled.html
+    );
+}
+
 #[tokio::test]
 async fn over_https_the_session_cookie_is_secure_and_host_bound() {
     let fresh = FreshDb::new(Db::Sqlite).await;

@@ -4,6 +4,7 @@
 mod helpers;
 mod smtp;
 
+mod addresses;
 mod auth;
 mod bad_input;
 mod browser;

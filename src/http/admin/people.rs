@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::{failure, render, see_other, Operator};
 use crate::domain::account::NewAccount;
+use crate::domain::EmailAddress;
 use crate::http::AppState;
 use crate::store::StoreError;
 
@@ -106,8 +107,8 @@ async fn create_account(
             let errors: Vec<String> = errors
                 .iter()
                 .map(|e| {
-                    if e.starts_with("email") {
-                        "L'adresse électronique n'est pas valide.".to_string()
+                    if let Some(message) = e.strip_prefix("email ") {
+                        crate::domain::errors::in_french(message)
                     } else if e.starts_with("name") {
                         "Indiquez un nom (100 caractères au plus).".to_string()
                     } else {
@@ -167,7 +168,8 @@ async fn disable_account(
     operator: Operator,
     Path(email): Path<String>,
 ) -> Response {
-    if email.eq_ignore_ascii_case(&operator.account.email) {
+    // Any spelling of the operator's own address finds their account.
+    if EmailAddress::lookup_form(&email) == EmailAddress::lookup_form(&operator.account.email) {
         let errors = vec!["Vous ne pouvez pas désactiver votre propre compte.".to_string()];
         return accounts_page(
             &state,
