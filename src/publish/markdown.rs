@@ -4,6 +4,11 @@
 //! safe stays — structure, classes, links, images, `title`/`aria-*` attributes — and what could
 //! run or track goes: scripts and styles, event handlers such as `onclick`, `javascript:` and
 //! other unexpected URL schemes, iframes (videos get their own click-to-load facade).
+//!
+//! Images load with the page, so an image from another host than the team's site would be a
+//! third-party request before the visitor asks for anything (against the pages' promise and
+//! the team's eco-design rules): those become a link to the image (« Image : » and its
+//! description). Images on the team's site (`content.base_url`) and relative ones stay.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, OnceLock};
@@ -101,7 +106,72 @@ pub fn to_html(markdown: &str, base: Option<&url::Url>) -> String {
         other => other,
     });
     html::push_html(&mut raw, events);
-    sanitiser(base).clean(&raw).to_string()
+    let clean = sanitiser(base).clean(&raw).to_string();
+    off_site_images_as_links(&clean, base)
+}
+
+/// Whether an image at `src` may load with the page: a relative address (the page's own
+/// host), or one on the team's site.
+fn loads_with_the_page(src: &str, base: Option<&url::Url>) -> bool {
+    match url::Url::parse(src) {
+        Err(url::ParseError::RelativeUrlWithoutBase) => !src.starts_with("//"),
+        Err(_) => false,
+        Ok(url) => base.is_some_and(|base| url.origin() == base.origin()),
+    }
+}
+
+/// The value of attribute `name` in `tag` (an `<img …>` as the sanitiser writes it: every value
+/// double-quoted, with `"` and `&` escaped inside), still escaped.
+fn attribute<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
+    let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    let end = tag[at..].find('"')?;
+    Some(&tag[at..at + end])
+}
+
+/// Rewrites sanitised HTML: each `<img>` that would load from another host becomes a link to
+/// it. The sanitiser's output is regular enough to scan: text holds no raw `<`, comments are
+/// gone, and attribute values are double-quoted (a `>` may appear inside one, so the end of a
+/// tag is the first `>` outside quotes).
+fn off_site_images_as_links(html: &str, base: Option<&url::Url>) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find("<img ") {
+        out.push_str(&rest[..start]);
+        let tag_and_after = &rest[start..];
+        let mut quoted = false;
+        let end = tag_and_after
+            .char_indices()
+            .find(|&(_, c)| {
+                if c == '"' {
+                    quoted = !quoted;
+                }
+                c == '>' && !quoted
+            })
+            .map_or(tag_and_after.len(), |(i, _)| i + 1);
+        let tag = &tag_and_after[..end];
+        match attribute(tag, "src") {
+            Some(src) if !loads_with_the_page(&src.replace("&amp;", "&"), base) => {
+                // The description moves from an attribute to text: `<` and `>` need escaping
+                // there (`&` and `"` already are).
+                let alt = attribute(tag, "alt")
+                    .unwrap_or("")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;");
+                let label = if alt.trim().is_empty() {
+                    "Voir l'image".to_string()
+                } else {
+                    format!("Image : {alt}")
+                };
+                out.push_str(&format!(
+                    "<a href=\"{src}\" rel=\"noopener noreferrer\">{label}</a>"
+                ));
+            }
+            _ => out.push_str(tag),
+        }
+        rest = &tag_and_after[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -136,6 +206,55 @@ mod tests {
             assert!(!html.contains(gone), "{gone} left in {html}");
         }
         assert!(html.contains("rel=\"noopener noreferrer\""), "{html}");
+    }
+
+    #[test]
+    fn images_from_other_hosts_become_links() {
+        let base = url::Url::parse("https://site.example.gouv.fr/").expect("url");
+        let body = "![Visuel](/img/a.png) ![Logo](https://site.example.gouv.fr/img/b.webp)\n\n\
+            ![Pisteur « x »](https://cdn.tiers.example/p.gif?u=1&v=2) ![](http://autre.example/c.jpg)\n\n\
+            <img src=\"https://tiers.example/d.png\" alt='a \"b\" <script>alert(1)</script> c>d' class=\"fr-responsive-img\">\n\n\
+            <img src=//protocole.example/e.png alt=e> <img src=\"relatif/f.png\" alt=\"f\">";
+        let html = to_html(body, Some(&base));
+        // The team's site and relative images stay images.
+        assert!(
+            html.contains("<img src=\"https://site.example.gouv.fr/img/a.png\" alt=\"Visuel\">"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<img src=\"https://site.example.gouv.fr/img/b.webp\""),
+            "{html}"
+        );
+        assert!(html.contains("<img src=\"relatif/f.png\""), "{html}");
+        // Others are links, with their description, and load nothing.
+        for host in [
+            "cdn.tiers.example",
+            "autre.example",
+            "tiers.example/d",
+            "protocole.example",
+        ] {
+            let img = html
+                .split("<img")
+                .skip(1)
+                .any(|tag| tag.split('>').next().unwrap_or("").contains(host));
+            assert!(!img, "{host} still loads: {html}");
+        }
+        assert!(html.contains("<a href=\"https://cdn.tiers.example/p.gif?u=1&amp;v=2\" rel=\"noopener noreferrer\">Image : Pisteur « x »</a>"), "{html}");
+        assert!(html.contains("<a href=\"http://autre.example/c.jpg\" rel=\"noopener noreferrer\">Voir l'image</a>"), "{html}");
+        assert!(
+            html.contains(
+                ">Image : a &quot;b&quot; &lt;script&gt;alert(1)&lt;/script&gt; c&gt;d</a>"
+            ),
+            "{html}"
+        );
+        assert!(!html.contains("<script"), "{html}");
+        // Without the team's site, every absolute image is a link.
+        let html = to_html(
+            "![Logo](https://site.example.gouv.fr/img/b.webp) ![Local](/img/a.png)",
+            None,
+        );
+        assert!(!html.contains("<img src=\"https://"), "{html}");
+        assert!(html.contains("<img src=\"/img/a.png\""), "{html}");
     }
 
     #[test]

@@ -171,7 +171,7 @@ async fn site() -> Site {
             "kind": "webinar", "status": "scheduled",
             "title": "Écoconcevoir un service public : la méthode en une heure",
             "summary": "Une heure pour découvrir le référentiel, exemples à l'appui.",
-            "body": "## Déroulé\n\nDes démonstrations, puis **vos questions**.\n\n<div class=\"fr-callout\"><p>Accès libre.</p><a class=\"fr-btn\" href=\"https://example.org/guide\" onclick=\"track()\">Le guide</a></div>",
+            "body": "## Déroulé\n\nDes démonstrations, puis **vos questions**.\n\n![Bannière de l'atelier](https://images.tiers.example/banniere.png)\n\n<div class=\"fr-callout\"><p>Accès libre.</p><a class=\"fr-btn\" href=\"https://example.org/guide\" onclick=\"track()\">Le guide</a></div>",
             "starts_at": start.format("%Y-%m-%dT09:00").to_string(),
             "ends_at": start.format("%Y-%m-%dT10:00").to_string(),
             "series": {"title": "Les mercredis sobres"},
