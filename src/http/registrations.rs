@@ -582,7 +582,6 @@ pub async fn move_one(
     Ok(Json(state.store.move_registration(&key, &id, to).await?))
 }
 
-/// A spreadsheet cell that starts like a formula is read as text (CSV injection).
 /// A session's registrants as CSV, one per line in list order (the API's export and the
 /// console's « Télécharger »).
 pub(crate) fn registrations_csv(items: &[Registration]) -> Result<Vec<u8>, ApiError> {
@@ -624,6 +623,9 @@ pub(crate) fn registrations_csv(items: &[Registration]) -> Result<Vec<u8>, ApiEr
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("{e}")))
 }
 
+/// A CSV cell a spreadsheet would read as a formula (one starting with `=`, `+`, `-`, `@`, a
+/// tab or a carriage return: OWASP's rule) is written after an apostrophe, which makes it
+/// text; spreadsheets do not show the apostrophe.
 pub(crate) fn cell(text: &str) -> String {
     match text.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),

