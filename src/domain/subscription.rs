@@ -14,7 +14,10 @@ impl EmailAddress {
     /// Trims, checks the shape and lower-cases the address (mail systems treat local parts
     /// without regard to case). The error is a message fit for a form or the CLI.
     pub fn parse(raw: &str) -> Result<EmailAddress, String> {
-        let email = raw.trim();
+        // Lower-cased before the checks, so what is kept is what passed them: lower case can be
+        // longer (« Ⱥ », 2 octets, gives « ⱥ », 3) or refused by lettre (« İ » gives « i » and
+        // a combining dot).
+        let email = raw.trim().to_lowercase();
         let Some((local, domain)) = email.rsplit_once('@') else {
             return Err("is not an email address (name@example.org)".into());
         };
@@ -31,11 +34,7 @@ impl EmailAddress {
         if !valid {
             return Err("is not an email address (name@example.org)".into());
         }
-        Ok(EmailAddress(format!(
-            "{}@{}",
-            local.to_lowercase(),
-            domain.to_lowercase()
-        )))
+        Ok(EmailAddress(email))
     }
 
     /// An address the store wrote: it was parsed before it was stored, and is not checked
@@ -234,6 +233,36 @@ mod tests {
         ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    /// Found by fuzzing (fuzz/, `email_address`): addresses whose lower case is longer or
+    /// holds what lettre refuses were accepted, then stored in a form that no longer parsed.
+    #[test]
+    fn an_accepted_address_parses_again_to_itself() {
+        let growing = format!("{}@exemple.fr", "\u{23a}".repeat(32));
+        for raw in [
+            "\u{130}@exemple.fr",
+            growing.as_str(),
+            "\u{212a}elvin@exemple.fr",
+            "ΟΔΟΣ@exemple.gr",
+            "Élodie@Exemple.FR",
+        ] {
+            if let Ok(address) = EmailAddress::parse(raw) {
+                assert_eq!(EmailAddress::parse(address.as_str()), Ok(address.clone()));
+                assert!(
+                    address.as_str().parse::<lettre::Address>().is_ok(),
+                    "{raw:?}"
+                );
+            }
+        }
+        // « İ » lower-cases to « i » and a combining dot, which lettre refuses; 32 « Ⱥ » are
+        // 64 octets, but 96 once lower-cased.
+        assert!(EmailAddress::parse("\u{130}@exemple.fr").is_err());
+        assert!(EmailAddress::parse(&growing).is_err());
+        assert_eq!(
+            EmailAddress::parse("Élodie@Exemple.FR").unwrap().as_str(),
+            "élodie@exemple.fr"
+        );
     }
 
     #[test]
