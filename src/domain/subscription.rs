@@ -583,6 +583,36 @@ mod tests {
         }
     }
 
+    /// Found by fuzzing (fuzz/, `email_address`): addresses whose lower case is longer or
+    /// holds what lettre refuses were accepted, then stored in a form that no longer parsed.
+    #[test]
+    fn an_accepted_address_parses_again_to_itself() {
+        let growing = format!("{}@exemple.fr", "\u{23a}".repeat(32));
+        for raw in [
+            "\u{130}@exemple.fr",
+            growing.as_str(),
+            "\u{212a}elvin@exemple.fr",
+            "ΟΔΟΣ@exemple.gr",
+            "Élodie@Exemple.FR",
+        ] {
+            if let Ok(address) = EmailAddress::parse(raw) {
+                assert_eq!(EmailAddress::parse(address.as_str()), Ok(address.clone()));
+                assert!(
+                    address.as_str().parse::<lettre::Address>().is_ok(),
+                    "{raw:?}"
+                );
+            }
+        }
+        // « İ » lower-cases to « i » and a combining dot, which lettre refuses; 32 « Ⱥ » are
+        // 64 octets, but 96 once lower-cased.
+        assert!(EmailAddress::parse("\u{130}@exemple.fr").is_err());
+        assert!(EmailAddress::parse(&growing).is_err());
+        assert_eq!(
+            EmailAddress::parse("Élodie@Exemple.FR").unwrap().as_str(),
+            "élodie@exemple.fr"
+        );
+    }
+
     #[test]
     fn scopes_serialise_as_scope_and_target() {
         let json = serde_json::to_value(Scope::Series("numerique".into())).unwrap();
