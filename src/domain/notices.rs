@@ -15,7 +15,7 @@ pub use previously::{Compared, Previously};
 
 /// Kinds of message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum MailKind {
     /// The double opt-in link of a subscription (the only message a pending one gets).
     Confirmation,

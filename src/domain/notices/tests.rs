@@ -568,3 +568,15 @@ fn send_time_rules_for_registrants() {
         assert_eq!(got, expected, "{what}");
     }
 }
+
+/// The API's JSON (and the OpenAPI document) name a kind of message as the outbox stores it.
+#[test]
+fn kinds_read_the_same_in_json_and_in_the_outbox() {
+    for kind in MailKind::ALL {
+        assert_eq!(
+            serde_json::to_value(kind).expect("a kind"),
+            json!(kind.as_str())
+        );
+        assert_eq!(MailKind::parse(kind.as_str()), Some(kind));
+    }
+}
