@@ -139,6 +139,53 @@ async fn health_and_openapi_are_public(db: Db) {
     assert!(doc["components"]["schemas"]["HistoryItem"]["properties"]["fields"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 
+    // Every error the edge answers is documented where it can come from, as problem+json
+    // (issue 20, item 9): a token, a key in the path, query parameters, a JSON body.
+    let mut operations = 0;
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            operations += 1;
+            let responses = operation["responses"].as_object().unwrap();
+            let mut wanted = Vec::new();
+            if operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty())
+            {
+                wanted.push("401");
+            }
+            if path.contains('{') {
+                wanted.push("404");
+            }
+            let query = operation["parameters"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+            if query {
+                wanted.push("400");
+            }
+            if operation.get("requestBody").is_some() {
+                wanted.extend(["400", "413", "415", "422"]);
+            }
+            for status in wanted {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path}: no {status}"
+                );
+            }
+            for (status, response) in responses {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let content = response["content"].as_object().unwrap();
+                    assert_eq!(
+                        content.keys().collect::<Vec<_>>(),
+                        ["application/problem+json"],
+                        "{method} {path} {status}"
+                    );
+                    assert!(!response["description"].as_str().unwrap().is_empty());
+                }
+            }
+        }
+    }
+    assert!(operations >= 30, "{operations} operations");
+
     // Readiness reflects the database.
     app.store.close().await;
     let readyz = app.client.get(app.url("/readyz")).send().await.unwrap();
