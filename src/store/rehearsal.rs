@@ -55,13 +55,17 @@ impl Store {
     ) -> Result<Rehearsal, StoreError> {
         let mut tx = self.write().await?;
         let since = self.now();
-        let current = super::events::load_one(&mut tx.tx, key, self.lock_rows()).await?;
         let copy = self.backend == Backend::Postgres;
-        if copy {
+        let key = if copy {
+            // The copy needs the session's id before the change is played.
+            let current = super::events::load_one(&mut tx.tx, key, self.lock_rows()).await?;
             copy_outbox(&mut tx, Some(&current.id)).await?;
-        }
+            current.id
+        } else {
+            key.to_string()
+        };
         let play = async {
-            let event = self.update_in(&mut tx, &current.id, edit).await?;
+            let event = self.update_in(&mut tx, &key, edit).await?;
             planned_in(&mut tx, event, since).await
         };
         let rehearsal = if copy {
