@@ -237,7 +237,7 @@ pub struct CalendarList {
 }
 
 /// Subscribe links for the main feed and each series' feed, to paste into pages and mailings.
-#[utoipa::path(get, path = "/api/v1/calendars", tag = "calendars",
+#[utoipa::path(get, path = "/api/v1/calendars", operation_id = "listCalendars", tag = "calendars",
     responses((status = 200, body = CalendarList)),
     security(("bearer" = [])))]
 pub async fn calendars(State(state): State<AppState>) -> Result<Json<CalendarList>, ApiError> {

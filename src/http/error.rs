@@ -50,6 +50,14 @@ pub struct Problem {
 }
 
 impl ApiError {
+    /// 400 for query parameters that cannot be read, each named.
+    pub fn invalid_query(errors: FieldErrors) -> ApiError {
+        ApiError::BadRequest {
+            detail: format!("the query is invalid: {errors}"),
+            errors,
+        }
+    }
+
     pub fn bad_request(detail: impl Into<String>) -> ApiError {
         ApiError::BadRequest {
             detail: detail.into(),

@@ -32,21 +32,25 @@ pub fn routes() -> Router<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `webinar`, `event` or `video`.
+    #[param(pattern = "^(webinar|event|video)?$")]
     kind: Option<String>,
     /// Series slug.
     series: Option<String>,
     tag: Option<String>,
     /// `draft`, `scheduled` or `cancelled`; several separated by commas.
+    #[param(pattern = "^((draft|scheduled|cancelled)(,(draft|scheduled|cancelled))*)?$")]
     status: Option<String>,
     /// Sessions starting at or after this date or time.
     from: Option<String>,
     /// Sessions starting before this date or time.
     to: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
     /// `next_cursor` of the previous page.
     cursor: Option<String>,
     /// `asc` (default) or `desc`.
+    #[param(pattern = "^(asc|desc)?$")]
     order: Option<String>,
 }
 
@@ -58,7 +62,7 @@ pub struct EventList {
     pub next_cursor: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/events", tag = "events",
+#[utoipa::path(post, path = "/api/v1/events", operation_id = "createEvent", tag = "events",
     request_body(content = EventInput, description = "The session; `status` defaults to `draft`"),
     responses(
         (status = 201, description = "Created", body = EventDocument),
@@ -81,7 +85,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/events", tag = "events", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/events", operation_id = "listEvents", tag = "events", params(ListQuery),
     responses((status = 200, body = EventList), (status = 400, body = Problem), (status = 401, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(
@@ -135,10 +139,7 @@ pub async fn list(
         }
     };
     if !errors.is_empty() {
-        return Err(ApiError::BadRequest {
-            detail: format!("the query is invalid: {errors}"),
-            errors,
-        });
+        return Err(ApiError::invalid_query(errors));
     }
     let filter = EventFilter {
         kind,
@@ -187,7 +188,7 @@ fn bound(
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/events/{key}", tag = "events",
+#[utoipa::path(get, path = "/api/v1/events/{key}", operation_id = "getEvent", tag = "events",
     params(("key" = String, Path, description = "Id or slug")),
     responses((status = 200, body = EventDocument), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -199,7 +200,7 @@ pub async fn show(
     Ok(Json(event.document_with_links(&state.base_url)))
 }
 
-#[utoipa::path(patch, path = "/api/v1/events/{key}", tag = "events",
+#[utoipa::path(patch, path = "/api/v1/events/{key}", operation_id = "updateEvent", tag = "events",
     params(("key" = String, Path, description = "Id or slug")),
     request_body(content = EventInput, content_type = "application/merge-patch+json",
         description = "JSON merge patch (RFC 7396): the fields to change, null to clear one"),
@@ -235,7 +236,7 @@ pub async fn update(
     Ok(Json(event.document_with_links(&state.base_url)))
 }
 
-#[utoipa::path(post, path = "/api/v1/events/{key}/cancel", tag = "events",
+#[utoipa::path(post, path = "/api/v1/events/{key}/cancel", operation_id = "cancelEvent", tag = "events",
     params(("key" = String, Path, description = "Id or slug")),
     request_body(content = Option<CancelInput>, content_type = "application/json",
         description = "Optional. The reason, shown on the session's page, in the cancellation \
@@ -255,8 +256,8 @@ pub async fn cancel(
     OptionalJsonBody(body): OptionalJsonBody,
 ) -> Result<Json<EventDocument>, ApiError> {
     let reason = match body {
+        None | Some(serde_json::Value::Null) => None,
         Some(value) => CancelInput::from_json(value)?.validate()?,
-        None => None,
     };
     let event = state
         .store
@@ -267,7 +268,7 @@ pub async fn cancel(
     Ok(Json(event.document_with_links(&state.base_url)))
 }
 
-#[utoipa::path(delete, path = "/api/v1/events/{key}", tag = "events",
+#[utoipa::path(delete, path = "/api/v1/events/{key}", operation_id = "deleteEvent", tag = "events",
     params(("key" = String, Path, description = "Id or slug")),
     responses(
         (status = 204, description = "Deleted"), (status = 401, body = Problem),
@@ -330,7 +331,7 @@ pub struct History {
     pub items: Vec<HistoryItem>,
 }
 
-#[utoipa::path(get, path = "/api/v1/events/{key}/history", tag = "events",
+#[utoipa::path(get, path = "/api/v1/events/{key}/history", operation_id = "getEventHistory", tag = "events",
     params(("key" = String, Path, description = "Id or slug")),
     responses((status = 200, description = "Every change, oldest first", body = History),
         (status = 401, body = Problem), (status = 404, body = Problem)),

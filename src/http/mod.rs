@@ -207,7 +207,8 @@ async fn api_not_found() -> ApiError {
 /// `limit`, `cursor` and `order` of list endpoints.
 pub(crate) fn page_size(settings: &Settings, limit: Option<&str>) -> Result<u32, ApiError> {
     match limit {
-        None | Some("") => Ok(settings.events.page_size),
+        // An empty `limit=` is no number: refused, as the document's integer says.
+        None => Ok(settings.events.page_size),
         Some(raw) => match raw.parse::<u32>() {
             Ok(n) if (1..=settings.events.max_page_size).contains(&n) => Ok(n),
             _ => Err(ApiError::Invalid(crate::domain::FieldErrors::single(

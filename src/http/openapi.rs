@@ -26,7 +26,7 @@ use super::{calendar, events, registrations, series, speakers, subscribe, subscr
         registrations::register_json, registrations::list, registrations::add, registrations::show,
         registrations::remove, registrations::move_one, registrations::export,
     ),
-    modifiers(&BearerAuth, &ProblemResponses),
+    modifiers(&BearerAuth, &ProblemResponses, &Links),
     tags(
         (name = "events", description = "Webinars, in-person events and videos"),
         (name = "speakers", description = "The speaker directory"),
@@ -131,18 +131,184 @@ impl ProblemResponses {
 
 impl Modify for ProblemResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        for (path, item) in openapi.paths.paths.iter_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                Self::complete(path, operation);
+        for (path, operation) in operations_mut(openapi) {
+            Self::complete(path, operation);
+        }
+    }
+}
+
+/// Schemas of fields whose Rust type is looser than the rule the handler applies (a `String`
+/// read by hand for a precise error): the document states the rule, so that a client (and
+/// Schemathesis's check that schema-valid input is accepted) knows it.
+pub(crate) mod rules {
+    use utoipa::openapi::schema::{
+        AdditionalProperties, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type,
+    };
+
+    /// Text that must hold more than spaces (a slug in a scope).
+    pub const NOT_BLANK: &str = r"\S";
+    /// A subscription's scope: `"all"`, `{"series": "slug"}` or `{"event": "slug"}`.
+    pub fn scope() -> Schema {
+        let one = |key: &str| {
+            ObjectBuilder::new()
+                .property(
+                    key,
+                    ObjectBuilder::new()
+                        .schema_type(SchemaType::Type(Type::String))
+                        .pattern(Some(NOT_BLANK)),
+                )
+                .required(key)
+                .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
+        };
+        Schema::OneOf(
+            OneOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Null)))
+                .item(
+                    ObjectBuilder::new()
+                        .schema_type(SchemaType::Type(Type::String))
+                        .enum_values(Some(["all"])),
+                )
+                .item(one("series"))
+                .item(one("event"))
+                .description(Some(
+                    "`\"all\"` (the default), `{\"series\": \"slug\"}` or `{\"event\": \"slug\"}`",
+                ))
+                .build(),
+        )
+    }
+}
+
+/// Where a client goes from what it created (OpenAPI links): the new session's page in the
+/// API, its changes, its registrations; the new speaker, series, subscriber or registration.
+/// Schemathesis's stateful phase follows them in `.ci/run` (`.ci/schemathesis`), so that it
+/// exercises updates, cancellations and deletions of resources that exist, not only of
+/// random keys.
+struct Links;
+
+/// The key of what the response created.
+const CREATED_ID: &str = "$response.body#/id";
+
+/// (operation, status that created something, [(operation it leads to, its parameters)]).
+type LinkTable = [(
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static [(&'static str, &'static str)])],
+)];
+
+const LINKS: &LinkTable = &[
+    (
+        "createEvent",
+        "201",
+        &[
+            ("getEvent", &[("key", CREATED_ID)]),
+            ("updateEvent", &[("key", CREATED_ID)]),
+            ("cancelEvent", &[("key", CREATED_ID)]),
+            ("deleteEvent", &[("key", CREATED_ID)]),
+            ("getEventHistory", &[("key", CREATED_ID)]),
+            ("listEventOutbox", &[("key", CREATED_ID)]),
+            ("listRegistrations", &[("key", CREATED_ID)]),
+            ("addRegistration", &[("key", CREATED_ID)]),
+            ("exportRegistrations", &[("key", CREATED_ID)]),
+            ("register", &[("key", CREATED_ID)]),
+        ],
+    ),
+    (
+        "updateEvent",
+        "200",
+        &[
+            ("getEvent", &[("key", CREATED_ID)]),
+            ("cancelEvent", &[("key", CREATED_ID)]),
+        ],
+    ),
+    (
+        "createSpeaker",
+        "201",
+        &[
+            ("getSpeaker", &[("key", CREATED_ID)]),
+            ("updateSpeaker", &[("key", CREATED_ID)]),
+        ],
+    ),
+    (
+        "createSeries",
+        "201",
+        &[
+            ("getSeries", &[("key", CREATED_ID)]),
+            ("updateSeries", &[("key", CREATED_ID)]),
+        ],
+    ),
+    (
+        "createSubscriber",
+        "201",
+        &[
+            ("getSubscriber", &[("id", CREATED_ID)]),
+            ("deleteSubscriber", &[("id", CREATED_ID)]),
+        ],
+    ),
+    (
+        "addRegistration",
+        "201",
+        &[
+            (
+                "getRegistration",
+                &[("key", "$request.path.key"), ("id", CREATED_ID)],
+            ),
+            (
+                "deleteRegistration",
+                &[("key", "$request.path.key"), ("id", CREATED_ID)],
+            ),
+            (
+                "moveRegistration",
+                &[("key", "$request.path.key"), ("id", CREATED_ID)],
+            ),
+        ],
+    ),
+];
+
+fn operations_mut(
+    openapi: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = (&String, &mut utoipa::openapi::path::Operation)> {
+    openapi.paths.paths.iter_mut().flat_map(|(path, item)| {
+        [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        .map(move |operation| (path, operation))
+    })
+}
+
+impl Modify for Links {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::extensions::Extensions;
+        use utoipa::openapi::link::LinkBuilder;
+        use utoipa::openapi::RefOr;
+        for (_, operation) in operations_mut(openapi) {
+            let Some((_, status, targets)) = LINKS
+                .iter()
+                .find(|(id, _, _)| operation.operation_id.as_deref() == Some(*id))
+            else {
+                continue;
+            };
+            let Some(RefOr::T(response)) = operation.responses.responses.get_mut(*status) else {
+                continue;
+            };
+            for (target, parameters) in targets.iter() {
+                // utoipa 5.5 writes `LinkBuilder::operation_id` as `operation_id`, a key
+                // OpenAPI does not know; `operationId` goes in through the link's flattened
+                // extensions instead (the test below reads the document as clients do).
+                let operation_id = Extensions::from_iter([("operationId", *target)]);
+                let link = parameters
+                    .iter()
+                    .fold(LinkBuilder::new(), |link, (name, value)| {
+                        link.parameter(*name, *value)
+                    })
+                    .extensions(Some(operation_id))
+                    .build();
+                response.links.insert((*target).to_string(), RefOr::T(link));
             }
         }
     }
@@ -151,4 +317,75 @@ impl Modify for ProblemResponses {
 /// `GET /api/v1/openapi.json`
 pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use serde_json::Value;
+    use utoipa::OpenApi;
+
+    use super::ApiDoc;
+
+    /// Every operation of the document as JSON: (operation id, path, operation).
+    fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+        let mut found = Vec::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (_, operation) in item.as_object().into_iter().flatten() {
+                let id = operation["operationId"].as_str().unwrap_or_default();
+                found.push((id.to_string(), path.clone(), operation.clone()));
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn every_operation_has_its_own_id() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("document as JSON");
+        let mut seen = BTreeMap::new();
+        for (id, path, _) in operations(&doc) {
+            assert!(
+                !id.is_empty(),
+                "{path} has an operation without operationId"
+            );
+            if let Some(other) = seen.insert(id.clone(), path.clone()) {
+                panic!("operationId {id} is used by {other} and {path}");
+            }
+        }
+    }
+
+    /// A link that names an operation the document lacks, or leaves out one of its path
+    /// parameters, is one a client (or the stateful fuzzer) cannot follow.
+    #[test]
+    fn links_lead_to_operations_with_all_their_path_parameters() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).expect("document as JSON");
+        let all = operations(&doc);
+        let mut followed = 0;
+        for (id, _, operation) in &all {
+            for (status, response) in operation["responses"].as_object().into_iter().flatten() {
+                for (name, link) in response["links"].as_object().into_iter().flatten() {
+                    let target = link["operationId"].as_str().unwrap_or_default();
+                    let Some((_, path, _)) = all.iter().find(|(other, _, _)| other == target)
+                    else {
+                        panic!("{id} {status} links ({name}) to {target}, which is not in the document");
+                    };
+                    let wanted: BTreeSet<&str> = path
+                        .split('{')
+                        .skip(1)
+                        .filter_map(|part| part.split('}').next())
+                        .collect();
+                    let given: BTreeSet<&str> = link["parameters"]
+                        .as_object()
+                        .into_iter()
+                        .flatten()
+                        .map(|(k, _)| k.as_str())
+                        .collect();
+                    assert_eq!(given, wanted, "{id} {status} → {target} ({path})");
+                    followed += 1;
+                }
+            }
+        }
+        assert!(followed >= 15, "only {followed} links in the document");
+    }
 }

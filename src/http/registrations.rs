@@ -202,12 +202,38 @@ async fn submit(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegistrationRequest {
+    #[schema(format = Email)]
     pub email: String,
+    #[schema(
+        pattern = r"^\s*[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*\s*$",
+        max_length = 200
+    )]
     pub name: String,
+    #[schema(pattern = r"^\s*[^\u0000-\u001f\u007f-\u009f]*\s*$", max_length = 200)]
     pub organisation: Option<String>,
     /// Organisers only: where consent was collected (default `organiser`).
     #[serde(default)]
     pub source: Option<String>,
+}
+
+/// One line of text (`domain::registration`): no control character (`char::is_control`) but
+/// the spaces trimmed at either end; names are not blank.
+///
+/// The public endpoint's request, as documented: a registrant cannot say where consent was
+/// collected (`RegistrationRequest::source` is for organisers; the handler refuses it by name).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct PublicRegistration {
+    #[schema(format = Email)]
+    email: String,
+    #[schema(
+        pattern = r"^\s*[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*\s*$",
+        max_length = 200
+    )]
+    name: String,
+    #[schema(pattern = r"^\s*[^\u0000-\u001f\u007f-\u009f]*\s*$", max_length = 200)]
+    organisation: Option<String>,
 }
 
 impl RegistrationRequest {
@@ -217,9 +243,9 @@ impl RegistrationRequest {
 }
 
 /// The registration form as JSON (no token): double opt-in as with the form.
-#[utoipa::path(post, path = "/api/v1/events/{key}/register", tag = "registrations",
+#[utoipa::path(post, path = "/api/v1/events/{key}/register", operation_id = "register", tag = "registrations",
     params(("key" = String, Path, description = "The session's id or slug")),
-    request_body = RegistrationRequest,
+    request_body = PublicRegistration,
     responses((status = 202, description = "A confirmation message is on its way (if the address is valid)"),
         (status = 404, body = Problem), (status = 409, description = "The session takes no registration now", body = Problem),
         (status = 422, body = Problem), (status = 429, body = Problem)))]
@@ -424,13 +450,14 @@ async fn own_calendar(State(state): State<AppState>, Path(key): Path<String>) ->
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `pending`, `seated`, `waiting` or `cancelled`.
+    #[param(value_type = Option<RegistrationStatus>)]
     status: Option<String>,
 }
 
 fn read_status(raw: Option<&str>) -> Result<Option<RegistrationStatus>, ApiError> {
     raw.map(|s| {
         RegistrationStatus::parse(s.trim()).ok_or_else(|| {
-            ApiError::Invalid(FieldErrors::single(
+            ApiError::invalid_query(FieldErrors::single(
                 "status",
                 "must be pending, seated, waiting or cancelled",
             ))
@@ -449,10 +476,10 @@ pub struct RegistrationList {
     pub items: Vec<Registration>,
 }
 
-#[utoipa::path(get, path = "/api/v1/events/{key}/registrations", tag = "registrations",
+#[utoipa::path(get, path = "/api/v1/events/{key}/registrations", operation_id = "listRegistrations", tag = "registrations",
     params(("key" = String, Path, description = "The session's id or slug"), ListQuery),
     responses((status = 200, body = RegistrationList), (status = 401, body = Problem),
-        (status = 404, body = Problem), (status = 422, body = Problem)),
+        (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -470,7 +497,7 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(post, path = "/api/v1/events/{key}/registrations", tag = "registrations",
+#[utoipa::path(post, path = "/api/v1/events/{key}/registrations", operation_id = "addRegistration", tag = "registrations",
     params(("key" = String, Path, description = "The session's id or slug")),
     request_body = RegistrationRequest,
     responses((status = 201, description = "Registered: seated, or on the waiting list; told by mail", body = Registration),
@@ -510,7 +537,7 @@ pub async fn add(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/events/{key}/registrations/{id}", tag = "registrations",
+#[utoipa::path(get, path = "/api/v1/events/{key}/registrations/{id}", operation_id = "getRegistration", tag = "registrations",
     params(("key" = String, Path, description = "The session's id or slug"), ("id" = String, Path)),
     responses((status = 200, body = Registration), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -523,7 +550,7 @@ pub async fn show(
 
 /// Removes a registrant: the registration is cancelled, the person told by mail, and a freed
 /// seat goes to the head of the waiting list.
-#[utoipa::path(delete, path = "/api/v1/events/{key}/registrations/{id}", tag = "registrations",
+#[utoipa::path(delete, path = "/api/v1/events/{key}/registrations/{id}", operation_id = "deleteRegistration", tag = "registrations",
     params(("key" = String, Path, description = "The session's id or slug"), ("id" = String, Path)),
     responses((status = 200, description = "Cancelled", body = Registration), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -539,12 +566,23 @@ pub async fn remove(
 #[serde(deny_unknown_fields)]
 pub struct MoveRequest {
     /// `seat` (from the waiting list to a free seat) or `waiting` (to the waiting list).
+    #[schema(value_type = MoveTo)]
     pub to: String,
     /// With `waiting`: the place in line, 1 being next (default: last).
+    #[schema(minimum = 1)]
     pub position: Option<i64>,
 }
 
-#[utoipa::path(post, path = "/api/v1/events/{key}/registrations/{id}/move", tag = "registrations",
+/// Where `MoveRequest::to` sends a registrant (documentation: the handler reads the text).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum MoveTo {
+    Seat,
+    Waiting,
+}
+
+#[utoipa::path(post, path = "/api/v1/events/{key}/registrations/{id}/move", operation_id = "moveRegistration", tag = "registrations",
     params(("key" = String, Path, description = "The session's id or slug"), ("id" = String, Path)),
     request_body = MoveRequest,
     responses((status = 200, body = Registration), (status = 401, body = Problem), (status = 404, body = Problem),
@@ -633,7 +671,7 @@ pub(crate) fn cell(text: &str) -> String {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/events/{key}/registrations.csv", tag = "registrations",
+#[utoipa::path(get, path = "/api/v1/events/{key}/registrations.csv", operation_id = "exportRegistrations", tag = "registrations",
     params(("key" = String, Path, description = "The session's id or slug"), ListQuery),
     responses((status = 200, description = "CSV, one registrant per line, in list order", content_type = "text/csv"),
         (status = 401, body = Problem), (status = 404, body = Problem)),

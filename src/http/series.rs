@@ -19,7 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/series/{key}", get(show).patch(update))
 }
 
-#[utoipa::path(post, path = "/api/v1/series", tag = "series", request_body = SeriesFields,
+#[utoipa::path(post, path = "/api/v1/series", operation_id = "createSeries", tag = "series", request_body = SeriesFields,
     responses((status = 201, body = Series), (status = 401, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
@@ -36,14 +36,14 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/series", tag = "series",
+#[utoipa::path(get, path = "/api/v1/series", operation_id = "listSeries", tag = "series",
     responses((status = 200, body = Vec<Series>), (status = 401, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<Series>>, ApiError> {
     Ok(Json(state.store.list_series().await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/series/{key}", tag = "series",
+#[utoipa::path(get, path = "/api/v1/series/{key}", operation_id = "getSeries", tag = "series",
     params(("key" = String, Path, description = "Id or slug")),
     responses((status = 200, body = Series), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -60,7 +60,7 @@ pub async fn show(
     ))
 }
 
-#[utoipa::path(patch, path = "/api/v1/series/{key}", tag = "series",
+#[utoipa::path(patch, path = "/api/v1/series/{key}", operation_id = "updateSeries", tag = "series",
     params(("key" = String, Path, description = "Id or slug")),
     request_body(content = SeriesFields, content_type = "application/merge-patch+json"),
     responses((status = 200, body = Series), (status = 401, body = Problem), (status = 404, body = Problem),

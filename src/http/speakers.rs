@@ -19,7 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/speakers/{key}", get(show).patch(update))
 }
 
-#[utoipa::path(post, path = "/api/v1/speakers", tag = "speakers", request_body = SpeakerFields,
+#[utoipa::path(post, path = "/api/v1/speakers", operation_id = "createSpeaker", tag = "speakers", request_body = SpeakerFields,
     responses((status = 201, body = Speaker), (status = 401, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
@@ -36,14 +36,14 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/speakers", tag = "speakers",
+#[utoipa::path(get, path = "/api/v1/speakers", operation_id = "listSpeakers", tag = "speakers",
     responses((status = 200, body = Vec<Speaker>), (status = 401, body = Problem)),
     security(("bearer" = [])))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<Speaker>>, ApiError> {
     Ok(Json(state.store.list_speakers().await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/speakers/{key}", tag = "speakers",
+#[utoipa::path(get, path = "/api/v1/speakers/{key}", operation_id = "getSpeaker", tag = "speakers",
     params(("key" = String, Path, description = "Id or slug")),
     responses((status = 200, body = Speaker), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -60,7 +60,7 @@ pub async fn show(
     ))
 }
 
-#[utoipa::path(patch, path = "/api/v1/speakers/{key}", tag = "speakers",
+#[utoipa::path(patch, path = "/api/v1/speakers/{key}", operation_id = "updateSpeaker", tag = "speakers",
     params(("key" = String, Path, description = "Id or slug")),
     request_body(content = SpeakerFields, content_type = "application/merge-patch+json"),
     responses((status = 200, body = Speaker), (status = 401, body = Problem), (status = 404, body = Problem),

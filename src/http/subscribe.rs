@@ -278,14 +278,14 @@ async fn submit(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PublicSubscribe {
+    #[schema(format = Email)]
     pub email: String,
-    /// `"all"`, `{"series": "slug"}` or `{"event": "slug"}`.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = super::openapi::rules::scope)]
     pub scope: Option<serde_json::Value>,
 }
 
 /// The subscribe form as JSON (no token): a confirmation message is sent, as with the form.
-#[utoipa::path(post, path = "/api/v1/subscribe", tag = "subscribers", request_body = PublicSubscribe,
+#[utoipa::path(post, path = "/api/v1/subscribe", operation_id = "subscribe", tag = "subscribers", request_body = PublicSubscribe,
     responses((status = 202, description = "A confirmation message is on its way (if the address is valid and not yet subscribed)"),
         (status = 409, body = super::error::Problem), (status = 422, body = super::error::Problem),
         (status = 429, body = super::error::Problem)))]

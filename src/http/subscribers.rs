@@ -28,6 +28,7 @@ pub struct SubscriptionDetail {
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AddressWithdrawal {
+    #[schema(format = Email)]
     pub email: String,
     /// How the request came (default: "organiser").
     #[serde(default)]
@@ -36,7 +37,7 @@ pub struct AddressWithdrawal {
 
 /// Withdraws an address from every list: for requests that reach organisers by mail (the
 /// `mailto:` of List-Unsubscribe) or otherwise.
-#[utoipa::path(post, path = "/api/v1/subscribers/unsubscribe", tag = "subscribers",
+#[utoipa::path(post, path = "/api/v1/subscribers/unsubscribe", operation_id = "unsubscribeAddress", tag = "subscribers",
     request_body = AddressWithdrawal,
     responses((status = 200, description = "`{\"withdrawn\": n}`: how many subscriptions it left"),
         (status = 401, body = Problem), (status = 422, body = Problem)),
@@ -101,9 +102,9 @@ pub(crate) fn read_scope(value: Option<&serde_json::Value>) -> Result<Scope, Fie
 /// `POST /api/v1/subscribers`: an address whose consent was collected elsewhere.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewSubscriber {
+    #[schema(format = Email)]
     pub email: String,
-    /// `"all"`, `{"series": "slug"}` or `{"event": "slug"}`.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = super::openapi::rules::scope)]
     pub scope: Option<serde_json::Value>,
     pub consent: Consent,
 }
@@ -111,15 +112,17 @@ pub struct NewSubscriber {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Consent {
     /// Where and how consent was given (a paper form at an event, an older tool…).
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub source: String,
     /// When (RFC 3339).
+    #[schema(format = DateTime)]
     pub at: String,
     /// The version of the wording agreed to, if known.
     #[serde(default)]
     pub wording_version: Option<String>,
 }
 
-#[utoipa::path(post, path = "/api/v1/subscribers", tag = "subscribers", request_body = NewSubscriber,
+#[utoipa::path(post, path = "/api/v1/subscribers", operation_id = "createSubscriber", tag = "subscribers", request_body = NewSubscriber,
     responses((status = 201, body = Subscription), (status = 401, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
@@ -194,9 +197,11 @@ pub async fn create(
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// `pending`, `active` or `unsubscribed`.
+    #[param(pattern = "^(pending|active|unsubscribed)?$")]
     status: Option<String>,
     /// `all` (subscriptions to everything), `series` or `event` (every subscription of that
     /// kind).
+    #[param(pattern = "^(all|series|event)?$")]
     scope: Option<String>,
     /// A session's slug or id: who asked to be reminded of it or registered for it (its
     /// subscriptions of scope `event`).
@@ -207,7 +212,7 @@ pub struct ListQuery {
     address: Option<String>,
     /// At most this many, newest first: 1 to 10000, by default 10000 for the JSON list and
     /// everything for the CSV export.
-    #[param(value_type = Option<i64>)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 10000)]
     limit: Option<String>,
 }
 
@@ -236,7 +241,8 @@ impl ListQuery {
             non_empty(&q.event),
             non_empty(&q.series),
         );
-        let limit = match non_empty(&q.limit) {
+        // An empty `limit=` is no number: refused, as the document's integer says.
+        let limit = match q.limit.as_deref() {
             None => default_limit,
             Some(raw) => match raw.parse::<i64>() {
                 Ok(n) if (1..=MAX_LIST).contains(&n) => n,
@@ -247,7 +253,7 @@ impl ListQuery {
             },
         };
         if !errors.is_empty() {
-            return Err(invalid_query(errors));
+            return Err(ApiError::invalid_query(errors));
         }
         let address = non_empty(&q.address).map(str::to_string);
         Ok((
@@ -263,13 +269,6 @@ impl ListQuery {
 
 fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
-fn invalid_query(errors: FieldErrors) -> ApiError {
-    ApiError::BadRequest {
-        detail: format!("the query is invalid: {errors}"),
-        errors,
-    }
 }
 
 /// `scope`, `event` and `series` together: one session's or one series' subscriptions, or every
@@ -312,12 +311,12 @@ fn read_scope_filter(
 /// The store's refusal of a series or session the query names (unknown) is the query's fault.
 fn listing_error(err: StoreError) -> ApiError {
     match err {
-        StoreError::Invalid(errors) => invalid_query(errors),
+        StoreError::Invalid(errors) => ApiError::invalid_query(errors),
         other => other.into(),
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/subscribers", tag = "subscribers", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/subscribers", operation_id = "listSubscribers", tag = "subscribers", params(ListQuery),
     responses((status = 200, body = Vec<Subscription>),
         (status = 400, description = "An unknown parameter, a value that cannot be read, or a series or session that does not exist", body = Problem),
         (status = 401, body = Problem)),
@@ -336,7 +335,7 @@ pub async fn list(
 }
 
 /// The same subscriptions as the JSON list, as a spreadsheet.
-#[utoipa::path(get, path = "/api/v1/subscribers/export.csv", tag = "subscribers", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/subscribers/export.csv", operation_id = "exportSubscribers", tag = "subscribers", params(ListQuery),
     responses((status = 200, content_type = "text/csv", body = String),
         (status = 400, description = "As for the JSON list", body = Problem),
         (status = 401, body = Problem)),
@@ -365,14 +364,14 @@ pub async fn export(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/subscribers/counts", tag = "subscribers",
+#[utoipa::path(get, path = "/api/v1/subscribers/counts", operation_id = "countSubscribers", tag = "subscribers",
     responses((status = 200, body = Vec<ScopeCount>), (status = 401, body = Problem)),
     security(("bearer" = [])))]
 pub async fn counts(State(state): State<AppState>) -> Result<Json<Vec<ScopeCount>>, ApiError> {
     Ok(Json(state.store.subscription_counts().await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/subscribers/{id}", tag = "subscribers",
+#[utoipa::path(get, path = "/api/v1/subscribers/{id}", operation_id = "getSubscriber", tag = "subscribers",
     params(("id" = String, Path)),
     responses((status = 200, body = SubscriptionDetail), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -398,7 +397,7 @@ pub async fn show(
 }
 
 /// Erases the subscription, its consent record and its messages.
-#[utoipa::path(delete, path = "/api/v1/subscribers/{id}", tag = "subscribers",
+#[utoipa::path(delete, path = "/api/v1/subscribers/{id}", operation_id = "deleteSubscriber", tag = "subscribers",
     params(("id" = String, Path)),
     responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -420,7 +419,7 @@ pub async fn remove(
 }
 
 /// What was sent about a session, what waits, what failed and why.
-#[utoipa::path(get, path = "/api/v1/events/{key}/outbox", tag = "outbox",
+#[utoipa::path(get, path = "/api/v1/events/{key}/outbox", operation_id = "listEventOutbox", tag = "outbox",
     params(("key" = String, Path, description = "Id or slug")),
     responses((status = 200, body = OutboxReport), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
@@ -439,7 +438,7 @@ pub async fn outbox(
 }
 
 /// Queues a failed message again.
-#[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", tag = "outbox",
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", operation_id = "retryMessage", tag = "outbox",
     params(("id" = i64, Path)),
     responses((status = 200, body = OutboxMessage), (status = 401, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem)),

@@ -56,10 +56,14 @@ pub struct EventInput {
     #[serde(default)]
     pub slug: Option<String>,
     #[serde(default)]
+    #[schema(value_type = Option<KindName>)]
     pub kind: Option<String>,
+    /// `draft` when left out on creation.
     #[serde(default)]
+    #[schema(value_type = Option<StatusName>)]
     pub status: Option<String>,
     #[serde(default)]
+    #[schema(pattern = r"\S")]
     pub title: Option<String>,
     #[serde(default)]
     pub summary: Option<String>,
@@ -78,6 +82,7 @@ pub struct EventInput {
     #[serde(default)]
     pub series: Option<SeriesInput>,
     #[serde(default)]
+    #[schema(minimum = 0)]
     pub episode: Option<i64>,
     #[serde(default)]
     pub speakers: Option<Vec<SpeakerInput>>,
@@ -91,12 +96,34 @@ pub struct EventInput {
     pub image: Option<String>,
     #[serde(default)]
     pub registration_required: Option<bool>,
+    /// Seats; null for no limit.
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub capacity: Option<i64>,
     #[serde(default)]
     pub recording_planned: Option<bool>,
     #[serde(default)]
     pub reminders: Option<Vec<String>>,
+}
+
+/// `EventInput::kind` as documented (the field is read by hand, for a precise error).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum KindName {
+    Webinar,
+    Event,
+    Video,
+}
+
+/// `EventInput::status` as documented.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum StatusName {
+    Draft,
+    Scheduled,
+    Cancelled,
 }
 
 /// A series reference, checked but not yet looked up.
@@ -150,10 +177,12 @@ pub struct EventSpec {
 pub struct CancelInput {
     /// Why the session is cancelled, in French, for visitors and subscribers (at most 500
     /// characters; trimmed). Shown on its page, in the cancellation notice and in calendars.
-    /// Cancelling again with a reason replaces it; without one keeps it.
+    /// Cancelling again with a reason replaces it; without one keeps it. No control character
+    /// but tabs and line breaks (`check_text`).
     #[serde(default)]
     #[schema(
         max_length = 500,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$",
         example = "L'intervenante est souffrante ; la session sera reprogrammée."
     )]
     pub reason: Option<String>,
