@@ -204,6 +204,8 @@ async fn submit(
 pub struct RegistrationRequest {
     #[schema(format = Email)]
     pub email: String,
+    // One line of text (`domain::registration::line`): no control character
+    // (`char::is_control`) but the spaces trimmed at either end; a name is not blank.
     #[schema(
         pattern = r"^\s*[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*\s*$",
         max_length = 200
@@ -216,9 +218,6 @@ pub struct RegistrationRequest {
     pub source: Option<String>,
 }
 
-/// One line of text (`domain::registration`): no control character (`char::is_control`) but
-/// the spaces trimmed at either end; names are not blank.
-///
 /// The public endpoint's request, as documented: a registrant cannot say where consent was
 /// collected (`RegistrationRequest::source` is for organisers; the handler refuses it by name).
 #[derive(Deserialize, utoipa::ToSchema)]
