@@ -2,15 +2,17 @@
 """How many annotated fields `eventail import` reads right.
 
 Usage:
-    bench/import_accuracy.py ANNOTATIONS.json
+    bench/import_accuracy.py ANNOTATIONS.json [--root FOLDER]
     EVENTAIL_BIN=path/to/eventail bench/import_accuracy.py ANNOTATIONS.json
 
 ANNOTATIONS.json has the shape of the team's fixtures/minumeco/expected.json:
 
     {"files": {"RELATIVE/PATH.md": {"outcome": ..., "title": ..., ...}, ...}}
 
-Each key is a Markdown file, relative to the folder that holds ANNOTATIONS.json. For each one
-the tool runs, from that folder,
+Each key is a Markdown file, relative to the folder that holds ANNOTATIONS.json, or to FOLDER
+when given (the project's own annotations, bench/corpus-annotations.json, describe the team's
+posts under ../shared/fixtures/minumeco/corpus, which stay there). Keys of an annotation that
+start with "_" are notes, not compared. For each file the tool runs, from that folder,
 
     $EVENTAIL_BIN import --dry-run --format json RELATIVE/PATH.md
 
@@ -220,15 +222,22 @@ def shown_got(field, report):
 
 
 def main(argv):
-    if len(argv) != 2 or argv[1] in ("-h", "--help"):
+    args = argv[1:]
+    root = None
+    if len(args) == 3 and args[1] == "--root":
+        root = Path(args[2])
+        args = args[:1]
+    if len(args) != 1 or args[0] in ("-h", "--help"):
         print(__doc__.strip())
-        return 0 if len(argv) == 2 else 2
-    annotations_path = Path(argv[1])
+        return 0 if args[:1] in (["-h"], ["--help"]) else 2
+    annotations_path = Path(args[0])
     try:
         annotations = json.loads(annotations_path.read_text(encoding="utf-8"))["files"]
     except (OSError, ValueError, KeyError) as e:
         fail(f"cannot read annotations {annotations_path}: {e}")
-    folder = annotations_path.resolve().parent
+    folder = (root or annotations_path.parent).resolve()
+    if not folder.is_dir():
+        fail(f"no folder {folder}")
     binary = os.environ.get("EVENTAIL_BIN") or default_binary()
     if not os.path.isfile(binary) or not os.access(binary, os.X_OK):
         fail(f"no executable at {binary} (cargo build --release, or set EVENTAIL_BIN)")
@@ -256,7 +265,7 @@ def main(argv):
             else:
                 wrong.append((field, shown(expected), shown_got(field, report)))
         for key in annotation:
-            if key not in FIELDS and key != "links":
+            if key not in FIELDS and key != "links" and not key.startswith("_"):
                 extra[key] = extra.get(key, 0) + 1
         fields_here = sum(1 for f in FIELDS if expected_value(annotation, f) is not MISSING)
         print(f"{relative}: {fields_here - len(wrong)} of {fields_here} right")

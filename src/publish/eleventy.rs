@@ -93,12 +93,15 @@ pub fn post(event: &Event) -> (String, String) {
     }
     // The join link of a session that requires registration is for its registrants, never on
     // the site (which has no base URL here to link to this service's form).
+    // A cancelled session offers neither: nobody registers for or joins what will not happen.
     let join = crate::domain::registration::join_link_for(
         event,
         crate::domain::registration::Reader::Public,
     )
+    .filter(|_| !cancelled)
     .map(str::to_string);
-    let (link, link_title) = match (&event.links.recording, &event.links.registration, &join) {
+    let registration = event.links.registration.as_ref().filter(|_| !cancelled);
+    let (link, link_title) = match (&event.links.recording, registration, &join) {
         (Some(url), _, _) => (Some(url), "Voir l'enregistrement"),
         (None, Some(url), _) => (Some(url), "Inscription"),
         (None, None, Some(url)) => (Some(url), "Rejoindre la session"),
@@ -138,7 +141,9 @@ pub fn post(event: &Event) -> (String, String) {
             body.push('\n');
         }
     } else {
-        body.push_str(event.body.trim_end());
+        // The site renders raw HTML in Markdown: what could run there goes, the rest stays as
+        // written (`sanitise_markdown`).
+        body.push_str(super::markdown::sanitise_markdown(&event.body).trim_end());
         body.push('\n');
     }
     let folder = if video { "videos" } else { "posts" };

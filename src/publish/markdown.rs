@@ -13,7 +13,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, OnceLock};
 
-use pulldown_cmark::{html, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{html, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd};
 
 fn sanitiser(base: Option<&url::Url>) -> &'static ammonia::Builder<'static> {
     static PLAIN: OnceLock<ammonia::Builder<'static>> = OnceLock::new();
@@ -110,6 +110,89 @@ pub fn to_html(markdown: &str, base: Option<&url::Url>) -> String {
     off_site_images_as_links(&clean, base)
 }
 
+/// Whether a link written in Markdown may stay a link where another site renders it: a web
+/// or mail address, a phone number, or a relative one. Read as browsers read it (the `url`
+/// crate follows WHATWG: tabs and line breaks dropped, entities already decoded by the
+/// Markdown parser), so `java\tscript:` and `&#106;avascript:` are what they are.
+fn safe_destination(destination: &str) -> bool {
+    match url::Url::parse(destination) {
+        Ok(url) => matches!(url.scheme(), "http" | "https" | "mailto" | "tel"),
+        Err(url::ParseError::RelativeUrlWithoutBase) => true,
+        Err(_) => false,
+    }
+}
+
+/// The Markdown `markdown`, as written but for what another site must not carry: raw HTML
+/// (blocks and inline tags) goes through the pages' sanitiser (no script, no event handler,
+/// no `javascript:` URL, no iframe), a link or image whose destination is not
+/// [`safe_destination`] becomes its text, and such a reference definition goes. For the
+/// Eleventy export, whose Markdown the team's site renders with raw HTML allowed.
+pub fn sanitise_markdown(markdown: &str) -> String {
+    let mut options = Options::empty();
+    options.insert(Options::ENABLE_TABLES);
+    options.insert(Options::ENABLE_STRIKETHROUGH);
+    let parser = Parser::new_ext(markdown, options);
+    // (range replaced, its replacement), in order, none overlapping.
+    let mut patches: Vec<(std::ops::Range<usize>, String)> = parser
+        .reference_definitions()
+        .iter()
+        .filter(|(_, definition)| !safe_destination(&definition.dest))
+        .map(|(_, definition)| (definition.span.clone(), String::new()))
+        .collect();
+    let events: Vec<(Event, std::ops::Range<usize>)> = parser.into_offset_iter().collect();
+    let mut covered = 0;
+    for (i, (event, range)) in events.iter().enumerate() {
+        if range.start < covered {
+            continue;
+        }
+        let replacement = match event {
+            Event::Start(Tag::HtmlBlock) | Event::InlineHtml(_) => {
+                Some(sanitiser(None).clean(&markdown[range.clone()]).to_string())
+            }
+            Event::Start(Tag::Link {
+                link_type: LinkType::Autolink | LinkType::Email,
+                dest_url,
+                ..
+            }) if !safe_destination(dest_url) => {
+                // An autolink's words are its address: nothing is left.
+                Some(String::new())
+            }
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. })
+                if !safe_destination(dest_url) =>
+            {
+                // The link's words, without the link.
+                let words: String = events[i + 1..]
+                    .iter()
+                    .take_while(|(_, inner)| inner.start < range.end)
+                    .filter_map(|(inner, _)| match inner {
+                        Event::Text(text) | Event::Code(text) => Some(text.to_string()),
+                        _ => None,
+                    })
+                    .collect();
+                Some(words)
+            }
+            _ => None,
+        };
+        if let Some(replacement) = replacement {
+            patches.push((range.clone(), replacement));
+            covered = range.end;
+        }
+    }
+    patches.sort_by_key(|(range, _)| range.start);
+    let mut out = String::with_capacity(markdown.len());
+    let mut at = 0;
+    for (range, replacement) in patches {
+        if range.start < at {
+            continue;
+        }
+        out.push_str(&markdown[at..range.start]);
+        out.push_str(&replacement);
+        at = range.end;
+    }
+    out.push_str(&markdown[at..]);
+    out
+}
+
 /// Whether an image at `src` may load with the page: a relative address (the page's own
 /// host), or one on the team's site.
 fn loads_with_the_page(src: &str, base: Option<&url::Url>) -> bool {
@@ -176,7 +259,53 @@ fn off_site_images_as_links(html: &str, base: Option<&url::Url>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::to_html;
+    use super::{sanitise_markdown, to_html};
+
+    #[test]
+    fn sanitised_markdown_keeps_the_text_and_loses_what_runs() {
+        let body = concat!(
+            "## Déroulé\n\n",
+            "Des **démonstrations**, un [guide](https://example.org/guide) et [nous écrire](mailto:agenda@example.org).\n\n",
+            "<div class=\"fr-callout\" onmouseover=\"alert(1)\">\n<p>Accès libre.</p>\n<script>alert(2)</script>\n</div>\n\n",
+            "Un <img src=x onerror=alert(3)> en ligne, [un piège](javascript:alert(4)), ",
+            "[un autre](&#106;avascript:alert(5)), <JAVASCRIPT:alert(6)>, ![image](<java\tscript:alert(7)>) ",
+            "et [une référence][r].\n\n",
+            "[r]: javascript:alert(8)\n\n",
+            "<iframe src=\"https://tiers.example/\"></iframe>\n\n",
+            "Fin.\n",
+        );
+        let clean = sanitise_markdown(body);
+        for kept in [
+            "## Déroulé",
+            "Des **démonstrations**, un [guide](https://example.org/guide)",
+            "[nous écrire](mailto:agenda@example.org)",
+            "<p>Accès libre.</p>",
+            "un piège, un autre, , image et",
+            "et une référence.",
+            "Fin.",
+        ] {
+            assert!(clean.contains(kept), "lost {kept:?}:\n{clean}");
+        }
+        let lower = clean.to_lowercase();
+        for gone in [
+            "<script",
+            "onmouseover",
+            "onerror",
+            "javascript",
+            "<iframe",
+            "alert(8)",
+        ] {
+            assert!(!lower.contains(gone), "{gone:?} survived:\n{clean}");
+        }
+        // And the page renderer, fed the sanitised text, finds nothing to take out either.
+        assert_eq!(
+            to_html(&clean, None),
+            to_html(&sanitise_markdown(&clean), None)
+        );
+        // Markdown without any of it is left as written, byte for byte.
+        let plain = "# Titre\n\n* un\n* deux\n\n[lien](/docs/guide.pdf) et <https://example.org>\n";
+        assert_eq!(sanitise_markdown(plain), plain);
+    }
 
     #[test]
     fn safe_markup_stays_and_what_could_run_goes() {

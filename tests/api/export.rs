@@ -175,6 +175,21 @@ async fn eleventy_posts(db: Db) {
             "body": "**Dominique Roux, experte**\n\nTexte."}),
         )
         .await;
+    // A cancelled webinar whose body holds what must not reach the team's site.
+    let cancelled = app
+        .create_event(json!({"kind": "webinar", "status": "scheduled", "title": "Atelier annulé",
+            "starts_at": "2042-06-11T14:00", "ends_at": "2042-06-11T15:00",
+            "links": {"join": "https://visio.example.org/salle-annulee"},
+            "body": "Texte gardé.\n\n<div class=\"fr-callout\" onclick=\"alert(1)\"><p>Encadré gardé.</p><script>alert(2)</script></div>\n\n[Un lien piégé](javascript:alert(3)) et <img src=x onerror=alert(4)>.\n"}))
+        .await;
+    let cancelled_slug = cancelled["slug"].as_str().unwrap_or_default().to_string();
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/events/{cancelled_slug}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("eleventy");
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
@@ -190,7 +205,7 @@ async fn eleventy_posts(db: Db) {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    assert!(String::from_utf8_lossy(&run.stdout).starts_with("2 Markdown files"));
+    assert!(String::from_utf8_lossy(&run.stdout).starts_with("3 Markdown files"));
 
     let post = std::fs::read_to_string(
         out.join(format!("posts/{}.md", webinar["slug"].as_str().unwrap())),
@@ -225,6 +240,22 @@ async fn eleventy_posts(db: Db) {
     assert!(episode.contains("layout: layouts/video.njk"));
     assert!(episode.contains(r#"embedVideoUrl: "https://www.dailymotion.com/embed/video/x8abcde""#));
     assert!(episode.ends_with("**Dominique Roux, experte**\n\nTexte.\n"));
+
+    // The cancelled session: no button to join a session that will not take place, and a
+    // body whose text stays while nothing in it can run on the site.
+    let post = std::fs::read_to_string(out.join(format!("posts/{cancelled_slug}.md"))).unwrap();
+    assert!(
+        post.contains(r#"title: "Annulé : Atelier annulé""#),
+        "{post}"
+    );
+    assert!(!post.contains("salle-annulee"), "{post}");
+    assert!(!post.contains("\nlink:"), "{post}");
+    for kept in ["Texte gardé.", "<p>Encadré gardé.</p>", "Un lien piégé et"] {
+        assert!(post.contains(kept), "{kept} lost:\n{post}");
+    }
+    for gone in ["<script", "onclick", "onerror", "javascript:"] {
+        assert!(!post.contains(gone), "{gone} survived:\n{post}");
+    }
 }
 
 on_both_backends!(the_static_site_is_what_the_server_serves, eleventy_posts);
