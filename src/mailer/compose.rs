@@ -1178,6 +1178,34 @@ mod tests {
     }
 
     #[test]
+    fn subjects_that_look_like_encoded_words_read_as_typed() {
+        // A title may hold text shaped like an RFC 2047 encoded-word; written as it is, mail
+        // readers would decode it into other text (here a line break and a « Bcc: »).
+        for title in [
+            "=?utf-8?q?=0D=0ABcc:victime@example.org?=",
+            "Atelier =?ISO-8859-1?B?SGFsbG8=?= « été »",
+        ] {
+            let subject = format!("Webinaire : {title}, le 3\u{a0}mars");
+            let message = Message::builder()
+                .from("agenda@example.org".parse().expect("from"))
+                .to("abonnee@example.org".parse().expect("to"))
+                .subject(subject.clone())
+                .body(String::from("x"))
+                .expect("message");
+            let raw = message.formatted();
+            let parsed = mail_parser::MessageParser::default()
+                .parse(&raw)
+                .expect("parsed");
+            assert_eq!(
+                parsed.subject(),
+                Some(subject.as_str()),
+                "{}",
+                String::from_utf8_lossy(&raw)
+            );
+        }
+    }
+
+    #[test]
     fn list_id_phrases_stay_ascii() {
         assert_eq!(
             ascii_phrase("Agenda des webinaires et événements \"x\""),

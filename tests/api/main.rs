@@ -24,3 +24,4 @@ mod registrations;
 mod relay;
 mod store;
 mod subscribers;
+mod xss;

@@ -332,7 +332,10 @@ impl<'a> HeaderValueEncoder<'a> {
 
     fn format(mut self, words_iter: impl Iterator<Item = &'a str>) -> fmt::Result {
         for next_word in words_iter {
-            let allowed = allowed_str(next_word);
+            // A word that reads as an encoded-word (`=?charset?q?…?=`) is encoded too: written
+            // as it is, readers would decode it into other text (RFC 2047, end of section 5:
+            // "it may be necessary to encode ordinary text that looks like an 'encoded-word'").
+            let allowed = allowed_str(next_word) && !next_word.contains("=?");
 
             if allowed {
                 // This word only contains allowed characters
@@ -685,6 +688,23 @@ mod tests {
         assert_eq!(
             headers.to_string(),
             "Subject: Hello! =?utf-8?b?DQo=?= This is \" bad =?utf-8?b?AC4g8J+Riw==?=\r\n"
+        );
+    }
+
+    #[test]
+    fn format_text_that_looks_like_an_encoded_word() {
+        let mut headers = Headers::new();
+        headers.insert_raw(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Subject"),
+            "Webinaire : =?utf-8?q?=0D=0ABcc:x@example.org?= demain".to_owned(),
+        ));
+
+        assert_eq!(
+            headers.to_string(),
+            concat!(
+                "Subject: Webinaire : =?utf-8?b?PT91dGYtOD9xPz0wRD0wQUJjYzp4QGV4YW1wbGUu?=\r\n",
+                " =?utf-8?b?b3JnPz0=?= demain\r\n"
+            )
         );
     }
 
