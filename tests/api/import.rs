@@ -125,10 +125,13 @@ async fn the_project_s_own_posts_are_read_field_by_field() {
             ("blog/agenda/atelier-accessibilite.md", "event"),
             ("blog/cours/module-2-donnees.md", "skipped"),
             ("blog/posts/annonce-guide.md", "skipped"),
+            ("blog/posts/campagne-videos.md", "skipped"),
+            ("blog/posts/entretien-video-sobriete.md", "video"),
             ("blog/posts/fresque-logiciel.md", "event"),
             ("blog/posts/lancement-parcours.md", "event"),
             ("blog/posts/retour-webinaire-mobilite.md", "webinar"),
             ("blog/posts/sensibilisations-automne.md", "event"),
+            ("blog/posts/table-ronde-salon.md", "event"),
             ("blog/posts/webinaire-jour-faux.md", "webinar"),
             ("blog/posts/webinaire-sobriete-donnees.md", "webinar"),
             ("broken/front-matter.md", "skipped"),
@@ -300,6 +303,29 @@ async fn the_project_s_own_posts_are_read_field_by_field() {
     assert_eq!(e["ends_at"], "2025-05-12T11:30:00+02:00");
     assert_eq!(e["registration_required"], true);
 
+    // Links to videos on a news post do not make it a video page: only a player does.
+    assert!(reason("blog/posts/campagne-videos.md").contains("news post"));
+    // A Vimeo player makes a video page; the congress it was filmed at is no session.
+    let e = event(report(&reports, "blog/posts/entretien-video-sobriete.md"));
+    assert_eq!(e["kind"], "video");
+    assert_eq!(e["starts_at"], Value::Null);
+    assert_eq!(
+        e["links"]["video"],
+        "https://player.vimeo.com/video/123456789?autoplay=false"
+    );
+
+    // A table ronde held during a salon is in person, though no street is written.
+    let r = report(&reports, "blog/posts/table-ronde-salon.md");
+    let e = event(r);
+    assert_eq!(e["kind"], "event");
+    assert_eq!(e["starts_at"], "2024-06-06T11:00:00+02:00");
+    assert_eq!(e["ends_at"], "2024-06-06T12:00:00+02:00");
+    assert!(
+        r.warnings.iter().any(|w| w.contains("no place is written")),
+        "{:?}",
+        r.warnings
+    );
+
     // A replay: past tense, no end, the dai.ly link is the recording, not a video.
     let e = event(report(&reports, "blog/posts/retour-webinaire-mobilite.md"));
     assert_eq!(e["starts_at"], "2022-02-17T17:00:00+01:00");
@@ -365,8 +391,8 @@ async fn importing_again_updates_instead_of_duplicating(db: Db) {
     let app = spawn_app(db).await;
     let first = import(Some(&app.store), &fixture("import")).await;
     let created: Vec<&str> = first.iter().filter_map(|r| r.action.as_deref()).collect();
-    assert_eq!(created, ["created"; 8]);
-    assert_eq!(app.event_count().await, 8);
+    assert_eq!(created, ["created"; 10]);
+    assert_eq!(app.event_count().await, 10);
     let stored = event(report(&first, "blog/posts/webinaire-sobriete-donnees.md"));
     assert!(stored.get("id").is_none(), "the report's event has no id");
     assert_eq!(
@@ -381,7 +407,7 @@ async fn importing_again_updates_instead_of_duplicating(db: Db) {
         .iter()
         .filter_map(|r| r.action.as_deref())
         .all(|a| a == "unchanged"));
-    assert_eq!(app.event_count().await, 8);
+    assert_eq!(app.event_count().await, 10);
 
     // A copy with one file moved by an hour and one file that is not UTF-8.
     let copy = tempfile::tempdir().expect("temporary directory");
@@ -402,7 +428,7 @@ async fn importing_again_updates_instead_of_duplicating(db: Db) {
     let odd = report(&third, "blog/posts/latin1.md");
     assert_eq!(odd.outcome, "skipped");
     assert!(odd.reason.as_deref().unwrap_or_default().contains("UTF-8"));
-    assert_eq!(app.event_count().await, 8);
+    assert_eq!(app.event_count().await, 10);
     let (status, api) = app.get("/api/v1/events/webinaire-sobriete-donnees").await;
     assert_eq!(status, 200);
     assert_eq!(api["starts_at"], "2023-03-09T15:00:00+01:00");
@@ -429,7 +455,7 @@ async fn importing_again_updates_instead_of_duplicating(db: Db) {
     let r = report(&fourth, "ailleurs/webinaire-sobriete-donnees.md");
     assert_eq!(r.action.as_deref(), Some("created"));
     assert_eq!(event(r)["slug"], "un-autre-webinaire-sur-les-donnees");
-    assert_eq!(app.event_count().await, 9);
+    assert_eq!(app.event_count().await, 11);
 }
 
 fn copy_dir(from: &Path, to: &Path) {

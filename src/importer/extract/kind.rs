@@ -30,6 +30,10 @@ pub(super) static STREET_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 /// Words only an in-person session's practical details use.
 static ON_SITE_WORDS: LazyLock<Regex> =
     LazyLock::new(|| re(r"présentiel|presentiel|pièce d'identité|piece d'identite"));
+/// A session held within a gathering that people travel to.
+static VENUE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\blors d(?:u|e la|e l'|es) (?:forum|salon|colloque|congrès|assises|festival)\b")
+});
 /// A course followed alone, at one's own pace: no session, whatever its player.
 static SELF_PACED: LazyLock<Regex> = LazyLock::new(|| {
     re(r"\bà suivre en autonomie\b|\ba suivre en autonomie\b|\bà votre rythme\b|\bà son rythme\b")
@@ -102,7 +106,7 @@ pub(super) fn of(seen: &Seen) -> Result<EventKind, &'static str> {
     if is_video_page(post, seen.front) && !post.has("dateLabel") {
         Ok(EventKind::Video)
     } else if seen.when.is_some() && is_session_text(seen) {
-        if is_in_person(post, seen.lines, seen.text_all) {
+        if is_in_person(post, seen.lines, seen.text_all) || is_gathering(seen) {
             Ok(EventKind::Event)
         } else {
             Ok(EventKind::Webinar)
@@ -167,6 +171,15 @@ fn is_video_page(post: &Post, front: &FrontMatter) -> bool {
             .tags
             .iter()
             .any(|t| normalise(t) == "video" || normalise(t) == "vidéo")
+}
+
+/// A session within a forum or a congress, or one that runs over three days or more (a week of
+/// events, a festival): a webinar is one sitting. Neither holds when the post says it is online.
+fn is_gathering(seen: &Seen) -> bool {
+    let long = seen
+        .when
+        .is_some_and(|w| (w.reading.last_day - w.reading.first_day).num_days() >= 2);
+    (long || VENUE.is_match(seen.text_all)) && !ONLINE.is_match(seen.text_all)
 }
 
 /// A place that is not online, or words that say so: a « Lieu : » line that names no online

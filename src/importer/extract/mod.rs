@@ -133,7 +133,7 @@ pub fn extract(
         when: when.as_ref(),
         text_all: &text_all,
         reference,
-        has_video: video.is_some() || linked_video.is_some(),
+        has_video: video.is_some(),
     };
     let kind = match kind::of(&seen) {
         Ok(kind) => kind,
