@@ -128,6 +128,8 @@ async fn the_project_s_own_posts_are_read_field_by_field() {
             ("blog/posts/campagne-videos.md", "skipped"),
             ("blog/posts/entretien-video-sobriete.md", "video"),
             ("blog/posts/fresque-logiciel.md", "event"),
+            ("blog/posts/guide-competences-v2.md", "skipped"),
+            ("blog/posts/journees-reemploi.md", "skipped"),
             ("blog/posts/lancement-parcours.md", "event"),
             ("blog/posts/retour-webinaire-mobilite.md", "webinar"),
             ("blog/posts/sensibilisations-automne.md", "event"),
@@ -303,6 +305,9 @@ async fn the_project_s_own_posts_are_read_field_by_field() {
     assert_eq!(e["ends_at"], "2025-05-12T11:30:00+02:00");
     assert_eq!(e["registration_required"], true);
 
+    // A training's release date is no session, nor is a national day the post mentions.
+    assert!(reason("blog/posts/guide-competences-v2.md").contains("news post"));
+    assert!(reason("blog/posts/journees-reemploi.md").contains("news post"));
     // Links to videos on a news post do not make it a video page: only a player does.
     assert!(reason("blog/posts/campagne-videos.md").contains("news post"));
     // A Vimeo player makes a video page; the congress it was filmed at is no session.

@@ -30,6 +30,13 @@ pub(super) static STREET_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
 /// Words only an in-person session's practical details use.
 static ON_SITE_WORDS: LazyLock<Regex> =
     LazyLock::new(|| re(r"présentiel|presentiel|pièce d'identité|piece d'identite"));
+/// A date that is a release, not a session: « le module est sorti le 17 décembre ».
+static RELEASE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(?:sortie?s?|sortira|publiée?s?|parue?s?|parution|mise?s? en ligne)\s+(?:le|du|au)\b")
+});
+/// National or world days: a cause celebrated everywhere, not a session someone holds.
+static AWARENESS_DAY: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\bjournées?\s+(?:nationales?|internationales?|mondiales?)\b"));
 /// A session held within a gathering that people travel to.
 static VENUE: LazyLock<Regex> = LazyLock::new(|| {
     re(r"\blors d(?:u|e la|e l'|es) (?:forum|salon|colloque|congrès|assises|festival)\b")
@@ -128,11 +135,14 @@ fn is_session_text(seen: &Seen) -> bool {
         front.title.as_deref().unwrap_or_default(),
         front.description.as_deref().unwrap_or_default()
     ));
+    let date_line = date_line_text(seen);
+    // The weak words (« journées ») name a national day as well as a session.
+    let weak = WEAK_SESSION_WORDS.is_match(&heading_text) && !AWARENESS_DAY.is_match(&date_line);
     post.has("dateLabel")
         || in_practical_details(seen)
         || SESSION_WORDS.is_match(&heading_text)
-        || WEAK_SESSION_WORDS.is_match(&heading_text)
-        || SESSION_WORDS.is_match(&date_line_text(seen))
+        || weak
+        || (SESSION_WORDS.is_match(&date_line) && !RELEASE.is_match(&date_line))
 }
 
 /// The date was read from a practical-information list (« Informations pratiques : Date,
