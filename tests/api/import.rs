@@ -276,6 +276,13 @@ async fn the_project_s_own_posts_are_read_field_by_field() {
         e["links"]["registration"],
         "https://forms.example.org/fresque-logiciel"
     );
+    // « Animatrice : » in the practical list is the speaker, and leaves the body.
+    assert_eq!(
+        speakers(e),
+        [("Odile Ferrand".into(), "Bureau des usages".into())]
+    );
+    let body = e["body"].as_str().unwrap_or_default();
+    assert!(!body.contains("Animatrice"), "{body}");
 
     // A « Dates » list and a practical list that gives the hours and a street address without
     // labels: in person, the first date taken, and the other said.
@@ -288,6 +295,13 @@ async fn the_project_s_own_posts_are_read_field_by_field() {
     assert_eq!(
         e["links"]["registration"],
         "https://forms.example.org/sensibilisations"
+    );
+    assert_eq!(
+        speakers(e),
+        [(
+            "Yann Leroy".into(),
+            "Expert sobriété, Bureau des usages".into()
+        )]
     );
     assert!(
         r.warnings

@@ -154,6 +154,12 @@ pub fn extract(
 
     let by_section = sections::read(&sections, &lines, &mut dropped, &mut warnings);
     let mut speakers = by_section.speakers;
+    if speakers.is_empty() && kind.is_live() {
+        for (i, found) in speakers::from_practical(&lines) {
+            speakers.extend(found);
+            dropped.insert(i);
+        }
+    }
     if speakers.is_empty() && kind == EventKind::Video {
         if let Some((i, found)) = speakers::from_caption(&lines) {
             speakers = found;

@@ -58,6 +58,39 @@ pub(super) fn from_caption(lines: &[&str]) -> Option<(usize, Vec<SpeakerInput>)>
     })
 }
 
+/// Labels of a practical-information item that names who leads the session.
+const LEADER_LABELS: [&str; 10] = [
+    "animateur",
+    "animatrice",
+    "animateurs",
+    "animatrices",
+    "formateur",
+    "formatrice",
+    "formateurs",
+    "formatrices",
+    "intervenant",
+    "intervenante",
+];
+
+/// « * Animatrice : Name, organisation » or « * Formatrice : [**Name**, role](link) » in a
+/// practical-information list, with their lines.
+pub(super) fn from_practical(lines: &[&str]) -> Vec<(usize, Vec<SpeakerInput>)> {
+    let practical = super::when::practical(lines);
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| practical[*i])
+        .filter_map(|(i, l)| {
+            let item = ITEM.captures(l)?.get(1)?.as_str();
+            let (label, value) = item.split_once(':')?;
+            let label = crate::importer::dates::normalise(&plain(label));
+            LEADER_LABELS.contains(&label.trim()).then_some(())?;
+            let people = parse_people(&plain(value));
+            (!people.is_empty()).then_some((i, people))
+        })
+        .collect()
+}
+
 const PARTICLES: [&str; 14] = [
     "de", "du", "des", "d'", "le", "la", "van", "von", "der", "di", "da", "dos", "ben", "el",
 ];
