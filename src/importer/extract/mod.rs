@@ -351,6 +351,13 @@ mod tests {
         assert!(parse_people("MIR Conseil et Formation").is_empty());
         assert!(parse_people("Questions").is_empty());
         assert!(parse_people("Découvrez Econumia").is_empty());
+        // Two people, each with an affiliation of their own, joined by « , et ».
+        let p = parse_people(
+            "Lina Roche, cheffe du pôle design, et Tom Vidal, adjoint au bureau des achats",
+        );
+        assert_eq!(names(&p), ["Lina Roche", "Tom Vidal"]);
+        assert_eq!(affiliation(&p[0]), "cheffe du pôle design");
+        assert_eq!(affiliation(&p[1]), "adjoint au bureau des achats");
     }
 
     fn read(body: &str) -> Extraction {

@@ -242,6 +242,17 @@ pub(super) fn parse_people(raw: &str) -> Vec<SpeakerInput> {
     if text.is_empty() {
         return Vec::new();
     }
+    // « Name, role, et Name, role »: two people, each with an affiliation of their own.
+    if let Some((first, second)) = text.split_once(", et ") {
+        let second_is_person = second.split(',').next().is_some_and(|n| is_name(n.trim()));
+        if second_is_person && first.contains(',') {
+            let (mut a, b) = (parse_people(first), parse_people(second));
+            if !a.is_empty() && !b.is_empty() {
+                a.extend(b);
+                return a;
+            }
+        }
+    }
     // « Name - role » / « Name – role ».
     for dash in [" - ", " – ", " — "] {
         if let Some((name, rest)) = text.split_once(dash) {
