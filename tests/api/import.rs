@@ -344,6 +344,14 @@ async fn the_project_s_own_posts_are_read_field_by_field() {
         "{:?}",
         r.warnings
     );
+    // « Conférenciers » heads the speakers; a surname in capitals is still a name.
+    assert_eq!(
+        speakers(e),
+        [
+            ("Rémi CARON".into(), "Ville d'Exemple".into()),
+            ("Alice Morel".into(), "Département d'Essai".into()),
+        ]
+    );
 
     // A replay: past tense, no end, the dai.ly link is the recording, not a video.
     let e = event(report(&reports, "blog/posts/retour-webinaire-mobilite.md"));

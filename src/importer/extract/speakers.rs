@@ -195,7 +195,8 @@ const ROLE_WORDS: [&str; 40] = [
     "développeuse",
 ];
 
-/// Two to five words, capitalised (particles aside), no acronym or organisation word first.
+/// Two to five words, capitalised (particles aside), no acronym or organisation word first; a
+/// surname may be in capitals after a first name that is not.
 fn is_name(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
     if words
@@ -212,6 +213,9 @@ fn is_name(text: &str) -> bool {
     if NOT_NAMES.contains(&first.as_str()) || ROLE_WORDS.contains(&first.as_str()) {
         return false;
     }
+    // « Vincent DURAND »: a surname in capitals after a first name written as one.
+    let is_caps = |w: &str| w.chars().count() > 2 && w.chars().all(|c| c.is_uppercase());
+    let first_is_caps = is_caps(words[0]);
     words.iter().enumerate().all(|(i, w)| {
         if i > 0 && PARTICLES.contains(&w.to_lowercase().as_str()) {
             return true;
@@ -220,7 +224,7 @@ fn is_name(text: &str) -> bool {
         let Some(initial) = chars.next() else {
             return false;
         };
-        let acronym = w.chars().count() > 2 && w.chars().all(|c| c.is_uppercase());
+        let acronym = is_caps(w) && (i == 0 || first_is_caps);
         initial.is_uppercase()
             && !acronym
             && w.chars().all(|c| c.is_alphabetic() || "-'’.".contains(c))
