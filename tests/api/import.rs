@@ -123,8 +123,17 @@ async fn the_project_s_own_posts_are_read_field_by_field() {
         [
             ("README.md", "skipped"),
             ("blog/agenda/atelier-accessibilite.md", "event"),
+            ("blog/cours/module-2-donnees.md", "skipped"),
             ("blog/posts/annonce-guide.md", "skipped"),
+            ("blog/posts/campagne-videos.md", "skipped"),
+            ("blog/posts/entretien-video-sobriete.md", "video"),
+            ("blog/posts/fresque-logiciel.md", "event"),
+            ("blog/posts/guide-competences-v2.md", "skipped"),
+            ("blog/posts/journees-reemploi.md", "skipped"),
+            ("blog/posts/lancement-parcours.md", "event"),
             ("blog/posts/retour-webinaire-mobilite.md", "webinar"),
+            ("blog/posts/sensibilisations-automne.md", "event"),
+            ("blog/posts/table-ronde-salon.md", "event"),
             ("blog/posts/webinaire-jour-faux.md", "webinar"),
             ("blog/posts/webinaire-sobriete-donnees.md", "webinar"),
             ("broken/front-matter.md", "skipped"),
@@ -145,6 +154,8 @@ async fn the_project_s_own_posts_are_read_field_by_field() {
     assert!(reason("lettres/lettre-5.md").contains("newsletter"));
     assert!(reason("podcasts/episode-1.md").contains("podcast"));
     assert!(reason("blog/posts/annonce-guide.md").contains("no session date"));
+    // A course module followed alone is no session, and its presentation player no video.
+    assert!(reason("blog/cours/module-2-donnees.md").contains("self-paced"));
     assert!(reason("broken/front-matter.md").contains("not valid YAML (line 2)"));
 
     // A webinar: the weekday and the post's year, « A, B et C, organisation », a dash, a
@@ -251,6 +262,97 @@ async fn the_project_s_own_posts_are_read_field_by_field() {
         )]
     );
 
+    // A fresque whose title and description name no session: the « Informations pratiques »
+    // list (date, hours, place) is enough, and its « Lieu : » street makes it in person.
+    let r = report(&reports, "blog/posts/fresque-logiciel.md");
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    let e = event(r);
+    assert_eq!(e["kind"], "event");
+    assert_eq!(e["starts_at"], "2025-06-04T14:00:00+02:00");
+    assert_eq!(e["ends_at"], "2025-06-04T17:00:00+02:00");
+    assert_eq!(e["location"], "8 rue de l'Exemple, 75015 Paris (salle B)");
+    assert_eq!(e["registration_required"], true);
+    assert_eq!(
+        e["links"]["registration"],
+        "https://forms.example.org/fresque-logiciel"
+    );
+    // « Animatrice : » in the practical list is the speaker, and leaves the body.
+    assert_eq!(
+        speakers(e),
+        [("Odile Ferrand".into(), "Bureau des usages".into())]
+    );
+    let body = e["body"].as_str().unwrap_or_default();
+    assert!(!body.contains("Animatrice"), "{body}");
+
+    // A « Dates » list and a practical list that gives the hours and a street address without
+    // labels: in person, the first date taken, and the other said.
+    let r = report(&reports, "blog/posts/sensibilisations-automne.md");
+    let e = event(r);
+    assert_eq!(e["kind"], "event");
+    assert_eq!(e["starts_at"], "2024-10-15T09:30:00+02:00");
+    assert_eq!(e["ends_at"], "2024-10-15T12:00:00+02:00");
+    assert_eq!(e["location"], "5 avenue des Essais 69003 Lyon");
+    assert_eq!(
+        e["links"]["registration"],
+        "https://forms.example.org/sensibilisations"
+    );
+    assert_eq!(
+        speakers(e),
+        [(
+            "Yann Leroy".into(),
+            "Expert sobriété, Bureau des usages".into()
+        )]
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("several dates") && w.contains("2024-11-05")),
+        "{:?}",
+        r.warnings
+    );
+
+    // In person although the text says « en ligne »: an identity card to show at the desk.
+    let r = report(&reports, "blog/posts/lancement-parcours.md");
+    let e = event(r);
+    assert_eq!(e["kind"], "event");
+    assert_eq!(e["starts_at"], "2025-05-12T10:00:00+02:00");
+    assert_eq!(e["ends_at"], "2025-05-12T11:30:00+02:00");
+    assert_eq!(e["registration_required"], true);
+
+    // A training's release date is no session, nor is a national day the post mentions.
+    assert!(reason("blog/posts/guide-competences-v2.md").contains("news post"));
+    assert!(reason("blog/posts/journees-reemploi.md").contains("news post"));
+    // Links to videos on a news post do not make it a video page: only a player does.
+    assert!(reason("blog/posts/campagne-videos.md").contains("news post"));
+    // A Vimeo player makes a video page; the congress it was filmed at is no session.
+    let e = event(report(&reports, "blog/posts/entretien-video-sobriete.md"));
+    assert_eq!(e["kind"], "video");
+    assert_eq!(e["starts_at"], Value::Null);
+    assert_eq!(
+        e["links"]["video"],
+        "https://player.vimeo.com/video/123456789?autoplay=false"
+    );
+
+    // A table ronde held during a salon is in person, though no street is written.
+    let r = report(&reports, "blog/posts/table-ronde-salon.md");
+    let e = event(r);
+    assert_eq!(e["kind"], "event");
+    assert_eq!(e["starts_at"], "2024-06-06T11:00:00+02:00");
+    assert_eq!(e["ends_at"], "2024-06-06T12:00:00+02:00");
+    assert!(
+        r.warnings.iter().any(|w| w.contains("no place is written")),
+        "{:?}",
+        r.warnings
+    );
+    // « Conférenciers » heads the speakers; a surname in capitals is still a name.
+    assert_eq!(
+        speakers(e),
+        [
+            ("Rémi CARON".into(), "Ville d'Exemple".into()),
+            ("Alice Morel".into(), "Département d'Essai".into()),
+        ]
+    );
+
     // A replay: past tense, no end, the dai.ly link is the recording, not a video.
     let e = event(report(&reports, "blog/posts/retour-webinaire-mobilite.md"));
     assert_eq!(e["starts_at"], "2022-02-17T17:00:00+01:00");
@@ -316,8 +418,8 @@ async fn importing_again_updates_instead_of_duplicating(db: Db) {
     let app = spawn_app(db).await;
     let first = import(Some(&app.store), &fixture("import")).await;
     let created: Vec<&str> = first.iter().filter_map(|r| r.action.as_deref()).collect();
-    assert_eq!(created, ["created"; 5]);
-    assert_eq!(app.event_count().await, 5);
+    assert_eq!(created, ["created"; 10]);
+    assert_eq!(app.event_count().await, 10);
     let stored = event(report(&first, "blog/posts/webinaire-sobriete-donnees.md"));
     assert!(stored.get("id").is_none(), "the report's event has no id");
     assert_eq!(
@@ -332,7 +434,7 @@ async fn importing_again_updates_instead_of_duplicating(db: Db) {
         .iter()
         .filter_map(|r| r.action.as_deref())
         .all(|a| a == "unchanged"));
-    assert_eq!(app.event_count().await, 5);
+    assert_eq!(app.event_count().await, 10);
 
     // A copy with one file moved by an hour and one file that is not UTF-8.
     let copy = tempfile::tempdir().expect("temporary directory");
@@ -353,7 +455,7 @@ async fn importing_again_updates_instead_of_duplicating(db: Db) {
     let odd = report(&third, "blog/posts/latin1.md");
     assert_eq!(odd.outcome, "skipped");
     assert!(odd.reason.as_deref().unwrap_or_default().contains("UTF-8"));
-    assert_eq!(app.event_count().await, 5);
+    assert_eq!(app.event_count().await, 10);
     let (status, api) = app.get("/api/v1/events/webinaire-sobriete-donnees").await;
     assert_eq!(status, 200);
     assert_eq!(api["starts_at"], "2023-03-09T15:00:00+01:00");
@@ -380,7 +482,7 @@ async fn importing_again_updates_instead_of_duplicating(db: Db) {
     let r = report(&fourth, "ailleurs/webinaire-sobriete-donnees.md");
     assert_eq!(r.action.as_deref(), Some("created"));
     assert_eq!(event(r)["slug"], "un-autre-webinaire-sur-les-donnees");
-    assert_eq!(app.event_count().await, 6);
+    assert_eq!(app.event_count().await, 11);
 }
 
 fn copy_dir(from: &Path, to: &Path) {

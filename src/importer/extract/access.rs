@@ -5,7 +5,9 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::kind::ONLINE;
+use super::kind::{ONLINE, STREET_ADDRESS};
+use super::sections::ITEM;
+use super::when;
 use super::{plain, re};
 use crate::domain::event::Links;
 use crate::domain::EventKind;
@@ -51,12 +53,34 @@ pub(super) fn location(
                     .and_then(|_| plain.split_once(':').map(|(_, v)| v.trim().to_string()))
             })
         })
+        .or_else(|| address_item(lines))
         .map(|l| clean_location(&l))
         .filter(|l| !l.is_empty() && !ONLINE.is_match(&normalise(l)));
     if kind == EventKind::Event && location.is_none() {
         warnings.push("an in-person session, but no place is written".into());
     }
     location
+}
+
+/// A practical-information item that is a street address (« * au 20 avenue de Ségur 75007
+/// Paris »), without its leading « au » or « à ».
+fn address_item(lines: &[&str]) -> Option<String> {
+    let practical = when::practical(lines);
+    lines.iter().enumerate().find_map(|(i, l)| {
+        let item = ITEM.captures(l).map(|c| plain(&c[1]))?;
+        (practical[i] && STREET_ADDRESS.is_match(&normalise(&item))).then(|| {
+            let trimmed = item.trim();
+            ["au ", "à la ", "à l'", "à ", "aux "]
+                .iter()
+                .find_map(|p| {
+                    trimmed
+                        .get(..p.len())
+                        .filter(|head| head.eq_ignore_ascii_case(p))
+                        .map(|_| trimmed[p.len()..].to_string())
+                })
+                .unwrap_or_else(|| trimmed.to_string())
+        })
+    })
 }
 
 fn clean_location(raw: &str) -> String {

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use regex::Regex;
 
-use super::when::When;
+use super::when::{self, When};
 use super::{plain, re, FrontMatter, SourcePath};
 use crate::domain::EventKind;
 use crate::importer::dates::{self, normalise};
@@ -15,12 +15,36 @@ use crate::importer::frontmatter::Post;
 /// Words that make a post about a session, in its title, description or date line.
 static SESSION_WORDS: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(?:webinaires?|webinars?|formations?|ateliers?|conférences?|rencontres?|forums?|séminaires?|meetups?|salons?|tables? rondes?|masterclass|visioconférences?)\b",
+        r"\b(?:webinaires?|webinars?|formations?|ateliers?|conférences?|rencontres?|forums?|séminaires?|meetups?|salons?|tables? rondes?|masterclass|visioconférences?|fresques?)\b",
     )
 });
 /// Weaker ones: enough only in the title or description.
 static WEAK_SESSION_WORDS: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b(?:événements?|evenements?|journées?|sessions?)\b"));
+/// A street address: « 20 avenue de Ségur », « 3, rue … ».
+pub(super) static STREET_ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"\b\d{1,4}(?:\s?(?:bis|ter))?,?\s(?:avenue|rue|boulevard|bd|place|quai|allée|impasse|cours|chemin|square)\s",
+    )
+});
+/// Words only an in-person session's practical details use.
+static ON_SITE_WORDS: LazyLock<Regex> =
+    LazyLock::new(|| re(r"présentiel|presentiel|pièce d'identité|piece d'identite"));
+/// A date that is a release, not a session: « le module est sorti le 17 décembre ».
+static RELEASE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(?:sortie?s?|sortira|publiée?s?|parue?s?|parution|mise?s? en ligne)\s+(?:le|du|au)\b")
+});
+/// National or world days: a cause celebrated everywhere, not a session someone holds.
+static AWARENESS_DAY: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\bjournées?\s+(?:nationales?|internationales?|mondiales?)\b"));
+/// A session held within a gathering that people travel to.
+static VENUE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\blors d(?:u|e la|e l'|es) (?:forum|salon|colloque|congrès|assises|festival)\b")
+});
+/// A course followed alone, at one's own pace: no session, whatever its player.
+static SELF_PACED: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\bà suivre en autonomie\b|\ba suivre en autonomie\b|\bà votre rythme\b|\bà son rythme\b")
+});
 pub(super) static ONLINE: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b(?:en ligne|visio|distanciel|à distance|webinaire)\b"));
 
@@ -82,11 +106,14 @@ pub(super) struct Seen<'a> {
 /// The session's kind, or why the post is skipped.
 pub(super) fn of(seen: &Seen) -> Result<EventKind, &'static str> {
     let post = seen.post;
+    if is_self_paced(seen) {
+        return Err("a self-paced course module: no session to attend");
+    }
     // A video page stays one, whatever dates its text mentions, unless it has a dateLabel.
     if is_video_page(post, seen.front) && !post.has("dateLabel") {
         Ok(EventKind::Video)
     } else if seen.when.is_some() && is_session_text(seen) {
-        if is_in_person(post, seen.text_all) {
+        if is_in_person(post, seen.lines, seen.text_all) || is_gathering(seen) {
             Ok(EventKind::Event)
         } else {
             Ok(EventKind::Webinar)
@@ -108,10 +135,28 @@ fn is_session_text(seen: &Seen) -> bool {
         front.title.as_deref().unwrap_or_default(),
         front.description.as_deref().unwrap_or_default()
     ));
+    let date_line = date_line_text(seen);
+    // The weak words (« journées ») name a national day as well as a session.
+    let weak = WEAK_SESSION_WORDS.is_match(&heading_text) && !AWARENESS_DAY.is_match(&date_line);
     post.has("dateLabel")
+        || in_practical_details(seen)
         || SESSION_WORDS.is_match(&heading_text)
-        || WEAK_SESSION_WORDS.is_match(&heading_text)
-        || SESSION_WORDS.is_match(&date_line_text(seen))
+        || weak
+        || (SESSION_WORDS.is_match(&date_line) && !RELEASE.is_match(&date_line))
+}
+
+/// The date was read from a practical-information list (« Informations pratiques : Date,
+/// Horaires, Lieu… »): only a session has one.
+fn in_practical_details(seen: &Seen) -> bool {
+    seen.when
+        .and_then(|w| w.line)
+        .is_some_and(|i| when::practical(seen.lines).get(i).copied().unwrap_or(false))
+}
+
+/// A course module (« Module 1 … ») or a course followed alone: nothing to attend.
+fn is_self_paced(seen: &Seen) -> bool {
+    let title = normalise(seen.front.title.as_deref().unwrap_or_default());
+    title.trim_start().starts_with("module ") || SELF_PACED.is_match(seen.text_all)
 }
 
 /// The sentence that holds the date, not the whole paragraph.
@@ -138,14 +183,38 @@ fn is_video_page(post: &Post, front: &FrontMatter) -> bool {
             .any(|t| normalise(t) == "video" || normalise(t) == "vidéo")
 }
 
-/// A place that is not online, or words that say so.
-fn is_in_person(post: &Post, text_all: &str) -> bool {
+/// A session within a forum or a congress, or one that runs over three days or more (a week of
+/// events, a festival): a webinar is one sitting. Neither holds when the post says it is online.
+fn is_gathering(seen: &Seen) -> bool {
+    let long = seen
+        .when
+        .is_some_and(|w| (w.reading.last_day - w.reading.first_day).num_days() >= 2);
+    (long || VENUE.is_match(seen.text_all)) && !ONLINE.is_match(seen.text_all)
+}
+
+/// A place that is not online, or words that say so: a « Lieu : » line that names no online
+/// place, a street address, the identity papers to bring.
+fn is_in_person(post: &Post, lines: &[&str], text_all: &str) -> bool {
+    let place_line = lines.iter().any(|line| {
+        let line = normalise(&plain(line));
+        match line
+            .split_once("lieu :")
+            .or_else(|| line.split_once("lieu:"))
+        {
+            Some((_, place)) => !place.trim().is_empty() && !ONLINE.is_match(place),
+            None => false,
+        }
+    });
+    let address = lines
+        .iter()
+        .any(|line| STREET_ADDRESS.is_match(&normalise(&plain(line))));
     let online_place = post
         .text("location")
         .map(|l| ONLINE.is_match(&normalise(&l)))
         .unwrap_or(false);
     (post.has("location") && !online_place)
-        || text_all.contains("présentiel")
-        || text_all.contains("presentiel")
+        || place_line
+        || address
+        || ON_SITE_WORDS.is_match(text_all)
         || (text_all.contains("lieu :") && !ONLINE.is_match(text_all))
 }

@@ -204,7 +204,7 @@ fn links_in(line: &str) -> Vec<(String, String)> {
 }
 
 /// A video host's URL as the pages embed it: Dailymotion as its embed URL (from an embed, a
-/// watch page or a dai.ly link), YouTube and PeerTube as written.
+/// watch page or a dai.ly link), YouTube, Vimeo and PeerTube as written.
 pub(super) fn video_url(url: &str) -> Option<String> {
     let parsed = url::Url::parse(url.trim()).ok()?;
     let host = parsed.host_str()?.trim_start_matches("www.").to_lowercase();
@@ -229,6 +229,10 @@ pub(super) fn video_url(url: &str) -> Option<String> {
             Some(url.trim().to_string())
         }
         "youtu.be" if path.len() > 1 => Some(url.trim().to_string()),
+        "player.vimeo.com" if path.starts_with("/video/") => Some(url.trim().to_string()),
+        "vimeo.com" if path.len() > 1 && path[1..].bytes().all(|b| b.is_ascii_digit()) => {
+            Some(url.trim().to_string())
+        }
         _ if path.contains("/videos/watch/")
             || path.contains("/videos/embed/")
             || path.starts_with("/w/") =>

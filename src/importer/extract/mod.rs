@@ -133,7 +133,7 @@ pub fn extract(
         when: when.as_ref(),
         text_all: &text_all,
         reference,
-        has_video: video.is_some() || linked_video.is_some(),
+        has_video: video.is_some(),
     };
     let kind = match kind::of(&seen) {
         Ok(kind) => kind,
@@ -154,6 +154,12 @@ pub fn extract(
 
     let by_section = sections::read(&sections, &lines, &mut dropped, &mut warnings);
     let mut speakers = by_section.speakers;
+    if speakers.is_empty() && kind.is_live() {
+        for (i, found) in speakers::from_practical(&lines) {
+            speakers.extend(found);
+            dropped.insert(i);
+        }
+    }
     if speakers.is_empty() && kind == EventKind::Video {
         if let Some((i, found)) = speakers::from_caption(&lines) {
             speakers = found;
@@ -345,6 +351,13 @@ mod tests {
         assert!(parse_people("MIR Conseil et Formation").is_empty());
         assert!(parse_people("Questions").is_empty());
         assert!(parse_people("Découvrez Econumia").is_empty());
+        // Two people, each with an affiliation of their own, joined by « , et ».
+        let p = parse_people(
+            "Lina Roche, cheffe du pôle design, et Tom Vidal, adjoint au bureau des achats",
+        );
+        assert_eq!(names(&p), ["Lina Roche", "Tom Vidal"]);
+        assert_eq!(affiliation(&p[0]), "cheffe du pôle design");
+        assert_eq!(affiliation(&p[1]), "adjoint au bureau des achats");
     }
 
     fn read(body: &str) -> Extraction {

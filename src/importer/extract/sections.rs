@@ -155,6 +155,10 @@ fn is_speaker_heading(h: &str) -> bool {
         "animation",
         "avec",
         "speakers",
+        "conférencier",
+        "conférencière",
+        "conférenciers",
+        "conférencières",
     ]
     .contains(&h)
 }

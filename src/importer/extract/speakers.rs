@@ -58,6 +58,39 @@ pub(super) fn from_caption(lines: &[&str]) -> Option<(usize, Vec<SpeakerInput>)>
     })
 }
 
+/// Labels of a practical-information item that names who leads the session.
+const LEADER_LABELS: [&str; 10] = [
+    "animateur",
+    "animatrice",
+    "animateurs",
+    "animatrices",
+    "formateur",
+    "formatrice",
+    "formateurs",
+    "formatrices",
+    "intervenant",
+    "intervenante",
+];
+
+/// « * Animatrice : Name, organisation » or « * Formatrice : [**Name**, role](link) » in a
+/// practical-information list, with their lines.
+pub(super) fn from_practical(lines: &[&str]) -> Vec<(usize, Vec<SpeakerInput>)> {
+    let practical = super::when::practical(lines);
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| practical[*i])
+        .filter_map(|(i, l)| {
+            let item = ITEM.captures(l)?.get(1)?.as_str();
+            let (label, value) = item.split_once(':')?;
+            let label = crate::importer::dates::normalise(&plain(label));
+            LEADER_LABELS.contains(&label.trim()).then_some(())?;
+            let people = parse_people(&plain(value));
+            (!people.is_empty()).then_some((i, people))
+        })
+        .collect()
+}
+
 const PARTICLES: [&str; 14] = [
     "de", "du", "des", "d'", "le", "la", "van", "von", "der", "di", "da", "dos", "ben", "el",
 ];
@@ -162,7 +195,8 @@ const ROLE_WORDS: [&str; 40] = [
     "développeuse",
 ];
 
-/// Two to five words, capitalised (particles aside), no acronym or organisation word first.
+/// Two to five words, capitalised (particles aside), no acronym or organisation word first; a
+/// surname may be in capitals after a first name that is not.
 fn is_name(text: &str) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
     if words
@@ -179,6 +213,9 @@ fn is_name(text: &str) -> bool {
     if NOT_NAMES.contains(&first.as_str()) || ROLE_WORDS.contains(&first.as_str()) {
         return false;
     }
+    // « Vincent DURAND »: a surname in capitals after a first name written as one.
+    let is_caps = |w: &str| w.chars().count() > 2 && w.chars().all(|c| c.is_uppercase());
+    let first_is_caps = is_caps(words[0]);
     words.iter().enumerate().all(|(i, w)| {
         if i > 0 && PARTICLES.contains(&w.to_lowercase().as_str()) {
             return true;
@@ -187,7 +224,7 @@ fn is_name(text: &str) -> bool {
         let Some(initial) = chars.next() else {
             return false;
         };
-        let acronym = w.chars().count() > 2 && w.chars().all(|c| c.is_uppercase());
+        let acronym = is_caps(w) && (i == 0 || first_is_caps);
         initial.is_uppercase()
             && !acronym
             && w.chars().all(|c| c.is_alphabetic() || "-'’.".contains(c))
@@ -208,6 +245,17 @@ pub(super) fn parse_people(raw: &str) -> Vec<SpeakerInput> {
         .to_string();
     if text.is_empty() {
         return Vec::new();
+    }
+    // « Name, role, et Name, role »: two people, each with an affiliation of their own.
+    if let Some((first, second)) = text.split_once(", et ") {
+        let second_is_person = second.split(',').next().is_some_and(|n| is_name(n.trim()));
+        if second_is_person && first.contains(',') {
+            let (mut a, b) = (parse_people(first), parse_people(second));
+            if !a.is_empty() && !b.is_empty() {
+                a.extend(b);
+                return a;
+            }
+        }
     }
     // « Name - role » / « Name – role ».
     for dash in [" - ", " – ", " — "] {

@@ -17,6 +17,33 @@ use crate::importer::frontmatter::Post;
 static DEADLINE: LazyLock<Regex> =
     LazyLock::new(|| re(r"jusqu'au|jusqu'à|avant le|date limite|clôture des inscriptions"));
 
+/// A heading over the practical details of a session: « Informations pratiques »,
+/// « Modalités pratiques », « Dates ». The items under it carry the session's own date, time
+/// and place, not those of other news.
+static PRACTICAL_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^#{1,6}\s*(?:informations?|infos?|modalités|détails?)\s+pratiques?\b|^#{1,6}\s*dates?\s*(?::|$)",
+    )
+});
+
+/// For each body line, whether it sits under a practical-information heading (up to the next
+/// heading).
+pub(super) fn practical(lines: &[&str]) -> Vec<bool> {
+    let mut inside = false;
+    lines
+        .iter()
+        .map(|line| {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with('#') {
+                inside = PRACTICAL_HEADING.is_match(&normalise(trimmed));
+                false
+            } else {
+                inside
+            }
+        })
+        .collect()
+}
+
 pub(super) struct When {
     pub(super) reading: dates::Reading,
     /// Body lines that only carried the date (dropped from the body).
@@ -41,12 +68,17 @@ pub(super) fn find(
             None
         }
     };
+    let practical = practical(lines);
+    // An « Horaires » line, or a practical-information item that gives only the times.
     let hours_line = |lines: &[&str]| {
-        lines.iter().find_map(|l| {
+        lines.iter().enumerate().find_map(|(i, l)| {
             let n = normalise(&plain(l));
-            (n.contains("horaire") || n.contains("heure :") || n.contains("heures :"))
-                .then(|| dates::find_times(&n))
-                .flatten()
+            (n.contains("horaire")
+                || n.contains("heure :")
+                || n.contains("heures :")
+                || (practical[i] && ITEM.is_match(l)))
+            .then(|| dates::find_times(&n))
+            .flatten()
         })
     };
     if let Some(label) = post.text("dateLabel") {
@@ -68,7 +100,7 @@ pub(super) fn find(
     let mut several = None;
     for (i, line) in lines.iter().enumerate() {
         let lower = normalise(line);
-        if ITEM.is_match(line) && !lower.contains("date") {
+        if ITEM.is_match(line) && !lower.contains("date") && !practical[i] {
             // Programme items and lists of other news carry dates of other things.
             continue;
         }
@@ -84,9 +116,17 @@ pub(super) fn find(
     days.sort();
     days.dedup();
     if days.len() > 1 {
+        let which = if found.iter().any(|(_, r)| r.start.is_some()) {
+            "the first with a time"
+        } else {
+            "the first (none has a time)"
+        };
         several = Some(format!(
-            "several dates in the post ({}); the session's was taken as the first with a time, check it",
-            days.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+            "several dates in the post ({}); the session's was taken as {which}, check it",
+            days.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     if let Some(i) = found.iter().position(|(_, r)| r.start.is_some()) {
