@@ -8,7 +8,9 @@
 # 1. `cargo build --release` (once, before any measurement).
 # 2. N posts in a temporary folder, copied from the project's own posts under
 #    tests/fixtures/import/ (its README.md left out), round-robin so the mix of kinds stays that
-#    of the fixtures (3 webinars, 1 in-person event, 1 video, 5 skipped files in 10), each in the
+#    of the fixtures (since 2026-12-03: 3 webinars, 5 in-person events, 2 videos and 9 skipped
+#    files in 19; the figures in BENCHMARKS.md were measured on the earlier mix of 3, 1, 1 and 5
+#    in 10), each in the
 #    same sub-folder as its original (the importer reads meaning from folder names) under a new
 #    name (`stem-K.md`), its title suffixed " (copie K)" and every year in it shifted by a
 #    multiple of 28 years (0, -28, +28, -56, +56, -84: 1937-2080 for these posts), which keeps
