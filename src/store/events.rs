@@ -843,14 +843,16 @@ async fn write_relations(
     }
     for (position, credit) in credits.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO event_speakers (event_id, position, speaker_id, role, organisation) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO event_speakers \
+             (event_id, position, speaker_id, role, organisation, own_affiliation) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(event_id)
         .bind(position as i64)
         .bind(&credit.speaker_id)
         .bind(&credit.role)
         .bind(&credit.organisation)
+        .bind(i64::from(credit.own_affiliation))
         .execute(&mut *conn)
         .await?;
     }
@@ -946,8 +948,11 @@ async fn events_from_rows(
     for chunk in ids.chunks(500) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT es.event_id, sp.slug, sp.name, COALESCE(es.role, sp.role) AS role, \
-             COALESCE(es.organisation, sp.organisation) AS organisation \
+            "SELECT es.event_id, sp.slug, sp.name, \
+             CASE WHEN es.own_affiliation = 1 THEN es.role \
+             ELSE COALESCE(es.role, sp.role) END AS role, \
+             CASE WHEN es.own_affiliation = 1 THEN es.organisation \
+             ELSE COALESCE(es.organisation, sp.organisation) END AS organisation \
              FROM event_speakers es JOIN speakers sp ON sp.id = es.speaker_id \
              WHERE es.event_id IN ({}) ORDER BY es.event_id, es.position",
             placeholders.join(", ")

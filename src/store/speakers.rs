@@ -27,6 +27,8 @@ pub(crate) struct Credit {
     pub speaker_id: String,
     pub role: Option<String>,
     pub organisation: Option<String>,
+    /// `role` and `organisation` are the whole affiliation (`SpeakerRef::as_written`).
+    pub own_affiliation: bool,
 }
 
 impl Store {
@@ -152,7 +154,9 @@ impl Store {
         .await?;
         sqlx::query(
             "UPDATE event_speakers SET speaker_id = $1, \
-             role = COALESCE(role, $2), organisation = COALESCE(organisation, $3) \
+             role = CASE WHEN own_affiliation = 1 THEN role ELSE COALESCE(role, $2) END, \
+             organisation = CASE WHEN own_affiliation = 1 THEN organisation \
+             ELSE COALESCE(organisation, $3) END \
              WHERE speaker_id = $4",
         )
         .bind(&kept.id)
@@ -238,6 +242,8 @@ pub(crate) async fn resolve_credits(
         let speaker = match find_by_slug(conn, &slug).await? {
             Some(found) => found,
             None => match &r.name {
+                // A post's affiliation belongs to its session, not to the person.
+                Some(name) if r.as_written => insert(conn, &slug, name, None, None).await?,
                 Some(name) => {
                     insert(conn, &slug, name, r.role.clone(), r.organisation.clone()).await?
                 }
@@ -253,8 +259,18 @@ pub(crate) async fn resolve_credits(
         if credits.iter().any(|c| c.speaker_id == speaker.id) {
             continue;
         }
+        if r.as_written {
+            credits.push(Credit {
+                speaker_id: speaker.id,
+                role: r.role.clone(),
+                organisation: r.organisation.clone(),
+                own_affiliation: true,
+            });
+            continue;
+        }
         // Only what differs from the directory is kept on the session.
         credits.push(Credit {
+            own_affiliation: false,
             role: r
                 .role
                 .clone()

@@ -140,6 +140,10 @@ pub struct SpeakerRef {
     pub name: Option<String>,
     pub role: Option<String>,
     pub organisation: Option<String>,
+    /// The role and organisation are this session's whole affiliation, `None` meaning none:
+    /// the directory's never shows through. An imported post says who spoke as what *then*;
+    /// another post's affiliation must not fill its gaps.
+    pub as_written: bool,
 }
 
 /// A valid session description: every field checked, references still to resolve.
@@ -632,6 +636,7 @@ fn speaker_ref(errors: &mut FieldErrors, i: usize, input: SpeakerInput) -> Optio
         name,
         role,
         organisation,
+        as_written: false,
     })
 }
 
