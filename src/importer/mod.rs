@@ -20,7 +20,7 @@ use extract::Outcome;
 
 /// Changes whenever the reading of files changes, so re-importing an unchanged file after an
 /// upgrade reads it again.
-const READER_VERSION: &str = "eventail-import-1";
+const READER_VERSION: &str = "eventail-import-2";
 
 /// A file found under the paths given.
 #[derive(Debug, Clone)]
@@ -32,6 +32,50 @@ pub struct SourceFile {
     /// The folders that may tell its series: the folder given and those inside it (or, for a
     /// file given alone, its own folder), then its name.
     pub context: String,
+    /// For a post in a `videos-…` folder, the titles and descriptions of the posts beside it
+    /// (read once per folder): where the series named by the folder finds its accents when
+    /// the post itself does not write the word.
+    pub neighbours: std::sync::Arc<str>,
+}
+
+/// The titles and descriptions of the posts in `dir`, when it is a `videos-…` folder.
+fn neighbours_of(
+    dir: Option<&Path>,
+    cache: &mut Vec<(PathBuf, std::sync::Arc<str>)>,
+) -> std::sync::Arc<str> {
+    let Some(dir) = dir else {
+        return "".into();
+    };
+    if !file_name(dir).starts_with("video") {
+        return "".into();
+    }
+    if let Some((_, words)) = cache.iter().find(|(d, _)| d == dir) {
+        return words.clone();
+    }
+    let mut words = String::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    entries.sort();
+    for path in entries
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+    {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        if let Ok(post) = frontmatter::Post::parse(&text) {
+            for key in ["title", "description"] {
+                if let Some(value) = post.text(key) {
+                    words.push_str(&value);
+                    words.push('\n');
+                }
+            }
+        }
+    }
+    let words: std::sync::Arc<str> = words.into();
+    cache.push((dir.to_path_buf(), words.clone()));
+    words
 }
 
 /// Markdown files under `paths`, recursively, in a stable order. Folders and files that
@@ -39,19 +83,22 @@ pub struct SourceFile {
 pub fn collect(paths: &[PathBuf]) -> (Vec<SourceFile>, Vec<(PathBuf, String)>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
+    let mut cache = Vec::new();
     for root in paths {
         match std::fs::metadata(root) {
-            Ok(meta) if meta.is_dir() => walk(root, root, &mut files, &mut problems),
+            Ok(meta) if meta.is_dir() => walk(root, root, &mut files, &mut problems, &mut cache),
             Ok(_) => {
                 let name = file_name(root);
                 let parent = std::path::absolute(root)
                     .ok()
                     .and_then(|p| p.parent().map(file_name))
                     .unwrap_or_default();
+                let dir = std::path::absolute(root).ok();
                 files.push(SourceFile {
                     path: root.clone(),
                     context: format!("{parent}/{name}"),
                     source: name,
+                    neighbours: neighbours_of(dir.as_deref().and_then(Path::parent), &mut cache),
                 })
             }
             Err(e) => problems.push((root.clone(), format!("cannot be read: {e}"))),
@@ -71,6 +118,7 @@ fn walk(
     dir: &Path,
     files: &mut Vec<SourceFile>,
     problems: &mut Vec<(PathBuf, String)>,
+    cache: &mut Vec<(PathBuf, std::sync::Arc<str>)>,
 ) {
     let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries.filter_map(|e| e.ok().map(|e| e.path())).collect(),
@@ -95,7 +143,7 @@ fn walk(
                 problems.push((path, "a link to a folder: not followed".into()));
                 continue;
             }
-            walk(root, &path, files, problems);
+            walk(root, &path, files, problems, cache);
         } else if name.ends_with(".md") || name.ends_with(".markdown") {
             let source = path
                 .strip_prefix(root)
@@ -108,6 +156,7 @@ fn walk(
                 .map(|p| file_name(&p))
                 .unwrap_or_default();
             files.push(SourceFile {
+                neighbours: neighbours_of(Some(dir), cache),
                 path,
                 context: format!("{root_name}/{source}"),
                 source,
@@ -167,8 +216,13 @@ pub async fn import_file(
         report.reason = Some("unreadable: not UTF-8 text".into());
         return report;
     };
-    let Some((spec, preview)) = read(&mut report, &file.source, &file.context, text, options)
-    else {
+    let Some((spec, preview)) = read(
+        &mut report,
+        &file.source,
+        (&file.context, &file.neighbours),
+        text,
+        options,
+    ) else {
         return report;
     };
     let Some(store) = store else {
@@ -178,8 +232,9 @@ pub async fn import_file(
     let hash = {
         let mut digest = Sha256::new();
         digest.update(READER_VERSION.as_bytes());
-        // Read again when the zone that times are read in changes.
+        // Read again when the zone that times are read in changes, or the posts beside it.
         digest.update(options.timezone.name().as_bytes());
+        digest.update(file.neighbours.as_bytes());
         digest.update(&bytes);
         hex::encode(digest.finalize())
     };
@@ -217,7 +272,7 @@ pub fn dry_run_text(source: &str, text: &str, options: &Options) -> FileReport {
         action: None,
         event: None,
     };
-    if let Some((_, preview)) = read(&mut report, source, source, text, options) {
+    if let Some((_, preview)) = read(&mut report, source, (source, ""), text, options) {
         report.event = preview;
     }
     report
@@ -228,11 +283,17 @@ pub fn dry_run_text(source: &str, text: &str, options: &Options) -> FileReport {
 fn read(
     report: &mut FileReport,
     source: &str,
-    context: &str,
+    (context, neighbours): (&str, &str),
     text: &str,
     options: &Options,
 ) -> Option<(crate::domain::EventSpec, Option<serde_json::Value>)> {
-    let extraction = extract::extract(source, context, text, options.today, options.timezone);
+    let extraction = extract::extract(
+        source,
+        (context, neighbours),
+        text,
+        options.today,
+        options.timezone,
+    );
     report.warnings = extraction.warnings;
     let kind = match extraction.outcome {
         Outcome::Skipped(reason) => {
@@ -246,7 +307,7 @@ fn read(
         return None;
     };
     let preview = serde_json::to_value(&input).ok();
-    let spec = match input.validate(options.timezone) {
+    let mut spec = match input.validate(options.timezone) {
         Ok(spec) => spec,
         Err(errors) => {
             report.reason = Some(format!("cannot be stored as read: {errors}"));
@@ -254,6 +315,11 @@ fn read(
             return None;
         }
     };
+    // Who spoke as what is the post's to say: the directory fills no gap (so the stored
+    // session shows what the dry run reports).
+    for speaker in &mut spec.speakers {
+        speaker.as_written = true;
+    }
     report.outcome = kind.as_str().into();
     Some((spec, preview))
 }
@@ -284,7 +350,58 @@ impl Totals {
     }
 }
 
-/// The readable report: one block per file, then the totals.
+/// What a warning is about, for the summary: each warning the reader writes starts with or
+/// holds words that say it (`kinds_name_every_warning_the_fixtures_give` keeps them named).
+pub fn warning_kind(warning: &str) -> &'static str {
+    const KINDS: [(&str, &str); 17] = [
+        ("several dates", "several dates: the first was taken"),
+        ("has no year", "a date without its year"),
+        ("that day is a", "a weekday that does not match its date"),
+        ("; kept", "a weekday that does not match its date"),
+        ("more than a year from", "a date far from the post's"),
+        ("comes before the first", "days in the wrong order"),
+        ("not a day", "a date that is not a day of the calendar"),
+        ("no time found", "no time: stored as a whole day"),
+        ("no date found", "no date found"),
+        ("is not after the start", "an end before its start"),
+        ("(the clocks go", "a time the clock change makes ambiguous"),
+        (
+            "front matter date",
+            "no front matter date: years read from today",
+        ),
+        (
+            "no date in the front matter",
+            "no front matter date: years read from today",
+        ),
+        ("no title", "no title"),
+        (
+            "no place is written",
+            "an in-person session without a place",
+        ),
+        ("template tag", "template tags dropped"),
+        ("not read as speakers", "people not read as speakers"),
+    ];
+    if warning.contains("link") && warning.contains("left out") {
+        return "a link left out";
+    }
+    KINDS
+        .iter()
+        .find(|(needle, _)| warning.contains(needle))
+        .map_or("other", |(_, kind)| kind)
+}
+
+/// How many warnings of each kind, the most frequent first.
+pub fn warnings_by_kind(reports: &[FileReport]) -> Vec<(&'static str, usize)> {
+    let mut counts: std::collections::BTreeMap<&'static str, usize> = Default::default();
+    for warning in reports.iter().flat_map(|r| &r.warnings) {
+        *counts.entry(warning_kind(warning)).or_default() += 1;
+    }
+    let mut kinds: Vec<(&'static str, usize)> = counts.into_iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    kinds
+}
+
+/// The readable report: one block per file, the warnings by kind, then the totals.
 pub fn table(reports: &[FileReport], dry_run: bool) -> String {
     let mut out = String::new();
     for r in reports {
@@ -316,6 +433,13 @@ pub fn table(reports: &[FileReport], dry_run: bool) -> String {
     let t = Totals::of(reports);
     let count =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let kinds = warnings_by_kind(reports);
+    if !kinds.is_empty() {
+        out.push_str("\nWarnings by kind:\n");
+        for (kind, n) in kinds {
+            out.push_str(&format!("{n:>6}  {kind}\n"));
+        }
+    }
     out.push_str(&format!(
         "\n{}: {}, {}, {}, {}; {}.{}\n",
         count(reports.len(), "file", "files"),
@@ -331,4 +455,47 @@ pub fn table(reports: &[FileReport], dry_run: bool) -> String {
         }
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every warning the project's own posts give has a kind in the summary.
+    #[test]
+    fn kinds_name_every_warning_the_fixtures_give() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let (files, _) = collect(&[root.join("import"), root.join("import-lifecycle")]);
+        let options = Options {
+            timezone: chrono_tz::Europe::Paris,
+            today: NaiveDate::from_ymd_opt(2026, 12, 3).expect("a date"),
+        };
+        let reports: Vec<FileReport> = files
+            .iter()
+            .filter_map(|f| {
+                let text = std::fs::read_to_string(&f.path).ok()?;
+                Some(dry_run_text(&f.source, &text, &options))
+            })
+            .collect();
+        let warnings: Vec<&String> = reports.iter().flat_map(|r| &r.warnings).collect();
+        assert!(warnings.len() >= 3, "{warnings:?}");
+        for w in &warnings {
+            assert_ne!(warning_kind(w), "other", "{w}");
+        }
+        let summary = table(&reports, true);
+        assert!(summary.contains("Warnings by kind:"), "{summary}");
+        let counted: usize = warnings_by_kind(&reports).iter().map(|(_, n)| n).sum();
+        assert_eq!(counted, warnings.len());
+        // Made-up ones of each shape the reader writes.
+        for (warning, kind) in [
+            ("several dates in the post (3 mai, 4 mai); the session's was taken as the first, check it", "several dates: the first was taken"),
+            ("« mardi 3 mai » has no year: read as 2022 because the weekday matches that year, though the post is dated 2021-01-01; check it", "a date without its year"),
+            ("mardi 3 mai 2022: that day is a lundi, not a mardi; kept the date, check it", "a weekday that does not match its date"),
+            ("front matter link « ftp://x » is neither a web address nor a path on the site; left out", "a link left out"),
+            ("no date in the front matter; years were read from today", "no front matter date: years read from today"),
+            ("2024-10-27 02:30 happens twice in Europe/Paris (the clocks go back): read as the first, x", "a time the clock change makes ambiguous"),
+        ] {
+            assert_eq!(warning_kind(warning), kind, "{warning}");
+        }
+    }
 }

@@ -123,6 +123,7 @@ async fn the_project_s_own_posts_are_read_field_by_field() {
         [
             ("README.md", "skipped"),
             ("blog/agenda/atelier-accessibilite.md", "event"),
+            ("blog/agenda/congres-territoires.md", "event"),
             ("blog/cours/module-2-donnees.md", "skipped"),
             ("blog/posts/annonce-guide.md", "skipped"),
             ("blog/posts/campagne-videos.md", "skipped"),
@@ -144,7 +145,79 @@ async fn the_project_s_own_posts_are_read_field_by_field() {
                 "videos/videos-reseaux-et-energie/episode-3-mesurer-les-reseaux.md",
                 "video"
             ),
+            (
+                "videos/videos-serie-temoins/episode-1-imprimer-moins.md",
+                "video"
+            ),
+            (
+                "videos/videos-serie-temoins/episode-2-reparer-les-postes.md",
+                "video"
+            ),
         ]
+    );
+
+    // A congress over two days (the label) and the team's round table in it (the body: that
+    // day and time, no end); speakers under a plain « Avec les interventions de : » line; the
+    // front matter link, labelled « Revoir … », is the recording.
+    let r = report(&reports, "blog/agenda/congres-territoires.md");
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    let e = event(r);
+    assert_eq!(e["starts_at"], "2024-10-15T10:30:00+02:00");
+    assert_eq!(e["ends_at"], Value::Null);
+    assert_eq!(e["location"], "Palais des congrès, Clermont-Ferrand");
+    assert_eq!(
+        speakers(e),
+        [
+            (
+                "Odile Marchand".to_string(),
+                "directrice du numérique, Métropole de Clermont".to_string()
+            ),
+            (
+                "Bastien Leroy".to_string(),
+                "Syndicat mixte des réseaux d'Auvergne".to_string()
+            ),
+            (
+                "Inès Robert".to_string(),
+                "mission numérique sobre".to_string()
+            ),
+        ]
+    );
+    assert_eq!(
+        e["links"]["recording"],
+        "https://videos.example.org/congres-territoires/table-ronde"
+    );
+    assert_eq!(e["recording_planned"], true);
+    assert!(more(e).is_empty(), "{e}");
+    let body = e["body"].as_str().unwrap_or_default();
+    assert!(!body.contains("Avec les interventions"), "{body}");
+
+    // A `videos-serie-…` folder names the series after « série », its accents from the posts
+    // beside it (this one never writes « témoins »); the speaker is the card the transcript
+    // opens with, the name spelt as the post writes it in running text.
+    let e = event(report(
+        &reports,
+        "videos/videos-serie-temoins/episode-1-imprimer-moins.md",
+    ));
+    assert_eq!(e["series"]["title"], "Témoins");
+    assert_eq!(e["episode"], 1);
+    assert_eq!(
+        speakers(e),
+        [(
+            "Camille Faure".to_string(),
+            "Cheffe du bureau des moyens, Direction des achats".to_string()
+        )]
+    );
+    let e = event(report(
+        &reports,
+        "videos/videos-serie-temoins/episode-2-reparer-les-postes.md",
+    ));
+    assert_eq!(e["series"]["title"], "Témoins");
+    assert_eq!(
+        speakers(e),
+        [(
+            "Yanis Morel".to_string(),
+            "technicien de proximité, Préfecture de la Drôme".to_string()
+        )]
     );
     let reason = |source| report(&reports, source).reason.clone().unwrap_or_default();
     assert_eq!(
@@ -412,14 +485,102 @@ async fn the_project_s_own_posts_are_read_field_by_field() {
 on_both_backends!(
     importing_again_updates_instead_of_duplicating,
     a_post_s_life_sends_each_notice_once,
+    a_speaker_s_affiliation_stays_with_the_post_that_gives_it,
 );
+
+/// Two posts years apart name the same person, one with her role then and one without: each
+/// session shows what its own post says, the dry run and the stored session agree, and the
+/// directory keeps the person, not one post's affiliation (not even one an organiser typed).
+async fn a_speaker_s_affiliation_stays_with_the_post_that_gives_it(db: Db) {
+    let app = spawn_app(db).await;
+    let (status, _) = app
+        .post(
+            "/api/v1/speakers",
+            &json!({"name": "Paul Lenoir", "role": "directeur", "organisation": "Agence du climat"}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let post = |date: &str, day: &str, speakers: &str| {
+        format!(
+            "---\ntitle: Webinaire du {date}\ndate: {date}\n---\n\n**Webinaire le {day} de 10h à 11h**\n\n**Intervenants :**\n{speakers}\n"
+        )
+    };
+    // Read in this order: the 2023 post first, so its affiliation would be the one to leak.
+    std::fs::write(
+        dir.path().join("a-2023.md"),
+        post(
+            "2023-03-01",
+            "jeudi 9 mars",
+            "* Jeanne Martin, cheffe de projet, Agence des données\n* Paul Lenoir",
+        ),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("b-2021.md"),
+        post(
+            "2021-05-01",
+            "mardi 11 mai",
+            "* Jeanne Martin\n* Paul Lenoir, stagiaire",
+        ),
+    )
+    .expect("write");
+    let dry = import(None, dir.path()).await;
+    let stored = import(Some(&app.store), dir.path()).await;
+    let expected_2023 = [
+        (
+            "Jeanne Martin".to_string(),
+            "cheffe de projet, Agence des données".to_string(),
+        ),
+        ("Paul Lenoir".to_string(), String::new()),
+    ];
+    let expected_2021 = [
+        ("Jeanne Martin".to_string(), String::new()),
+        ("Paul Lenoir".to_string(), "stagiaire".to_string()),
+    ];
+    for (source, expected) in [("a-2023.md", &expected_2023), ("b-2021.md", &expected_2021)] {
+        assert_eq!(
+            &speakers(event(report(&dry, source))),
+            expected,
+            "dry run of {source}"
+        );
+        assert_eq!(
+            &speakers(event(report(&stored, source))),
+            expected,
+            "import of {source}"
+        );
+    }
+    let (_, api) = app.get("/api/v1/events/b-2021").await;
+    assert_eq!(speakers(&api), expected_2021, "{api}");
+    // The directory: one entry per person; an imported post added no affiliation to it.
+    let (_, jeanne) = app.get("/api/v1/speakers/jeanne-martin").await;
+    assert_eq!(jeanne["role"], Value::Null, "{jeanne}");
+    assert_eq!(jeanne["organisation"], Value::Null, "{jeanne}");
+    let (_, paul) = app.get("/api/v1/speakers/paul-lenoir").await;
+    assert_eq!(paul["role"], "directeur", "{paul}");
+    // Sessions an organiser writes still take the directory's affiliation when they give none.
+    let (status, created) = app
+        .post(
+            "/api/v1/events",
+            &json!({"kind": "video", "title": "Entretien", "speakers": [{"slug": "paul-lenoir"}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        speakers(&created),
+        [(
+            "Paul Lenoir".to_string(),
+            "directeur, Agence du climat".to_string()
+        )]
+    );
+}
 
 async fn importing_again_updates_instead_of_duplicating(db: Db) {
     let app = spawn_app(db).await;
     let first = import(Some(&app.store), &fixture("import")).await;
     let created: Vec<&str> = first.iter().filter_map(|r| r.action.as_deref()).collect();
-    assert_eq!(created, ["created"; 10]);
-    assert_eq!(app.event_count().await, 10);
+    assert_eq!(created, ["created"; 13]);
+    assert_eq!(app.event_count().await, 13);
     let stored = event(report(&first, "blog/posts/webinaire-sobriete-donnees.md"));
     assert!(stored.get("id").is_none(), "the report's event has no id");
     assert_eq!(
@@ -434,7 +595,7 @@ async fn importing_again_updates_instead_of_duplicating(db: Db) {
         .iter()
         .filter_map(|r| r.action.as_deref())
         .all(|a| a == "unchanged"));
-    assert_eq!(app.event_count().await, 10);
+    assert_eq!(app.event_count().await, 13);
 
     // A copy with one file moved by an hour and one file that is not UTF-8.
     let copy = tempfile::tempdir().expect("temporary directory");
@@ -455,7 +616,7 @@ async fn importing_again_updates_instead_of_duplicating(db: Db) {
     let odd = report(&third, "blog/posts/latin1.md");
     assert_eq!(odd.outcome, "skipped");
     assert!(odd.reason.as_deref().unwrap_or_default().contains("UTF-8"));
-    assert_eq!(app.event_count().await, 10);
+    assert_eq!(app.event_count().await, 13);
     let (status, api) = app.get("/api/v1/events/webinaire-sobriete-donnees").await;
     assert_eq!(status, 200);
     assert_eq!(api["starts_at"], "2023-03-09T15:00:00+01:00");
@@ -482,7 +643,7 @@ async fn importing_again_updates_instead_of_duplicating(db: Db) {
     let r = report(&fourth, "ailleurs/webinaire-sobriete-donnees.md");
     assert_eq!(r.action.as_deref(), Some("created"));
     assert_eq!(event(r)["slug"], "un-autre-webinaire-sur-les-donnees");
-    assert_eq!(app.event_count().await, 11);
+    assert_eq!(app.event_count().await, 14);
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -780,6 +941,100 @@ async fn the_team_s_posts_match_what_a_careful_reader_writes_down() {
 #[tokio::test]
 #[ignore = "needs ../shared"]
 async fn the_team_s_newer_posts_are_read_too() {
+    the_team_s_newer_posts_are_read_too_checked().await
+}
+
+/// The 176 posts of `../shared/fixtures/minumeco/corpus`, annotated in the project
+/// (`bench/corpus-annotations.json`): `bench/import_accuracy.py` must find at least 97 % of the
+/// annotated fields right.
+#[test]
+#[ignore = "needs ../shared"]
+fn the_annotated_corpus_is_read_at_least_97_percent_right() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = std::process::Command::new("python3")
+        .arg(root.join("bench/import_accuracy.py"))
+        .arg(root.join("bench/corpus-annotations.json"))
+        .arg("--root")
+        .arg(shared("corpus"))
+        .args(["--min", "97"])
+        .env("EVENTAIL_BIN", env!("CARGO_BIN_EXE_eventail"))
+        .output()
+        .expect("python3 runs bench/import_accuracy.py");
+    let out = String::from_utf8_lossy(&run.stdout);
+    let summary = out.lines().last().unwrap_or_default();
+    assert!(
+        run.status.success(),
+        "{summary}\n{}\n{out}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(summary.contains("over 176 files"), "{summary}");
+}
+
+mod the_whole_corpus_imported_twice_writes_nothing_the_second_time {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs ../shared"]
+    async fn sqlite() {
+        super::corpus_twice(crate::helpers::Db::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs ../shared and PostgreSQL"]
+    async fn postgres() {
+        super::corpus_twice(crate::helpers::Db::Postgres).await
+    }
+}
+
+/// Every post of the corpus into a real store, then again: the second run finds each file as
+/// it was and writes nothing (no session, change, speaker or message more, nothing touched).
+async fn corpus_twice(db: Db) {
+    let app = spawn_app(db).await;
+    let first = import(Some(&app.store), &shared("corpus")).await;
+    let stored = first.iter().filter(|r| r.action.is_some()).count();
+    assert!(stored >= 80, "{stored} sessions stored");
+    for r in first.iter().filter(|r| r.outcome != "skipped") {
+        assert_eq!(r.action.as_deref(), Some("created"), "{r:#?}");
+    }
+    let snapshot = |app: &TestApp| {
+        let store = app.store.clone();
+        async move {
+            let events: Vec<(String, i64, i64)> =
+                sqlx::query_as("SELECT id, sequence, updated_at FROM events ORDER BY id")
+                    .fetch_all(store.pool())
+                    .await
+                    .expect("events");
+            let mut counts = Vec::new();
+            for table in [
+                "speakers",
+                "event_speakers",
+                "event_changes",
+                "outbox",
+                "series",
+            ] {
+                let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+                    .fetch_one(store.pool())
+                    .await
+                    .expect("count");
+                counts.push((table, n));
+            }
+            (events, counts)
+        }
+    };
+    let before = snapshot(&app).await;
+    let second = import(Some(&app.store), &shared("corpus")).await;
+    for r in second.iter().filter(|r| r.outcome != "skipped") {
+        assert_eq!(r.action.as_deref(), Some("unchanged"), "{r:#?}");
+    }
+    let outcomes = |reports: &[FileReport]| -> Vec<(String, String)> {
+        reports
+            .iter()
+            .map(|r| (r.source.clone(), r.outcome.clone()))
+            .collect()
+    };
+    assert_eq!(outcomes(&first), outcomes(&second));
+    assert_eq!(snapshot(&app).await, before);
+}
+
+async fn the_team_s_newer_posts_are_read_too_checked() {
     let reports = import(None, &shared("later")).await;
     let outcome = |s: &str| report(&reports, s).outcome.clone();
     assert_eq!(
