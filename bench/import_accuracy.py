@@ -2,7 +2,7 @@
 """How many annotated fields `eventail import` reads right.
 
 Usage:
-    bench/import_accuracy.py ANNOTATIONS.json [--root FOLDER]
+    bench/import_accuracy.py ANNOTATIONS.json [--root FOLDER] [--min PERCENT]
     EVENTAIL_BIN=path/to/eventail bench/import_accuracy.py ANNOTATIONS.json
 
 ANNOTATIONS.json has the shape of the team's fixtures/minumeco/expected.json:
@@ -36,8 +36,10 @@ Times are equal when they are the same instant (a time without offset is read in
 time zone). A boolean the importer leaves out counts as false, a list left out as empty.
 
 Prints the wrong fields file by file (expected / got), then totals per field and
-"N of M fields right (P%)". Exits 0 whatever the figure (it is a measurement); 2 when the
-annotations cannot be read or the binary cannot be run. Python 3.9+, standard library only.
+"N of M fields right (P%)". Exits 0 whatever the figure (it is a measurement), unless
+--min PERCENT is given and fewer fields than that are right: then 1 (the test that reads
+../shared checks the corpus this way); 2 when the annotations cannot be read or the binary
+cannot be run. Python 3.9+, standard library only.
 """
 
 import json
@@ -224,9 +226,19 @@ def shown_got(field, report):
 def main(argv):
     args = argv[1:]
     root = None
-    if len(args) == 3 and args[1] == "--root":
-        root = Path(args[2])
-        args = args[:1]
+    minimum = None
+    rest = args[1:]
+    args = args[:1]
+    while len(rest) >= 2 and rest[0] in ("--root", "--min"):
+        if rest[0] == "--root":
+            root = Path(rest[1])
+        else:
+            try:
+                minimum = float(rest[1])
+            except ValueError:
+                fail(f"--min takes a percentage, not {rest[1]!r}")
+        rest = rest[2:]
+    args += rest
     if len(args) != 1 or args[0] in ("-h", "--help"):
         print(__doc__.strip())
         return 0 if args[:1] in (["-h"], ["--help"]) else 2
@@ -288,6 +300,9 @@ def main(argv):
     percent = 100.0 * n / m if m else 0.0
     print()
     print(f"{n} of {m} fields right ({percent:.1f}%) over {len(annotations)} files")
+    if minimum is not None and percent < minimum:
+        print(f"below the minimum of {minimum}%", file=sys.stderr)
+        return 1
     return 0
 
 

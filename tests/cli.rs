@@ -364,7 +364,12 @@ fn import_reports_per_file_and_a_dry_run_writes_nothing() {
     let table = stdout(&real);
     assert!(table.contains("(created)"), "{table}");
     assert!(
-        table.contains("20 files: 3 webinars, 5 events, 2 videos, 10 skipped; 4 warnings."),
+        table.contains("23 files: 3 webinars, 6 events, 4 videos, 10 skipped; 4 warnings."),
+        "{table}"
+    );
+    // The warnings by kind, before the totals.
+    assert!(
+        table.contains("Warnings by kind:\n     2  an in-person session without a place\n"),
         "{table}"
     );
     let again = run(dir.path(), &["import", fixtures]);
@@ -374,7 +379,7 @@ fn import_reports_per_file_and_a_dry_run_writes_nothing() {
         "{table}"
     );
     let listed = run(dir.path(), &["event", "list"]);
-    assert_eq!(stdout(&listed).lines().count(), 10, "{}", stdout(&listed));
+    assert_eq!(stdout(&listed).lines().count(), 13, "{}", stdout(&listed));
 }
 
 #[test]

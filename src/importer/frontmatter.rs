@@ -64,6 +64,14 @@ impl Post {
         }
     }
 
+    /// A value as JSON (mappings with text keys, lists, texts, numbers, booleans, null).
+    pub fn json(&self, path: &str) -> Option<serde_json::Value> {
+        match self.value(path) {
+            Yaml::BadValue => None,
+            node => to_json(node),
+        }
+    }
+
     pub fn has(&self, path: &str) -> bool {
         !matches!(self.value(path), Yaml::BadValue | Yaml::Null)
     }
@@ -77,6 +85,24 @@ fn scalar(node: &Yaml) -> Option<String> {
         _ => return None,
     };
     (!text.is_empty()).then_some(text)
+}
+
+fn to_json(node: &Yaml) -> Option<serde_json::Value> {
+    use serde_json::Value;
+    Some(match node {
+        Yaml::Null => Value::Null,
+        Yaml::Boolean(b) => Value::Bool(*b),
+        Yaml::Integer(n) => Value::from(*n),
+        Yaml::Real(text) => Value::from(text.parse::<f64>().ok()?),
+        Yaml::String(text) => Value::String(text.clone()),
+        Yaml::Array(items) => Value::Array(items.iter().map(to_json).collect::<Option<_>>()?),
+        Yaml::Hash(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| Some((k.as_str()?.to_string(), to_json(v)?)))
+                .collect::<Option<_>>()?,
+        ),
+        Yaml::Alias(_) | Yaml::BadValue => return None,
+    })
 }
 
 /// The end of the YAML and the start of the body: the next line that is exactly `---`.

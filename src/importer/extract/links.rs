@@ -71,8 +71,11 @@ pub(super) fn read(
     links
 }
 
-/// `link` and `linkTitle`: the registration form when its label says so, else further reading
-/// (first).
+/// Words around a link that make it a session's recording.
+const RECORDING_WORDS: [&str; 4] = ["enregistrement", "revoir", "replay", "rediffusion"];
+
+/// `link` and `linkTitle`: the registration form or the recording when its label says so,
+/// else further reading (first).
 fn front_matter_link(
     post: &Post,
     links: &mut Links,
@@ -90,8 +93,15 @@ fn front_matter_link(
     }) {
         let label = post.text("linkTitle");
         let lower = normalise(label.as_deref().unwrap_or_default());
+        let says = |words: &[&str]| words.iter().any(|w| lower.contains(w));
         if lower.contains("inscri") && url.starts_with("http") {
             links.registration = Some(url);
+        } else if url.starts_with("http")
+            && (url.contains("/playback/")
+                || (says(&RECORDING_WORDS) && !is_visio_host(&url.to_lowercase())))
+        {
+            // « Voir ou revoir le webinaire »: the session's recording.
+            links.recording = Some(url);
         } else {
             more.insert(
                 0,
@@ -153,10 +163,7 @@ fn file_link(
             .iter()
             .any(|w| free_context.contains(w) || text.contains(w))
     };
-    if lower_url.contains("/playback/")
-        || (says(&["enregistrement", "revoir", "replay", "rediffusion"])
-            && !is_visio_host(&lower_url))
-    {
+    if lower_url.contains("/playback/") || (says(&RECORDING_WORDS) && !is_visio_host(&lower_url)) {
         links.recording.get_or_insert(url);
     } else if is_visio_host(&lower_url) {
         links.join.get_or_insert(url);

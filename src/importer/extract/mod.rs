@@ -10,6 +10,7 @@ mod access;
 mod body;
 mod kind;
 mod links;
+mod record;
 mod sections;
 mod series;
 mod speakers;
@@ -85,10 +86,11 @@ impl FrontMatter {
 
 /// Reads one post. `source` is its path inside the imported folder (`/` separators): its file
 /// name gives the slug. `on_disk` is that path with the imported folder's own name before it
-/// (for a file imported alone, its folder's): a `videos-…` folder there gives a video's series.
+/// (for a file imported alone, its folder's): a `videos-…` folder there gives a video's series;
+/// `neighbours` is the text of the posts beside it, where that series's words find accents.
 pub fn extract(
     source: &str,
-    on_disk: &str,
+    (on_disk, neighbours): (&str, &str),
     text: &str,
     default_published: NaiveDate,
     tz: Tz,
@@ -97,6 +99,11 @@ pub fn extract(
         Ok(post) => post,
         Err(reason) => return Extraction::skipped(format!("unreadable: {reason}"), Vec::new()),
     };
+    if post.has("eventail") {
+        // Written by eventail's export: read as it holds the session, nothing guessed.
+        let (published_on, _) = published_on(&post);
+        return record::extract(&post, source, published_on);
+    }
     let mut warnings = Vec::new();
     let file = SourcePath::new(source);
     let front = FrontMatter::read(&post);
@@ -149,7 +156,7 @@ pub fn extract(
         when::schedule(&mut input, when.as_ref(), tz, &mut dropped, &mut warnings);
     }
     input.location = access::location(&post, &lines, kind, &mut warnings);
-    input.series = series::series(&post, kind, on_disk, &text_all);
+    input.series = series::series(&post, kind, on_disk, &text_all, neighbours);
     input.episode = series::episode(front.title.as_deref(), kind, &file);
 
     let by_section = sections::read(&sections, &lines, &mut dropped, &mut warnings);
@@ -165,6 +172,14 @@ pub fn extract(
             speakers = found;
             dropped.insert(i);
         }
+    }
+    if speakers.is_empty() && kind == EventKind::Video {
+        let written = format!(
+            "{}\n{body}",
+            front.description.as_deref().unwrap_or_default()
+        );
+        // The card stays at the head of the transcript it introduces.
+        speakers = speakers::from_transcript_card(&lines, &written).unwrap_or_default();
     }
     let links = links::read(
         &post,
@@ -364,7 +379,7 @@ mod tests {
         let text = format!("---\ntitle: Un billet\ndate: 2024-02-01\n---\n\n{body}\n");
         extract(
             "posts/billet.md",
-            "site/posts/billet.md",
+            ("site/posts/billet.md", ""),
             &text,
             NaiveDate::from_ymd_opt(2024, 2, 1).expect("day"),
             chrono_tz::Europe::Paris,

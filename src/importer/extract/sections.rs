@@ -45,6 +45,14 @@ pub(super) fn find(lines: &[&str]) -> Vec<Section> {
                     let inner = c[1].trim();
                     (&c[2] == ":" || inner.ends_with(':')).then(|| (plain(inner), true))
                 })
+            })
+            .or_else(|| {
+                // « Avec les interventions de : » on a plain line, a list under it: read like
+                // a bold one, for speakers only (a plain line ending in a colon says little).
+                let text = line.trim().strip_suffix(':')?;
+                let label = normalise(&plain(text));
+                (!ITEM.is_match(line) && is_speaker_heading(label.trim()))
+                    .then(|| (plain(text), true))
             });
         if let Some((text, bold)) = heading {
             if let Some((s, _)) = current.take() {
@@ -159,6 +167,9 @@ fn is_speaker_heading(h: &str) -> bool {
         "conférencière",
         "conférenciers",
         "conférencières",
+        "avec les interventions de",
+        "avec l'intervention de",
+        "avec la participation de",
     ]
     .contains(&h)
 }

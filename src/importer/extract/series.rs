@@ -21,10 +21,15 @@ pub(super) fn series(
     kind: EventKind,
     on_disk: &str,
     text_all: &str,
+    neighbours: &str,
 ) -> Option<SeriesInput> {
     let series_title = post.text("series").or_else(|| {
         (kind == EventKind::Video)
-            .then(|| series_from_folders(&SourcePath::new(on_disk), text_all))
+            .then(|| {
+                // The post's own words first, then its neighbours'.
+                let text = format!("{text_all}\n{}", normalise(neighbours));
+                series_from_folders(&SourcePath::new(on_disk), &text)
+            })
             .flatten()
     });
     series_title.map(|title| SeriesInput::Named {
@@ -56,13 +61,17 @@ pub(super) fn series_from_folders(file: &SourcePath, text: &str) -> Option<Strin
         .into_iter()
         .rev()
         .find(|f| f.starts_with("videos-") || f.starts_with("video-"))?;
-    let words: Vec<String> = folder
+    let mut words: Vec<&str> = folder
         .split_once('-')
         .map(|(_, rest)| rest)?
         .split('-')
         .filter(|w| !w.is_empty())
-        .map(|w| with_accents(w, text))
         .collect();
+    // « videos-serie-referents »: the folder says it is a series; its name is what follows.
+    if words.len() > 1 && matches!(words[0], "serie" | "series") {
+        words.remove(0);
+    }
+    let words: Vec<String> = words.iter().map(|w| with_accents(w, text)).collect();
     let mut title = words.join(" ");
     if let Some(first) = title.chars().next() {
         title = first.to_uppercase().chain(title.chars().skip(1)).collect();

@@ -1,10 +1,14 @@
 //! Who speaks: people and their affiliation as the team writes them, under a speakers' heading
-//! or, on a video page, in the bold caption under the video.
+//! or, on a video page, in the bold caption under the video or the card its transcript opens
+//! with.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
-use super::plain;
+use regex::Regex;
+
 use super::sections::{Section, BOLD_LINE, ITEM};
+use super::{plain, re};
 use crate::domain::event::SpeakerInput;
 
 /// The people under a speakers' heading. The section is dropped from the body when every line
@@ -55,6 +59,61 @@ pub(super) fn from_caption(lines: &[&str]) -> Option<(usize, Vec<SpeakerInput>)>
                 .iter()
                 .all(|p| p.role.is_some() || p.organisation.is_some()))
         .then_some((i, people))
+    })
+}
+
+static BR: LazyLock<Regex> = LazyLock::new(|| re(r"(?i)<br\s*/?>"));
+
+/// The card a video's transcript opens with, « <p>Name<br>Role<br>Organisation</p> »: the
+/// person speaking, with the role and organisation the card gives. A name the card writes in
+/// capitals takes the spelling the post uses elsewhere, when it writes it otherwise.
+pub(super) fn from_transcript_card(lines: &[&str], text: &str) -> Option<Vec<SpeakerInput>> {
+    let heading = lines.iter().position(|l| l.trim() == "## Transcription")?;
+    let open = (heading + 1..lines.len()).find(|&i| !lines[i].trim().is_empty())?;
+    if !lines[open].trim_start().starts_with("<p>") {
+        return None;
+    }
+    let close = (open..lines.len().min(open + 8)).find(|&i| lines[i].contains("</p>"))?;
+    let card = lines[open..=close].join(" ");
+    let inner = card.trim().strip_prefix("<p>")?;
+    let inner = &inner[..inner.find("</p>")?];
+    let parts: Vec<String> = BR
+        .split(inner)
+        .map(plain)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if !(2..=4).contains(&parts.len()) || !is_name(&parts[0]) {
+        return None;
+    }
+    let name = spelling_in(&parts[0], text).unwrap_or_else(|| parts[0].clone());
+    let organisation = parts[2..].join(", ");
+    Some(vec![SpeakerInput {
+        slug: None,
+        name: Some(name),
+        role: Some(parts[1].clone()),
+        organisation: (!organisation.is_empty()).then_some(organisation),
+    }])
+}
+
+/// `name` as `text` writes it elsewhere when `name` has a word in capitals and `text` does
+/// not (« Stéphanie SCHAER », then « je suis Stéphanie Schaer »).
+fn spelling_in(name: &str, text: &str) -> Option<String> {
+    let has_caps = name
+        .split_whitespace()
+        .any(|w| w.chars().count() > 2 && w.chars().all(char::is_uppercase));
+    if !has_caps {
+        return None;
+    }
+    let wanted = name.to_lowercase();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let size = name.split_whitespace().count();
+    words.windows(size).find_map(|window| {
+        let found = window
+            .iter()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        (found.to_lowercase() == wanted && found != name && is_name(&found)).then_some(found)
     })
 }
 

@@ -81,11 +81,45 @@ pub(super) fn find(
             .flatten()
         })
     };
+    // Lines that may give the session's own date: not programme items or lists of other
+    // news (outside practical information), not deadlines.
+    let may_date = |i: usize, line: &str| {
+        let lower = normalise(line);
+        let other_news = ITEM.is_match(line) && !lower.contains("date") && !practical[i];
+        !other_news && !DEADLINE.is_match(&lower)
+    };
     if let Some(label) = post.text("dateLabel") {
         if let Some(mut reading) = read(&label) {
             if reading.start.is_none() {
                 if let Some((start, end)) = hours_line(lines) {
                     reading.start = Some(start);
+                    reading.end = end;
+                }
+            }
+            if reading.start.is_none() {
+                // The label gives the days of a forum or congress; the post, the time of the
+                // team's own part in it: « la table ronde le mercredi 21 juin à 14h15 », or on
+                // a one-day label « la table ronde à 11h15 ».
+                let one_day = reading.first_day == reading.last_day;
+                let part = lines.iter().enumerate().find_map(|(i, line)| {
+                    if !may_date(i, line) {
+                        return None;
+                    }
+                    let text = plain(line);
+                    match dates::read(&text, reading.first_day) {
+                        Ok(Some(found)) => (found.start.is_some()
+                            && found.first_day >= reading.first_day
+                            && found.first_day <= reading.last_day)
+                            .then_some((found.first_day, found.start, found.end)),
+                        Ok(None) if one_day => dates::find_times(&normalise(&text))
+                            .map(|(start, end)| (reading.first_day, Some(start), end)),
+                        _ => None,
+                    }
+                });
+                if let Some((day, start, end)) = part {
+                    reading.first_day = day;
+                    reading.last_day = day;
+                    reading.start = start;
                     reading.end = end;
                 }
             }
@@ -99,13 +133,9 @@ pub(super) fn find(
     let mut found: Vec<(usize, dates::Reading)> = Vec::new();
     let mut several = None;
     for (i, line) in lines.iter().enumerate() {
-        let lower = normalise(line);
-        if ITEM.is_match(line) && !lower.contains("date") && !practical[i] {
-            // Programme items and lists of other news carry dates of other things.
-            continue;
-        }
-        if DEADLINE.is_match(&lower) {
-            // « Inscriptions jusqu'au 1er décembre à 18h » is not the session.
+        // Programme items and lists of other news carry dates of other things; « Inscriptions
+        // jusqu'au 1er décembre à 18h » is not the session.
+        if !may_date(i, line) {
             continue;
         }
         if let Some(reading) = read(&plain(line)) {
