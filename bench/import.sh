@@ -4,17 +4,19 @@
 #   bench/import.sh                  # N=2000 posts (~1 min after the build)
 #   N=10000 bench/import.sh
 #   PG_ADMIN_URL=postgres://postgres@127.0.0.1:5432 bench/import.sh   # the default
+#   CORPUS=../shared/fixtures/minumeco/corpus bench/import.sh   # the team's 176 posts as they are
 #
 # 1. `cargo build --release` (once, before any measurement).
 # 2. N posts in a temporary folder, copied from the project's own posts under
 #    tests/fixtures/import/ (its README.md left out), round-robin so the mix of kinds stays that
-#    of the fixtures (since 2026-12-03: 3 webinars, 5 in-person events, 2 videos and 9 skipped
-#    files in 19; the figures in BENCHMARKS.md were measured on the earlier mix of 3, 1, 1 and 5
-#    in 10), each in the
+#    of the fixtures (since 2026-12-03: 3 webinars, 6 in-person events, 4 videos and 9 skipped
+#    files in 22; the first figures in BENCHMARKS.md were measured on the earlier mix of 3, 1, 1
+#    and 5 in 10), each in the
 #    same sub-folder as its original (the importer reads meaning from folder names) under a new
 #    name (`stem-K.md`), its title suffixed " (copie K)" and every year in it shifted by a
 #    multiple of 28 years (0, -28, +28, -56, +56, -84: 1937-2080 for these posts), which keeps
 #    each date's weekday, so the copies give the same outcomes and warnings as the originals.
+#    With CORPUS=FOLDER, that folder's posts instead, copied as they are (N is their number).
 # 3. Each command timed with /usr/bin/time -v (wall time, peak RSS of the eventail process):
 #    a. `eventail import --dry-run --format json DIR > /dev/null`
 #    b. `eventail import --format json DIR` into a fresh SQLite file
@@ -67,6 +69,11 @@ trap cleanup EXIT
 mkdir -p "$WORK/posts" "$WORK/run" "$WORK/sqlite"
 
 # 2. The posts.
+if [ -n "${CORPUS:-}" ]; then
+  [ -d "$CORPUS" ] || { echo "no folder $CORPUS" >&2; exit 1; }
+  cp -r "$CORPUS/." "$WORK/posts/"
+  N=$(find "$WORK/posts" -name '*.md' | wc -l)
+else
 python3 - "$SRC" "$WORK/posts" "$N" <<'PY'
 import re, sys
 from pathlib import Path
@@ -97,6 +104,7 @@ for i in range(n):
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
 PY
+fi
 BYTES=$(du -sb "$WORK/posts" | cut -f1)
 
 eventail() {  # eventail DATABASE_URL ARGS…: a clean environment, an empty working directory

@@ -7,7 +7,6 @@ use regex::Regex;
 
 use super::kind::{ONLINE, STREET_ADDRESS};
 use super::sections::ITEM;
-use super::when;
 use super::{plain, re};
 use crate::domain::event::Links;
 use crate::domain::EventKind;
@@ -38,6 +37,7 @@ static CAPACITY: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 pub(super) fn location(
     post: &Post,
     lines: &[&str],
+    practical: &[bool],
     kind: EventKind,
     warnings: &mut Vec<String>,
 ) -> Option<String> {
@@ -53,7 +53,7 @@ pub(super) fn location(
                     .and_then(|_| plain.split_once(':').map(|(_, v)| v.trim().to_string()))
             })
         })
-        .or_else(|| address_item(lines))
+        .or_else(|| address_item(lines, practical))
         .map(|l| clean_location(&l))
         .filter(|l| !l.is_empty() && !ONLINE.is_match(&normalise(l)));
     if kind == EventKind::Event && location.is_none() {
@@ -64,8 +64,7 @@ pub(super) fn location(
 
 /// A practical-information item that is a street address (« * au 20 avenue de Ségur 75007
 /// Paris »), without its leading « au » or « à ».
-fn address_item(lines: &[&str]) -> Option<String> {
-    let practical = when::practical(lines);
+fn address_item(lines: &[&str], practical: &[bool]) -> Option<String> {
     lines.iter().enumerate().find_map(|(i, l)| {
         let item = ITEM.captures(l).map(|c| plain(&c[1]))?;
         (practical[i] && STREET_ADDRESS.is_match(&normalise(&item))).then(|| {

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use regex::Regex;
 
-use super::when::{self, When};
+use super::when::When;
 use super::{plain, re, FrontMatter, SourcePath};
 use crate::domain::EventKind;
 use crate::importer::dates::{self, normalise};
@@ -96,6 +96,8 @@ pub(super) struct Seen<'a> {
     pub(super) post: &'a Post,
     pub(super) front: &'a FrontMatter,
     pub(super) lines: &'a [&'a str],
+    /// Which lines sit under a practical-information heading (`when::practical`).
+    pub(super) practical: &'a [bool],
     pub(super) when: Option<&'a When>,
     pub(super) text_all: &'a str,
     pub(super) reference: NaiveDate,
@@ -150,7 +152,7 @@ fn is_session_text(seen: &Seen) -> bool {
 fn in_practical_details(seen: &Seen) -> bool {
     seen.when
         .and_then(|w| w.line)
-        .is_some_and(|i| when::practical(seen.lines).get(i).copied().unwrap_or(false))
+        .is_some_and(|i| seen.practical.get(i).copied().unwrap_or(false))
 }
 
 /// A course module (« Module 1 … ») or a course followed alone: nothing to attend.

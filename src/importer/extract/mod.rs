@@ -122,12 +122,14 @@ pub fn extract(
     } = body::clean(&post, &mut warnings);
     let lines: Vec<&str> = body.lines().collect();
     let sections = sections::find(&lines);
+    let practical = when::practical(&lines);
     let mut dropped: BTreeSet<usize> = BTreeSet::new();
 
     // Live session: a date in dateLabel, in the body, or in the title.
     let when = when::find(
         &post,
         &lines,
+        &practical,
         front.title.as_deref(),
         reference,
         &mut warnings,
@@ -137,6 +139,7 @@ pub fn extract(
         post: &post,
         front: &front,
         lines: &lines,
+        practical: &practical,
         when: when.as_ref(),
         text_all: &text_all,
         reference,
@@ -155,14 +158,14 @@ pub fn extract(
     if kind.is_live() {
         when::schedule(&mut input, when.as_ref(), tz, &mut dropped, &mut warnings);
     }
-    input.location = access::location(&post, &lines, kind, &mut warnings);
+    input.location = access::location(&post, &lines, &practical, kind, &mut warnings);
     input.series = series::series(&post, kind, on_disk, &text_all, neighbours);
     input.episode = series::episode(front.title.as_deref(), kind, &file);
 
     let by_section = sections::read(&sections, &lines, &mut dropped, &mut warnings);
     let mut speakers = by_section.speakers;
     if speakers.is_empty() && kind.is_live() {
-        for (i, found) in speakers::from_practical(&lines) {
+        for (i, found) in speakers::from_practical(&lines, &practical) {
             speakers.extend(found);
             dropped.insert(i);
         }

@@ -133,8 +133,10 @@ const LEADER_LABELS: [&str; 10] = [
 
 /// « * Animatrice : Name, organisation » or « * Formatrice : [**Name**, role](link) » in a
 /// practical-information list, with their lines.
-pub(super) fn from_practical(lines: &[&str]) -> Vec<(usize, Vec<SpeakerInput>)> {
-    let practical = super::when::practical(lines);
+pub(super) fn from_practical(
+    lines: &[&str],
+    practical: &[bool],
+) -> Vec<(usize, Vec<SpeakerInput>)> {
     lines
         .iter()
         .enumerate()

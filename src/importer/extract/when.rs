@@ -57,6 +57,7 @@ pub(super) struct When {
 pub(super) fn find(
     post: &Post,
     lines: &[&str],
+    practical: &[bool],
     title: Option<&str>,
     reference: NaiveDate,
     warnings: &mut Vec<String>,
@@ -68,7 +69,6 @@ pub(super) fn find(
             None
         }
     };
-    let practical = practical(lines);
     // An « Horaires » line, or a practical-information item that gives only the times.
     let hours_line = |lines: &[&str]| {
         lines.iter().enumerate().find_map(|(i, l)| {
