@@ -32,9 +32,9 @@ pub struct SourceFile {
     /// The folders that may tell its series: the folder given and those inside it (or, for a
     /// file given alone, its own folder), then its name.
     pub context: String,
-    /// For a post in a `videos-…` folder, the titles and descriptions of the posts beside it
-    /// (read once per folder): where the series named by the folder finds its accents when
-    /// the post itself does not write the word.
+    /// For a post in a `videos-…` folder, the words of the titles and descriptions of the
+    /// posts beside it, each once, lower case (read once per folder): where the series named
+    /// by the folder finds its accents when the post itself does not write the word.
     pub neighbours: std::sync::Arc<str>,
 }
 
@@ -52,7 +52,7 @@ fn neighbours_of(
     if let Some((_, words)) = cache.iter().find(|(d, _)| d == dir) {
         return words.clone();
     }
-    let mut words = String::new();
+    let mut words = std::collections::BTreeSet::new();
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
@@ -67,13 +67,19 @@ fn neighbours_of(
         if let Ok(post) = frontmatter::Post::parse(&text) {
             for key in ["title", "description"] {
                 if let Some(value) = post.text(key) {
-                    words.push_str(&value);
-                    words.push('\n');
+                    let value = dates::normalise(&value);
+                    words.extend(
+                        value
+                            .split(|c: char| !c.is_alphabetic())
+                            .filter(|w| !w.is_empty())
+                            .map(str::to_string),
+                    );
                 }
             }
         }
     }
-    let words: std::sync::Arc<str> = words.into();
+    // Each word once: a folder of many posts gives a short text to look in (and to hash).
+    let words: std::sync::Arc<str> = words.into_iter().collect::<Vec<_>>().join(" ").into();
     cache.push((dir.to_path_buf(), words.clone()));
     words
 }
