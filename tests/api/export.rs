@@ -5,6 +5,30 @@ use serde_json::{json, Value};
 use crate::helpers::{spawn_app, Db};
 use crate::on_both_backends;
 
+/// Runs the `eventail` binary in `dir` on `database_url` with `args` and extra `env`; its
+/// standard output, once it has succeeded.
+fn eventail(
+    dir: &std::path::Path,
+    database_url: &str,
+    args: &[&std::ffi::OsStr],
+    env: &[(&str, String)],
+) -> String {
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
+        .args(args)
+        .current_dir(dir)
+        .env("EVENTAIL_DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .output()
+        .expect("eventail runs");
+    assert!(
+        run.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    String::from_utf8_lossy(&run.stdout).into_owned()
+}
+
 async fn body(app: &crate::helpers::TestApp, path: &str) -> Vec<u8> {
     let response = app.client.get(app.url(path)).send().await.unwrap();
     assert_eq!(response.status(), 200, "{path}");
@@ -36,26 +60,19 @@ async fn the_static_site_is_what_the_server_serves(db: Db) {
     std::fs::create_dir_all(out.join("events/retiree")).unwrap();
     std::fs::write(out.join("events/retiree/index.html"), "old").unwrap();
     std::fs::write(out.join(".eventail-export"), "").unwrap();
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
-        .args(["publish", "--out"])
-        .arg(&out)
-        .current_dir(dir.path())
-        .env("EVENTAIL_DATABASE_URL", &app._db.url)
-        .env("EVENTAIL_BASE_URL", &app.address)
-        // Forms go to the live service, here the same server: pages equal what it serves.
-        .env(
-            "EVENTAIL_EXPORT__SUBSCRIBE_URL",
-            format!("{}/abonnement", app.address),
-        )
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let said = eventail(
+        dir.path(),
+        &app._db.url,
+        &["publish".as_ref(), "--out".as_ref(), out.as_os_str()],
+        &[
+            ("EVENTAIL_BASE_URL", app.address.clone()),
+            // Forms go to the live service, here the same server: pages equal what it serves.
+            (
+                "EVENTAIL_EXPORT__SUBSCRIBE_URL",
+                format!("{}/abonnement", app.address),
+            ),
+        ],
     );
-    let said = String::from_utf8_lossy(&run.stdout);
     assert!(said.contains("files"), "{said}");
 
     let w = webinar["slug"].as_str().unwrap();
@@ -192,20 +209,19 @@ async fn eleventy_posts(db: Db) {
     assert_eq!(status, 200);
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("eleventy");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
-        .args(["publish", "--format", "eleventy", "--out"])
-        .arg(&out)
-        .current_dir(dir.path())
-        .env("EVENTAIL_DATABASE_URL", &app._db.url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let said = eventail(
+        dir.path(),
+        &app._db.url,
+        &[
+            "publish".as_ref(),
+            "--format".as_ref(),
+            "eleventy".as_ref(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+        &[],
     );
-    assert!(String::from_utf8_lossy(&run.stdout).starts_with("3 Markdown files"));
+    assert!(said.starts_with("3 Markdown files"), "{said}");
 
     let post = std::fs::read_to_string(
         out.join(format!("posts/{}.md", webinar["slug"].as_str().unwrap())),
@@ -260,20 +276,18 @@ async fn eleventy_posts(db: Db) {
     // Round trip: `eventail import` of the export, into another database, gives back the
     // same sessions (the property test in `publish::eleventy` covers generated ones).
     let back_db = format!("sqlite://{}?mode=rwc", dir.path().join("back.db").display());
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
-        .args(["import", "--format", "json"])
-        .arg(&out)
-        .current_dir(dir.path())
-        .env("EVENTAIL_DATABASE_URL", &back_db)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let said = eventail(
+        dir.path(),
+        &back_db,
+        &[
+            "import".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+            out.as_os_str(),
+        ],
+        &[],
     );
-    let report: Value = serde_json::from_slice(&run.stdout).expect("JSON report");
+    let report: Value = serde_json::from_str(&said).expect("JSON report");
     let files = report["files"].as_array().cloned().unwrap_or_default();
     assert_eq!(files.len(), 3, "{report:#}");
     for original in [&webinar, &video, &cancelled] {
