@@ -30,6 +30,24 @@ pub enum Command {
     Serve,
     /// Bring the database schema up to date.
     Migrate,
+    /// Check the configuration (file, environment) value by value, then that the database
+    /// and the mail relay answer; exits 1 when something is wrong.
+    CheckConfig {
+        /// Check the values only: connect to nothing.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Write a consistent copy of the SQLite database to a new file, while the service runs.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Copy everything this database holds (ids, slugs, calendar UIDs, mail history) into
+    /// another, empty one: `--to postgres://…` to move from SQLite to PostgreSQL.
+    MigrateData {
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
     /// Manage organiser API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -168,6 +186,42 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             open_store(&settings).await?;
             println!("database is up to date");
+            Ok(())
+        }
+        Command::CheckConfig { offline } => check_config(&settings, offline).await,
+        Command::Backup { out } => {
+            let store = open_store(&settings).await?;
+            let started = std::time::Instant::now();
+            let bytes = store.backup_to(&out).await.map_err(readable)?;
+            store.close().await;
+            println!(
+                "backup written to {} ({:.1} MiB) in {:.1?}",
+                out.display(),
+                bytes as f64 / 1_048_576.0,
+                started.elapsed()
+            );
+            Ok(())
+        }
+        Command::MigrateData { to } => {
+            if to == settings.database_url() {
+                anyhow::bail!("--to names the database this configuration already uses");
+            }
+            let source = open_store(&settings).await?;
+            let target = crate::store::Store::connect(&to, 2)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot open the target database: {e}"))?;
+            target.migrate().await.map_err(readable)?;
+            let started = std::time::Instant::now();
+            let report = source.copy_into(&target).await.map_err(readable)?;
+            source.close().await;
+            target.close().await;
+            for (table, rows) in &report.tables {
+                println!("{rows:>9}  {table}");
+            }
+            println!(
+                "copied in {:.1?}; point database.url (EVENTAIL_DATABASE_URL) at the new database",
+                started.elapsed()
+            );
             Ok(())
         }
         Command::Token(command) => token(&settings, command).await,
@@ -575,6 +629,144 @@ fn describe(e: &Event) -> String {
 }
 
 /// Store errors as a sentence for the terminal.
+/// `eventail check-config`: every value that can be wrong, one line each, then the database
+/// and the mail relay (unless `offline`).
+async fn check_config(settings: &Settings, offline: bool) -> anyhow::Result<()> {
+    let mut problems = 0;
+    let mut line = |name: &str, result: Result<String, String>| match result {
+        Ok(detail) => println!("ok       {name:<24} {detail}"),
+        Err(detail) => {
+            problems += 1;
+            println!("PROBLEM  {name:<24} {detail}");
+        }
+    };
+    let text = |e: &dyn std::fmt::Display| e.to_string();
+    line(
+        "http.bind",
+        settings
+            .bind_addr()
+            .map(|a| a.to_string())
+            .map_err(|e| text(&e)),
+    );
+    line("http.base_url", Ok(settings.base_url()));
+    line(
+        "events.default_timezone",
+        settings
+            .default_timezone()
+            .map(|tz| tz.name().to_string())
+            .map_err(|e| text(&e)),
+    );
+    line(
+        "mail.from",
+        settings
+            .mail
+            .from_mailbox()
+            .map(|m| m.to_string())
+            .map_err(|e| text(&e)),
+    );
+    line(
+        "mail.reminders",
+        settings
+            .mail
+            .default_reminders()
+            .map(|r| format!("{} before each session", r.len()))
+            .map_err(|e| text(&e)),
+    );
+    line(
+        "content.base_url",
+        settings
+            .content
+            .base()
+            .map(|u| u.map_or_else(|| "(none)".into(), |u| u.to_string()))
+            .map_err(|e| text(&e)),
+    );
+    line(
+        "export.subscribe_url",
+        settings
+            .export
+            .subscribe_url()
+            .map(|u| u.map_or_else(|| "(none)".into(), |u| u.to_string()))
+            .map_err(|e| text(&e)),
+    );
+    line(
+        "templates",
+        load_templates(settings)
+            .map(|_| {
+                let dir = settings.templates.dir.trim();
+                if dir.is_empty() {
+                    "built in".into()
+                } else {
+                    format!("{dir} over the built-in ones")
+                }
+            })
+            .map_err(|e| text(&e)),
+    );
+    let transport = crate::mailer::Transport::from_settings(&settings.mail);
+    line(
+        "mail transport",
+        transport
+            .as_ref()
+            .map(|t| t.describe())
+            .map_err(|e| text(e)),
+    );
+    let database = redacted(settings.database_url());
+    match crate::store::Backend::from_url(settings.database_url()) {
+        Err(e) => line("database.url", Err(text(&e))),
+        Ok(_) if offline => line("database.url", Ok(database)),
+        Ok(_) => {
+            let state = match crate::store::Store::connect(settings.database_url(), 1).await {
+                Ok(store) => {
+                    let state = store.schema_state().await;
+                    store.close().await;
+                    state.map_err(|e| text(&e))
+                }
+                Err(e) => Err(format!("cannot connect: {e}")),
+            };
+            line(
+                "database",
+                state.and_then(|(pending, unknown)| match (pending, unknown) {
+                    (_, n) if n > 0 => Err(format!(
+                        "{database}: {n} migrations this version does not know (a newer eventail \
+                         wrote it; migrations only go forward)"
+                    )),
+                    (0, _) => Ok(format!("{database} (schema up to date)")),
+                    (n, _) => Ok(format!(
+                        "{database} ({n} migrations to run: serve or migrate runs them)"
+                    )),
+                }),
+            );
+        }
+    }
+    if let (Ok(transport), false) = (&transport, offline) {
+        line(
+            "mail relay",
+            transport
+                .check()
+                .await
+                .map(|_| "answers".to_string())
+                .map_err(|e| format!("{}: {e}", transport.describe())),
+        );
+    }
+    if problems > 0 {
+        anyhow::bail!(
+            "{problems} problem{} in the configuration",
+            if problems == 1 { "" } else { "s" }
+        );
+    }
+    Ok(())
+}
+
+/// A database URL without its password.
+fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
 fn readable(err: StoreError) -> anyhow::Error {
     match err {
         StoreError::Invalid(errors) => anyhow::anyhow!("{errors}"),

@@ -49,6 +49,24 @@ impl Transport {
         }
     }
 
+    /// Whether messages can leave: the relay answers (connects, greets, and takes the
+    /// credentials if any), or the folder takes a file.
+    pub async fn check(&self) -> Result<(), String> {
+        match self {
+            Transport::Smtp(smtp) => match smtp.test_connection().await {
+                Ok(true) => Ok(()),
+                Ok(false) => Err("the relay did not answer NOOP".into()),
+                Err(e) => Err(e.to_string()),
+            },
+            Transport::File(_, dir) => {
+                let probe = dir.join(".eventail-check");
+                std::fs::write(&probe, b"")
+                    .and_then(|_| std::fs::remove_file(&probe))
+                    .map_err(|e| format!("cannot write in {}: {e}", dir.display()))
+            }
+        }
+    }
+
     /// For logs: where messages go, without credentials.
     pub fn describe(&self) -> String {
         match self {

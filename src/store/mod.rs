@@ -7,8 +7,10 @@
 
 mod accounts;
 pub mod actor;
+mod backup;
 mod changes;
 mod console;
+mod copy;
 mod events;
 mod imports;
 mod outbox;
@@ -36,6 +38,7 @@ pub use accounts::{
 };
 pub use changes::Changes;
 pub use console::{DeliveryDay, Failure, MailCounts};
+pub use copy::CopyReport;
 pub use events::{
     Cursor, EventFilter, EventPage, EventPageRequest, FeedData, FeedEntry, FeedQuery, Order,
 };
@@ -219,6 +222,44 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
         Ok(())
+    }
+
+    /// This version's migrations the database has not run yet, and those it has run that this
+    /// version does not know (a newer eventail wrote it: migrations only go forward).
+    pub async fn schema_state(&self) -> Result<(usize, usize), StoreError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        let exists: i64 = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' \
+                     AND name = '_sqlx_migrations'",
+                )
+                .fetch_one(&self.pool)
+                .await?
+            }
+            Backend::Postgres => {
+                sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM information_schema.tables \
+                     WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'",
+                )
+                .fetch_one(&self.pool)
+                .await?
+            }
+        };
+        let applied: Vec<i64> = if exists > 0 {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await?
+        } else {
+            Vec::new()
+        };
+        let known: Vec<i64> = migrator.iter().map(|m| m.version).collect();
+        let pending = known.iter().filter(|v| !applied.contains(v)).count();
+        let unknown = applied.iter().filter(|v| !known.contains(v)).count();
+        Ok((pending, unknown))
     }
 
     /// Whether the database answers.

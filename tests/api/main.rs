@@ -17,6 +17,7 @@ mod export;
 mod import;
 mod listing;
 mod mail;
+mod operations;
 mod pages;
 mod people;
 mod processes;

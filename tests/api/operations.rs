@@ -1,0 +1,398 @@
+//! What operators run beside the service: `eventail backup` while it serves, `eventail
+//! migrate-data` from SQLite to another database (keeping every calendar UID), `eventail
+//! check-config`, and logs without colour codes when they go to a file.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::json;
+
+use crate::helpers::{spawn_app, spawn_app_with, Db, FreshDb, TestApp};
+
+fn eventail(dir: &Path, database_url: &str, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env("EVENTAIL_DATABASE_URL", database_url)
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("eventail runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// What a move between databases must keep: sessions with their registrations, speakers and
+/// series, subscribers, the mail already planned, a cancellation.
+async fn fill(app: &TestApp) -> Vec<String> {
+    let (status, _) = app
+        .post(
+            "/api/v1/subscribers",
+            &json!({"email": "abonnee@example.org", "scope": "all",
+                    "consent": {"source": "liste reprise", "at": "2026-01-04T09:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let mut slugs = Vec::new();
+    for (i, title) in [
+        "Atelier « sobriété »",
+        "Webinaire données",
+        "Conférence annulée",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let event = app
+            .create_event(json!({
+                "kind": "webinar", "status": "scheduled", "title": title,
+                "starts_at": format!("2042-06-0{}T14:00", i + 2), "ends_at": format!("2042-06-0{}T15:00", i + 2),
+                "series": {"title": "Les rendez-vous"},
+                "speakers": [{"name": "Camille Martin", "role": "cheffe de projet"}],
+                "registration_required": true, "capacity": 2,
+                "links": {"join": "https://visio.example.org/salle"},
+            }))
+            .await;
+        let slug = event["slug"].as_str().unwrap_or_default().to_string();
+        for who in ["a", "b", "c"] {
+            let (status, body) = app
+                .post(
+                    &format!("/api/v1/events/{slug}/registrations"),
+                    &json!({"email": format!("{who}@example.org"), "name": format!("Personne {who}")}),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+        slugs.push(slug);
+    }
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/events/{}/cancel", slugs[2]),
+            &json!({"reason": "La salle n'est plus libre."}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    slugs
+}
+
+async fn feed(app: &TestApp) -> String {
+    app.client
+        .get(app.url("/calendar.ics"))
+        .send()
+        .await
+        .expect("feed")
+        .text()
+        .await
+        .expect("feed text")
+}
+
+fn uids(calendar: &str) -> BTreeSet<String> {
+    calendar
+        .lines()
+        .filter_map(|l| l.strip_prefix("UID:"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every table's row count, and the outbox by kind and status.
+async fn counts(app: &TestApp) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    for table in [
+        "events",
+        "speakers",
+        "series",
+        "event_speakers",
+        "event_changes",
+        "subscriptions",
+        "registrations",
+        "outbox",
+        "api_tokens",
+        "consent_log",
+    ] {
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(app.store.pool())
+            .await
+            .expect("count");
+        out.push((table.to_string(), n));
+    }
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT kind, status, COUNT(*) FROM outbox GROUP BY kind, status ORDER BY kind, status",
+    )
+    .fetch_all(app.store.pool())
+    .await
+    .expect("outbox");
+    out.extend(
+        rows.into_iter()
+            .map(|(kind, status, n)| (format!("outbox {kind} {status}"), n)),
+    );
+    out
+}
+
+mod migrate_data_keeps_every_session_s_uid {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn to_sqlite() {
+        super::migrate_data(crate::helpers::Db::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs PostgreSQL"]
+    async fn to_postgres() {
+        super::migrate_data(crate::helpers::Db::Postgres).await
+    }
+}
+
+/// SQLite to `target` with `eventail migrate-data --to`: the same calendar (UIDs, sequences,
+/// every line), the same sessions through the API, the same rows; the new database takes
+/// writes (the outbox's ids go on after the copied ones); a second copy into it is refused.
+async fn migrate_data(target: Db) {
+    let source = spawn_app(Db::Sqlite).await;
+    let slugs = fill(&source).await;
+    let calendar = feed(&source).await;
+    assert_eq!(uids(&calendar).len(), 3, "{calendar}");
+    let (_, listed) = source.get("/api/v1/events?limit=100").await;
+    let mut registrations = Vec::new();
+    for slug in &slugs {
+        let (status, list) = source
+            .get(&format!("/api/v1/events/{slug}/registrations"))
+            .await;
+        assert_eq!(status, 200);
+        registrations.push(list);
+    }
+    // The tests' token goes with the data: revoked, so the new app can take the name.
+    source.store.revoke_token("tests").await.expect("revoke");
+    let before = counts(&source).await;
+
+    let fresh = FreshDb::new(target).await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let run = eventail(
+        dir.path(),
+        &source._db.url,
+        &["migrate-data", "--to", &fresh.url],
+    );
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let said = text(&run.stdout);
+    assert!(said.contains("3  events"), "{said}");
+    assert!(said.contains("copied in"), "{said}");
+
+    let moved = spawn_app_with(fresh, |f| f).await;
+    let after = feed(&moved).await;
+    assert_eq!(uids(&after), uids(&calendar));
+    // The same calendar, property for property, but the stamp of when it was written and the
+    // address each test server listens on.
+    let properties = |c: &str, address: &str| -> Vec<String> {
+        let mut unfolded: Vec<String> = Vec::new();
+        for line in c.lines() {
+            match (line.strip_prefix(' '), unfolded.last_mut()) {
+                (Some(rest), Some(last)) => last.push_str(rest),
+                _ => unfolded.push(line.to_string()),
+            }
+        }
+        unfolded
+            .into_iter()
+            .filter(|l| !l.starts_with("DTSTAMP"))
+            .map(|l| l.replace(address, "http://agenda"))
+            .collect()
+    };
+    assert_eq!(
+        properties(&after, &moved.address),
+        properties(&calendar, &source.address)
+    );
+    let (_, relisted) = moved.get("/api/v1/events?limit=100").await;
+    assert_eq!(
+        relisted["items"]
+            .to_string()
+            .replace(&moved.address, "http://agenda"),
+        listed["items"]
+            .to_string()
+            .replace(&source.address, "http://agenda")
+    );
+    // The tests' token of the new app is one row more.
+    let mut expected = before.clone();
+    for (table, n) in expected.iter_mut() {
+        if table == "api_tokens" {
+            *n += 1;
+        }
+    }
+    assert_eq!(counts(&moved).await, expected);
+    for (slug, was) in slugs.iter().zip(&registrations) {
+        let (status, list) = moved
+            .get(&format!("/api/v1/events/{slug}/registrations"))
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(&list, was);
+    }
+
+    // Writes go on: a new session plans its announcement after the copied messages.
+    let created = moved
+        .create_event(
+            json!({"kind": "webinar", "status": "scheduled", "title": "Après le déménagement",
+            "starts_at": "2042-07-01T10:00", "ends_at": "2042-07-01T11:00"}),
+        )
+        .await;
+    assert_eq!(created["sequence"], 0);
+    let outbox = |c: &[(String, i64)]| c.iter().find(|(t, _)| t == "outbox").map(|(_, n)| *n);
+    assert!(
+        outbox(&counts(&moved).await) > outbox(&before),
+        "the announcement was planned"
+    );
+
+    // Into a database that holds data: refused, and nothing in it changes.
+    let again_before = counts(&moved).await;
+    let run = eventail(
+        dir.path(),
+        &source._db.url,
+        &["migrate-data", "--to", &moved._db.url],
+    );
+    assert_eq!(run.status.code(), Some(1));
+    let err = text(&run.stderr);
+    assert!(err.contains("already holds data"), "{err}");
+    assert_eq!(counts(&moved).await, again_before);
+}
+
+/// `eventail backup` while the service serves and writes: a complete, consistent SQLite file
+/// that opens as a store; an existing file is never overwritten; PostgreSQL is sent to pg_dump.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_copies_the_sqlite_database_while_it_serves() {
+    let app = spawn_app(Db::Sqlite).await;
+    fill(&app).await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let out = dir.path().join("sauvegarde.db");
+    let out_text = out.display().to_string();
+    // Writes during the backup.
+    let writer = {
+        let client = app.client.clone();
+        let url = app.url("/api/v1/events");
+        let token = app.token.clone();
+        tokio::spawn(async move {
+            for i in 0..20 {
+                let _ = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({"kind": "video", "title": format!("Vidéo {i}")}))
+                    .send()
+                    .await;
+            }
+        })
+    };
+    let run = eventail(dir.path(), &app._db.url, &["backup", "--out", &out_text]);
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    assert!(text(&run.stdout).contains("backup written to"));
+    writer.await.expect("writer");
+    assert!(!dir.path().join("sauvegarde.db.partial").exists());
+
+    let copy = eventail::store::Store::connect(&format!("sqlite://{out_text}"), 1)
+        .await
+        .expect("the backup opens");
+    let (check,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+        .fetch_one(copy.pool())
+        .await
+        .expect("integrity check");
+    assert_eq!(check, "ok");
+    assert_eq!(copy.schema_state().await.expect("schema"), (0, 0));
+    let n = copy.count_events().await.expect("count");
+    assert!((3..=23).contains(&n), "{n} sessions");
+    copy.close().await;
+
+    let again = eventail(dir.path(), &app._db.url, &["backup", "--out", &out_text]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("already exists"));
+
+    let pg = eventail(
+        dir.path(),
+        "postgres://postgres@127.0.0.1:1/none",
+        &["backup", "--out", &out_text],
+    );
+    assert_eq!(pg.status.code(), Some(1));
+}
+
+/// `eventail check-config`: every value, then the database and the mail folder; a bad value
+/// is one PROBLEM line and exit status 1. Logs written to a pipe carry no colour codes.
+#[test]
+fn check_config_names_each_problem_and_logs_have_no_colour_codes_in_files() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let url = format!("sqlite://{}/data/eventail.db", dir.path().display());
+    let good = eventail(dir.path(), &url, &["check-config"]);
+    let out = text(&good.stdout);
+    assert!(good.status.success(), "{out}{}", text(&good.stderr));
+    for line in [
+        "ok       http.bind",
+        "ok       database",
+        "ok       mail relay",
+    ] {
+        assert!(out.contains(line), "{line} in\n{out}");
+    }
+    assert!(out.contains("migrations to run"), "{out}");
+
+    // The service's log written to a pipe (a file, journald): plain text.
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
+        .arg("serve")
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("EVENTAIL_DATABASE_URL", &url)
+        .env("EVENTAIL_HTTP_BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let mut logs = String::new();
+    if let Some(stderr) = serve.stderr.take() {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            logs.push_str(&line);
+            logs.push('\n');
+            if line.contains("eventail is serving") {
+                break;
+            }
+        }
+    }
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert!(
+        logs.contains("INFO") && logs.contains("eventail is serving"),
+        "{logs}"
+    );
+    assert!(!logs.contains('\u{1b}'), "colour codes in a file: {logs:?}");
+    // serve migrated: the schema is up to date.
+    let good = eventail(dir.path(), &url, &["check-config"]);
+    assert!(text(&good.stdout).contains("(schema up to date)"));
+
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
+        .args(["check-config", "--offline"])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env("EVENTAIL_DATABASE_URL", &url)
+        .env("EVENTAIL_HTTP_BIND", "partout")
+        .env("EVENTAIL_MAIL_FROM", "pas une adresse")
+        .output()
+        .expect("runs");
+    // A value the loader itself refuses stops at once, in one line.
+    let err = text(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(err.starts_with("error: "), "{err}");
+
+    let bad = std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
+        .args(["check-config"])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .env(
+            "EVENTAIL_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:1/absente",
+        )
+        .env("EVENTAIL_MAIL_SMTP_URL", "smtp://127.0.0.1:1")
+        .output()
+        .expect("runs");
+    let out = text(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(1), "{out}");
+    assert!(out.contains("PROBLEM  database"), "{out}");
+    assert!(out.contains("PROBLEM  mail relay"), "{out}");
+    assert!(
+        text(&bad.stderr).contains("2 problems"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
