@@ -37,6 +37,13 @@ pub enum Command {
         #[arg(long)]
         offline: bool,
     },
+    /// Ask a running service whether it is ready (`GET /readyz` on `http.bind`): exit 0 when
+    /// it answers 200, 1 otherwise. For container health checks and scripts.
+    Healthcheck {
+        /// Another address than `http.bind`, e.g. http://127.0.0.1:8080/healthz.
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
     /// Write a consistent copy of the SQLite database to a new file, while the service runs.
     Backup {
         #[arg(long, value_name = "FILE")]
@@ -189,6 +196,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CheckConfig { offline } => check_config(&settings, offline).await,
+        Command::Healthcheck { url } => {
+            let url = match url {
+                Some(url) => url,
+                None => {
+                    let mut bind = settings.bind_addr()?;
+                    if bind.ip().is_unspecified() {
+                        // Bound to every address: ask on loopback.
+                        bind.set_ip(match bind {
+                            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                        });
+                    }
+                    format!("http://{bind}/readyz")
+                }
+            };
+            let status = probe(&url).await?;
+            if status != 200 {
+                anyhow::bail!("{url} answered {status}");
+            }
+            println!("{url} answered 200");
+            Ok(())
+        }
         Command::Backup { out } => {
             let store = open_store(&settings).await?;
             let started = std::time::Instant::now();
@@ -754,6 +783,40 @@ async fn check_config(settings: &Settings, offline: bool) -> anyhow::Result<()> 
         );
     }
     Ok(())
+}
+
+/// The status code of `GET url` (plain http only: the probe runs beside the service), within
+/// five seconds.
+async fn probe(url: &str) -> anyhow::Result<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let parsed = url::Url::parse(url).map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+    if parsed.scheme() != "http" {
+        anyhow::bail!("{url}: the health check speaks plain http to the service itself");
+    }
+    let host = parsed
+        .host_str()
+        .ok_or_else(|| anyhow::anyhow!("{url}: no host"))?;
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let ask = async {
+        let mut stream =
+            tokio::net::TcpStream::connect((host.trim_matches(['[', ']']), port)).await?;
+        let request = format!(
+            "GET {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: eventail-healthcheck\r\nConnection: close\r\n\r\n",
+            &parsed[url::Position::BeforePath..]
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let mut head = vec![0u8; 64];
+        let n = stream.read(&mut head).await?;
+        Ok::<_, std::io::Error>(String::from_utf8_lossy(&head[..n]).into_owned())
+    };
+    let head = tokio::time::timeout(std::time::Duration::from_secs(5), ask)
+        .await
+        .map_err(|_| anyhow::anyhow!("{url}: no answer within 5 s"))?
+        .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("{url}: not an HTTP answer"))
 }
 
 /// A database URL without its password.

@@ -949,7 +949,7 @@ async fn the_team_s_newer_posts_are_read_too() {
 /// annotated fields right.
 #[test]
 #[ignore = "needs ../shared"]
-fn the_annotated_corpus_is_read_at_least_97_percent_right() {
+fn the_team_s_annotated_corpus_is_read_at_least_97_percent_right() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let run = std::process::Command::new("python3")
         .arg(root.join("bench/import_accuracy.py"))
@@ -970,7 +970,7 @@ fn the_annotated_corpus_is_read_at_least_97_percent_right() {
     assert!(summary.contains("over 176 files"), "{summary}");
 }
 
-mod the_whole_corpus_imported_twice_writes_nothing_the_second_time {
+mod the_team_s_corpus_imported_twice_writes_nothing_the_second_time {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     #[ignore = "needs ../shared"]
     async fn sqlite() {

@@ -350,8 +350,24 @@ fn check_config_names_each_problem_and_logs_have_no_colour_codes_in_files() {
             }
         }
     }
+    // `eventail healthcheck` asks it, as a container's health check does.
+    let address = logs
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("address="))
+        .unwrap_or_default()
+        .to_string();
+    let ready_url = format!("http://{address}/readyz");
+    let ready = eventail(dir.path(), &url, &["healthcheck", "--url", &ready_url]);
     let _ = serve.kill();
     let _ = serve.wait();
+    assert!(ready.status.success(), "{logs}{}", text(&ready.stderr));
+    let gone = eventail(dir.path(), &url, &["healthcheck", "--url", &ready_url]);
+    assert_eq!(gone.status.code(), Some(1));
+    assert!(
+        text(&gone.stderr).starts_with("error: "),
+        "{}",
+        text(&gone.stderr)
+    );
     assert!(
         logs.contains("INFO") && logs.contains("eventail is serving"),
         "{logs}"
