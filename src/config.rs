@@ -24,6 +24,7 @@ pub struct Settings {
     pub export: ExportSettings,
     pub console: ConsoleSettings,
     pub log: LogSettings,
+    pub metrics: MetricsSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +120,9 @@ pub struct MailSettings {
     pub subscribe_limit_per_client: u32,
     pub subscribe_limit_per_address: u32,
     pub subscribe_limit_window_minutes: u32,
+    /// `/readyz` answers 503 when a due message has waited longer than this (the dispatcher
+    /// has fallen behind or stopped); 0 leaves the outbox out of readiness.
+    pub ready_lag_seconds: u64,
 }
 
 fn default_reminders() -> Vec<String> {
@@ -256,6 +260,34 @@ impl ConsoleSettings {
             per_client: self.login_failures_per_client,
             password_link: Duration::hours(i64::from(self.password_link_hours)),
         }
+    }
+}
+
+/// Where `/metrics` is served: on the main address to requests bearing `token`, and/or on a
+/// separate address `bind` (for a scraper on a private network) without one. Neither set:
+/// not served.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricsSettings {
+    pub token: SecretString,
+    pub bind: String,
+}
+
+impl MetricsSettings {
+    pub fn token(&self) -> Option<&str> {
+        let token = self.token.expose_secret().trim();
+        (!token.is_empty()).then_some(token)
+    }
+
+    pub fn bind_addr(&self) -> Result<Option<SocketAddr>, ConfigError> {
+        let bind = self.bind.trim();
+        if bind.is_empty() {
+            return Ok(None);
+        }
+        bind.parse().map(Some).map_err(|_| {
+            ConfigError(format!(
+                "metrics.bind \u{201c}{bind}\u{201d} is not an address and port such as 127.0.0.1:9464"
+            ))
+        })
     }
 }
 

@@ -11,6 +11,7 @@ pub mod feeds;
 pub mod http;
 pub mod importer;
 pub mod mailer;
+pub mod metrics;
 pub mod publish;
 pub mod server;
 pub mod startup;

@@ -17,6 +17,8 @@ use std::sync::Arc;
 /// A bound, migrated application, ready to serve.
 pub struct Application {
     listener: TcpListener,
+    /// `metrics.bind`: `/metrics` alone, on its own address.
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     /// The mail dispatcher, unless `mail.dispatch` is off.
     dispatcher: Option<crate::mailer::Dispatcher>,
@@ -49,6 +51,15 @@ impl Application {
             )
             .context("cannot load the templates")?,
         );
+        let metrics_listener = match settings.metrics.bind_addr()? {
+            Some(addr) => {
+                let std = std::net::TcpListener::bind(addr)
+                    .with_context(|| format!("cannot listen on {addr} (metrics.bind)"))?;
+                std.set_nonblocking(true)?;
+                Some(TcpListener::from_std(std)?)
+            }
+            None => None,
+        };
         let dispatcher = if settings.mail.dispatch {
             Some(
                 crate::mailer::dispatcher(
@@ -62,15 +73,25 @@ impl Application {
         } else {
             None
         };
+        let state = AppState::new(store, settings, templates)?;
+        let dispatcher = dispatcher.map(|d| d.with_metrics(state.metrics.clone()));
         Ok(Application {
             listener,
-            state: AppState::new(store, settings, templates)?,
+            metrics_listener,
+            state,
             dispatcher,
         })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Where `/metrics` is served alone (`metrics.bind`), if anywhere.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn store(&self) -> &Store {
@@ -100,6 +121,17 @@ impl Application {
                 let _ = stop_rx.wait_for(|stop| *stop).await;
             }))
         });
+        if let Some(listener) = self.metrics_listener {
+            let private = crate::http::metrics::private_router(self.state.clone());
+            let mut stopped = stop_tx.subscribe();
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, private)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.wait_for(|stop| *stop).await;
+                    })
+                    .await;
+            });
+        }
         let shutdown = async move {
             shutdown.await;
             let _ = stop_tx.send(true);

@@ -64,9 +64,12 @@ pub(super) fn cached(
     now: DateTime<Utc>,
 ) -> Option<Arc<Rendered>> {
     if !state.store.changes().is_trusted() {
+        state.metrics.render_cache(false);
         return None;
     }
-    state.rendered.get(key, generation, now)
+    let found = state.rendered.get(key, generation, now);
+    state.metrics.render_cache(found.is_some());
+    found
 }
 
 /// Keeps `rendered` under `key` for `generation` (and until `expires`, if set).

@@ -13,6 +13,7 @@ mod events;
 pub mod export;
 mod extract;
 mod health;
+pub mod metrics;
 pub mod openapi;
 mod pages;
 mod registrations;
@@ -66,6 +67,8 @@ pub struct AppState {
     pub site: Arc<crate::publish::site::SiteView>,
     /// The public pages' Content-Security-Policy (`security.rs`).
     pub page_policy: Arc<str>,
+    /// What `/metrics` shows (`metrics.rs`); the dispatcher counts into the same.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -115,6 +118,7 @@ impl AppState {
             assets: Arc::new(assets),
             site: Arc::new(site),
             page_policy,
+            metrics: Arc::default(),
         })
     }
 
@@ -158,6 +162,12 @@ pub fn router(state: AppState) -> Router {
         .merge(registrations::routes())
         .merge(admin::routes(state.clone()))
         .merge(pages::routes())
+        .merge(metrics::routes())
+        // Every matched route counted (its pattern, not its path); the fallback's 404s are not.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .fallback(pages::not_found)
         .layer(axum::middleware::map_response_with_state(
             state.clone(),

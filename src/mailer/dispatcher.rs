@@ -109,6 +109,7 @@ pub struct Dispatcher {
     next_slot: tokio::sync::Mutex<tokio::time::Instant>,
     last_housekeeping: tokio::sync::Mutex<Option<tokio::time::Instant>>,
     stopping: Arc<AtomicBool>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Dispatcher {
@@ -133,7 +134,14 @@ impl Dispatcher {
             next_slot: tokio::sync::Mutex::new(tokio::time::Instant::now()),
             last_housekeeping: tokio::sync::Mutex::new(None),
             stopping: Arc::new(AtomicBool::new(false)),
+            metrics: Arc::default(),
         }
+    }
+
+    /// Counts what it does into `metrics` (those `/metrics` shows).
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Dispatcher {
+        self.metrics = metrics;
+        self
     }
 
     /// Sends everything due now, then returns (erasing withdrawn subscriptions first, so cron
@@ -149,6 +157,8 @@ impl Dispatcher {
             if claimed.is_empty() {
                 break;
             }
+            self.metrics
+                .lease_takeovers(claimed.iter().filter(|m| m.taken_over).count() as u64);
             let claimed_at = tokio::time::Instant::now();
             // The sessions of the batch, read once (a reminder to 10,000 people is one session).
             let mut event_ids: Vec<String> =
@@ -209,6 +219,7 @@ impl Dispatcher {
                 match outcome {
                     Ok(Outcome::Sent(id)) => {
                         report.sent += 1;
+                        self.metrics.message("sent", 1);
                         sent.push(id);
                         // A store error here does not abandon the sends in flight: they
                         // finish, the marking is tried again after them, then it is reported.
@@ -218,9 +229,18 @@ impl Dispatcher {
                             }
                         }
                     }
-                    Ok(Outcome::Retried) => report.retried += 1,
-                    Ok(Outcome::Failed) => report.failed += 1,
-                    Ok(Outcome::Dropped) => report.dropped += 1,
+                    Ok(Outcome::Retried) => {
+                        report.retried += 1;
+                        self.metrics.message("retried", 1);
+                    }
+                    Ok(Outcome::Failed) => {
+                        report.failed += 1;
+                        self.metrics.message("failed", 1);
+                    }
+                    Ok(Outcome::Dropped) => {
+                        report.dropped += 1;
+                        self.metrics.message("dropped", 1);
+                    }
                     Ok(Outcome::LeaseLost) => {}
                     Err(err) => {
                         first_error.get_or_insert(err);
@@ -463,7 +483,17 @@ impl Dispatcher {
         {
             return Ok(Outcome::LeaseLost);
         }
-        match self.transport.send(email).await {
+        let sent = self.transport.send(email).await;
+        match &sent {
+            Ok(()) if message.kind == MailKind::Reminder => {
+                self.metrics
+                    .reminder_sent_late(self.store.now() - message.due_at);
+            }
+            Ok(()) => {}
+            Err(SendError::Permanent(_)) => self.metrics.transport_error("permanent"),
+            Err(SendError::Temporary(_)) => self.metrics.transport_error("temporary"),
+        }
+        match sent {
             Ok(()) => Ok(Outcome::Sent(message.id)),
             Err(SendError::Permanent(err)) => {
                 tracing::warn!(id = message.id, error = %err, "message refused for good");

@@ -31,6 +31,8 @@ pub struct Claimed {
     /// Including this one.
     pub attempts: i64,
     pub created_at: DateTime<Utc>,
+    /// Claimed after another dispatcher's lease on it ran out.
+    pub taken_over: bool,
 }
 
 impl Claimed {
@@ -486,6 +488,7 @@ fn claimed_from_row(row: &AnyRow) -> Result<Claimed, StoreError> {
         due_at: from_micros(row.try_get("due_at")?)?,
         attempts: row.try_get("attempts")?,
         created_at: from_micros(row.try_get("created_at")?)?,
+        taken_over: false,
     })
 }
 
@@ -557,6 +560,7 @@ impl Store {
             .bind(limit)
             .fetch_all(&mut *tx.tx)
             .await?;
+        let taken_over = rows.len();
         let room = limit - rows.len() as i64;
         if room > 0 {
             rows.extend(
@@ -571,7 +575,7 @@ impl Store {
         }
         tx.commit().await?;
         let mut claimed = Vec::with_capacity(rows.len());
-        for row in &rows {
+        for (i, row) in rows.iter().enumerate() {
             let kind: String = row.try_get("kind")?;
             if MailKind::parse(&kind).is_none() {
                 // A kind this version cannot send (a newer instance's, sharing the database)
@@ -582,7 +586,9 @@ impl Store {
                 self.mark_failed(id, owner, &reason).await?;
                 continue;
             }
-            claimed.push(claimed_from_row(row)?);
+            let mut message = claimed_from_row(row)?;
+            message.taken_over = i < taken_over;
+            claimed.push(message);
         }
         claimed.sort_by_key(|c| (c.due_at, c.id));
         Ok(claimed)
@@ -629,6 +635,39 @@ impl Store {
         .rows_affected();
         tx.commit().await?;
         Ok(done == 1)
+    }
+
+    /// Messages by status (an index walk: `outbox_due` leads with the status).
+    pub async fn outbox_by_status(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("status")?, r.try_get("n")?)))
+            .collect()
+    }
+
+    /// How long the message waiting longest has waited past its due time (or past the end of
+    /// a lease that ran out): zero when nothing is due.
+    pub async fn dispatch_lag(&self) -> Result<chrono::Duration, StoreError> {
+        let now = micros(self.now());
+        let row = sqlx::query(
+            "SELECT (SELECT MIN(due_at) FROM outbox WHERE status = 'queued' AND due_at <= $1) \
+             AS due, (SELECT MIN(lease_until) FROM outbox WHERE status = 'sending' \
+             AND lease_until < $1) AS lease",
+        )
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?;
+        let due: Option<i64> = row.try_get("due")?;
+        let lease: Option<i64> = row.try_get("lease")?;
+        let oldest = match (due, lease) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Ok(chrono::Duration::microseconds(
+            oldest.map_or(0, |at| (now - at).max(0)),
+        ))
     }
 
     /// When the next message falls due (or a lease runs out), if any is waiting.

@@ -326,12 +326,20 @@ fn check_config_names_each_problem_and_logs_have_no_colour_codes_in_files() {
     assert!(out.contains("migrations to run"), "{out}");
 
     // The service's log written to a pipe (a file, journald): plain text.
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
     let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_eventail"))
         .arg("serve")
         .current_dir(dir.path())
         .env_remove("DATABASE_URL")
         .env("EVENTAIL_DATABASE_URL", &url)
         .env("EVENTAIL_HTTP_BIND", "127.0.0.1:0")
+        .env(
+            "EVENTAIL_METRICS__BIND",
+            format!("127.0.0.1:{metrics_port}"),
+        )
         .env("RUST_LOG", "info")
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -358,9 +366,20 @@ fn check_config_names_each_problem_and_logs_have_no_colour_codes_in_files() {
         .to_string();
     let ready_url = format!("http://{address}/readyz");
     let ready = eventail(dir.path(), &url, &["healthcheck", "--url", &ready_url]);
+    // /metrics: on metrics.bind without a token; not on the main address without one set.
+    let private = format!("http://127.0.0.1:{metrics_port}/metrics");
+    let metrics = eventail(dir.path(), &url, &["healthcheck", "--url", &private]);
+    let public = format!("http://{address}/metrics");
+    let hidden = eventail(dir.path(), &url, &["healthcheck", "--url", &public]);
     let _ = serve.kill();
     let _ = serve.wait();
     assert!(ready.status.success(), "{logs}{}", text(&ready.stderr));
+    assert!(metrics.status.success(), "{}", text(&metrics.stderr));
+    assert!(
+        text(&hidden.stderr).contains("answered 404"),
+        "{}",
+        text(&hidden.stderr)
+    );
     let gone = eventail(dir.path(), &url, &["healthcheck", "--url", &ready_url]);
     assert_eq!(gone.status.code(), Some(1));
     assert!(
@@ -411,4 +430,221 @@ fn check_config_names_each_problem_and_logs_have_no_colour_codes_in_files() {
         "{}",
         text(&bad.stderr)
     );
+}
+
+/// The value of the sample of `name` whose labels include every one of `labels`; 0 if none.
+fn sample(scraped: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    scraped
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| {
+            l.split(['{', ' '])
+                .next()
+                .is_some_and(|metric| metric == name)
+        })
+        .filter(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn scrape(app: &TestApp, token: Option<&str>) -> (u16, String) {
+    let mut request = app.client.get(app.url("/metrics"));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("metrics");
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+mod metrics_move_after_a_send_and_a_feed_hit {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        super::metrics_move(crate::helpers::Db::Sqlite).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs PostgreSQL"]
+    async fn postgres() {
+        super::metrics_move(crate::helpers::Db::Postgres).await
+    }
+}
+
+/// `/metrics` with its token: an announcement sent and a feed fetched then revalidated move
+/// the counters of messages, HTTP requests, feed answers and the render cache; the outbox and
+/// the pool are there. Without the token (or with another) it answers 401.
+async fn metrics_move(db: Db) {
+    let token = "jeton-des-metriques";
+    let app = spawn_app_with(FreshDb::new(db).await, |f| {
+        f.merge(("metrics.token", token))
+    })
+    .await;
+    assert_eq!(scrape(&app, None).await.0, 401);
+    assert_eq!(scrape(&app, Some("autre")).await.0, 401);
+    let (status, before) = scrape(&app, Some(token)).await;
+    assert_eq!(status, 200);
+    assert!(before.ends_with("# EOF\n"), "{before}");
+    let sent = |s: &str| sample(s, "eventail_mail_messages_total", &[("outcome", "sent")]);
+    let feed = |s: &str, status: &str| {
+        sample(
+            s,
+            "eventail_feed_answers_total",
+            &[
+                ("feed", "calendar"),
+                ("status", status),
+                ("coding", "identity"),
+            ],
+        )
+    };
+
+    // An announcement to a subscriber, sent through the file transport.
+    let (status, _) = app
+        .post(
+            "/api/v1/subscribers",
+            &json!({"email": "abonnee@example.org", "scope": "all",
+                    "consent": {"source": "liste reprise", "at": "2026-01-04T09:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    app.create_event(
+        json!({"kind": "webinar", "status": "scheduled", "title": "Webinaire compté",
+        "starts_at": "2042-06-02T14:00", "ends_at": "2042-06-02T15:00"}),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let after_send = loop {
+        let (_, now) = scrape(&app, Some(token)).await;
+        // Counted when it leaves; marked in the outbox just after.
+        let marked = sample(&now, "eventail_outbox_messages", &[("status", "sent")]) >= 1.0;
+        if (sent(&now) > sent(&before) && marked) || std::time::Instant::now() > deadline {
+            break now;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(sent(&after_send) >= 1.0, "{after_send}");
+    assert!(
+        sample(
+            &after_send,
+            "eventail_outbox_messages",
+            &[("status", "sent")]
+        ) >= 1.0,
+        "{after_send}"
+    );
+
+    // The feed: a 200, then a 304 on its ETag.
+    let first = app
+        .client
+        .get(app.url("/calendar.ics"))
+        .send()
+        .await
+        .expect("feed");
+    assert_eq!(first.status().as_u16(), 200);
+    let etag = first
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let again = app
+        .client
+        .get(app.url("/calendar.ics"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("feed");
+    assert_eq!(again.status().as_u16(), 304);
+
+    let (_, after) = scrape(&app, Some(token)).await;
+    assert_eq!(
+        feed(&after, "200") - feed(&after_send, "200"),
+        1.0,
+        "{after}"
+    );
+    assert_eq!(
+        feed(&after, "304") - feed(&after_send, "304"),
+        1.0,
+        "{after}"
+    );
+    let requests = |s: &str, status: &str| {
+        sample(
+            s,
+            "eventail_http_requests_total",
+            &[
+                ("route", "/calendar.ics"),
+                ("method", "GET"),
+                ("status", status),
+            ],
+        )
+    };
+    assert_eq!(requests(&after, "304"), 1.0, "{after}");
+    assert!(
+        sample(
+            &after,
+            "eventail_http_request_duration_seconds_count",
+            &[("route", "/calendar.ics")]
+        ) >= 2.0,
+        "{after}"
+    );
+    assert!(
+        sample(
+            &after,
+            "eventail_http_requests_total",
+            &[("route", "/api/v1/events"), ("status", "201")]
+        ) >= 1.0,
+        "{after}"
+    );
+    let lookups = |s: &str| sample(s, "eventail_render_cache_lookups_total", &[]);
+    assert!(lookups(&after) > lookups(&after_send), "{after}");
+    for name in [
+        "eventail_database_connections",
+        "eventail_mail_dispatch_lag_seconds",
+        "eventail_mail_lease_takeovers_total",
+        "eventail_reminder_lateness_seconds_count",
+    ] {
+        assert!(after.contains(name), "{name} in\n{after}");
+    }
+}
+
+/// `/readyz` on an instance that sends mail: 503 once a due message has waited longer than
+/// `mail.ready_lag_seconds`, ready again once it has left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_fails_when_mail_has_fallen_behind() {
+    let app = spawn_app_with(FreshDb::new(Db::Sqlite).await, |f| {
+        f.merge(("mail.ready_lag_seconds", 60))
+    })
+    .await;
+    let ready = |app: &TestApp| {
+        let request = app.client.get(app.url("/readyz"));
+        async move {
+            let response = request.send().await.expect("readyz");
+            (
+                response.status().as_u16(),
+                response.text().await.unwrap_or_default(),
+            )
+        }
+    };
+    assert_eq!(ready(&app).await.0, 200);
+    // A message due an hour ago that no dispatcher has taken (written behind its back: the
+    // dispatcher, asleep on an empty outbox, is not woken).
+    let hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1)).timestamp_micros();
+    sqlx::query(
+        "INSERT INTO outbox (dedup_key, kind, recipient, due_at, status, created_at, updated_at) \
+         VALUES ('en-retard', 'test', 'x@example.org', $1, 'queued', $1, $1)",
+    )
+    .bind(hour_ago)
+    .execute(app.store.pool())
+    .await
+    .expect("insert");
+    let (status, body) = ready(&app).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("behind"), "{body}");
+    sqlx::query("DELETE FROM outbox WHERE dedup_key = 'en-retard'")
+        .execute(app.store.pool())
+        .await
+        .expect("delete");
+    assert_eq!(ready(&app).await.0, 200);
 }
