@@ -164,3 +164,59 @@ on_both_backends!(
     a_killed_dispatcher_loses_nothing,
     three_dispatchers_deliver_each_message_once,
 );
+
+/// Three instances on one PostgreSQL database sharing 1,500 messages, one of them SIGKILLed
+/// and restarted five times while they send: every subscriber reached, and no more duplicates
+/// than were in flight at the kills (each kill can repeat at most one marking round plus the
+/// sends in flight of the instance killed). The cluster run of BENCHMARKS.md is the large one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL"]
+async fn three_instances_killed_in_turn_lose_nothing() {
+    const MESSAGES: usize = 1500;
+    const KILLS: usize = 5;
+    let fresh = FreshDb::new(Db::Postgres).await;
+    let store = plan(&fresh, MESSAGES).await;
+    let smtp = SmtpServer::start();
+    smtp.slow_down(Duration::from_millis(5));
+    let mut children: Vec<Child> = (0..3).map(|_| dispatcher_process(&fresh, &smtp)).collect();
+    let bound = eventail::mailer::dispatcher::MARK_EVERY + 4;
+    for kill in 0..KILLS {
+        // Spread the kills over the run.
+        let target = (kill + 1) * MESSAGES / (KILLS + 2);
+        wait_until(&smtp, Duration::from_secs(120), |seen| {
+            seen.values().sum::<usize>() >= target
+        })
+        .await;
+        let victim = kill % children.len();
+        children[victim].kill().expect("SIGKILL");
+        children[victim].wait().expect("reaped");
+        children[victim] = dispatcher_process(&fresh, &smtp);
+    }
+    let before_end = deliveries(&smtp).len();
+    assert!(
+        before_end < MESSAGES,
+        "the kills came too late to test anything ({before_end} reached)"
+    );
+    wait_until(&smtp, Duration::from_secs(180), |seen| {
+        seen.len() == MESSAGES
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for child in &mut children {
+        child.kill().ok();
+        child.wait().ok();
+    }
+    let seen = deliveries(&smtp);
+    assert_eq!(seen.len(), MESSAGES, "every subscriber reached");
+    let duplicates: usize = seen.values().map(|n| n - 1).sum();
+    eprintln!(
+        "{KILLS} kills: {duplicates} duplicates (bound {})",
+        KILLS * bound
+    );
+    assert!(
+        duplicates <= KILLS * bound,
+        "{duplicates} duplicates, more than the {} that can be in flight at {KILLS} kills",
+        KILLS * bound
+    );
+    store.close().await;
+}
