@@ -15,6 +15,7 @@ use crate::on_both_backends;
 on_both_backends!(
     valid_sessions_survive_store_json_store,
     migrations_run_twice_and_reopen_keeps_data,
+    an_upgrade_from_the_previous_schema_keeps_what_it_held,
     tokens_are_stored_as_hashes,
     a_preview_plans_what_saving_plans,
 );
@@ -141,6 +142,66 @@ async fn migrations_run_twice_and_reopen_keeps_data(db: Db) {
         "Gardé"
     );
     reopened.ping().await.unwrap();
+}
+
+/// A database the previous release left (every migration but the last), holding a session
+/// whose speaker takes the directory's affiliation: upgraded by this version's migration, the
+/// session reads as it did, and a newer database is refused by an older migrator.
+async fn an_upgrade_from_the_previous_schema_keeps_what_it_held(db: Db) {
+    let fresh = FreshDb::new(db).await;
+    let store = eventail::store::Store::connect(&fresh.url, 2)
+        .await
+        .unwrap();
+    let folder = match store.backend() {
+        eventail::store::Backend::Sqlite => "migrations/sqlite",
+        eventail::store::Backend::Postgres => "migrations/postgres",
+    };
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+    let mut previous = sqlx::migrate::Migrator::new(folder.as_path())
+        .await
+        .unwrap();
+    let all = previous.migrations.len();
+    previous.migrations = std::borrow::Cow::Owned(previous.migrations[..all - 1].to_vec());
+    previous.run(store.pool()).await.unwrap();
+    assert_eq!(store.schema_state().await.unwrap(), (1, 0));
+    // What the previous release wrote: a speaker in the directory, a session crediting her
+    // without an affiliation of its own.
+    let now = chrono::Utc::now().timestamp_micros();
+    sqlx::query(
+        "INSERT INTO speakers (id, slug, name, role, organisation, created_at, updated_at) \
+         VALUES ('sp1', 'camille-martin', 'Camille Martin', 'cheffe de projet', 'DINUM', $1, $1)",
+    )
+    .bind(now)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO events (id, slug, kind, status, title, timezone, sort_at, created_at, \
+         updated_at) VALUES ('ev1', 'avant', 'video', 'scheduled', 'Avant la mise à jour', \
+         'Europe/Paris', $1, $1, $1)",
+    )
+    .bind(now)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO event_speakers (event_id, position, speaker_id, role, organisation) \
+         VALUES ('ev1', 0, 'sp1', NULL, 'Mission numérique')",
+    )
+    .execute(store.pool())
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    assert_eq!(store.schema_state().await.unwrap(), (0, 0));
+    let event = store.get_event("avant").await.unwrap();
+    assert_eq!(event.title, "Avant la mise à jour");
+    let credit = &event.speakers[0];
+    assert_eq!(credit.name, "Camille Martin");
+    assert_eq!(credit.role.as_deref(), Some("cheffe de projet"));
+    assert_eq!(credit.organisation.as_deref(), Some("Mission numérique"));
+    // The previous release on this database: a migration it does not know, refused.
+    assert!(previous.run(store.pool()).await.is_err());
+    store.close().await;
 }
 
 async fn tokens_are_stored_as_hashes(db: Db) {
