@@ -603,6 +603,7 @@ async fn sample_size(store: &Store, url: &str, slug: &str, to: Recipients) -> us
         due_at: Utc::now(),
         attempts: 1,
         created_at: Utc::now(),
+        planned_at: Utc::now(),
         taken_over: false,
     };
     composer

@@ -669,6 +669,8 @@ impl<T> Found<T> {
 pub struct Due {
     pub kind: MailKind,
     pub sequence: i64,
+    /// The moment it was planned for (a retry after a temporary failure does not move it): a
+    /// reminder is current while this is one of its session's reminder times.
     pub due_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     /// Whether a confirmation still holds its secret (it is forgotten once sent or dropped).

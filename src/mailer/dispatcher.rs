@@ -487,7 +487,7 @@ impl Dispatcher {
         match &sent {
             Ok(()) if message.kind == MailKind::Reminder => {
                 self.metrics
-                    .reminder_sent_late(self.store.now() - message.due_at);
+                    .reminder_sent_late(self.store.now() - message.planned_at);
             }
             Ok(()) => {}
             Err(SendError::Permanent(_)) => self.metrics.transport_error("permanent"),

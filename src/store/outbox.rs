@@ -31,6 +31,8 @@ pub struct Claimed {
     /// Including this one.
     pub attempts: i64,
     pub created_at: DateTime<Utc>,
+    /// The moment it was planned for: `due_at` until a temporary failure moved that to a retry.
+    pub planned_at: DateTime<Utc>,
     /// Claimed after another dispatcher's lease on it ran out.
     pub taken_over: bool,
 }
@@ -41,7 +43,7 @@ impl Claimed {
         notices::Due {
             kind: self.kind,
             sequence: self.sequence,
-            due_at: self.due_at,
+            due_at: self.planned_at,
             created_at: self.created_at,
             has_secret: !self.detail.is_empty(),
         }
@@ -120,8 +122,8 @@ const RECIPIENTS: &str =
 /// dropped earlier (its recipient had left, its session was cancelled) is planned again.
 const REVIVE_DROPPED: &str = " ON CONFLICT (dedup_key) DO UPDATE SET status = 'queued', \
     subscription_id = excluded.subscription_id, sequence = excluded.sequence, \
-    detail = excluded.detail, due_at = excluded.due_at, attempts = 0, last_error = NULL, \
-    lease_owner = NULL, lease_until = NULL, updated_at = excluded.updated_at \
+    detail = excluded.detail, due_at = excluded.due_at, planned_at = NULL, attempts = 0, \
+    last_error = NULL, lease_owner = NULL, lease_until = NULL, updated_at = excluded.updated_at \
     WHERE {outbox}.status = 'dropped'";
 
 /// Plans the subscription confirmation message (the only one a pending subscription gets).
@@ -219,7 +221,7 @@ pub(crate) enum Only<'a> {
 const TAKE_OVER: &str = " ON CONFLICT (dedup_key) DO UPDATE SET status = 'queued', \
     subscription_id = NULL, registration_id = excluded.registration_id, \
     sequence = excluded.sequence, detail = excluded.detail, due_at = excluded.due_at, \
-    attempts = 0, last_error = NULL, lease_owner = NULL, lease_until = NULL, \
+    planned_at = NULL, attempts = 0, last_error = NULL, lease_owner = NULL, lease_until = NULL, \
     updated_at = excluded.updated_at \
     WHERE {outbox}.status = 'dropped' OR ({outbox}.status = 'queued' AND {outbox}.registration_id IS NULL)";
 
@@ -378,7 +380,11 @@ async fn drop_stale_reminders(
     );
     if !keep.is_empty() {
         let kept: Vec<String> = (0..keep.len()).map(|i| format!("${}", i + 5)).collect();
-        sql.push_str(&format!(" AND due_at NOT IN ({})", kept.join(", ")));
+        // The moment each was planned for, whatever retries did to its due time.
+        sql.push_str(&format!(
+            " AND COALESCE(planned_at, due_at) NOT IN ({})",
+            kept.join(", ")
+        ));
     }
     let mut query = sqlx::query(&sql)
         .bind(DropReason::RemindersChanged.as_str())
@@ -488,6 +494,10 @@ fn claimed_from_row(row: &AnyRow) -> Result<Claimed, StoreError> {
         due_at: from_micros(row.try_get("due_at")?)?,
         attempts: row.try_get("attempts")?,
         created_at: from_micros(row.try_get("created_at")?)?,
+        planned_at: match row.try_get::<Option<i64>, _>("planned_at") {
+            Ok(Some(at)) => from_micros(at)?,
+            _ => from_micros(row.try_get("due_at")?)?,
+        },
         taken_over: false,
     })
 }
@@ -550,7 +560,7 @@ impl Store {
                  WHERE {condition} ORDER BY due_at, id LIMIT $4{skip_locked}) \
                  RETURNING id, kind, event_id, subscription_id, registration_id, recipient, \
                  sequence, detail, \
-                 due_at, attempts, created_at"
+                 due_at, COALESCE(planned_at, due_at) AS planned_at, attempts, created_at"
             )
         };
         let mut rows = sqlx::query(&claim("status = 'sending' AND lease_until < $3"))
@@ -768,6 +778,8 @@ impl Store {
         let keep_detail = matches!(status, MessageStatus::Queued | MessageStatus::Failed);
         let done = sqlx::query(
             "UPDATE outbox SET status = $1, last_error = COALESCE($2, last_error), \
+             planned_at = CASE WHEN $3 IS NULL THEN planned_at \
+             ELSE COALESCE(planned_at, due_at) END, \
              due_at = COALESCE($3, due_at), lease_owner = NULL, lease_until = NULL, \
              sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE sent_at END, \
              detail = CASE WHEN $5 = 1 THEN detail ELSE '' END, updated_at = $4 \

@@ -483,6 +483,60 @@ async fn reminders_leave_on_time(db: Db) {
     );
 }
 
+/// A reminder the relay refuses for a while (421, then a greylisting 451) is retried and
+/// delivered once, not dropped: its retry moves its due time, not the moment it reminds of.
+/// (Before the fix, a retried reminder no longer matched its session's reminder times and
+/// was dropped as « the session's time or reminders changed »; the cluster run found it.)
+async fn a_refused_reminder_is_retried_not_dropped(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_with_smtp(db, &smtp).await;
+    app.post(
+        "/api/v1/subscribers",
+        &json!({"email": "alix@exemple.fr", "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
+    )
+    .await;
+    let start = Utc::now() + chrono::Duration::seconds(8);
+    let made = app
+        .create_event(
+            json!({"kind": "webinar", "status": "scheduled", "title": "Rappel têtu",
+            "starts_at": start.format("%Y-%m-%dT%H:%M:%SZ").to_string(), "reminders": ["PT6S"]}),
+        )
+        .await;
+    let slug = made["slug"].as_str().unwrap();
+    // The announcement leaves first; the reminder then meets two refusals.
+    outbox_until(&app, slug, Duration::from_secs(10), |r| {
+        messages_of(r, "announcement")
+            .first()
+            .is_some_and(|m| m["status"] == "sent")
+    })
+    .await;
+    smtp.refuse_next(2);
+    // A title fix meanwhile keeps the reminder's moment (its session did not move).
+    let (status, _) = app
+        .patch(
+            &format!("/api/v1/events/{slug}"),
+            &json!({"title": "Rappel têtu (corrigé)"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let report = outbox_until(&app, slug, Duration::from_secs(20), |r| {
+        messages_of(r, "reminder")
+            .first()
+            .is_some_and(|m| m["status"] != "queued" && m["status"] != "sending")
+    })
+    .await;
+    let reminder = messages_of(&report, "reminder")[0];
+    assert_eq!(reminder["status"], "sent", "{report:#}");
+    assert_eq!(reminder["attempts"], 3, "{report:#}");
+    let reminders = smtp
+        .received()
+        .iter()
+        .map(|m| parse(&m.data))
+        .filter(|m| m.subject.starts_with("Rappel : Rappel têtu"))
+        .count();
+    assert_eq!(reminders, 1);
+}
+
 /// While no dispatcher ran: a reminder whose session has not started still goes; one whose
 /// session started is dropped with the reason recorded.
 async fn reminders_missed_while_down(db: Db) {
@@ -1555,6 +1609,7 @@ async fn unsubscribe_links_change_nothing_on_get_and_refuse_unknown_keys(db: Db)
 }
 
 on_both_backends!(
+    a_refused_reminder_is_retried_not_dropped,
     one_click_leaves_only_the_list_the_message_came_from,
     the_everything_button_leaves_every_list,
     unsubscribe_links_change_nothing_on_get_and_refuse_unknown_keys,
