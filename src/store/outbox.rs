@@ -660,24 +660,13 @@ impl Store {
     /// How long the message waiting longest has waited past its due time (or past the end of
     /// a lease that ran out): zero when nothing is due.
     pub async fn dispatch_lag(&self) -> Result<chrono::Duration, StoreError> {
-        let now = micros(self.now());
-        let row = sqlx::query(
-            "SELECT (SELECT MIN(due_at) FROM outbox WHERE status = 'queued' AND due_at <= $1) \
-             AS due, (SELECT MIN(lease_until) FROM outbox WHERE status = 'sending' \
-             AND lease_until < $1) AS lease",
-        )
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?;
-        let due: Option<i64> = row.try_get("due")?;
-        let lease: Option<i64> = row.try_get("lease")?;
-        let oldest = match (due, lease) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        Ok(chrono::Duration::microseconds(
-            oldest.map_or(0, |at| (now - at).max(0)),
-        ))
+        let now = self.now();
+        Ok(self
+            .next_due()
+            .await?
+            .map_or(chrono::Duration::zero(), |at| {
+                (now - at).max(chrono::Duration::zero())
+            }))
     }
 
     /// When the next message falls due (or a lease runs out), if any is waiting.
