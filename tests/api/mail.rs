@@ -490,11 +490,7 @@ async fn reminders_leave_on_time(db: Db) {
 async fn a_refused_reminder_is_retried_not_dropped(db: Db) {
     let smtp = SmtpServer::start();
     let app = app_with_smtp(db, &smtp).await;
-    app.post(
-        "/api/v1/subscribers",
-        &json!({"email": "alix@exemple.fr", "consent": {"source": "import", "at": "2026-01-01T00:00:00Z"}}),
-    )
-    .await;
+    subscribe_directly(&app, "alix@exemple.fr").await;
     let start = Utc::now() + chrono::Duration::seconds(8);
     let made = app
         .create_event(

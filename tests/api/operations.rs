@@ -26,17 +26,22 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// What a move between databases must keep: sessions with their registrations, speakers and
-/// series, subscribers, the mail already planned, a cancellation.
-async fn fill(app: &TestApp) -> Vec<String> {
-    let (status, _) = app
+/// One subscriber to everything, with consent given elsewhere (no confirmation mail).
+async fn subscribe_to_everything(app: &TestApp) {
+    let (status, body) = app
         .post(
             "/api/v1/subscribers",
             &json!({"email": "abonnee@example.org", "scope": "all",
                     "consent": {"source": "liste reprise", "at": "2026-01-04T09:00:00Z"}}),
         )
         .await;
-    assert_eq!(status, 201);
+    assert_eq!(status, 201, "{body}");
+}
+
+/// What a move between databases must keep: sessions with their registrations, speakers and
+/// series, subscribers, the mail already planned, a cancellation.
+async fn fill(app: &TestApp) -> Vec<String> {
+    subscribe_to_everything(app).await;
     let mut slugs = Vec::new();
     for (i, title) in [
         "Atelier « sobriété »",
@@ -514,14 +519,7 @@ async fn metrics_move_after_a_send_and_a_feed_hit(db: Db) {
     };
 
     // An announcement to a subscriber, sent through the file transport.
-    let (status, _) = app
-        .post(
-            "/api/v1/subscribers",
-            &json!({"email": "abonnee@example.org", "scope": "all",
-                    "consent": {"source": "liste reprise", "at": "2026-01-04T09:00:00Z"}}),
-        )
-        .await;
-    assert_eq!(status, 201);
+    subscribe_to_everything(&app).await;
     app.create_event(
         json!({"kind": "webinar", "status": "scheduled", "title": "Webinaire compté",
         "starts_at": "2042-06-02T14:00", "ends_at": "2042-06-02T15:00"}),
