@@ -111,6 +111,9 @@ pub struct MailSettings {
     pub retry_base_seconds: u64,
     pub retry_max_seconds: u64,
     pub lease_seconds: u64,
+    /// A message the relay accepted is recorded as sent within this many milliseconds (or with
+    /// the 49 after it): a process killed in between sends it again.
+    pub mark_within_ms: u64,
     pub confirm_hours: u32,
     pub erase_after_days: u32,
     /// Absent from `config/default.toml`: the default is the domain's `DEFAULT_REMINDERS`.

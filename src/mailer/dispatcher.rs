@@ -38,6 +38,9 @@ pub struct DispatchSettings {
     pub concurrency: usize,
     /// How long a confirmation link works.
     pub confirm_for: chrono::Duration,
+    /// A message the relay accepted is marked sent at most this long after (or with the
+    /// MARK_EVERY before it, whichever comes first): what a crash sends twice.
+    pub mark_within: Duration,
 }
 
 impl DispatchSettings {
@@ -51,6 +54,7 @@ impl DispatchSettings {
             erase_after: chrono::Duration::days(i64::from(mail.erase_after_days)),
             concurrency: mail.smtp_pool_size.max(1) as usize,
             confirm_for: chrono::Duration::hours(i64::from(mail.confirm_hours)),
+            mark_within: Duration::from_millis(mail.mark_within_ms),
         }
     }
 }
@@ -90,10 +94,12 @@ struct Batch<'a> {
 /// Messages claimed per round trip.
 const BATCH: i64 = 100;
 
-/// Sent messages are marked so this many at a time (and each at once past half the lease): what
-/// a dispatcher killed mid-batch may send twice is this many plus the sends in flight (at most
-/// `mail.smtp_pool_size`), never more than the batch. Each marking is a write transaction; 50
-/// rather than 20 took about 15 % off the process CPU each message costs (BENCHMARKS.md, "Mailer").
+/// Sent messages are marked so this many at a time, or once the first of them has waited
+/// `mail.mark_within_ms`, whichever comes first (and each at once past half the lease): what a
+/// dispatcher killed mid-batch may send twice is what it sent in that time, at most this many,
+/// plus the sends in flight (at most `mail.smtp_pool_size`). Each marking is a write transaction;
+/// at full speed, 50 rather than 20 took about 15 % off the process CPU each message costs
+/// (BENCHMARKS.md, "Mailer"), and at a limited rate the time bound marks first.
 pub const MARK_EVERY: usize = 50;
 /// The longest sleep without a wake-up: housekeeping (erasing withdrawn subscriptions) runs at
 /// least this often, and a missed wake-up costs no more than this.
@@ -212,21 +218,44 @@ impl Dispatcher {
             let mut outcomes = futures_util::stream::iter(sends)
                 .buffer_unordered(self.settings.concurrency.max(1));
             let mut first_error = None;
-            // Marked sent MARK_EVERY at a time, in one statement: a crash sends again at most
-            // those not yet marked (MARK_EVERY plus the sends in flight), never loses one.
+            // Marked sent MARK_EVERY at a time or within `mark_within`, in one statement: a
+            // crash sends again at most those not yet marked (plus the sends in flight), never
+            // loses one.
             let mut sent = Vec::new();
-            while let Some(outcome) = outcomes.next().await {
+            // When the oldest message of `sent` was accepted by the relay.
+            let mut oldest: Option<tokio::time::Instant> = None;
+            loop {
+                let next = match oldest {
+                    Some(since) => tokio::select! {
+                        outcome = outcomes.next() => outcome,
+                        () = tokio::time::sleep_until(since + self.settings.mark_within) => {
+                            // Nothing came back in time: mark what waits.
+                            if let Err(err) = self.mark_sent(&mut sent).await {
+                                first_error.get_or_insert(err);
+                            }
+                            oldest = None;
+                            continue;
+                        }
+                    },
+                    None => outcomes.next().await,
+                };
+                let Some(outcome) = next else { break };
                 match outcome {
                     Ok(Outcome::Sent(id)) => {
                         report.sent += 1;
                         self.metrics.message("sent", 1);
                         sent.push(id);
+                        let since = *oldest.get_or_insert_with(tokio::time::Instant::now);
                         // A store error here does not abandon the sends in flight: they
                         // finish, the marking is tried again after them, then it is reported.
-                        if sent.len() >= MARK_EVERY || claimed_at.elapsed() > self.half_lease() {
+                        if sent.len() >= MARK_EVERY
+                            || since.elapsed() >= self.settings.mark_within
+                            || claimed_at.elapsed() > self.half_lease()
+                        {
                             if let Err(err) = self.mark_sent(&mut sent).await {
                                 first_error.get_or_insert(err);
                             }
+                            oldest = None;
                         }
                     }
                     Ok(Outcome::Retried) => {
@@ -592,6 +621,7 @@ mod tests {
             erase_after: chrono::Duration::days(30),
             concurrency: 4,
             confirm_for: chrono::Duration::hours(48),
+            mark_within: Duration::from_millis(100),
         };
         for _ in 0..50 {
             let first = backoff(&settings, 1);

@@ -16,6 +16,11 @@ use crate::smtp::SmtpServer;
 
 /// A `serve` process dispatching the outbox of `db` to `smtp`.
 fn dispatcher_process(db: &FreshDb, smtp: &SmtpServer) -> Child {
+    dispatcher_process_with(db, smtp, &[])
+}
+
+/// `dispatcher_process` with more settings, as (variable, value) pairs.
+fn dispatcher_process_with(db: &FreshDb, smtp: &SmtpServer, env: &[(&str, &str)]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_eventail"))
         .arg("serve")
         .current_dir(db.dir.path())
@@ -28,6 +33,7 @@ fn dispatcher_process(db: &FreshDb, smtp: &SmtpServer) -> Child {
         .env("EVENTAIL_MAIL__RETRY_BASE_SECONDS", "1")
         .env("EVENTAIL_MAIL__RETRY_MAX_SECONDS", "2")
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -172,14 +178,37 @@ on_both_backends!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL"]
 async fn three_instances_killed_in_turn_lose_nothing() {
+    // At this speed (about 800 messages a second each) MARK_EVERY marks before the time bound.
+    let bound = eventail::mailer::dispatcher::MARK_EVERY + POOL + 1;
+    three_instances_killed_in_turn(&[], bound).await;
+}
+
+/// The same with every message marked as soon as the relay accepts it (`mail.mark_within_ms =
+/// 0`): a kill repeats at most the sends in flight and the one being marked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL"]
+async fn marked_at_once_a_kill_repeats_only_the_sends_in_flight() {
+    three_instances_killed_in_turn(&[("EVENTAIL_MAIL__MARK_WITHIN_MS", "0")], POOL + 1).await;
+}
+
+/// `mail.smtp_pool_size` of `dispatcher_process`: the sends in flight at once.
+const POOL: usize = 4;
+
+/// Three instances started with `env`, five kills: everyone reached once at least, and at most
+/// `bound` duplicates per kill.
+async fn three_instances_killed_in_turn(env: &[(&str, &str)], bound: usize) {
     const MESSAGES: usize = 1500;
     const KILLS: usize = 5;
     let fresh = FreshDb::new(Db::Postgres).await;
     let store = plan(&fresh, MESSAGES).await;
     let smtp = SmtpServer::start();
     smtp.slow_down(Duration::from_millis(5));
-    let mut children: Vec<Child> = (0..3).map(|_| dispatcher_process(&fresh, &smtp)).collect();
-    let bound = eventail::mailer::dispatcher::MARK_EVERY + 4;
+    let pool = POOL.to_string();
+    let mut env = env.to_vec();
+    env.push(("EVENTAIL_MAIL__SMTP_POOL_SIZE", &pool));
+    let mut children: Vec<Child> = (0..3)
+        .map(|_| dispatcher_process_with(&fresh, &smtp, &env))
+        .collect();
     for kill in 0..KILLS {
         // Spread the kills over the run.
         let target = (kill + 1) * MESSAGES / (KILLS + 2);
@@ -190,7 +219,7 @@ async fn three_instances_killed_in_turn_lose_nothing() {
         let victim = kill % children.len();
         children[victim].kill().expect("SIGKILL");
         children[victim].wait().expect("reaped");
-        children[victim] = dispatcher_process(&fresh, &smtp);
+        children[victim] = dispatcher_process_with(&fresh, &smtp, &env);
     }
     let before_end = deliveries(&smtp).len();
     assert!(
