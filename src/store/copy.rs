@@ -7,6 +7,7 @@
 //! The source is read in one transaction (a consistent snapshot) and the target written in
 //! one: a copy that fails leaves the target as it was. The target must be empty.
 
+use futures_util::TryStreamExt;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -109,11 +110,10 @@ impl Store {
                 .map(|c| c.name.as_str())
                 .collect::<Vec<_>>()
                 .join(", ");
-            let rows = sqlx::query(&format!("SELECT {list} FROM {table} ORDER BY 1"))
-                .fetch_all(&mut *source)
-                .await?;
+            let select = format!("SELECT {list} FROM {table} ORDER BY 1");
             if table == "content_version" {
                 // One row, made by the migration: the source's version replaces it.
+                let rows = sqlx::query(&select).fetch_all(&mut *source).await?;
                 for row in &rows {
                     sqlx::query("UPDATE content_version SET version = $1 WHERE id = $2")
                         .bind(row.try_get::<i64, _>("version")?)
@@ -130,17 +130,31 @@ impl Store {
             } else {
                 ""
             };
-            for chunk in rows.chunks(ROWS_PER_INSERT) {
-                insert(&mut into, table, &ours, &list, overriding, chunk).await?;
+            // Read as a stream and written ROWS_PER_INSERT at a time: a large outbox or audit
+            // log is never held in memory whole.
+            let mut read = 0_usize;
+            let mut rows = sqlx::query(&select).fetch(&mut *source);
+            let mut chunk = Vec::with_capacity(ROWS_PER_INSERT);
+            while let Some(row) = rows.try_next().await? {
+                chunk.push(row);
+                if chunk.len() == ROWS_PER_INSERT {
+                    insert(&mut into, table, &ours, &list, overriding, &chunk).await?;
+                    read += chunk.len();
+                    chunk.clear();
+                }
             }
+            if !chunk.is_empty() {
+                insert(&mut into, table, &ours, &list, overriding, &chunk).await?;
+                read += chunk.len();
+            }
+            drop(rows);
             let copied = count(&mut into, table).await?;
-            if copied != rows.len() as i64 {
+            if copied != read as i64 {
                 return Err(StoreError::Conflict(format!(
-                    "{table}: {} rows read, {copied} written",
-                    rows.len()
+                    "{table}: {read} rows read, {copied} written"
                 )));
             }
-            report.tables.push((table, rows.len() as u64));
+            report.tables.push((table, read as u64));
         }
         if target.backend == Backend::Postgres {
             // The next message planned takes the id after the last one copied.
