@@ -920,7 +920,8 @@ pub(crate) async fn load_one(
     lock: &str,
 ) -> Result<Event, StoreError> {
     let row = sqlx::query(&format!(
-        "{SELECT_EVENT} WHERE e.id = $1 OR e.slug = $1{lock}"
+        "{SELECT_EVENT} WHERE {}{lock}",
+        super::by_id_or_slug("events", "e.")
     ))
     .bind(key)
     .fetch_optional(&mut *conn)

@@ -407,6 +407,19 @@ pub(crate) async fn rows_by_ids<T>(
     Ok(found)
 }
 
+/// The condition that finds the row of `table` (named `alias`, e.g. `"e."`, or `""`) whose id
+/// or slug is `$1`. Not `id = $1 OR slug = $1`: PostgreSQL plans that as a scan when the
+/// statement is prepared on a table of a few rows, and a connection keeps the plan until the
+/// table is analysed; every lookup then read the whole table, and inserts through the API fell
+/// from 540/s to 80/s as sessions grew to 100,000 (BENCHMARKS.md, « Event store »). Each
+/// subquery here reads one unique index, whatever the plan was made on.
+pub(crate) fn by_id_or_slug(table: &str, alias: &str) -> String {
+    format!(
+        "{alias}id = COALESCE((SELECT id FROM {table} WHERE id = $1), \
+         (SELECT id FROM {table} WHERE slug = $1))"
+    )
+}
+
 pub(crate) fn micros(at: DateTime<Utc>) -> i64 {
     at.timestamp_micros()
 }

@@ -45,7 +45,8 @@ impl Store {
     /// By id or slug.
     pub async fn get_series(&self, key: &str) -> Result<Series, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM series WHERE id = $1 OR slug = $1"
+            "SELECT {COLUMNS} FROM series WHERE {}",
+            super::by_id_or_slug("series", "")
         ))
         .bind(key)
         .fetch_optional(&self.pool)
@@ -63,7 +64,8 @@ impl Store {
     ) -> Result<Series, StoreError> {
         let mut tx = self.write().await?;
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM series WHERE id = $1 OR slug = $1"
+            "SELECT {COLUMNS} FROM series WHERE {}",
+            super::by_id_or_slug("series", "")
         ))
         .bind(key)
         .fetch_optional(&mut *tx.tx)

@@ -60,7 +60,8 @@ impl Store {
     /// By id or slug.
     pub async fn get_speaker(&self, key: &str) -> Result<Speaker, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM speakers WHERE id = $1 OR slug = $1"
+            "SELECT {COLUMNS} FROM speakers WHERE {}",
+            super::by_id_or_slug("speakers", "")
         ))
         .bind(key)
         .fetch_optional(&self.pool)
@@ -77,7 +78,8 @@ impl Store {
     ) -> Result<Speaker, StoreError> {
         let mut tx = self.write().await?;
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM speakers WHERE id = $1 OR slug = $1"
+            "SELECT {COLUMNS} FROM speakers WHERE {}",
+            super::by_id_or_slug("speakers", "")
         ))
         .bind(key)
         .fetch_optional(&mut *tx.tx)
@@ -121,7 +123,8 @@ impl Store {
     pub async fn merge_speakers(&self, kept: &str, absorbed: &str) -> Result<Speaker, StoreError> {
         let mut tx = self.write().await?;
         let kept_row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM speakers WHERE id = $1 OR slug = $1"
+            "SELECT {COLUMNS} FROM speakers WHERE {}",
+            super::by_id_or_slug("speakers", "")
         ))
         .bind(kept)
         .fetch_optional(&mut *tx.tx)
@@ -129,7 +132,8 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         let kept = speaker_from_row(&kept_row)?;
         let absorbed_row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM speakers WHERE id = $1 OR slug = $1"
+            "SELECT {COLUMNS} FROM speakers WHERE {}",
+            super::by_id_or_slug("speakers", "")
         ))
         .bind(absorbed)
         .fetch_optional(&mut *tx.tx)

@@ -578,8 +578,11 @@ impl Store {
             Some(ScopeFilter::AnySeries) => conditions.push("u.scope_kind = 'series'".into()),
             Some(ScopeFilter::AnyEvent) => conditions.push("u.scope_kind = 'event'".into()),
             Some(ScopeFilter::Series(key)) => {
-                let sql = "SELECT id FROM series WHERE id = $1 OR slug = $1";
-                let id = filter_target(&mut conn, sql, key)
+                let sql = format!(
+                    "SELECT id FROM series WHERE {}",
+                    super::by_id_or_slug("series", "")
+                );
+                let id = filter_target(&mut conn, &sql, key)
                     .await?
                     .ok_or_else(|| unknown_target("series", "series", key))?;
                 binds.push(id);
@@ -589,8 +592,11 @@ impl Store {
                 ));
             }
             Some(ScopeFilter::Event(key)) => {
-                let sql = "SELECT id FROM events WHERE id = $1 OR slug = $1";
-                let id = filter_target(&mut conn, sql, key)
+                let sql = format!(
+                    "SELECT id FROM events WHERE {}",
+                    super::by_id_or_slug("events", "")
+                );
+                let id = filter_target(&mut conn, &sql, key)
                     .await?
                     .ok_or_else(|| unknown_target("event", "session", key))?;
                 binds.push(id);
