@@ -123,6 +123,8 @@ echo "summary:"
 echo "  sink ceiling (smtp-source, best median): ${CEILING%% *} messages/s"
 awk -v c="${CEILING%% *}" '/^RESULT throughput/ {
     for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-    printf "  eventail %s to %s pool %s: %s messages/s = %.3f x the ceiling (target >= 0.5)\n", v["db"], v["to"], v["pool"], v["messages_per_s"], v["messages_per_s"] / c
+    printf "  eventail %s to %s pool %s: %s messages/s = %.3f x the ceiling (target >= 0.8)\n", v["db"], v["to"], v["pool"], v["messages_per_s"], v["messages_per_s"] / c
   }' "$WORK/bench.log"
-grep '^RESULT planning\|^RESULT lateness' "$WORK/bench.log" | sed 's/^RESULT /  /'
+# Cases p and c print these; a run of only some cases (BENCH_CASES=a) has none, which is not a
+# failure.
+sed -n 's/^RESULT \(planning\|lateness\)/  \1/p' "$WORK/bench.log"

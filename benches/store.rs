@@ -11,6 +11,8 @@
 //! a fresh database is created and dropped. The SQLite file is kept in target/bench/ for
 //! bench/http.sh to serve.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono_tz::Europe::Paris;
@@ -68,9 +70,16 @@ async fn fill(store: &Store, n: usize, writers: usize) -> Duration {
         .unwrap();
     store.create_event(series).await.unwrap();
     let started = Instant::now();
+    // When each tenth of the sessions was in: the rate per tenth shows whether inserting slows
+    // as the table grows.
+    let done = Arc::new(AtomicUsize::new(0));
+    let tenths = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let tenth = (n / 10).max(1);
     let tasks: Vec<_> = (0..writers)
         .map(|w| {
             let store = store.clone();
+            let done = done.clone();
+            let tenths = tenths.clone();
             tokio::spawn(async move {
                 for i in (w..n).step_by(writers) {
                     let spec = EventInput::from_json(session(i))
@@ -78,8 +87,9 @@ async fn fill(store: &Store, n: usize, writers: usize) -> Duration {
                         .validate(Paris)
                         .unwrap();
                     store.create_event(spec).await.unwrap();
-                    if i > 0 && i % 20_000 == 0 {
-                        eprintln!("  ~{i} sessions in {:.1?}", started.elapsed());
+                    let count = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if count % tenth == 0 {
+                        tenths.lock().unwrap().push((count, started.elapsed()));
                     }
                 }
             })
@@ -89,6 +99,25 @@ async fn fill(store: &Store, n: usize, writers: usize) -> Duration {
         task.await.unwrap();
     }
     let took = started.elapsed();
+    let mut tenths = tenths.lock().unwrap().clone();
+    tenths.sort();
+    let mut previous = (0, Duration::ZERO);
+    let mut rates = Vec::new();
+    for (count, at) in tenths {
+        let rate = (count - previous.0) as f64 / (at - previous.1).as_secs_f64();
+        println!(
+            "  sessions {:>7} to {:>7}: {rate:>6.0} sessions/s",
+            previous.0, count
+        );
+        rates.push(rate);
+        previous = (count, at);
+    }
+    if let (Some(first), Some(last)) = (rates.first(), rates.last()) {
+        println!(
+            "  RESULT insert_rate first_tenth={first:.0} last_tenth={last:.0} last/first={:.2}",
+            last / first
+        );
+    }
     // Fresh statistics, as autovacuum (PostgreSQL) or an operator would give them; without
     // them PostgreSQL's planner misjudges the filtered lists.
     sqlx::query("ANALYZE").execute(store.pool()).await.unwrap();
