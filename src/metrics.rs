@@ -52,6 +52,27 @@ struct StateLabel {
     state: &'static str,
 }
 
+/// What one revalidation of a route moves: its requests and latency by method (GET, HEAD),
+/// and its feed answers by coding (identity, gzip, br).
+#[derive(Debug, Clone)]
+pub struct NotModifiedCounters {
+    get: (Counter, Histogram),
+    head: (Counter, Histogram),
+    answers: [Counter; 3],
+}
+
+impl NotModifiedCounters {
+    /// One 304 answered: `coding_index` 0 identity, 1 gzip, 2 br.
+    pub fn count(&self, head: bool, coding_index: usize, elapsed: Duration) {
+        let (requests, duration) = if head { &self.head } else { &self.get };
+        requests.inc();
+        duration.observe(elapsed.as_secs_f64());
+        if let Some(answers) = self.answers.get(coding_index) {
+            answers.inc();
+        }
+    }
+}
+
 fn latency_histogram() -> Histogram {
     // 100 µs to about 6.5 s.
     Histogram::new(exponential_buckets(0.0001, 2.0, 17))
@@ -189,6 +210,43 @@ impl Metrics {
                 method: method.to_string(),
             })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// The counters a revalidation of `route` moves, made once so that answering one costs no
+    /// label lookup (`http/revalidate.rs`).
+    pub fn not_modified_counters(&self, route: &str, feed: &'static str) -> NotModifiedCounters {
+        let per_method = |method: &str| {
+            let requests = self
+                .http_requests
+                .get_or_create(&RequestLabels {
+                    route: route.to_string(),
+                    method: method.to_string(),
+                    status: 304,
+                })
+                .clone();
+            let duration = self
+                .http_duration
+                .get_or_create(&RouteLabels {
+                    route: route.to_string(),
+                    method: method.to_string(),
+                })
+                .clone();
+            (requests, duration)
+        };
+        let answers = |coding: &str| {
+            self.feed_answers
+                .get_or_create(&FeedLabels {
+                    feed,
+                    status: 304,
+                    coding: coding.to_string(),
+                })
+                .clone()
+        };
+        NotModifiedCounters {
+            get: per_method("GET"),
+            head: per_method("HEAD"),
+            answers: [answers("identity"), answers("gzip"), answers("br")],
+        }
     }
 
     /// A feed answered: `feed` is `calendar` or `atom`, `coding` the Content-Encoding

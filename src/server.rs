@@ -45,11 +45,17 @@ pub struct ConnectionLimits {
     pub max_connections: u32,
 }
 
-/// Serves `app` until `shutdown` completes, then stops accepting, lets requests in flight
+/// Answers some requests before the router (`http/revalidate.rs`: 304s to calendar clients);
+/// `None` hands the request to the router.
+pub type ShortPath =
+    Arc<dyn Fn(&hyper::Request<Incoming>) -> Option<axum::response::Response> + Send + Sync>;
+
+/// Serves `app` (after `short`, when given) until `shutdown` completes, then stops accepting, lets requests in flight
 /// finish, closes idle connections and returns once every connection has ended.
 pub async fn serve<L>(
     mut listener: L,
     app: Router,
+    short: Option<ShortPath>,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
 ) where
@@ -76,6 +82,7 @@ pub async fn serve<L>(
             io,
             peer,
             app.clone(),
+            short.clone(),
             limits,
             stop_rx.clone(),
             slot,
@@ -92,6 +99,7 @@ async fn serve_connection<I>(
     io: I,
     peer: SocketAddr,
     app: Router,
+    short: Option<ShortPath>,
     limits: ConnectionLimits,
     mut stop: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
@@ -106,10 +114,16 @@ async fn serve_connection<I>(
     let requests = activity.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         let busy = requests.request_started();
-        request.extensions_mut().insert(ConnectInfo(peer));
+        let answered = short.as_ref().and_then(|short| short(&request));
+        if answered.is_none() {
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
         let app = app.clone();
         async move {
-            let response = app.oneshot(request).await?;
+            let response = match answered {
+                Some(response) => response,
+                None => app.oneshot(request).await?,
+            };
             Ok::<_, Infallible>(response.map(|body| TrackedBody { body, _busy: busy }))
         }
     });

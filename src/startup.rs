@@ -137,6 +137,9 @@ impl Application {
             let _ = stop_tx.send(true);
         };
         let limits = self.state.settings.http.connection_limits();
+        let short_state = self.state.clone();
+        let short: crate::server::ShortPath =
+            Arc::new(move |request| crate::http::revalidate::answer(&short_state, request));
         let app = router(self.state);
         // As nginx does on keep-alive connections: small responses (304s) leave at once instead
         // of waiting on Nagle's algorithm.
@@ -145,7 +148,7 @@ impl Application {
                 tracing::debug!(error = %err, "cannot set TCP_NODELAY");
             }
         });
-        crate::server::serve(listener, app, limits, shutdown).await;
+        crate::server::serve(listener, app, Some(short), limits, shutdown).await;
         if let Some(task) = dispatching {
             // A message being sent finishes; the lease covers one cut short.
             let _ = tokio::time::timeout(std::time::Duration::from_secs(10), task).await;

@@ -39,11 +39,14 @@ pub struct RenderedCache {
 }
 
 impl RenderedCache {
-    fn get(&self, key: &CacheKey, generation: u64, now: DateTime<Utc>) -> Option<Arc<Rendered>> {
+    fn get(&self, key: &CacheKey, generation: u64, now: DateTime<Utc>) -> Option<Cached> {
         let entries = self.entries.lock().ok()?;
         let entry = entries.get(key)?;
         let fresh = entry.generation == generation && entry.expires.is_none_or(|at| now < at);
-        fresh.then(|| entry.rendered.clone())
+        fresh.then(|| Cached {
+            rendered: entry.rendered.clone(),
+            expires: entry.expires,
+        })
     }
 
     fn put(&self, key: CacheKey, entry: Entry) {
@@ -56,6 +59,12 @@ impl RenderedCache {
     }
 }
 
+/// A valid rendering from the cache, and when it changes by itself.
+pub(super) struct Cached {
+    pub rendered: Arc<Rendered>,
+    pub expires: Option<DateTime<Utc>>,
+}
+
 /// The rendering kept under `key`, if still valid at `generation` and `now`.
 pub(super) fn cached(
     state: &AppState,
@@ -63,6 +72,16 @@ pub(super) fn cached(
     generation: u64,
     now: DateTime<Utc>,
 ) -> Option<Arc<Rendered>> {
+    cached_until(state, key, generation, now).map(|c| c.rendered)
+}
+
+/// `cached`, with the rendering's expiry.
+pub(super) fn cached_until(
+    state: &AppState,
+    key: &CacheKey,
+    generation: u64,
+    now: DateTime<Utc>,
+) -> Option<Cached> {
     if !state.store.changes().is_trusted() {
         state.metrics.render_cache(false);
         return None;

@@ -2,21 +2,23 @@
 //!
 //! A rendered feed is kept until the store's change counter moves (any write here, or another
 //! instance's write on PostgreSQL) or until one of its sessions ages out. Requests are then
-//! answered from memory, 304 included, without touching the database.
+//! answered from memory, 304 included, without touching the database; a revalidation of an
+//! address served before is answered before the router (`revalidate.rs`).
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::cache::{cached, remember, CacheKey};
+use super::cache::{cached, cached_until, remember, CacheKey};
 use super::conditional;
 use super::error::ApiError;
+use super::revalidate::Served;
 use super::AppState;
 use crate::domain::{EventKind, EventStatus, FieldErrors};
 use crate::publish::ical::{self, SubscribeLinks};
@@ -46,6 +48,7 @@ pub struct FeedParams {
 async fn all(
     State(state): State<AppState>,
     Query(params): Query<FeedParams>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let kind = match params.kind.as_deref().map(str::trim) {
@@ -60,25 +63,27 @@ async fn all(
         series: non_empty(params.series),
         tag: non_empty(params.tag),
     };
-    serve_feed(&state, query, &headers).await
+    serve_feed(&state, query, &uri, "/calendar.ics", &headers).await
 }
 
 async fn series(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let query = FeedQuery {
         series: Some(slug),
         ..FeedQuery::default()
     };
-    serve_feed(&state, query, &headers).await
+    serve_feed(&state, query, &uri, "/series/{slug}/calendar.ics", &headers).await
 }
 
 /// `/events/{slug}.ics`: one session's calendar file (routed from `/events/{file}` in `mod.rs`).
 pub(super) async fn event_ics(
     state: &AppState,
     slug: &str,
+    uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
     let key = CacheKey::Event(slug.to_string());
@@ -106,6 +111,15 @@ pub(super) async fn event_ics(
             rendered
         }
     };
+    let served = Served {
+        uri,
+        route: "/events/{file}",
+        generation,
+        expires: None,
+    };
+    state
+        .revalidations
+        .learn(state, served, &rendered, &state.calendar_cache_control);
     Ok(conditional::respond(
         headers,
         rendered,
@@ -118,9 +132,22 @@ pub(super) async fn event_ics(
 async fn serve_feed(
     state: &AppState,
     query: FeedQuery,
+    uri: &Uri,
+    route: &'static str,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let rendered = feed(state, query).await?;
+    // Read before the rendering: a write landing meanwhile leaves the short path's entry stale.
+    let generation = state.store.changes().generation();
+    let (rendered, expires) = feed_until(state, query).await?;
+    let served = Served {
+        uri,
+        route,
+        generation,
+        expires,
+    };
+    state
+        .revalidations
+        .learn(state, served, &rendered, &state.calendar_cache_control);
     Ok(conditional::respond(
         headers,
         rendered,
@@ -132,12 +159,20 @@ async fn serve_feed(
 
 /// The rendered feed for `query`, from the cache when still valid.
 pub async fn feed(state: &AppState, query: FeedQuery) -> Result<Arc<Rendered>, ApiError> {
+    Ok(feed_until(state, query).await?.0)
+}
+
+/// `feed`, with when the rendering changes by itself (a session ages out of the window).
+async fn feed_until(
+    state: &AppState,
+    query: FeedQuery,
+) -> Result<(Arc<Rendered>, Option<DateTime<Utc>>), ApiError> {
     let key = CacheKey::Feed(query.clone());
     // Read before the data: a write landing during rendering leaves the entry already stale.
     let generation = state.store.changes().generation();
     let now = Utc::now();
-    if let Some(rendered) = cached(state, &key, generation, now) {
-        return Ok(rendered);
+    if let Some(found) = cached_until(state, &key, generation, now) {
+        return Ok((found.rendered, found.expires));
     }
     let series_title = match &query.series {
         // By slug only: the store also finds series by id, which the feed filter does not.
@@ -170,7 +205,7 @@ pub async fn feed(state: &AppState, query: FeedQuery) -> Result<Arc<Rendered>, A
     let last_modified = feed.last_change.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
     let rendered = Arc::new(Rendered::new(feed.text, last_modified));
     remember(state, key, generation, feed.expires, &rendered);
-    Ok(rendered)
+    Ok((rendered, feed.expires))
 }
 
 /// Saves the main feed for the next start (see `feeds.rs`).

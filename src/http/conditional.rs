@@ -64,15 +64,12 @@ pub async fn respond(
         .unwrap_or_default()
 }
 
-fn not_modified(request: &HeaderMap, rendered: &Rendered) -> bool {
-    let inm: Vec<&str> = request
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
-    if !inm.is_empty() {
+/// Whether the client's copy is current (If-None-Match, else If-Modified-Since).
+pub(super) fn not_modified(request: &HeaderMap, rendered: &Rendered) -> bool {
+    let mut inm = request.get_all(header::IF_NONE_MATCH).iter().peekable();
+    if inm.peek().is_some() {
         return inm
-            .iter()
+            .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .any(|tag| tag.trim() == "*" || rendered.matches(tag));
     }

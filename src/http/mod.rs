@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod openapi;
 mod pages;
 mod registrations;
+pub mod revalidate;
 pub mod security;
 mod series;
 mod speakers;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub calendar_cache_control: HeaderValue,
     /// Feeds, per-session files and pages as last rendered (see `cache.rs`).
     pub rendered: Arc<cache::RenderedCache>,
+    /// The calendar renderings last served by address, for the short path of 304s.
+    pub revalidations: Arc<revalidate::Revalidations>,
     pub renderer: Arc<crate::feeds::FeedRenderer>,
     pub templates: Arc<crate::templates::Templates>,
     /// `content.base_url`: where paths in imported posts lead.
@@ -111,6 +114,7 @@ impl AppState {
             calendar: Arc::new(calendar),
             calendar_cache_control,
             rendered: Arc::default(),
+            revalidations: Arc::default(),
             renderer: Arc::default(),
             templates,
             content_base,
@@ -202,10 +206,11 @@ pub fn router(state: AppState) -> Router {
 async fn event_file(
     State(state): State<AppState>,
     Path(file): Path<String>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     match file.strip_suffix(".ics") {
-        Some(slug) => calendar::event_ics(&state, slug, &headers).await,
+        Some(slug) => calendar::event_ics(&state, slug, &uri, &headers).await,
         None => Ok(pages::event_page(&state, &file, &headers).await),
     }
 }

@@ -795,6 +795,103 @@ async fn http_validators_and_codings(db: Db) {
     assert_ne!(after.header("etag"), Some(etag.as_str()));
 }
 
+/// A revalidation of an address served before is answered before the router
+/// (`src/http/revalidate.rs`): the same status and headers as the full path gives (but no
+/// request id made up), for every coding, HEAD too, per-session files too; never once a write
+/// has changed the content.
+async fn revalidations_take_the_short_path_alike(db: Db) {
+    let app = spawn_app(db).await;
+    let made = seed(&app).await;
+    let slug = made["winter"]["slug"].as_str().expect("slug");
+    let event_file = format!("/events/{slug}.ics");
+    for path in ["/calendar.ics", event_file.as_str()] {
+        for coding in ["identity", "gzip", "br"] {
+            let plain = fetch(&app.address, path, &[("accept-encoding", coding)]).await;
+            assert_eq!(plain.status, 200, "{path}");
+            let etag = plain.header("etag").expect("ETag").to_string();
+            // A new address (the query is ignored by the feed): its first revalidation takes
+            // the full path, which makes up a request id; the next takes the short one.
+            let address = format!("{path}?via={coding}");
+            let asked = [
+                ("accept-encoding", coding),
+                ("if-none-match", etag.as_str()),
+            ];
+            let full = fetch(&app.address, &address, &asked).await;
+            let short = fetch(&app.address, &address, &asked).await;
+            assert_eq!((full.status, short.status), (304, 304), "{address}");
+            assert!(full.header("x-request-id").is_some(), "{address}");
+            assert!(short.header("x-request-id").is_none(), "{address}");
+            let comparable = |f: &Fetched| {
+                let mut h: Vec<(String, String)> = f
+                    .headers
+                    .iter()
+                    .filter(|(k, _)| *k != "date" && *k != "x-request-id")
+                    .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or("").to_string()))
+                    .collect();
+                h.sort();
+                h
+            };
+            assert_eq!(comparable(&full), comparable(&short), "{address}");
+            assert_eq!(short.header("etag"), Some(etag.as_str()), "{address}");
+            assert!(short.body.is_empty());
+            // A request id sent is echoed; HEAD is answered alike.
+            let with_id = [
+                ("accept-encoding", coding),
+                ("if-none-match", etag.as_str()),
+                ("x-request-id", "abc-123"),
+            ];
+            let echoed = fetch(&app.address, &address, &with_id).await;
+            assert_eq!(echoed.header("x-request-id"), Some("abc-123"));
+            let head = fetch_with(reqwest::Method::HEAD, &app.address, &address, &asked).await;
+            assert_eq!(head.status, 304);
+            assert_eq!(comparable(&head), comparable(&full), "{address}");
+            // A tag that does not match, or none, gets the document.
+            let other = [("accept-encoding", coding), ("if-none-match", "\"other\"")];
+            assert_eq!(fetch(&app.address, &address, &other).await.status, 200);
+        }
+    }
+    // After a write, the tags the short path knew get the new content.
+    let feed_tag = fetch(&app.address, "/calendar.ics", &[])
+        .await
+        .header("etag")
+        .expect("ETag")
+        .to_string();
+    let file_tag = fetch(&app.address, &event_file, &[])
+        .await
+        .header("etag")
+        .expect("ETag")
+        .to_string();
+    assert_eq!(
+        fetch(
+            &app.address,
+            "/calendar.ics",
+            &[("if-none-match", &feed_tag)]
+        )
+        .await
+        .status,
+        304
+    );
+    let id = made["winter"]["id"].as_str().expect("id");
+    let (code, _) = app
+        .patch(
+            &format!("/api/v1/events/{id}"),
+            &json!({"title": "Rencontre d'hiver (reportée)"}),
+        )
+        .await;
+    assert_eq!(code, 200);
+    let feed = fetch(
+        &app.address,
+        "/calendar.ics",
+        &[("if-none-match", &feed_tag)],
+    )
+    .await;
+    assert_eq!(feed.status, 200);
+    assert!(feed.text().contains("Rencontre d'hiver (reportée)"));
+    let file = fetch(&app.address, &event_file, &[("if-none-match", &file_tag)]).await;
+    assert_eq!(file.status, 200);
+    assert!(file.text().contains("Rencontre d'hiver (reportée)"));
+}
+
 async fn another_instance_sees_writes_at_once(db: Db) {
     let app = spawn_app(db).await;
     let made = seed(&app).await;
@@ -941,6 +1038,7 @@ on_both_backends!(
     http_validators_and_codings,
     another_instance_sees_writes_at_once,
     sessions_without_an_end_last_the_default_length,
+    revalidations_take_the_short_path_alike,
 );
 
 /// Python's `icalendar` (an independent implementation) reads every feed shape to the same UTC
