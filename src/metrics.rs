@@ -52,22 +52,27 @@ struct StateLabel {
     state: &'static str,
 }
 
-/// What one revalidation of a route moves: its requests and latency by method (GET, HEAD),
-/// and its feed answers by coding (identity, gzip, br).
+/// What one answer of the short path (`http/revalidate.rs`) moves: its request and latency by
+/// method (GET, HEAD) and status (304, 200), and its feed answer by status and coding
+/// (identity, gzip, br).
 #[derive(Debug, Clone)]
-pub struct NotModifiedCounters {
-    get: (Counter, Histogram),
-    head: (Counter, Histogram),
-    answers: [Counter; 3],
+pub struct ShortPathCounters {
+    /// [GET, HEAD] × [304, 200].
+    requests: [[Counter; 2]; 2],
+    /// [GET, HEAD].
+    duration: [Histogram; 2],
+    /// [304, 200] × [identity, gzip, br].
+    answers: [[Counter; 3]; 2],
 }
 
-impl NotModifiedCounters {
-    /// One 304 answered: `coding_index` 0 identity, 1 gzip, 2 br.
-    pub fn count(&self, head: bool, coding_index: usize, elapsed: Duration) {
-        let (requests, duration) = if head { &self.head } else { &self.get };
-        requests.inc();
-        duration.observe(elapsed.as_secs_f64());
-        if let Some(answers) = self.answers.get(coding_index) {
+impl ShortPathCounters {
+    /// One answer: `modified` for a 200 (else a 304), `coding_index` 0 identity, 1 gzip, 2 br.
+    pub fn count(&self, head: bool, modified: bool, coding_index: usize, elapsed: Duration) {
+        let method = usize::from(head);
+        let status = usize::from(modified);
+        self.requests[method][status].inc();
+        self.duration[method].observe(elapsed.as_secs_f64());
+        if let Some(answers) = self.answers[status].get(coding_index) {
             answers.inc();
         }
     }
@@ -212,40 +217,44 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
-    /// The counters a revalidation of `route` moves, made once so that answering one costs no
-    /// label lookup (`http/revalidate.rs`).
-    pub fn not_modified_counters(&self, route: &str, feed: &'static str) -> NotModifiedCounters {
-        let per_method = |method: &str| {
-            let requests = self
-                .http_requests
+    /// The counters an answer of the short path for `route` moves, made once so that an
+    /// answer costs no label lookup (`http/revalidate.rs`).
+    pub fn short_path_counters(&self, route: &str, feed: &'static str) -> ShortPathCounters {
+        let requests = |method: &str, status: u16| {
+            self.http_requests
                 .get_or_create(&RequestLabels {
                     route: route.to_string(),
                     method: method.to_string(),
-                    status: 304,
+                    status,
                 })
-                .clone();
-            let duration = self
-                .http_duration
+                .clone()
+        };
+        let duration = |method: &str| {
+            self.http_duration
                 .get_or_create(&RouteLabels {
                     route: route.to_string(),
                     method: method.to_string(),
                 })
-                .clone();
-            (requests, duration)
-        };
-        let answers = |coding: &str| {
-            self.feed_answers
-                .get_or_create(&FeedLabels {
-                    feed,
-                    status: 304,
-                    coding: coding.to_string(),
-                })
                 .clone()
         };
-        NotModifiedCounters {
-            get: per_method("GET"),
-            head: per_method("HEAD"),
-            answers: [answers("identity"), answers("gzip"), answers("br")],
+        let answers = |status: u16| {
+            ["identity", "gzip", "br"].map(|coding| {
+                self.feed_answers
+                    .get_or_create(&FeedLabels {
+                        feed,
+                        status,
+                        coding: coding.to_string(),
+                    })
+                    .clone()
+            })
+        };
+        ShortPathCounters {
+            requests: [
+                [requests("GET", 304), requests("GET", 200)],
+                [requests("HEAD", 304), requests("HEAD", 200)],
+            ],
+            duration: [duration("GET"), duration("HEAD")],
+            answers: [answers(304), answers(200)],
         }
     }
 

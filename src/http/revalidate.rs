@@ -1,15 +1,17 @@
-//! The short path for revalidations. Calendar clients ask every few minutes whether a feed they
-//! hold has changed; almost always it has not, and the answer is a 304 of a few headers. Such a
-//! request is answered here, before the router and its layers, from what the last full answer
-//! to the same address left: the rendering it served, valid for one store generation (and until
-//! the rendering ages out by itself), as the render cache (`cache.rs`) holds it.
+//! The short path for calendar clients. They ask every few minutes for feeds they hold; almost
+//! always nothing has changed, and the answer is a 304 of a few headers (or, to a client that
+//! sends no validator, the same bytes again). Such a request is answered here, before the
+//! router and its layers, from what the last full answer to the same address left: the
+//! rendering it served, valid for one store generation (and until the rendering ages out by
+//! itself), as the render cache (`cache.rs`) holds it. A 200 is answered here only when the
+//! form for the client's coding is already made.
 //!
-//! What this path leaves out, for the 304s it answers only: the request id is echoed when the
+//! What this path leaves out, for the answers it gives only: the request id is echoed when the
 //! client sent one but none is made up, and no tracing span is opened (no access log line, as
-//! for every request below `debug`). Every 304 is still counted in `/metrics`, under the same
-//! route, method, status and coding as the full path counts it. Anything else (no validator, a
-//! validator that no longer matches, a write since, an address not seen yet, a watch on other
-//! instances' writes that is down) goes the full way.
+//! for every request below `debug`). Every answer is still counted in `/metrics`, under the
+//! same route, method, status and coding as the full path counts it. Anything else (an address
+//! not served yet, a write since, a watch on other instances' writes that is down, a form not
+//! compressed yet, another method) goes the full way.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -21,7 +23,7 @@ use axum::response::Response;
 use chrono::{DateTime, Utc};
 
 use super::{conditional, AppState};
-use crate::metrics::NotModifiedCounters;
+use crate::metrics::ShortPathCounters;
 use crate::publish::rendered::{negotiate, Coding};
 use crate::publish::Rendered;
 
@@ -37,7 +39,8 @@ struct Known {
     expires: Option<DateTime<Utc>>,
     rendered: Arc<Rendered>,
     cache_control: HeaderValue,
-    counters: NotModifiedCounters,
+    content_type: &'static str,
+    counters: ShortPathCounters,
 }
 
 /// Renderings by request address (path and query, as sent).
@@ -75,9 +78,7 @@ impl Revalidations {
                 }
             }
         }
-        let counters = state
-            .metrics
-            .not_modified_counters(served.route, "calendar");
+        let counters = state.metrics.short_path_counters(served.route, "calendar");
         if let Ok(mut known) = self.known.write() {
             if known.len() >= MAX_ADDRESSES && !known.contains_key(address) {
                 known.clear();
@@ -89,6 +90,7 @@ impl Revalidations {
                     expires: served.expires,
                     rendered: rendered.clone(),
                     cache_control: cache_control.clone(),
+                    content_type: super::calendar::CONTENT_TYPE,
                     counters,
                 },
             );
@@ -96,20 +98,15 @@ impl Revalidations {
     }
 }
 
-/// The 304 for `request` when the client's copy is current and nothing needs the full path;
-/// `None` sends the request through the router.
+/// The answer to `request` when the address was served before and its rendering is still
+/// current: a 304 when the client's copy is, else a 200 of the form already made for its
+/// coding. `None` sends the request through the router.
 pub fn answer<B>(state: &AppState, request: &Request<B>) -> Option<Response> {
     let head = match *request.method() {
         Method::GET => false,
         Method::HEAD => true,
         _ => return None,
     };
-    let headers = request.headers();
-    if !headers.contains_key(header::IF_NONE_MATCH)
-        && !headers.contains_key(header::IF_MODIFIED_SINCE)
-    {
-        return None;
-    }
     let started = Instant::now();
     let changes = state.store.changes();
     if !changes.is_trusted() {
@@ -118,20 +115,23 @@ pub fn answer<B>(state: &AppState, request: &Request<B>) -> Option<Response> {
     let address = request.uri().path_and_query()?.as_str();
     let known = state.revalidations.known.read().ok()?;
     let entry = known.get(address)?;
-    if entry.generation != changes.generation()
-        || entry.expires.is_some_and(|at| Utc::now() >= at)
-        || !conditional::not_modified(headers, &entry.rendered)
+    if entry.generation != changes.generation() || entry.expires.is_some_and(|at| Utc::now() >= at)
     {
         return None;
     }
+    let headers = request.headers();
     let coding = negotiate(
         headers
             .get(header::ACCEPT_ENCODING)
             .and_then(|v| v.to_str().ok()),
     );
-    // The headers the full path gives a 304 (`conditional::respond`, `security::headers`).
+    let modified = !conditional::not_modified(headers, &entry.rendered);
+    // A form not compressed yet is made off the async workers, by the full path.
+    if modified && !entry.rendered.is_ready(coding) {
+        return None;
+    }
+    // The headers the full path gives (`conditional::respond`, `security::headers`).
     let mut response = Response::new(Body::empty());
-    *response.status_mut() = StatusCode::NOT_MODIFIED;
     let out = response.headers_mut();
     out.insert(header::CACHE_CONTROL, entry.cache_control.clone());
     out.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
@@ -144,11 +144,28 @@ pub fn answer<B>(state: &AppState, request: &Request<B>) -> Option<Response> {
     if let Some(id) = headers.get(REQUEST_ID) {
         out.insert(REQUEST_ID, id.clone());
     }
+    if modified {
+        let bytes = entry.rendered.bytes(coding);
+        if let Some(encoding) = coding.header() {
+            out.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+        }
+        out.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(entry.content_type),
+        );
+        out.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+        // HEAD: hyper sends the head only.
+        *response.body_mut() = Body::from(bytes);
+    } else {
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+    }
     let coding_index = match coding {
         Coding::Identity => 0,
         Coding::Gzip => 1,
         Coding::Brotli => 2,
     };
-    entry.counters.count(head, coding_index, started.elapsed());
+    entry
+        .counters
+        .count(head, modified, coding_index, started.elapsed());
     Some(response)
 }

@@ -796,9 +796,9 @@ async fn http_validators_and_codings(db: Db) {
 }
 
 /// A revalidation of an address served before is answered before the router
-/// (`src/http/revalidate.rs`): the same status and headers as the full path gives (but no
-/// request id made up), for every coding, HEAD too, per-session files too; never once a write
-/// has changed the content.
+/// (`src/http/revalidate.rs`): the same status, headers and bytes as the full path gives (but
+/// no request id made up), 304 and 200, for every coding, HEAD too, per-session files too;
+/// never once a write has changed the content.
 async fn revalidations_take_the_short_path_alike(db: Db) {
     let app = spawn_app(db).await;
     let made = seed(&app).await;
@@ -845,9 +845,21 @@ async fn revalidations_take_the_short_path_alike(db: Db) {
             let head = fetch_with(reqwest::Method::HEAD, &app.address, &address, &asked).await;
             assert_eq!(head.status, 304);
             assert_eq!(comparable(&head), comparable(&full), "{address}");
-            // A tag that does not match, or none, gets the document.
+            // A tag that does not match, or none, gets the document: the same bytes and
+            // headers from the short path as from the full one.
             let other = [("accept-encoding", coding), ("if-none-match", "\"other\"")];
             assert_eq!(fetch(&app.address, &address, &other).await.status, 200);
+            let whole = format!("{path}?whole={coding}");
+            let full = fetch(&app.address, &whole, &[("accept-encoding", coding)]).await;
+            let short = fetch(&app.address, &whole, &[("accept-encoding", coding)]).await;
+            assert_eq!((full.status, short.status), (200, 200), "{whole}");
+            assert!(full.header("x-request-id").is_some(), "{whole}");
+            assert!(short.header("x-request-id").is_none(), "{whole}");
+            assert_eq!(comparable(&full), comparable(&short), "{whole}");
+            assert!(
+                full.body == short.body && full.body == plain.body,
+                "{whole}"
+            );
         }
     }
     // After a write, the tags the short path knew get the new content.
