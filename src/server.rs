@@ -132,8 +132,18 @@ async fn serve_connection<I>(
     builder.http1().header_read_timeout(None);
     let mut conn = pin!(builder.serve_connection(io, service));
     let mut stopping = false;
+    // One timer for the connection's life, moved only when its deadline moves: each request
+    // moves it twice (head started, then done), and resetting is cheaper than a new timer.
+    let mut timer = pin!(tokio::time::sleep(Duration::ZERO));
+    let mut armed: Option<Instant> = None;
     let expired = loop {
-        let deadline = activity.deadline(&limits);
+        let at = activity.deadline(&limits).map(|(at, _)| at);
+        if at != armed {
+            if let Some(at) = at {
+                timer.as_mut().reset(at);
+            }
+            armed = at;
+        }
         let changed = activity.changed.notified();
         tokio::select! {
             result = conn.as_mut() => {
@@ -147,10 +157,11 @@ async fn serve_connection<I>(
                 stopping = true;
                 conn.as_mut().graceful_shutdown();
             }
-            () = sleep_until(deadline.map(|(at, _)| at)) => {
+            () = timer.as_mut(), if armed.is_some() => {
                 match activity.deadline(&limits) {
                     Some((at, expiry)) if at <= Instant::now() => break expiry,
-                    _ => {}
+                    // Moved meanwhile: armed again at the top.
+                    _ => armed = None,
                 }
             }
             () = changed => {}
@@ -165,13 +176,6 @@ async fn serve_connection<I>(
             conn.as_mut().graceful_shutdown();
             let _ = tokio::time::timeout(CLOSE_GRACE, conn).await;
         }
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }
 
