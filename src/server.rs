@@ -45,13 +45,14 @@ pub struct ConnectionLimits {
     pub max_connections: u32,
 }
 
-/// Answers some requests before the router (`http/revalidate.rs`: 304s to calendar clients);
-/// `None` hands the request to the router.
+/// Answers some requests before the router (`http/revalidate.rs`: 304s and cached 200s to
+/// calendar clients); `None` hands the request to the router.
 pub type ShortPath =
     Arc<dyn Fn(&hyper::Request<Incoming>) -> Option<axum::response::Response> + Send + Sync>;
 
-/// Serves `app` (after `short`, when given) until `shutdown` completes, then stops accepting, lets requests in flight
-/// finish, closes idle connections and returns once every connection has ended.
+/// Serves `app` (after `short`, when given) until `shutdown` completes, then stops accepting,
+/// lets requests in flight finish, closes idle connections and returns once every connection
+/// has ended.
 pub async fn serve<L>(
     mut listener: L,
     app: Router,
