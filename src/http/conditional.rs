@@ -19,49 +19,83 @@ pub async fn respond(
     content_type: &'static str,
     cache_control: &HeaderValue,
 ) -> Response {
-    let mut coding = negotiate(
+    match respond_now(request, &rendered, content_type, cache_control) {
+        Ok(response) => response,
+        Err(coding) => {
+            // Compressing a large feed takes milliseconds of CPU: off the async workers.
+            let for_task = rendered.clone();
+            let bytes = tokio::task::spawn_blocking(move || for_task.bytes(coding))
+                .await
+                .unwrap_or_default();
+            build(&rendered, coding, Some(bytes), content_type, cache_control)
+        }
+    }
+}
+
+/// `respond` when it needs no compression first: a 304, or a 200 whose coding's form is
+/// already made. Otherwise the coding whose form is still to make.
+pub(super) fn respond_now(
+    request: &HeaderMap,
+    rendered: &Rendered,
+    content_type: &'static str,
+    cache_control: &HeaderValue,
+) -> Result<Response, Coding> {
+    let coding = negotiate(
         request
             .get(header::ACCEPT_ENCODING)
             .and_then(|v| v.to_str().ok()),
     );
-    let mut builder = Response::builder()
-        .header(header::CACHE_CONTROL, cache_control.clone())
-        .header(header::VARY, HeaderValue::from_static("Accept-Encoding"))
-        .header(header::ETAG, rendered.etag_header(coding))
-        .header(header::LAST_MODIFIED, rendered.last_modified_header());
-    if not_modified(request, &rendered) {
-        return builder
-            .status(StatusCode::NOT_MODIFIED)
-            .body(Body::empty())
-            .unwrap_or_default();
+    if not_modified(request, rendered) {
+        return Ok(build(rendered, coding, None, content_type, cache_control));
     }
-    let mut bytes = if rendered.is_ready(coding) {
-        rendered.bytes(coding)
-    } else {
-        // Compressing a large feed takes milliseconds of CPU: off the async workers.
-        let for_task = rendered.clone();
-        match tokio::task::spawn_blocking(move || for_task.bytes(coding)).await {
-            Ok(bytes) => bytes,
-            Err(_) => Bytes::new(),
+    if !rendered.is_ready(coding) {
+        return Err(coding);
+    }
+    let bytes = rendered.bytes(coding);
+    Ok(build(
+        rendered,
+        coding,
+        Some(bytes),
+        content_type,
+        cache_control,
+    ))
+}
+
+/// A 200 of `body` in `coding`, or a 304 when there is no body.
+fn build(
+    rendered: &Rendered,
+    mut coding: Coding,
+    body: Option<Bytes>,
+    content_type: &'static str,
+    cache_control: &HeaderValue,
+) -> Response {
+    let body = body.map(|bytes| {
+        if coding != Coding::Identity && bytes.is_empty() {
+            // Compression failed: send the plain form, labelled as such.
+            coding = Coding::Identity;
+            rendered.bytes(coding)
+        } else {
+            bytes
         }
-    };
-    if coding != Coding::Identity && bytes.is_empty() {
-        // Compression failed: send the plain form, labelled as such.
-        coding = Coding::Identity;
-        bytes = rendered.bytes(coding);
-        if let Some(headers) = builder.headers_mut() {
-            headers.insert(header::ETAG, rendered.etag_header(coding));
+    });
+    let mut response = Response::new(Body::empty());
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, cache_control.clone());
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    headers.insert(header::ETAG, rendered.etag_header(coding));
+    headers.insert(header::LAST_MODIFIED, rendered.last_modified_header());
+    match body {
+        None => *response.status_mut() = StatusCode::NOT_MODIFIED,
+        Some(bytes) => {
+            if let Some(encoding) = coding.header() {
+                headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+            }
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+            *response.body_mut() = Body::from(bytes);
         }
     }
-    if let Some(encoding) = coding.header() {
-        builder = builder.header(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
-    }
-    builder
-        .status(StatusCode::OK)
-        .header(header::CONTENT_TYPE, HeaderValue::from_static(content_type))
-        .header(header::CONTENT_LENGTH, bytes.len())
-        .body(Body::from(bytes))
-        .unwrap_or_default()
+    response
 }
 
 /// Whether the client's copy is current (If-None-Match, else If-Modified-Since).

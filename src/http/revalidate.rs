@@ -17,14 +17,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
 
-use axum::body::Body;
 use axum::http::{header, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 
 use super::{conditional, AppState};
 use crate::metrics::ShortPathCounters;
-use crate::publish::rendered::{negotiate, Coding};
+use crate::publish::rendered::negotiate;
 use crate::publish::Rendered;
 
 /// Addresses remembered at most; past it the table starts over (query strings are anyone's).
@@ -39,7 +38,6 @@ struct Known {
     expires: Option<DateTime<Utc>>,
     rendered: Arc<Rendered>,
     cache_control: HeaderValue,
-    content_type: &'static str,
     counters: ShortPathCounters,
 }
 
@@ -90,7 +88,6 @@ impl Revalidations {
                     expires: served.expires,
                     rendered: rendered.clone(),
                     cache_control: cache_control.clone(),
-                    content_type: super::calendar::CONTENT_TYPE,
                     counters,
                 },
             );
@@ -120,23 +117,16 @@ pub fn answer<B>(state: &AppState, request: &Request<B>) -> Option<Response> {
         return None;
     }
     let headers = request.headers();
-    let coding = negotiate(
-        headers
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok()),
-    );
-    let modified = !conditional::not_modified(headers, &entry.rendered);
     // A form not compressed yet is made off the async workers, by the full path.
-    if modified && !entry.rendered.is_ready(coding) {
-        return None;
-    }
-    // The headers the full path gives (`conditional::respond`, `security::headers`).
-    let mut response = Response::new(Body::empty());
+    let mut response = conditional::respond_now(
+        headers,
+        &entry.rendered,
+        super::calendar::CONTENT_TYPE,
+        &entry.cache_control,
+    )
+    .ok()?;
+    // What `security::headers` and the request id layers add on the full path.
     let out = response.headers_mut();
-    out.insert(header::CACHE_CONTROL, entry.cache_control.clone());
-    out.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    out.insert(header::ETAG, entry.rendered.etag_header(coding));
-    out.insert(header::LAST_MODIFIED, entry.rendered.last_modified_header());
     out.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -144,28 +134,14 @@ pub fn answer<B>(state: &AppState, request: &Request<B>) -> Option<Response> {
     if let Some(id) = headers.get(REQUEST_ID) {
         out.insert(REQUEST_ID, id.clone());
     }
-    if modified {
-        let bytes = entry.rendered.bytes(coding);
-        if let Some(encoding) = coding.header() {
-            out.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
-        }
-        out.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(entry.content_type),
-        );
-        out.insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
-        // HEAD: hyper sends the head only.
-        *response.body_mut() = Body::from(bytes);
-    } else {
-        *response.status_mut() = StatusCode::NOT_MODIFIED;
-    }
-    let coding_index = match coding {
-        Coding::Identity => 0,
-        Coding::Gzip => 1,
-        Coding::Brotli => 2,
-    };
+    let modified = response.status() != StatusCode::NOT_MODIFIED;
+    let coding = negotiate(
+        headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok()),
+    );
     entry
         .counters
-        .count(head, modified, coding_index, started.elapsed());
+        .count(head, modified, coding.index(), started.elapsed());
     Some(response)
 }

@@ -26,7 +26,8 @@ impl Coding {
         }
     }
 
-    fn index(self) -> usize {
+    /// 0 identity, 1 gzip, 2 brotli.
+    pub fn index(self) -> usize {
         match self {
             Coding::Identity => 0,
             Coding::Gzip => 1,
