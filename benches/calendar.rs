@@ -3,10 +3,14 @@
 //! First, it leaves a SQLite file with BENCH_SERVE_EVENTS sessions (default 1,000) in
 //! target/bench/ for `bench/calendar.sh`, which compares the served feed with nginx. Then it
 //! times renders of the full feed over BENCH_EVENTS sessions (default 10,000): from scratch, cold
-//! (a new process finding the feed's snapshot), and after an edit.
+//! (a new process finding the feed's snapshot), and after an edit, on SQLite and PostgreSQL.
 //!
 //!     cargo bench --bench calendar
 //!     BENCH_EVENTS=2000 cargo bench --bench calendar     # a quicker run
+//!
+//! BENCH_BACKENDS=sqlite or =postgres times one backend. PostgreSQL is reached through
+//! DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); a fresh database is
+//! created and dropped.
 
 use std::time::{Duration, Instant};
 
@@ -16,7 +20,7 @@ use eventail::config::Settings;
 use eventail::domain::EventInput;
 use eventail::feeds::FeedRenderer;
 use eventail::http::calendar::feed_name;
-use eventail::publish::ical::{CalendarSettings, Organizer};
+use eventail::publish::ical::CalendarSettings;
 use eventail::store::{FeedQuery, Store};
 use serde_json::json;
 
@@ -53,9 +57,17 @@ fn session(i: usize) -> serde_json::Value {
     })
 }
 
-async fn fill(url: &str, n: usize) -> Store {
+/// The calendar settings a server with the default configuration renders with (those the
+/// store keeps VEVENTs under).
+fn calendar_settings(url: &str) -> (Settings, CalendarSettings) {
     let settings = Settings::from_figment(Settings::defaults().merge(("database.url", url)))
         .expect("settings");
+    let calendar = CalendarSettings::from_settings(&settings, &settings.base_url()).unwrap();
+    (settings, calendar)
+}
+
+async fn fill(url: &str, n: usize) -> Store {
+    let (settings, _) = calendar_settings(url);
     let store = eventail::startup::open_store(&settings)
         .await
         .expect("store");
@@ -110,10 +122,14 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1_000);
+    let backends = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&dir).unwrap();
 
     for (count, keep) in [(serve_n, true), (n, false)] {
+        if !keep && !backends.contains("sqlite") {
+            continue;
+        }
         let file = dir.join(format!("calendar-{count}.db"));
         let url = format!("sqlite://{}", file.display());
         // BENCH_REUSE=1 keeps files from an earlier run (for profiling the render alone).
@@ -128,146 +144,206 @@ async fn main() {
             println!("{count} sessions stored in {:.1?}", filling.elapsed());
             store
         };
-        if keep {
-            store.close().await;
-            continue;
+        if !keep {
+            time_renders("SQLite", &store, &calendar_settings(&url).1, count).await;
         }
-        let settings = CalendarSettings {
-            base_url: "https://agenda.example.gouv.fr".into(),
-            refresh_interval: "PT1H".into(),
-            timezone: Paris,
-            organizer: Some(Organizer {
-                name: "Mission numérique responsable".into(),
-                email: "agenda@example.gouv.fr".into(),
-            }),
-            default_duration: chrono::Duration::minutes(120),
-        };
-        let query = FeedQuery::default();
-        let window = chrono::Duration::days(365);
-        let name = feed_name("Agenda des webinaires et événements", &query, None);
+        store.close().await;
+    }
+    if !backends.contains("postgres") {
+        return;
+    }
+    let admin = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let name = format!("eventail_bench_calendar_{}", std::process::id());
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .expect("PostgreSQL (DATABASE_URL, or BENCH_BACKENDS=sqlite)");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    let url = format!("{base}/{name}");
+    let filling = Instant::now();
+    let store = fill(&url, n).await;
+    println!(
+        "{n} sessions stored in {:.1?} (PostgreSQL)",
+        filling.elapsed()
+    );
+    time_renders("PostgreSQL", &store, &calendar_settings(&url).1, n).await;
+    store.close().await;
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
 
-        // From scratch: a renderer that has written nothing yet and no snapshot to start from
-        // (a new process after content changed, or a first start). Each run names the feed
-        // differently, so no run finds the snapshot an earlier one saved.
-        let mut scratch = Vec::new();
-        let mut size = 0;
-        for run in 0..5 {
-            let renderer = FeedRenderer::default();
-            let name = format!("{name} ({run})");
-            let t = Instant::now();
-            let feed = renderer
-                .render(&store, &settings, &name, &query, Utc::now(), window)
-                .await
-                .unwrap();
-            scratch.push(t.elapsed());
-            size = feed.text.len();
-            assert!(feed.written > count * 98 / 100, "{}", feed.written);
-            assert!(!feed.from_snapshot);
-        }
-        // Cold: the first render of a new process, nothing changed since the last one saved
-        // the feed (at shutdown, or after a render from scratch).
-        FeedRenderer::default()
+/// Times renders of the full feed of `count` sessions from `store`.
+async fn time_renders(backend: &str, store: &Store, settings: &CalendarSettings, count: usize) {
+    let store = store.clone();
+    let settings = settings.clone();
+    let query = FeedQuery::default();
+    let window = chrono::Duration::days(365);
+    let name = feed_name("Agenda des webinaires et événements", &query, None);
+
+    // From scratch: a renderer that has written nothing yet and no snapshot to start from
+    // (a new process after content changed, or a first start). Each run names the feed
+    // differently, so no run finds the snapshot an earlier one saved.
+    let mut scratch = Vec::new();
+    let mut size = 0;
+    for run in 0..5 {
+        let renderer = FeedRenderer::default();
+        let name = format!("{name} ({run})");
+        let t = Instant::now();
+        let feed = renderer
+            .render(&store, &settings, &name, &query, Utc::now(), window)
+            .await
+            .unwrap();
+        scratch.push(t.elapsed());
+        size = feed.text.len();
+        // Every VEVENT joined from those the writes kept, none written.
+        assert!(feed.stored > count * 98 / 100, "{}", feed.stored);
+        assert_eq!(feed.written, 0);
+        assert!(!feed.from_snapshot);
+    }
+    // Cold: the first render of a new process, nothing changed since the last one saved
+    // the feed (at shutdown, or after a render from scratch).
+    FeedRenderer::default()
+        .save_snapshot(&store, &settings, &name, &query, window)
+        .await
+        .unwrap();
+    let mut cold = Vec::new();
+    let mut cold_then_edit = Vec::new();
+    let ids: Vec<String> = store
+        .feed_events(&query, Utc::now(), window)
+        .await
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    for (run, id) in ids.iter().enumerate().take(5) {
+        let renderer = FeedRenderer::default();
+        let t = Instant::now();
+        let feed = renderer
+            .render(&store, &settings, &name, &query, Utc::now(), window)
+            .await
+            .unwrap();
+        cold.push(t.elapsed());
+        assert!(feed.from_snapshot && feed.written == 0);
+        // Then an edit: the memo was warmed from the snapshot, so one VEVENT is written.
+        edit(&store, id, run).await;
+        let t = Instant::now();
+        let feed = renderer
+            .render(&store, &settings, &name, &query, Utc::now(), window)
+            .await
+            .unwrap();
+        cold_then_edit.push(t.elapsed());
+        assert_eq!(
+            (feed.written, feed.stored),
+            (0, 1),
+            "the edit kept its VEVENT"
+        );
+        renderer
             .save_snapshot(&store, &settings, &name, &query, window)
             .await
             .unwrap();
-        let mut cold = Vec::new();
-        let mut cold_then_edit = Vec::new();
-        let ids: Vec<String> = store
-            .feed_events(&query, Utc::now(), window)
-            .await
-            .unwrap()
-            .entries
-            .into_iter()
-            .map(|e| e.id)
-            .collect();
-        for (run, id) in ids.iter().enumerate().take(5) {
-            let renderer = FeedRenderer::default();
-            let t = Instant::now();
-            let feed = renderer
-                .render(&store, &settings, &name, &query, Utc::now(), window)
-                .await
-                .unwrap();
-            cold.push(t.elapsed());
-            assert!(feed.from_snapshot && feed.written == 0);
-            // Then an edit: the memo was warmed from the snapshot, so one VEVENT is written.
-            edit(&store, id, run).await;
-            let t = Instant::now();
-            let feed = renderer
-                .render(&store, &settings, &name, &query, Utc::now(), window)
-                .await
-                .unwrap();
-            cold_then_edit.push(t.elapsed());
-            assert_eq!(feed.written, 1);
-            renderer
-                .save_snapshot(&store, &settings, &name, &query, window)
-                .await
-                .unwrap();
-        }
-        // After a write: one session's title edited, then the feed rendered again.
-        let renderer = FeedRenderer::default();
-        renderer
+    }
+    // After a write: one session's title edited, then the feed rendered again.
+    let renderer = FeedRenderer::default();
+    renderer
+        .render(&store, &settings, &name, &query, Utc::now(), window)
+        .await
+        .unwrap();
+    let mut after_write = Vec::new();
+    for (round, id) in ids.iter().rev().take(15).enumerate() {
+        edit(&store, id, round).await;
+        let t = Instant::now();
+        let feed = renderer
             .render(&store, &settings, &name, &query, Utc::now(), window)
             .await
             .unwrap();
-        let mut after_write = Vec::new();
-        for (round, id) in ids.iter().rev().take(15).enumerate() {
-            edit(&store, id, round).await;
-            let t = Instant::now();
-            let feed = renderer
-                .render(&store, &settings, &name, &query, Utc::now(), window)
-                .await
-                .unwrap();
-            after_write.push(t.elapsed());
-            assert_eq!(feed.written, 1);
-        }
-        // What the HTTP layer adds: hashing the bytes for the ETag.
-        let text = renderer
-            .render(&store, &settings, &name, &query, Utc::now(), window)
-            .await
-            .unwrap()
-            .text;
-        let mut hashing = Vec::new();
-        for _ in 0..15 {
-            let copy = text.clone();
-            let t = Instant::now();
-            let rendered = eventail::publish::Rendered::new(copy, Utc::now());
-            hashing.push(t.elapsed());
-            drop(rendered);
-        }
-        let mut listing = Vec::new();
-        for _ in 0..15 {
-            let t = Instant::now();
-            store.feed_events(&query, Utc::now(), window).await.unwrap();
-            listing.push(t.elapsed());
-        }
-        println!(
-            "feed of {count} sessions ({:.1} MiB), rendered from the store:",
-            size as f64 / 1048576.0
+        after_write.push(t.elapsed());
+        assert_eq!(
+            (feed.written, feed.stored),
+            (0, 1),
+            "the edit kept its VEVENT"
         );
-        println!(
-            "  from scratch (no VEVENT, no snapshot), 5  {}",
-            stats(scratch)
-        );
-        println!(
-            "  cold (new process, snapshot current), 5   {}",
-            stats(cold)
-        );
-        println!(
-            "    then after one session changed, 5       {}",
-            stats(cold_then_edit)
-        );
-        println!(
-            "  after one session changed, 15 runs        {}",
-            stats(after_write)
-        );
-        println!(
-            "    of which reading ids and change times   {}",
-            stats(listing)
-        );
-        println!(
-            "  ETag hash of the text (HTTP layer)        {}",
-            stats(hashing)
-        );
-        store.close().await;
     }
+    // What the HTTP layer adds: hashing the bytes for the ETag.
+    let text = renderer
+        .render(&store, &settings, &name, &query, Utc::now(), window)
+        .await
+        .unwrap()
+        .text;
+    let mut hashing = Vec::new();
+    for _ in 0..15 {
+        let copy = text.clone();
+        let t = Instant::now();
+        let rendered = eventail::publish::Rendered::new(copy, Utc::now());
+        hashing.push(t.elapsed());
+        drop(rendered);
+    }
+    // As the first render after upgrading to a version that keeps VEVENTs (or after changing
+    // the calendar settings): nothing stored, every VEVENT written (and kept in the background).
+    sqlx::query("DELETE FROM session_vevents")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let t = Instant::now();
+    let feed = FeedRenderer::default()
+        .render(&store, &settings, "upgrade", &query, Utc::now(), window)
+        .await
+        .unwrap();
+    let unstored = t.elapsed();
+    assert!(feed.written > count * 98 / 100, "{}", feed.written);
+    let mut listing = Vec::new();
+    for _ in 0..15 {
+        let t = Instant::now();
+        store.feed_events(&query, Utc::now(), window).await.unwrap();
+        listing.push(t.elapsed());
+    }
+    let scratch_median = {
+        let mut runs = scratch.clone();
+        runs.sort();
+        runs[runs.len() / 2]
+    };
+    println!(
+        "feed of {count} sessions ({:.1} MiB) on {backend}, rendered from the store:",
+        size as f64 / 1048576.0
+    );
+    println!(
+        "  from scratch (empty memo, no snapshot), 5 {}",
+        stats(scratch)
+    );
+    println!(
+        "    the same, no VEVENT kept yet (upgrade) {:>7.2} ms",
+        unstored.as_secs_f64() * 1e3
+    );
+    println!(
+        "  cold (new process, snapshot current), 5   {}",
+        stats(cold)
+    );
+    println!(
+        "    then after one session changed, 5       {}",
+        stats(cold_then_edit)
+    );
+    println!(
+        "  after one session changed, 15 runs        {}",
+        stats(after_write)
+    );
+    println!(
+        "    of which reading ids and change times   {}",
+        stats(listing)
+    );
+    println!(
+        "  ETag hash of the text (HTTP layer)        {}",
+        stats(hashing)
+    );
+    println!(
+        "RESULT cold_render backend={backend} sessions={count} from_scratch_median_ms={:.1}",
+        scratch_median.as_secs_f64() * 1e3
+    );
 }

@@ -9,7 +9,12 @@
 //! Rendering a feed again after a write reads only the feed's ids and change times, writes the
 //! VEVENTs of the sessions that changed, and joins the rest as they were.
 //!
-//! Across restarts: a feed rendered from scratch, and every feed rendered at shutdown, is saved
+//! Across processes, two layers. Every content write keeps its sessions' VEVENTs beside them in
+//! the database (`store::VeventWriter`, set at start by [`StoreWriter`]), so a render that
+//! finds nothing in its memo joins those rather than writing them: VEVENTs written here anyway
+//! (sessions stored before, or under other settings) are kept there for the next process.
+//!
+//! And a feed rendered from scratch, and every feed rendered at shutdown, is saved
 //! to the database with the content version it was read at ([`FeedSnapshot`]). The first render
 //! of that feed by a new process serves the snapshot if no content write happened since, and
 //! warms the memo from it, so neither that render nor the next one after an edit has to write
@@ -43,6 +48,8 @@ pub struct FeedText {
     pub expires: Option<DateTime<Utc>>,
     /// How many VEVENTs had to be written (the others were kept from earlier renderings).
     pub written: usize,
+    /// How many VEVENTs were read from those kept beside the sessions in the database.
+    pub stored: usize,
     /// Whether the text is a snapshot saved by an earlier process.
     pub from_snapshot: bool,
 }
@@ -80,6 +87,38 @@ pub fn snapshot_key(
         window.num_seconds()
     );
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(described.as_bytes()))
+}
+
+/// What a session's kept VEVENT is stored under: everything its bytes depend on besides the
+/// session.
+pub fn vevent_key(settings: &CalendarSettings) -> String {
+    let described = format!("{}\n{settings:?}", env!("CARGO_PKG_VERSION"));
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(described.as_bytes()))
+}
+
+/// Writes the VEVENTs content transactions keep beside their sessions, as the feeds do.
+pub struct StoreWriter {
+    settings: CalendarSettings,
+    key: String,
+}
+
+impl StoreWriter {
+    pub fn new(settings: CalendarSettings) -> StoreWriter {
+        StoreWriter {
+            key: vevent_key(&settings),
+            settings,
+        }
+    }
+}
+
+impl crate::store::VeventWriter for StoreWriter {
+    fn key(&self) -> &str {
+        &self.key
+    }
+
+    fn write(&self, event: &crate::domain::Event) -> Option<String> {
+        ical::vevent_text(&self.settings, event)
+    }
 }
 
 impl FeedRenderer {
@@ -186,6 +225,7 @@ impl FeedRenderer {
             last_change: snapshot.last_change,
             expires: snapshot.expires,
             written,
+            stored: 0,
             from_snapshot: true,
         }))
     }
@@ -201,14 +241,32 @@ impl FeedRenderer {
     ) -> Result<Joined, StoreError> {
         // Read before the data, like the in-memory generation: see `load_snapshot`.
         let version = store.content_version().await?;
-        let data = store.feed_events(query, now, window).await?;
+        let key = vevent_key(settings);
+        let empty = self.vevents.lock().map_err(|_| poisoned())?.is_empty();
+        // With nothing in memory (a new process), the kept VEVENTs come with the list, in one
+        // read; otherwise only those of the sessions that changed are read, below.
+        let (data, joined) = if empty {
+            store
+                .feed_events_with_vevents(query, now, window, &key)
+                .await?
+        } else {
+            (store.feed_events(query, now, window).await?, Vec::new())
+        };
+        let mut stored = 0;
         let mut parts: Vec<Option<Kept>> = {
             let kept = self.vevents.lock().map_err(|_| poisoned())?;
+            let mut joined = joined.into_iter();
             data.entries
                 .iter()
-                .map(|entry| match kept.get(&entry.id) {
-                    Some((at, text)) if *at == entry.updated_at => Some((*at, text.clone())),
-                    _ => None,
+                .map(|entry| {
+                    if let Some(text) = joined.next().flatten() {
+                        stored += 1;
+                        return Some((entry.updated_at, Arc::from(text)));
+                    }
+                    match kept.get(&entry.id) {
+                        Some((at, text)) if *at == entry.updated_at => Some((*at, text.clone())),
+                        _ => None,
+                    }
                 })
                 .collect()
         };
@@ -219,13 +277,46 @@ impl FeedRenderer {
             .filter(|(_, part)| part.is_none())
             .map(|(entry, _)| entry.id.clone())
             .collect();
-        let written = missing.len();
+        let mut written = 0;
         if !missing.is_empty() {
             let mut fresh: HashMap<String, Kept> = HashMap::new();
-            for event in store.events_by_ids(&missing).await? {
-                if let Some(text) = ical::vevent_text(settings, &event) {
-                    fresh.insert(event.id.clone(), (event.updated_at, Arc::from(text)));
+            // First the VEVENTs kept beside the sessions, if written under these settings.
+            let wanted: Vec<(&str, DateTime<Utc>)> = data
+                .entries
+                .iter()
+                .zip(&parts)
+                .filter(|(_, part)| part.is_none())
+                .map(|(entry, _)| (entry.id.as_str(), entry.updated_at))
+                .collect();
+            let by_id: HashMap<&str, DateTime<Utc>> = wanted.iter().copied().collect();
+            for (id, text) in store.stored_vevents(&key, &wanted).await? {
+                if let Some(at) = by_id.get(id.as_str()) {
+                    fresh.insert(id, (*at, Arc::from(text)));
                 }
+            }
+            stored += fresh.len();
+            let unwritten: Vec<String> = missing
+                .into_iter()
+                .filter(|id| !fresh.contains_key(id))
+                .collect();
+            let mut keep = Vec::new();
+            for event in store.events_by_ids(&unwritten).await? {
+                if let Some(text) = ical::vevent_text(settings, &event) {
+                    let text: Arc<str> = Arc::from(text);
+                    keep.push((event.id.clone(), event.updated_at, text.clone()));
+                    fresh.insert(event.id.clone(), (event.updated_at, text));
+                }
+            }
+            written = keep.len();
+            if !keep.is_empty() {
+                // Kept for the next process too (sessions stored before the writer was set,
+                // or under other settings).
+                let store = store.clone();
+                tokio::spawn(async move {
+                    if let Err(err) = store.keep_vevents(&key, &keep).await {
+                        tracing::warn!(error = %err, "cannot keep written VEVENTs");
+                    }
+                });
             }
             for (entry, part) in data.entries.iter().zip(parts.iter_mut()) {
                 if part.is_none() {
@@ -246,6 +337,21 @@ impl FeedRenderer {
             .zip(parts)
             .filter_map(|(entry, part)| part.map(|(at, text)| (entry.id.clone(), at, text)))
             .collect();
+        if stored > 0 {
+            // The VEVENTs read from the database stay in memory for the next render.
+            let mut kept = self.vevents.lock().map_err(|_| poisoned())?;
+            if kept.len() + parts.len() > MAX_KEPT {
+                kept.clear();
+            }
+            for (id, at, text) in &parts {
+                match kept.get(id) {
+                    Some((current, _)) if current >= at => {}
+                    _ => {
+                        kept.insert(id.clone(), (*at, text.clone()));
+                    }
+                }
+            }
+        }
         let texts: Vec<&str> = parts.iter().map(|(_, _, text)| &**text).collect();
         let text = ical::feed_from_parts(settings, name, &texts);
         Ok(Joined {
@@ -255,6 +361,7 @@ impl FeedRenderer {
                 last_change: data.last_change,
                 expires: data.entries.iter().map(|e| e.leaves_at).min(),
                 written,
+                stored,
                 from_snapshot: false,
             },
             parts,

@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use crate::config::Settings;
 use crate::domain::MailPolicy;
 use crate::http::{router, AppState};
+use crate::publish::ical::CalendarSettings;
 use crate::store::Store;
 use crate::templates::Templates;
 use std::sync::Arc;
@@ -174,6 +175,9 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     store.set_mail_policy(MailPolicy {
         default_reminders: settings.mail.default_reminders()?,
     });
+    // Content writes keep their sessions' VEVENTs as the feeds write them (`feeds.rs`).
+    let calendar = CalendarSettings::from_settings(settings, &settings.base_url())?;
+    store.set_vevent_writer(Arc::new(crate::feeds::StoreWriter::new(calendar)));
     Ok(store)
 }
 

@@ -106,6 +106,9 @@ impl AppState {
         let calendar_cache_control =
             HeaderValue::from_str(&format!("public, max-age={}", c.max_age))
                 .unwrap_or_else(|_| HeaderValue::from_static("public, max-age=300"));
+        // The VEVENTs content writes keep are those this server's feeds show (its base URL may
+        // be known only now, from the listener).
+        store.set_vevent_writer(Arc::new(crate::feeds::StoreWriter::new(calendar.clone())));
         Ok(AppState {
             store,
             settings: Arc::new(settings),

@@ -37,8 +37,9 @@ const TABLES: [&str; 19] = [
     "audit_log",
 ];
 
-/// Tables not copied: a cache, and each database's own record of its migrations.
-const NOT_COPIED: [&str; 2] = ["feed_snapshots", "_sqlx_migrations"];
+/// Tables not copied: caches (rebuilt by the first renders), and each database's own record of
+/// its migrations.
+const NOT_COPIED: [&str; 3] = ["feed_snapshots", "session_vevents", "_sqlx_migrations"];
 
 /// Rows per INSERT: well under both backends' limits on parameters (SQLite 32,766, PostgreSQL
 /// 65,535) for the widest table.

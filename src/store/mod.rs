@@ -13,6 +13,7 @@ mod console;
 mod copy;
 mod events;
 mod imports;
+mod native;
 mod outbox;
 mod registrations;
 mod rehearsal;
@@ -21,6 +22,7 @@ mod snapshots;
 mod speakers;
 mod subscriptions;
 mod tokens;
+mod vevents;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -52,6 +54,7 @@ pub use subscriptions::{
 };
 pub use subscriptions::{ScopeFilter, SubscriptionFilter, Unsubscribed};
 pub use tokens::{IssuedToken, TokenInfo};
+pub use vevents::VeventWriter;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -127,6 +130,10 @@ pub struct Store {
     policy: Arc<std::sync::RwLock<MailPolicy>>,
     /// Microseconds added to the system clock (zero but in tests that replay a history).
     clock_offset: Arc<std::sync::atomic::AtomicI64>,
+    /// Writes the VEVENTs content transactions keep beside their sessions (`vevents.rs`).
+    vevents: Arc<std::sync::RwLock<Option<Arc<dyn VeventWriter>>>>,
+    /// The backend's own driver, for reads where `Any` costs (`native.rs`).
+    native: Arc<tokio::sync::OnceCell<native::Native>>,
 }
 
 /// A write transaction; dropped without `commit`, it rolls back.
@@ -138,10 +145,16 @@ pub struct WriteTx {
     changes: Option<(Arc<Changes>, Backend)>,
     /// Set for writes that may plan mail: committing wakes the dispatchers.
     mail: Option<(Arc<Changes>, Backend)>,
+    /// For content writes once a writer is set: it and the transaction's start (micros), from
+    /// which on the sessions it moved get their VEVENTs written again before the commit.
+    vevents: Option<(Arc<dyn VeventWriter>, i64)>,
 }
 
 impl WriteTx {
     pub async fn commit(mut self) -> Result<(), StoreError> {
+        if let Some((writer, since)) = &self.vevents {
+            vevents::refresh(&mut self.tx, writer.as_ref(), *since).await?;
+        }
         if self.changes.is_some() {
             // Last, so the row lock (PostgreSQL) is held only for the commit itself.
             sqlx::query("UPDATE content_version SET version = version + 1 WHERE id = 1")
@@ -212,6 +225,8 @@ impl Store {
             url: Arc::from(url.as_str()),
             policy: Arc::default(),
             clock_offset: Arc::default(),
+            vevents: Arc::default(),
+            native: Arc::default(),
         })
     }
 
@@ -277,6 +292,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        self.close_native().await;
         self.pool.close().await;
     }
 
@@ -350,6 +366,12 @@ impl Store {
             _guard: guard,
             changes: content.then(|| (self.changes.clone(), self.backend)),
             mail: mail.then(|| (self.changes.clone(), self.backend)),
+            // Read once the transaction holds the writer lock (SQLite), before anything it
+            // writes, so every time it stamps is at or after this one.
+            vevents: content
+                .then(|| self.vevent_writer())
+                .flatten()
+                .map(|writer| (writer, micros(self.now()))),
         })
     }
 
@@ -391,6 +413,9 @@ pub(crate) async fn rows_by_ids<T>(
     ids: &[String],
     from_row: impl Fn(&sqlx::any::AnyRow) -> Result<T, StoreError>,
 ) -> Result<Vec<T>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut conn = pool.acquire().await?;
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(500) {

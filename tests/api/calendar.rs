@@ -1039,8 +1039,121 @@ async fn a_restart_reuses_the_saved_feed_until_content_changes(db: Db) {
     assert_eq!(third.text, edited.text);
 }
 
+/// Every content write keeps its sessions' VEVENTs beside them, as the served feed writes
+/// them: a session's edit, a speaker's or series' rename, a cancellation. A renderer with an empty memo joins those instead of writing, to the same bytes, and
+/// VEVENTs it had to write are kept for the next one.
+async fn sessions_keep_their_vevents_beside_them(db: Db) {
+    use eventail::feeds::FeedRenderer;
+    use eventail::publish::ical::CalendarSettings;
+    let app = spawn_app(db).await;
+    let made = seed(&app).await;
+    let spring = made["spring"]["id"].as_str().unwrap().to_string();
+    // The stored text of a session, checked against the session and the served feed.
+    async fn kept(app: &TestApp, id: &str) -> String {
+        let stored = app.store.stored_vevent(id).await.unwrap();
+        let (key, at, body) = stored.expect("a stored VEVENT");
+        let event = app.store.get_event(id).await.unwrap();
+        assert_eq!(at, event.updated_at, "written for the session as it is");
+        assert_eq!(key.len(), 32);
+        let feed = fetch(&app.address, "/calendar.ics", &[]).await.text();
+        assert!(
+            feed.contains(&body),
+            "the feed shows the stored bytes:\n{body}"
+        );
+        // Unfolded, for reading.
+        body.replace("\r\n ", "")
+    }
+    assert!(kept(&app, &spring).await.contains("Camille Martin"));
+    let draft = made["draft"]["id"].as_str().unwrap();
+    assert!(app.store.stored_vevent(draft).await.unwrap().is_none());
+
+    let (code, doc) = app
+        .patch(
+            &format!("/api/v1/events/{spring}"),
+            &json!({"title": "Printemps renommé"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{doc}");
+    assert!(kept(&app, &spring)
+        .await
+        .contains("SUMMARY:Printemps renommé"));
+    let speaker = made["spring"]["speakers"][0]["slug"].as_str().unwrap();
+    let (code, doc) = app
+        .patch(
+            &format!("/api/v1/speakers/{speaker}"),
+            &json!({"name": "Camille Martin-Durand"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{doc}");
+    assert!(kept(&app, &spring).await.contains("Camille Martin-Durand"));
+    let autumn_before = app
+        .store
+        .get_event(made["autumn"]["id"].as_str().unwrap())
+        .await;
+    let (code, doc) = app
+        .patch(
+            "/api/v1/series/les-mercredis",
+            &json!({"title": "Les mercredis, plus sobres"}),
+        )
+        .await;
+    assert_eq!(code, 200, "{doc}");
+    // A series' title is not in its sessions' VEVENTs, but the rename moves their change time:
+    // the stored texts follow (`kept` checks the time).
+    let autumn = made["autumn"]["id"].as_str().unwrap();
+    kept(&app, autumn).await;
+    assert!(
+        app.store.get_event(autumn).await.unwrap().updated_at > autumn_before.unwrap().updated_at
+    );
+    let (code, doc) = app
+        .post(&format!("/api/v1/events/{autumn}/cancel"), &json!({}))
+        .await;
+    assert_eq!(code, 200, "{doc}");
+    assert!(kept(&app, autumn).await.contains("STATUS:CANCELLED"));
+
+    // A renderer with an empty memo, under the server's settings: nothing to write.
+    let base = app.address.clone();
+    let settings =
+        CalendarSettings::from_settings(&crate::helpers::settings_for("sqlite::memory:"), &base)
+            .unwrap();
+    let query = eventail::store::FeedQuery::default();
+    let window = Duration::days(365);
+    let render = |renderer: FeedRenderer| {
+        let app = &app;
+        let settings = settings.clone();
+        let query = query.clone();
+        async move {
+            renderer
+                .render(&app.store, &settings, "Agenda", &query, Utc::now(), window)
+                .await
+                .unwrap()
+        }
+    };
+    let joined = render(FeedRenderer::default()).await;
+    assert_eq!(joined.written, 0);
+    assert!(joined.stored >= 5, "{}", joined.stored);
+
+    // Without the stored texts (sessions from before them), the same bytes, all written; they
+    // are kept then, and the next renderer joins them again.
+    sqlx::query("DELETE FROM session_vevents")
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let written = render(FeedRenderer::default()).await;
+    assert_eq!(written.text, joined.text);
+    assert_eq!((written.written, written.stored), (joined.stored, 0));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.store.stored_vevent(&spring).await.unwrap().is_none() {
+        assert!(std::time::Instant::now() < deadline, "not kept");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let again = render(FeedRenderer::default()).await;
+    assert_eq!(again.text, joined.text);
+    assert_eq!((again.written, again.stored), (0, joined.stored));
+}
+
 on_both_backends!(
     a_restart_reuses_the_saved_feed_until_content_changes,
+    sessions_keep_their_vevents_beside_them,
     directory_changes_reach_the_feed,
     feed_shapes_and_instants,
     filtered_and_per_series_feeds,
