@@ -93,26 +93,8 @@ impl Store {
             return Ok(());
         }
         let mut tx = self.write_quiet().await?;
-        for chunk in written.chunks(ROWS_PER_INSERT) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4))
-                .collect();
-            // `WHERE true` keeps SQLite from reading `ON CONFLICT` as the join's `ON`.
-            let sql = format!(
-                "INSERT INTO session_vevents (event_id, key, updated_at, body) \
-                 SELECT v.column1, $1, v.column2, v.column3 FROM (VALUES {}) AS v \
-                 JOIN events e ON e.id = v.column1 AND e.updated_at = v.column2 WHERE true \
-                 ON CONFLICT (event_id) DO UPDATE SET key = excluded.key, \
-                 updated_at = excluded.updated_at, body = excluded.body \
-                 WHERE session_vevents.updated_at <= excluded.updated_at",
-                rows.join(", ")
-            );
-            let mut insert = sqlx::query(&sql).bind(key);
-            for (id, at, body) in chunk {
-                insert = insert.bind(id.as_str()).bind(micros(*at)).bind(&**body);
-            }
-            insert.execute(&mut *tx.tx).await?;
-        }
+        // Only for sessions still at the time written for (changed or gone since: skipped).
+        upsert(&mut tx.tx, key, written, true).await?;
         tx.commit().await
     }
 }
@@ -148,18 +130,42 @@ pub(crate) async fn refresh(
             Some((event.id.clone(), event.updated_at, Arc::from(text)))
         })
         .collect();
+    upsert(conn, writer.key(), &written, false).await?;
+    Ok(())
+}
+
+/// Writes `written` (session id, `updated_at`, text) under `key`, a statement per
+/// `ROWS_PER_INSERT`; a newer stored text is not replaced. With `only_current`, rows of
+/// sessions no longer at that `updated_at` (or gone) are skipped.
+async fn upsert(
+    conn: &mut AnyConnection,
+    key: &str,
+    written: &[(String, DateTime<Utc>, Arc<str>)],
+    only_current: bool,
+) -> Result<(), StoreError> {
     for chunk in written.chunks(ROWS_PER_INSERT) {
         let rows: Vec<String> = (0..chunk.len())
-            .map(|i| format!("(${}, $1, ${}, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4))
+            .map(|i| format!("(${}, ${}, ${})", 3 * i + 2, 3 * i + 3, 3 * i + 4))
             .collect();
+        let rows = rows.join(", ");
+        // `WHERE true` keeps SQLite from reading `ON CONFLICT` as the join's `ON`.
+        let source = if only_current {
+            format!(
+                "SELECT v.column1, $1, v.column2, v.column3 FROM (VALUES {rows}) AS v \
+                 JOIN events e ON e.id = v.column1 AND e.updated_at = v.column2 WHERE true"
+            )
+        } else {
+            format!(
+                "SELECT v.column1, $1, v.column2, v.column3 FROM (VALUES {rows}) AS v WHERE true"
+            )
+        };
         let sql = format!(
-            "INSERT INTO session_vevents (event_id, key, updated_at, body) VALUES {} \
+            "INSERT INTO session_vevents (event_id, key, updated_at, body) {source} \
              ON CONFLICT (event_id) DO UPDATE SET key = excluded.key, \
              updated_at = excluded.updated_at, body = excluded.body \
-             WHERE session_vevents.updated_at <= excluded.updated_at",
-            rows.join(", ")
+             WHERE session_vevents.updated_at <= excluded.updated_at"
         );
-        let mut insert = sqlx::query(&sql).bind(writer.key());
+        let mut insert = sqlx::query(&sql).bind(key);
         for (id, at, body) in chunk {
             insert = insert.bind(id.as_str()).bind(micros(*at)).bind(&**body);
         }
