@@ -261,7 +261,7 @@ impl FeedRenderer {
                 .map(|entry| {
                     if let Some(text) = joined.next().flatten() {
                         stored += 1;
-                        return Some((entry.updated_at, Arc::from(text)));
+                        return Some((entry.updated_at, text));
                     }
                     match kept.get(&entry.id) {
                         Some((at, text)) if *at == entry.updated_at => Some((*at, text.clone())),

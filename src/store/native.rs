@@ -47,7 +47,12 @@ impl Store {
                             .min_connections(0)
                             .idle_timeout(idle)
                             .acquire_timeout(Duration::from_secs(10))
-                            .connect_lazy_with(PgConnectOptions::from_str(url)?),
+                            // A feed's list with its texts costs just under the JIT's
+                            // threshold at 10,000 sessions; compiling it would cost more
+                            // than it saves.
+                            .connect_lazy_with(
+                                PgConnectOptions::from_str(url)?.options([("jit", "off")]),
+                            ),
                     ),
                 })
             })
