@@ -29,6 +29,9 @@ use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
+mod zerocopy;
+pub use zerocopy::{shared, Zerocopy};
+
 /// How long a connection closed for being idle may take to say goodbye (an HTTP/2 GOAWAY);
 /// an idle HTTP/1 connection closes at once.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
@@ -61,6 +64,7 @@ pub async fn serve<L>(
     shutdown: impl Future<Output = ()>,
 ) where
     L: Listener<Addr = SocketAddr>,
+    L::Io: Zerocopy,
 {
     let max = limits.max_connections.max(1);
     let slots = Arc::new(Semaphore::new(max as usize));
@@ -105,7 +109,7 @@ async fn serve_connection<I>(
     mut stop: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
 ) where
-    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    I: AsyncRead + AsyncWrite + Zerocopy + Unpin + Send + 'static,
 {
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Watched {
@@ -325,13 +329,20 @@ impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
     }
 }
 
-impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
+impl<I: AsyncWrite + Zerocopy + Unpin> AsyncWrite for Watched<I> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+        let this = self.get_mut();
+        if let Some(poll) = this
+            .inner
+            .poll_write_shared(cx, &[std::io::IoSlice::new(buf)])
+        {
+            return poll;
+        }
+        Pin::new(&mut this.inner).poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -339,7 +350,12 @@ impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        // A cached feed's bytes go from their in-memory file (`zerocopy`).
+        if let Some(poll) = this.inner.poll_write_shared(cx, bufs) {
+            return poll;
+        }
+        Pin::new(&mut this.inner).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -142,7 +142,7 @@ fn gzip(data: &[u8]) -> Bytes {
     );
     // Writing to a Vec cannot fail.
     let _ = encoder.write_all(data);
-    Bytes::from(encoder.finish().unwrap_or_default())
+    crate::server::shared(encoder.finish().unwrap_or_default())
 }
 
 fn brotli(data: &[u8]) -> Bytes {
@@ -157,7 +157,7 @@ fn brotli(data: &[u8]) -> Bytes {
     if brotli::BrotliCompress(&mut input, &mut out, &params).is_err() {
         return Bytes::new();
     }
-    Bytes::from(out)
+    crate::server::shared(out)
 }
 
 /// The coding to answer with, from an `Accept-Encoding` value: brotli, then gzip, when the client
