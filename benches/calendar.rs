@@ -208,6 +208,23 @@ async fn time_renders(backend: &str, store: &Store, settings: &CalendarSettings,
         assert_eq!(feed.written, 0);
         assert!(!feed.from_snapshot);
     }
+    // Of which: the one read of the list with the kept texts, and what is read before it.
+    let key = eventail::feeds::vevent_key(&settings);
+    let mut reading = Vec::new();
+    let mut before = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        let version = store.content_version().await.unwrap();
+        store.feed_snapshot("no such feed", version).await.unwrap();
+        before.push(t.elapsed());
+        let t = Instant::now();
+        let (data, texts) = store
+            .feed_events_with_vevents(&query, Utc::now(), window, &key)
+            .await
+            .unwrap();
+        reading.push(t.elapsed());
+        assert_eq!(data.entries.len(), texts.len());
+    }
     // Cold: the first render of a new process, nothing changed since the last one saved
     // the feed (at shutdown, or after a render from scratch).
     FeedRenderer::default()
@@ -318,6 +335,14 @@ async fn time_renders(backend: &str, store: &Store, settings: &CalendarSettings,
     println!(
         "  from scratch (empty memo, no snapshot), 5 {}",
         stats(scratch)
+    );
+    println!(
+        "    of which the list with its texts, 5    {}",
+        stats(reading)
+    );
+    println!(
+        "    of which the version and snapshot, 5   {}",
+        stats(before)
     );
     println!(
         "    the same, no VEVENT kept yet (upgrade) {:>7.2} ms",

@@ -187,7 +187,7 @@ impl FeedRenderer {
     ) -> Result<Option<FeedText>, StoreError> {
         // The version first: a write landing after it makes the snapshot look older, never newer.
         let version = store.content_version().await?;
-        let snapshot = match store.feed_snapshot(key).await {
+        let snapshot = match store.feed_snapshot(key, version).await {
             Ok(Some(snapshot)) => snapshot,
             Ok(None) => return Ok(None),
             Err(err) => {

@@ -17,6 +17,9 @@ use super::{Backend, Store, StoreError};
 /// Connections of the native pool: feeds are rendered one at a time per feed, rarely more.
 const NATIVE_CONNECTIONS: u32 = 2;
 
+/// Rows the SQLite worker may read ahead of the reader (about 6 MiB of feed rows at most).
+const ROW_CHANNEL: usize = 4096;
+
 pub(crate) enum Native {
     Sqlite(SqlitePool),
     Postgres(PgPool),
@@ -38,7 +41,11 @@ impl Store {
                             .acquire_timeout(Duration::from_secs(10))
                             .connect_lazy_with(
                                 SqliteConnectOptions::from_str(url)?
-                                    .busy_timeout(Duration::from_secs(5)),
+                                    .busy_timeout(Duration::from_secs(5))
+                                    // sqlx's worker thread hands rows over a channel of 50
+                                    // by default, so a feed's 10,000 rows made it wait for
+                                    // the reader 200 times.
+                                    .row_buffer_size(ROW_CHANNEL),
                             ),
                     ),
                     Backend::Postgres => Native::Postgres(

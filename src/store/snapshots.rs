@@ -30,12 +30,19 @@ impl Store {
         Ok(row.try_get("version")?)
     }
 
-    /// The snapshot stored under `key`, whatever its version.
-    pub async fn feed_snapshot(&self, key: &str) -> Result<Option<FeedSnapshot>, StoreError> {
+    /// The snapshot stored under `key` at content `version`. One of an older version is not
+    /// read: after an import its 14 MiB would be read only to be thrown away.
+    pub async fn feed_snapshot(
+        &self,
+        key: &str,
+        version: i64,
+    ) -> Result<Option<FeedSnapshot>, StoreError> {
         let Some(row) = sqlx::query(
-            "SELECT key, version, last_change, expires, body, parts FROM feed_snapshots WHERE key = $1",
+            "SELECT key, version, last_change, expires, body, parts FROM feed_snapshots \
+             WHERE key = $1 AND version = $2",
         )
         .bind(key)
+        .bind(version)
         .fetch_optional(&self.pool)
         .await?
         else {
