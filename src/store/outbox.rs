@@ -546,9 +546,13 @@ impl Store {
     ) -> Result<Vec<Claimed>, StoreError> {
         let mut tx = self.write_quiet().await?;
         let now = self.now();
-        let skip_locked = match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
+        // On PostgreSQL, the ids are taken as an array: with `id IN (SELECT …)`, the prepared
+        // statement's generic plan hashed the subquery's ids and read the whole outbox to
+        // find them (sent messages included: 10,000 rows, 10 ms per claim of 100), where
+        // `= ANY(ARRAY(…))` looks each one up by its key.
+        let (taken, close) = match self.backend {
+            Backend::Postgres => ("= ANY(ARRAY(", " FOR UPDATE SKIP LOCKED))"),
+            Backend::Sqlite => ("IN (", ")"),
         };
         // Expired leases first (their messages have waited longest), then queued messages in
         // due order: two statements, so each walks its index in order and reads only the rows
@@ -556,8 +560,8 @@ impl Store {
         let claim = |condition: &str| {
             format!(
                 "UPDATE outbox SET status = 'sending', lease_owner = $1, lease_until = $2, \
-                 attempts = attempts + 1, updated_at = $3 WHERE id IN (SELECT id FROM outbox \
-                 WHERE {condition} ORDER BY due_at, id LIMIT $4{skip_locked}) \
+                 attempts = attempts + 1, updated_at = $3 WHERE id {taken}SELECT id FROM outbox \
+                 WHERE {condition} ORDER BY due_at, id LIMIT $4{close} \
                  RETURNING id, kind, event_id, subscription_id, registration_id, recipient, \
                  sequence, detail, \
                  due_at, COALESCE(planned_at, due_at) AS planned_at, attempts, created_at"
