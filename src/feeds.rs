@@ -195,7 +195,8 @@ impl FeedRenderer {
                 return Ok(None);
             }
         };
-        if snapshot.version != version || snapshot.expires.is_some_and(|at| at <= now) {
+        // Read at `version` only; one that expired by itself is rendered anew.
+        if snapshot.expires.is_some_and(|at| at <= now) {
             return Ok(None);
         }
         let Some(parts) = split_parts(&snapshot) else {

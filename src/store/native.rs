@@ -18,7 +18,7 @@ use super::{Backend, Store, StoreError};
 const NATIVE_CONNECTIONS: u32 = 2;
 
 /// Rows the SQLite worker may read ahead of the reader (about 6 MiB of feed rows at most).
-const ROW_CHANNEL: usize = 4096;
+const ROW_BUFFER: usize = 4096;
 
 pub(crate) enum Native {
     Sqlite(SqlitePool),
@@ -45,7 +45,7 @@ impl Store {
                                     // sqlx's worker thread hands rows over a channel of 50
                                     // by default, so a feed's 10,000 rows made it wait for
                                     // the reader 200 times.
-                                    .row_buffer_size(ROW_CHANNEL),
+                                    .row_buffer_size(ROW_BUFFER),
                             ),
                     ),
                     Backend::Postgres => Native::Postgres(
