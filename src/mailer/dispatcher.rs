@@ -7,7 +7,9 @@
 //!
 //! Delivery is at least once: a dispatcher that dies after the relay accepted a message but
 //! before recording it leaves a lease that another takes over, and the message goes again with
-//! the same Message-ID (which receiving systems use to drop duplicates).
+//! the same Message-ID (which receiving systems use to drop duplicates). Unthrottled, the next
+//! batch is claimed while one is sent, so a dispatcher that dies may leave two batches leased:
+//! they go when their leases end (`mail.lease_seconds`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -91,6 +93,17 @@ struct Batch<'a> {
     policy: &'a MailPolicy,
 }
 
+/// A claimed batch and what it needs (`Batch` borrows from it).
+struct Loaded {
+    claimed: Vec<Claimed>,
+    claimed_at: tokio::time::Instant,
+    sessions: HashMap<String, Event>,
+    subscriptions: HashMap<String, Subscription>,
+    registrations: HashMap<String, Registration>,
+    composed: ComposeCache,
+    policy: MailPolicy,
+}
+
 /// Messages claimed per round trip.
 const BATCH: i64 = 100;
 
@@ -116,6 +129,8 @@ pub struct Dispatcher {
     last_housekeeping: tokio::sync::Mutex<Option<tokio::time::Instant>>,
     stopping: Arc<AtomicBool>,
     metrics: Arc<crate::metrics::Metrics>,
+    /// Claimed messages a failed pass did not send, with their claim time.
+    put_back: std::sync::Mutex<Option<(Vec<Claimed>, tokio::time::Instant)>>,
 }
 
 impl Dispatcher {
@@ -141,6 +156,7 @@ impl Dispatcher {
             last_housekeeping: tokio::sync::Mutex::new(None),
             stopping: Arc::new(AtomicBool::new(false)),
             metrics: Arc::default(),
+            put_back: std::sync::Mutex::new(None),
         }
     }
 
@@ -152,25 +168,78 @@ impl Dispatcher {
 
     /// Sends everything due now, then returns (erasing withdrawn subscriptions first, so cron
     /// runs do it too).
+    ///
+    /// Unthrottled, the next batch is claimed and read while one is sent, so the sends do not
+    /// stop for the claim (on PostgreSQL a claim and its reads are several round trips):
+    /// its sessions and subscriptions are then read about one batch (tens of milliseconds)
+    /// before it goes. Throttled, each batch is claimed when the previous one is done.
     pub async fn run_once(&self) -> Result<RunReport, StoreError> {
         self.housekeeping().await;
         let mut report = RunReport::default();
-        while !self.stopping.load(Ordering::Acquire) {
-            let claimed = self
-                .store
-                .claim_due(&self.owner, self.batch_size(), self.settings.lease)
-                .await?;
-            if claimed.is_empty() {
-                break;
+        let mut next = if self.stopping.load(Ordering::Acquire) {
+            None
+        } else {
+            self.load_batch().await?
+        };
+        while let Some(loaded) = next.take() {
+            let ahead = async {
+                if self.stopping.load(Ordering::Acquire) || self.batch_size() < BATCH {
+                    return Ok(None);
+                }
+                self.load_batch().await
+            };
+            let (sent, fetched) = tokio::join!(self.send_batch(loaded, &mut report), ahead);
+            let fetched = match (sent, fetched) {
+                (Ok(()), Ok(fetched)) => fetched,
+                (Err(err), fetched) => {
+                    // Claimed ahead but not sent: the next pass sends it, not a lease's end.
+                    if let Ok(Some(ahead)) = fetched {
+                        self.put_back(ahead.claimed, ahead.claimed_at);
+                    }
+                    return Err(err);
+                }
+                (Ok(()), Err(err)) => return Err(err),
+            };
+            // A batch claimed ahead goes even when stopping: it is already leased to this
+            // dispatcher. Nothing more is claimed once stopping.
+            next = match fetched {
+                Some(ahead) => Some(ahead),
+                None if self.stopping.load(Ordering::Acquire) => None,
+                None => self.load_batch().await?,
+            };
+        }
+        Ok(report)
+    }
+
+    /// The next batch: messages put back by a failed pass first, else those due now, with
+    /// what their rules and composing need, read once. `None` when nothing is due.
+    async fn load_batch(&self) -> Result<Option<Loaded>, StoreError> {
+        let put_back = self
+            .put_back
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let (claimed, claimed_at) = match put_back {
+            Some(put_back) => put_back,
+            None => {
+                let claimed = self
+                    .store
+                    .claim_due(&self.owner, self.batch_size(), self.settings.lease)
+                    .await?;
+                self.metrics
+                    .lease_takeovers(claimed.iter().filter(|m| m.taken_over).count() as u64);
+                (claimed, tokio::time::Instant::now())
             }
-            self.metrics
-                .lease_takeovers(claimed.iter().filter(|m| m.taken_over).count() as u64);
-            let claimed_at = tokio::time::Instant::now();
-            // The sessions of the batch, read once (a reminder to 10,000 people is one session).
-            let mut event_ids: Vec<String> =
-                claimed.iter().filter_map(|m| m.event_id.clone()).collect();
-            event_ids.sort();
-            event_ids.dedup();
+        };
+        if claimed.is_empty() {
+            return Ok(None);
+        }
+        // The sessions of the batch, read once (a reminder to 10,000 people is one session).
+        let mut event_ids: Vec<String> =
+            claimed.iter().filter_map(|m| m.event_id.clone()).collect();
+        event_ids.sort();
+        event_ids.dedup();
+        let read = async {
             let sessions: HashMap<String, Event> = self
                 .store
                 .events_by_ids(&event_ids)
@@ -200,89 +269,130 @@ impl Dispatcher {
                 .into_iter()
                 .map(|r| (r.id.clone(), r))
                 .collect();
-            let composed = ComposeCache::at(self.store.now());
-            let policy = self.store.mail_policy();
-            let batch = Batch {
-                sessions: &sessions,
-                subscriptions: &subscriptions,
-                registrations: &registrations,
-                composed: &composed,
-                policy: &policy,
-            };
-            // Several messages at once, one per pooled SMTP connection. A store error on one
-            // does not abandon the others mid-send: they finish, then the error is reported.
-            let sends: Vec<_> = claimed
-                .into_iter()
-                .map(|message| self.deliver_owned(message, claimed_at, batch))
-                .collect();
-            let mut outcomes = futures_util::stream::iter(sends)
-                .buffer_unordered(self.settings.concurrency.max(1));
-            let mut first_error = None;
-            // Marked sent MARK_EVERY at a time or within `mark_within`, in one statement: a
-            // crash sends again at most those not yet marked (plus the sends in flight), never
-            // loses one.
-            let mut sent = Vec::new();
-            // When the oldest message of `sent` was accepted by the relay.
-            let mut oldest: Option<tokio::time::Instant> = None;
-            loop {
-                let next = match oldest {
-                    Some(since) => tokio::select! {
-                        outcome = outcomes.next() => outcome,
-                        () = tokio::time::sleep_until(since + self.settings.mark_within) => {
-                            // Nothing came back in time: mark what waits.
-                            if let Err(err) = self.mark_sent(&mut sent).await {
-                                first_error.get_or_insert(err);
-                            }
-                            oldest = None;
-                            continue;
-                        }
-                    },
-                    None => outcomes.next().await,
-                };
-                let Some(outcome) = next else { break };
-                match outcome {
-                    Ok(Outcome::Sent(id)) => {
-                        report.sent += 1;
-                        self.metrics.message("sent", 1);
-                        sent.push(id);
-                        let since = *oldest.get_or_insert_with(tokio::time::Instant::now);
-                        // A store error here does not abandon the sends in flight: they
-                        // finish, the marking is tried again after them, then it is reported.
-                        if sent.len() >= MARK_EVERY
-                            || since.elapsed() >= self.settings.mark_within
-                            || claimed_at.elapsed() > self.half_lease()
-                        {
-                            if let Err(err) = self.mark_sent(&mut sent).await {
-                                first_error.get_or_insert(err);
-                            }
-                            oldest = None;
-                        }
-                    }
-                    Ok(Outcome::Retried) => {
-                        report.retried += 1;
-                        self.metrics.message("retried", 1);
-                    }
-                    Ok(Outcome::Failed) => {
-                        report.failed += 1;
-                        self.metrics.message("failed", 1);
-                    }
-                    Ok(Outcome::Dropped) => {
-                        report.dropped += 1;
-                        self.metrics.message("dropped", 1);
-                    }
-                    Ok(Outcome::LeaseLost) => {}
-                    Err(err) => {
-                        first_error.get_or_insert(err);
-                    }
-                }
-            }
-            drop(outcomes);
-            self.mark_sent(&mut sent).await?;
-            if let Some(err) = first_error {
-                return Err(err);
+            Ok::<_, StoreError>((sessions, subscriptions, registrations))
+        };
+        match read.await {
+            Ok((sessions, subscriptions, registrations)) => Ok(Some(Loaded {
+                claimed,
+                claimed_at,
+                sessions,
+                subscriptions,
+                registrations,
+                composed: ComposeCache::at(self.store.now()),
+                policy: self.store.mail_policy(),
+            })),
+            Err(err) => {
+                self.put_back(claimed, claimed_at);
+                Err(err)
             }
         }
-        Ok(report)
+    }
+
+    /// Sends a loaded batch, several messages at once, and marks what went.
+    async fn send_batch(&self, loaded: Loaded, report: &mut RunReport) -> Result<(), StoreError> {
+        let Loaded {
+            claimed,
+            claimed_at,
+            sessions,
+            subscriptions,
+            registrations,
+            composed,
+            policy,
+        } = loaded;
+        let batch = Batch {
+            sessions: &sessions,
+            subscriptions: &subscriptions,
+            registrations: &registrations,
+            composed: &composed,
+            policy: &policy,
+        };
+        // Several messages at once, one per pooled SMTP connection. A store error on one
+        // does not abandon the others mid-send: they finish, then the error is reported.
+        let sends: Vec<_> = claimed
+            .into_iter()
+            .map(|message| self.deliver_owned(message, claimed_at, batch))
+            .collect();
+        let mut outcomes =
+            futures_util::stream::iter(sends).buffer_unordered(self.settings.concurrency.max(1));
+        let mut first_error = None;
+        // Marked sent MARK_EVERY at a time or within `mark_within`, in one statement: a
+        // crash sends again at most those not yet marked (plus the sends in flight), never
+        // loses one.
+        let mut sent = Vec::new();
+        // When the oldest message of `sent` was accepted by the relay.
+        let mut oldest: Option<tokio::time::Instant> = None;
+        loop {
+            let next = match oldest {
+                Some(since) => tokio::select! {
+                    outcome = outcomes.next() => outcome,
+                    () = tokio::time::sleep_until(since + self.settings.mark_within) => {
+                        // Nothing came back in time: mark what waits.
+                        if let Err(err) = self.mark_sent(&mut sent).await {
+                            first_error.get_or_insert(err);
+                        }
+                        oldest = None;
+                        continue;
+                    }
+                },
+                None => outcomes.next().await,
+            };
+            let Some(outcome) = next else { break };
+            match outcome {
+                Ok(Outcome::Sent(id)) => {
+                    report.sent += 1;
+                    self.metrics.message("sent", 1);
+                    sent.push(id);
+                    let since = *oldest.get_or_insert_with(tokio::time::Instant::now);
+                    // A store error here does not abandon the sends in flight: they
+                    // finish, the marking is tried again after them, then it is reported.
+                    if sent.len() >= MARK_EVERY
+                        || since.elapsed() >= self.settings.mark_within
+                        || claimed_at.elapsed() > self.half_lease()
+                    {
+                        if let Err(err) = self.mark_sent(&mut sent).await {
+                            first_error.get_or_insert(err);
+                        }
+                        oldest = None;
+                    }
+                }
+                Ok(Outcome::Retried) => {
+                    report.retried += 1;
+                    self.metrics.message("retried", 1);
+                }
+                Ok(Outcome::Failed) => {
+                    report.failed += 1;
+                    self.metrics.message("failed", 1);
+                }
+                Ok(Outcome::Dropped) => {
+                    report.dropped += 1;
+                    self.metrics.message("dropped", 1);
+                }
+                Ok(Outcome::LeaseLost) => {}
+                Err(err) => {
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        drop(outcomes);
+        self.mark_sent(&mut sent).await?;
+        if let Some(err) = first_error {
+            return Err(err);
+        }
+        Ok(())
+    }
+
+    /// Messages claimed but not sent by a pass that failed: the next pass takes them first,
+    /// instead of leaving them until their lease ends.
+    fn put_back(&self, claimed: Vec<Claimed>, claimed_at: tokio::time::Instant) {
+        let mut slot = self
+            .put_back
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match slot.as_mut() {
+            // The earlier claim time: its lease is the older one.
+            Some((kept, _)) => kept.extend(claimed),
+            None => *slot = Some((claimed, claimed_at)),
+        }
     }
 
     /// BATCH, or about two seconds' worth at the configured rate: a batch's sessions and

@@ -640,6 +640,84 @@ async fn an_unknown_kind_of_message_fails_alone(db: Db) {
     assert_eq!(messages_of(&outbox, "announcement")[0]["status"], "sent");
 }
 
+/// Refuses (or allows again) marking outbox messages sent, in the database itself: a store
+/// error in the middle of a pass, with nothing faked in the process.
+async fn refuse_marking(app: &TestApp, refuse: bool) {
+    let postgres = app._db.url.starts_with("postgres");
+    let statements: &[&str] = match (postgres, refuse) {
+        (false, true) => &["CREATE TRIGGER refuse_sent BEFORE UPDATE ON outbox \
+             WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'marking refused'); END"],
+        (false, false) => &["DROP TRIGGER refuse_sent"],
+        (true, true) => &[
+            "CREATE FUNCTION refuse_sent() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'marking refused'; END $$",
+            "CREATE TRIGGER refuse_sent BEFORE UPDATE ON outbox FOR EACH ROW \
+             WHEN (NEW.status = 'sent') EXECUTE FUNCTION refuse_sent()",
+        ],
+        (true, false) => &["DROP TRIGGER refuse_sent ON outbox"],
+    };
+    for statement in statements {
+        sqlx::query(statement)
+            .execute(app.store.pool())
+            .await
+            .expect(statement);
+    }
+}
+
+/// Unthrottled, the next batch is claimed while one is sent. A pass that then fails on the
+/// store puts that batch back: the next pass sends it at once, not when its lease ends
+/// (two minutes by default), and nobody gets it twice.
+async fn a_failed_pass_puts_back_the_batch_claimed_ahead(db: Db) {
+    let smtp = SmtpServer::start();
+    let app = app_without_dispatcher(db, &smtp).await;
+    for i in 0..250 {
+        app.store
+            .add_subscription(
+                &eventail::store::NewSubscription {
+                    email: eventail::domain::EmailAddress::parse(&format!(
+                        "personne{i}@exemple.fr"
+                    ))
+                    .unwrap(),
+                    scope: eventail::domain::Scope::All,
+                    source: "test".into(),
+                    wording_version: "v1".into(),
+                    request_ip: None,
+                },
+                Utc::now(),
+            )
+            .await
+            .unwrap();
+    }
+    app.create_event(webinar("Pour deux cent cinquante")).await;
+    let mut settings = crate::helpers::settings_for(&app._db.url);
+    settings.mail.smtp_url = smtp.url().into();
+    settings.mail.rate_per_second = 100_000.0;
+    let templates = std::sync::Arc::new(eventail::templates::Templates::load(None).unwrap());
+    let dispatcher =
+        eventail::mailer::dispatcher(app.store.clone(), &settings, templates, &app.address)
+            .unwrap();
+
+    refuse_marking(&app, true).await;
+    let failed = dispatcher.run_once().await;
+    assert!(failed.is_err(), "{failed:?}");
+    // The first batch went (its marking failed after); the one claimed ahead did not.
+    assert_eq!(smtp.received().len(), 100);
+    let (leased,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status = 'sending'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(leased, 200, "the first batch and the one claimed ahead");
+
+    refuse_marking(&app, false).await;
+    let report = dispatcher.run_once().await.unwrap();
+    assert_eq!(report.sent, 150, "{report:?}");
+    let mut recipients: Vec<String> = smtp.received().iter().map(|m| m.to[0].clone()).collect();
+    assert_eq!(recipients.len(), 250);
+    recipients.sort();
+    recipients.dedup();
+    assert_eq!(recipients.len(), 250, "each once");
+}
+
 /// Two instances on one database with one relay: every message delivered exactly once; a lease
 /// left by a dead dispatcher is taken over.
 async fn instances_share_the_outbox(db: Db) {
@@ -1605,6 +1683,7 @@ async fn unsubscribe_links_change_nothing_on_get_and_refuse_unknown_keys(db: Db)
 }
 
 on_both_backends!(
+    a_failed_pass_puts_back_the_batch_claimed_ahead,
     a_refused_reminder_is_retried_not_dropped,
     one_click_leaves_only_the_list_the_message_came_from,
     the_everything_button_leaves_every_list,
