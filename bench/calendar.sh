@@ -24,7 +24,10 @@ BIN="$PWD/target/release/eventail"
 WORK="$(mktemp -d)"
 chmod 755 "$WORK"
 cleanup() {
-  kill "${EVENTAIL_PID:-0}" 2>/dev/null || true
+  # eventail saves the feed as it stops: wait for it before its folder goes.
+  if [ -n "${EVENTAIL_PID:-}" ] && kill "$EVENTAIL_PID" 2>/dev/null; then
+    wait "$EVENTAIL_PID" 2>/dev/null || true
+  fi
   [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
   rm -rf "$WORK"
 }

@@ -214,11 +214,15 @@ impl Dispatcher {
     /// The next batch: messages put back by a failed pass first, else those due now, with
     /// what their rules and composing need, read once. `None` when nothing is due.
     async fn load_batch(&self) -> Result<Option<Loaded>, StoreError> {
+        // Put back longer ago than half the lease, they are left to the claims: once their
+        // lease ends, a claim (this dispatcher's or another's) takes them over, and sending
+        // them from here as well could send them twice.
         let put_back = self
             .put_back
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
+            .take()
+            .filter(|(_, claimed_at)| claimed_at.elapsed() < self.half_lease());
         let (claimed, claimed_at) = match put_back {
             Some(put_back) => put_back,
             None => {
