@@ -81,27 +81,22 @@ enum Outcome {
 }
 
 /// What a claimed batch needs, read once for all of it: its sessions, subscriptions and
-/// registrations.
-#[derive(Clone, Copy)]
-struct Batch<'a> {
-    sessions: &'a HashMap<String, Event>,
-    subscriptions: &'a HashMap<String, Subscription>,
-    registrations: &'a HashMap<String, Registration>,
-    /// What the recipients of one notice share, composed once for the batch.
-    composed: &'a ComposeCache,
-    /// The reminders sessions have by default, read once for the batch.
-    policy: &'a MailPolicy,
-}
-
-/// A claimed batch and what it needs (`Batch` borrows from it).
-struct Loaded {
-    claimed: Vec<Claimed>,
-    claimed_at: tokio::time::Instant,
+/// registrations. Its messages' sends borrow it.
+struct Batch {
     sessions: HashMap<String, Event>,
     subscriptions: HashMap<String, Subscription>,
     registrations: HashMap<String, Registration>,
+    /// What the recipients of one notice share, composed once for the batch.
     composed: ComposeCache,
+    /// The reminders sessions have by default, read once for the batch.
     policy: MailPolicy,
+}
+
+/// A claimed batch and what it needs.
+struct Loaded {
+    claimed: Vec<Claimed>,
+    claimed_at: tokio::time::Instant,
+    batch: Batch,
 }
 
 /// Messages claimed per round trip.
@@ -279,11 +274,13 @@ impl Dispatcher {
             Ok((sessions, subscriptions, registrations)) => Ok(Some(Loaded {
                 claimed,
                 claimed_at,
-                sessions,
-                subscriptions,
-                registrations,
-                composed: ComposeCache::at(self.store.now()),
-                policy: self.store.mail_policy(),
+                batch: Batch {
+                    sessions,
+                    subscriptions,
+                    registrations,
+                    composed: ComposeCache::at(self.store.now()),
+                    policy: self.store.mail_policy(),
+                },
             })),
             Err(err) => {
                 self.put_back(claimed, claimed_at);
@@ -297,19 +294,9 @@ impl Dispatcher {
         let Loaded {
             claimed,
             claimed_at,
-            sessions,
-            subscriptions,
-            registrations,
-            composed,
-            policy,
+            batch,
         } = loaded;
-        let batch = Batch {
-            sessions: &sessions,
-            subscriptions: &subscriptions,
-            registrations: &registrations,
-            composed: &composed,
-            policy: &policy,
-        };
+        let batch = &batch;
         // Several messages at once, one per pooled SMTP connection. A store error on one
         // does not abandon the others mid-send: they finish, then the error is reported.
         let sends: Vec<_> = claimed
@@ -510,7 +497,7 @@ impl Dispatcher {
     async fn still_relevant<'b>(
         &self,
         message: &Claimed,
-        batch: Batch<'b>,
+        batch: &'b Batch,
     ) -> Result<Result<Context<'b>, DropReason>, StoreError> {
         let reader = match (&message.registration_id, &message.subscription_id) {
             (Some(id), _) => found(Some(batch.registrations.get(id))).map(Addressee::Registrant),
@@ -524,7 +511,7 @@ impl Dispatcher {
             &due,
             reader.map(Addressee::recipient),
             event,
-            batch.policy,
+            &batch.policy,
             self.settings.confirm_for,
             self.store.now(),
         );
@@ -577,7 +564,7 @@ impl Dispatcher {
         &self,
         message: Claimed,
         claimed_at: tokio::time::Instant,
-        batch: Batch<'_>,
+        batch: &Batch,
     ) -> Result<Outcome, StoreError> {
         self.deliver(&message, claimed_at, batch).await
     }
@@ -586,7 +573,7 @@ impl Dispatcher {
         &self,
         message: &Claimed,
         claimed_at: tokio::time::Instant,
-        batch: Batch<'_>,
+        batch: &Batch,
     ) -> Result<Outcome, StoreError> {
         let context = match self.still_relevant(message, batch).await? {
             Ok(context) => context,
@@ -603,7 +590,7 @@ impl Dispatcher {
             context.event,
             context.reader,
             &context.changed,
-            batch.composed,
+            &batch.composed,
         );
         let email = match composed {
             Ok(email) => email,
