@@ -10,7 +10,7 @@
 //!
 //! BENCH_BACKENDS=sqlite or =postgres times one backend. PostgreSQL is reached through
 //! DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres); a fresh database is
-//! created and dropped.
+//! created and dropped (BENCH_KEEP=1 keeps it, and prints its name, for `EXPLAIN` or `psql`).
 
 use std::time::{Duration, Instant};
 
@@ -174,6 +174,10 @@ async fn main() {
     );
     time_renders("PostgreSQL", &store, &calendar_settings(&url).1, n).await;
     store.close().await;
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        println!("kept: {url}");
+        return;
+    }
     sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .execute(&mut conn)
         .await
