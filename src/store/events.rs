@@ -151,7 +151,9 @@ fn read_feed_sqlite(
     bind_sqlite(&mut stmt, &changed_binds.map(Bind::Int))?;
     let changed = {
         let mut rows = stmt.raw_query();
-        let row = rows.next()?.ok_or(StoreError::NotFound)?;
+        let row = rows
+            .next()?
+            .ok_or_else(|| StoreError::Corrupt("no row of aggregates".into()))?;
         (row.get(0)?, row.get(1)?, row.get(2)?)
     };
     let mut stmt = db.prepare(sql)?;
