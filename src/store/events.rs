@@ -128,6 +128,18 @@ pub struct FeedData {
     pub last_change: Option<DateTime<Utc>>,
 }
 
+/// The three moments a feed can have changed at (`$1` now, `$2` the window's start, in
+/// seconds); all feeds share them, which can only make a filtered feed look newer than it is,
+/// never older. Read before the list: a write landing in between then makes the body newer
+/// than its Last-Modified (a needless 200 later), never older (a wrong 304).
+const CHANGED: &str = "SELECT \
+     (SELECT MAX(m) FROM (SELECT MAX(updated_at) AS m FROM events WHERE status = 'scheduled' \
+       UNION ALL SELECT MAX(updated_at) FROM events WHERE status = 'cancelled') AS last) AS edited, \
+     (SELECT MAX(COALESCE(ends_at, starts_at)) FROM events \
+       WHERE status = 'cancelled' AND COALESCE(ends_at, starts_at) <= $1) AS cancelled_gone, \
+     (SELECT MAX(COALESCE(ends_at, starts_at)) FROM events \
+       WHERE status = 'scheduled' AND COALESCE(ends_at, starts_at) < $2) AS aged_gone";
+
 /// What a feed's read gives: the three moments a feed can have changed at (see `CHANGED`), the
 /// sessions, and their kept texts when asked for.
 type FeedRead = (
@@ -138,16 +150,15 @@ type FeedRead = (
 
 /// `feed_rows`' two reads on SQLite, stepped on the connection's own handle (`read_sqlite`):
 /// each value is read where SQLite keeps it, and each text copied once, into the `Arc` the
-/// feed keeps. `changed_binds` are `$1` and `$2` of `changed`.
+/// feed keeps. `changed_binds` are `$1` and `$2` of `CHANGED`.
 fn read_feed_sqlite(
     db: &rusqlite::Connection,
-    changed: &str,
     sql: &str,
     binds: &[Bind],
     changed_binds: [i64; 2],
     vevents: Option<&str>,
 ) -> Result<FeedRead, StoreError> {
-    let mut stmt = db.prepare(changed)?;
+    let mut stmt = db.prepare(CHANGED)?;
     bind_sqlite(&mut stmt, &changed_binds.map(Bind::Int))?;
     let changed = {
         let mut rows = stmt.raw_query();
@@ -162,11 +173,7 @@ fn read_feed_sqlite(
     let mut entries = Vec::new();
     let mut texts = Vec::new();
     while let Some(row) = rows.next()? {
-        entries.push(FeedEntry {
-            id: row.get(0)?,
-            updated_at: from_micros(row.get(1)?)?,
-            leaves_at: from_secs(row.get(2)?)?,
-        });
+        entries.push(feed_entry(row.get(0)?, row.get(1)?, row.get(2)?)?);
         if vevents.is_some() {
             let text = row
                 .get_ref(3)?
@@ -185,14 +192,13 @@ fn read_feed_sqlite(
 /// calendar`).
 async fn read_feed_postgres(
     pool: &sqlx::PgPool,
-    changed: &str,
     sql: &str,
     binds: &[Bind],
     [now_s, horizon]: [i64; 2],
     vevents: Option<&str>,
 ) -> Result<FeedRead, StoreError> {
     let mut conn = pool.acquire().await?;
-    let row = sqlx::query(changed)
+    let row = sqlx::query(CHANGED)
         .bind(now_s)
         .bind(horizon)
         .fetch_one(&mut *conn)
@@ -209,16 +215,25 @@ async fn read_feed_postgres(
     let mut entries = Vec::new();
     let mut texts = Vec::new();
     while let Some(row) = rows.try_next().await? {
-        entries.push(FeedEntry {
-            id: row.try_get(0)?,
-            updated_at: from_micros(row.try_get(1)?)?,
-            leaves_at: from_secs(row.try_get(2)?)?,
-        });
+        entries.push(feed_entry(
+            row.try_get(0)?,
+            row.try_get(1)?,
+            row.try_get(2)?,
+        )?);
         if vevents.is_some() {
             texts.push(row.try_get::<Option<&str>, _>(3)?.map(Arc::<str>::from));
         }
     }
     Ok((changed, entries, texts))
+}
+
+/// A row of the list: id, change time in microseconds, leaving time in seconds.
+fn feed_entry(id: String, updated_us: i64, leaves_s: i64) -> Result<FeedEntry, StoreError> {
+    Ok(FeedEntry {
+        id,
+        updated_at: from_micros(updated_us)?,
+        leaves_at: from_secs(leaves_s)?,
+    })
 }
 
 /// Binds `binds` to the statement's `$1`, `$2`, …: SQLite numbers `$N` parameters in the
@@ -336,28 +351,17 @@ impl Store {
                 body("l", key_param)
             );
         }
-        // The three moments a feed can have changed at; all feeds share them, which can only
-        // make a filtered feed look newer than it is, never older. Read before the list: a
-        // write landing in between then makes the body newer than its Last-Modified (a needless
-        // 200 later), never older (a wrong 304).
-        const CHANGED: &str = "SELECT \
-             (SELECT MAX(m) FROM (SELECT MAX(updated_at) AS m FROM events WHERE status = 'scheduled' \
-               UNION ALL SELECT MAX(updated_at) FROM events WHERE status = 'cancelled') AS last) AS edited, \
-             (SELECT MAX(COALESCE(ends_at, starts_at)) FROM events \
-               WHERE status = 'cancelled' AND COALESCE(ends_at, starts_at) <= $1) AS cancelled_gone, \
-             (SELECT MAX(COALESCE(ends_at, starts_at)) FROM events \
-               WHERE status = 'scheduled' AND COALESCE(ends_at, starts_at) < $2) AS aged_gone";
         // Through the backend's own driver: 10,000 rows cost a third as much as through `Any`.
         // (SQLite's goes further, see `read_feed_sqlite`.)
         let ((edited, cancelled_gone, aged_gone), entries, texts) = match self.native().await? {
             super::native::Native::Sqlite(pool) => {
                 super::native::read_sqlite(pool, |db| {
-                    read_feed_sqlite(db, CHANGED, &sql, &binds, [now_s, horizon], vevents)
+                    read_feed_sqlite(db, &sql, &binds, [now_s, horizon], vevents)
                 })
                 .await?
             }
             super::native::Native::Postgres(pool) => {
-                read_feed_postgres(pool, CHANGED, &sql, &binds, [now_s, horizon], vevents).await?
+                read_feed_postgres(pool, &sql, &binds, [now_s, horizon], vevents).await?
             }
         };
         let mut last_change = edited.map(from_micros).transpose()?;

@@ -1151,8 +1151,73 @@ async fn sessions_keep_their_vevents_beside_them(db: Db) {
     assert_eq!((again.written, again.stored), (0, joined.stored));
 }
 
+/// A feed's list read with its kept texts (what a new process renders from) is the same list as
+/// without them, under every filter, and each text is the one kept for the session's change:
+/// each backend builds that query its own way (PostgreSQL sorts before looking the texts up,
+/// SQLite binds `$N` by name), and the filters join or test other tables.
+async fn filtered_lists_come_with_their_kept_texts(db: Db) {
+    use eventail::domain::EventKind;
+    use eventail::store::FeedQuery;
+    let app = spawn_app(db).await;
+    let made = seed(&app).await;
+    let spring = made["spring"]["id"].as_str().unwrap();
+    let (key, _, _) = app.store.stored_vevent(spring).await.unwrap().unwrap();
+    let window = Duration::days(3650);
+    let now = Utc::now();
+    let queries = [
+        FeedQuery::default(),
+        FeedQuery {
+            kind: Some(EventKind::Webinar),
+            ..FeedQuery::default()
+        },
+        FeedQuery {
+            tag: Some("sobriété".into()),
+            ..FeedQuery::default()
+        },
+        FeedQuery {
+            series: Some("les-mercredis".into()),
+            ..FeedQuery::default()
+        },
+        FeedQuery {
+            kind: Some(EventKind::Webinar),
+            series: Some("les-mercredis".into()),
+            tag: Some("sobriété".into()),
+        },
+    ];
+    for query in queries {
+        let plain = app.store.feed_events(&query, now, window).await.unwrap();
+        let (with, texts) = app
+            .store
+            .feed_events_with_vevents(&query, now, window, &key)
+            .await
+            .unwrap();
+        assert!(!plain.entries.is_empty(), "{query:?} lists nothing");
+        assert_eq!(with.entries, plain.entries, "{query:?}");
+        assert_eq!(with.last_change, plain.last_change, "{query:?}");
+        assert_eq!(texts.len(), with.entries.len());
+        for (entry, text) in with.entries.iter().zip(&texts) {
+            let (_, at, body) = app.store.stored_vevent(&entry.id).await.unwrap().unwrap();
+            assert_eq!(at, entry.updated_at);
+            assert_eq!(
+                text.as_deref(),
+                Some(body.as_str()),
+                "{query:?} {}",
+                entry.id
+            );
+        }
+    }
+    // Under another key (other settings), no text is taken for the session's.
+    let (_, texts) = app
+        .store
+        .feed_events_with_vevents(&FeedQuery::default(), now, window, "another key")
+        .await
+        .unwrap();
+    assert!(!texts.is_empty() && texts.iter().all(Option::is_none));
+}
+
 on_both_backends!(
     a_restart_reuses_the_saved_feed_until_content_changes,
+    filtered_lists_come_with_their_kept_texts,
     sessions_keep_their_vevents_beside_them,
     directory_changes_reach_the_feed,
     feed_shapes_and_instants,
