@@ -304,7 +304,7 @@ impl Store {
         // SQLite reads the list in the order of its covering index (`events_feed`) and looks
         // each text up as it goes. PostgreSQL prefers to sort the sessions it scanned, and it
         // evaluated the lookups before sorting: the sort carried every text, 14 MiB, and
-        // spilled to disk (`EXPLAIN ANALYZE`: 20–25 ms of a 70–90 ms read). There, the list is
+        // spilled to disk (`auto_explain`: 22–27 ms of a 69–97 ms read). There, the list is
         // sorted in a subquery (`OFFSET 0` keeps the planner from merging it into the outer
         // query), and the texts are looked up on the sorted list.
         let sorted_first = vevents.is_some() && self.backend == Backend::Postgres;
