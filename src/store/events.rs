@@ -189,184 +189,57 @@ fn read_feed_sqlite(
 /// text copied into the `Arc` the feed keeps and the row dropped: collecting them first
 /// (`fetch_all`) held every row's 1.4 KB of message beside its copy, 14 MiB more at 10,000
 /// sessions, and the list with its texts took 62–66 ms against 54 ms (`cargo bench --bench
-/// calendar`). With `vevents`, see `read_texts_postgres`.
+/// calendar`). With `vevents`, the rows come unordered, with the start time as a fourth column
+/// before the text, and are put in feed order here.
 async fn read_feed_postgres(
     pool: &sqlx::PgPool,
     sql: &str,
     binds: &[Bind],
-    changed_binds: [i64; 2],
+    [now_s, horizon]: [i64; 2],
     vevents: Option<&str>,
 ) -> Result<FeedRead, StoreError> {
-    if vevents.is_some() {
-        return read_texts_postgres(pool, sql, binds, changed_binds).await;
-    }
     let mut conn = pool.acquire().await?;
-    let changed = read_changed(&mut *conn, changed_binds).await?;
-    let mut rows = bind_postgres(sqlx::query(sql), binds).fetch(&mut *conn);
-    let mut entries = Vec::new();
-    while let Some(row) = rows.try_next().await? {
-        entries.push(feed_entry(
-            row.try_get(0)?,
-            row.try_get(1)?,
-            row.try_get(2)?,
-        )?);
-    }
-    Ok((changed, entries, Vec::new()))
-}
-
-/// How long a read of the list with its texts waits for a second connection before reading
-/// on one.
-const SECOND_CONNECTION_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
-
-/// The list with its texts on PostgreSQL: `sql` gives the rows unordered, with the start time
-/// as a fourth column before the text, and they are put in feed order here. When a second
-/// connection of the native pool comes within `SECOND_CONNECTION_WAIT`, each connection reads
-/// half the sessions (by the last character of their id) in one snapshot, exported by the
-/// first and imported by the second as `pg_dump --jobs` does, and the process reads the two
-/// streams on two threads: the server's work and the 13.5 MiB sent at 10,000 sessions are
-/// split over two server processes and two connections.
-async fn read_texts_postgres(
-    pool: &sqlx::PgPool,
-    sql: &str,
-    binds: &[Bind],
-    changed_binds: [i64; 2],
-) -> Result<FeedRead, StoreError> {
-    // Without ORDER BY, the halves' condition can be added to the WHERE clause.
-    debug_assert!(!sql.contains("ORDER BY"));
-    const SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
-    let mut first = pool.begin_with(SNAPSHOT).await?;
-    let second = match tokio::time::timeout(SECOND_CONNECTION_WAIT, pool.begin_with(SNAPSHOT)).await
-    {
-        Ok(Ok(tx)) => Some(tx),
-        Ok(Err(err)) => {
-            tracing::debug!(error = %err, "no second connection for a feed's texts");
-            None
-        }
-        Err(_) => None,
-    };
-    let Some(mut second) = second else {
-        let changed = read_changed(&mut *first, changed_binds).await?;
-        let mut rows = Vec::new();
-        read_rows_with_texts(
-            bind_postgres(sqlx::query(sql), binds),
-            &mut *first,
-            &mut rows,
-        )
-        .await?;
-        first.commit().await?;
-        return put_in_feed_order(changed, rows);
-    };
-    let snapshot: String = sqlx::query_scalar("SELECT pg_export_snapshot()")
-        .fetch_one(&mut *first)
-        .await?;
-    // An identifier such as 00000003-0000001B-1; it cannot be a bound parameter.
-    if !snapshot.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') {
-        return Err(StoreError::Corrupt(format!(
-            "snapshot identifier {snapshot:?}"
-        )));
-    }
-    // Not `raw_sql`: its `execute` makes the future fail `Send` (sqlx's lifetimes), and not
-    // kept among the prepared statements, each identifier being used once.
-    sqlx::query(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
-        .persistent(false)
-        .execute(&mut *second)
-        .await?;
-    let half = |parity: u8| format!("{sql} AND ascii(right(e.id, 1)) % 2 = {parity}");
-    let other = {
-        let sql = half(1);
-        let binds = binds.to_vec();
-        tokio::spawn(async move {
-            let mut rows = Vec::new();
-            read_rows_with_texts(
-                bind_postgres(sqlx::query(&sql), &binds),
-                &mut *second,
-                &mut rows,
-            )
-            .await?;
-            second.commit().await?;
-            Ok::<_, StoreError>(rows)
-        })
-    };
-    let changed = read_changed(&mut *first, changed_binds).await?;
-    let sql = half(0);
-    let mut rows = Vec::new();
-    read_rows_with_texts(
-        bind_postgres(sqlx::query(&sql), binds),
-        &mut *first,
-        &mut rows,
-    )
-    .await?;
-    first.commit().await?;
-    let others = other
-        .await
-        .map_err(|e| StoreError::Corrupt(format!("reading half a feed: {e}")))??;
-    rows.extend(others);
-    put_in_feed_order(changed, rows)
-}
-
-/// `CHANGED` on a PostgreSQL connection.
-async fn read_changed<'c, E>(
-    conn: E,
-    [now_s, horizon]: [i64; 2],
-) -> Result<(Option<i64>, Option<i64>, Option<i64>), StoreError>
-where
-    E: 'c + sqlx::Executor<'c, Database = sqlx::Postgres>,
-{
     let row = sqlx::query(CHANGED)
         .bind(now_s)
         .bind(horizon)
-        .fetch_one(conn)
+        .fetch_one(&mut *conn)
         .await?;
-    Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?))
-}
-
-fn bind_postgres<'q>(
-    mut select: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    binds: &'q [Bind],
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    let changed = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+    let mut select = sqlx::query(sql);
     for bind in binds {
         select = match bind {
             Bind::Text(s) => select.bind(s.as_str()),
             Bind::Int(i) => select.bind(*i),
         };
     }
-    select
-}
-
-/// A row of the list with its kept text and start time, as `read_feed_postgres` reads it.
-type TextRow = (i64, FeedEntry, Option<Arc<str>>);
-
-/// Streams the rows of a read of the list with the texts into `out`.
-async fn read_rows_with_texts<'q, 'c, E>(
-    select: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    conn: E,
-    out: &mut Vec<TextRow>,
-) -> Result<(), StoreError>
-where
-    'q: 'c,
-    E: 'c + sqlx::Executor<'c, Database = sqlx::Postgres>,
-{
-    let mut rows = select.fetch(conn);
+    let mut rows = select.fetch(&mut *conn);
+    let mut unordered = Vec::new();
     while let Some(row) = rows.try_next().await? {
         let entry = feed_entry(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)?;
-        let starts: i64 = row.try_get(3)?;
-        let text = row.try_get::<Option<&str>, _>(4)?.map(Arc::<str>::from);
-        out.push((starts, entry, text));
+        if vevents.is_some() {
+            let starts: i64 = row.try_get(3)?;
+            let text = row.try_get::<Option<&str>, _>(4)?.map(Arc::<str>::from);
+            unordered.push((starts, entry, text));
+        } else {
+            unordered.push((0, entry, None));
+        }
     }
-    Ok(())
-}
-
-/// `ORDER BY e.starts_at, e.id` as the database orders them: ids are UUIDs written one way
-/// (`new_id`), lower-case hexadecimal digits with hyphens in the same places, which the
-/// database's collation, whatever it is, orders as their bytes.
-fn put_in_feed_order(
-    changed: (Option<i64>, Option<i64>, Option<i64>),
-    mut rows: Vec<TextRow>,
-) -> Result<FeedRead, StoreError> {
-    rows.sort_unstable_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
-    let mut entries = Vec::with_capacity(rows.len());
-    let mut texts = Vec::with_capacity(rows.len());
-    for (_, entry, text) in rows {
+    drop(rows);
+    if vevents.is_none() {
+        // In order already, and without texts.
+        return Ok((
+            changed,
+            unordered.into_iter().map(|(_, e, _)| e).collect(),
+            Vec::new(),
+        ));
+    }
+    // `ORDER BY e.starts_at, e.id` as the database orders them: ids are UUIDs written one way
+    // (`new_id`), lower-case hexadecimal digits with hyphens in the same places, which the
+    // database's collation, whatever it is, orders as their bytes.
+    unordered.sort_unstable_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+    let mut entries = Vec::with_capacity(unordered.len());
+    let mut texts = Vec::with_capacity(unordered.len());
+    for (_, entry, text) in unordered {
         entries.push(entry);
         texts.push(text);
     }
@@ -1011,7 +884,6 @@ impl ColumnValues<'_> {
     }
 }
 
-#[derive(Clone)]
 enum Bind {
     Text(String),
     Int(i64),

@@ -20,9 +20,8 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 
 use super::{Backend, Store, StoreError};
 
-/// Connections of the native pool: feeds are rendered one at a time per feed, rarely more,
-/// and a render from scratch on PostgreSQL reads on two (`read_texts_postgres`).
-const NATIVE_CONNECTIONS: u32 = 4;
+/// Connections of the native pool: feeds are rendered one at a time per feed, rarely more.
+const NATIVE_CONNECTIONS: u32 = 2;
 
 pub(crate) enum Native {
     Sqlite(SqlitePool),

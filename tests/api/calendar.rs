@@ -1161,8 +1161,7 @@ async fn filtered_lists_come_with_their_kept_texts(db: Db) {
     let app = spawn_app(db).await;
     let made = seed(&app).await;
     // Twelve webinars at one time: their order is their ids'. On PostgreSQL the rows are read
-    // unordered, in two halves by the parity of the ids' last character (random in a UUIDv7:
-    // both halves have some of the twelve in all but one run in 2,048), then put in order.
+    // unordered, then put in order by the process.
     let mut same_time = Vec::new();
     for i in 0..12 {
         let made = app
