@@ -213,26 +213,26 @@ async fn read_feed_postgres(
         };
     }
     let mut rows = select.fetch(&mut *conn);
+    if vevents.is_none() {
+        // In order already, and without texts: the list every re-render reads.
+        let mut entries = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            entries.push(feed_entry(
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+            )?);
+        }
+        return Ok((changed, entries, Vec::new()));
+    }
     let mut unordered = Vec::new();
     while let Some(row) = rows.try_next().await? {
         let entry = feed_entry(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)?;
-        if vevents.is_some() {
-            let starts: i64 = row.try_get(3)?;
-            let text = row.try_get::<Option<&str>, _>(4)?.map(Arc::<str>::from);
-            unordered.push((starts, entry, text));
-        } else {
-            unordered.push((0, entry, None));
-        }
+        let starts: i64 = row.try_get(3)?;
+        let text = row.try_get::<Option<&str>, _>(4)?.map(Arc::<str>::from);
+        unordered.push((starts, entry, text));
     }
     drop(rows);
-    if vevents.is_none() {
-        // In order already, and without texts.
-        return Ok((
-            changed,
-            unordered.into_iter().map(|(_, e, _)| e).collect(),
-            Vec::new(),
-        ));
-    }
     // `ORDER BY e.starts_at, e.id` as the database orders them: ids are UUIDs written one way
     // (`new_id`), lower-case hexadecimal digits with hyphens in the same places, which the
     // database's collation, whatever it is, orders as their bytes.

@@ -1153,8 +1153,8 @@ async fn sessions_keep_their_vevents_beside_them(db: Db) {
 
 /// A feed's list read with its kept texts (what a new process renders from) is the same list as
 /// without them, under every filter, and each text is the one kept for the session's change:
-/// each backend builds that query its own way (PostgreSQL sorts before looking the texts up,
-/// SQLite binds `$N` by name), and the filters join or test other tables.
+/// each backend builds that query its own way (PostgreSQL joins the texts unordered and the
+/// process sorts the rows, SQLite binds `$N` by name), and the filters join or test other tables.
 async fn filtered_lists_come_with_their_kept_texts(db: Db) {
     use eventail::domain::EventKind;
     use eventail::store::FeedQuery;
