@@ -785,18 +785,12 @@ impl Store {
         from_row(&row)
     }
 
-    /// Several registrations by id (those that exist), 500 per query.
+    /// Several registrations by id (those that exist).
     pub async fn registrations_by_ids(
         &self,
         ids: &[String],
     ) -> Result<Vec<Registration>, StoreError> {
-        super::rows_by_ids(
-            &self.pool,
-            &format!("{SELECT} WHERE g.id IN"),
-            ids,
-            from_row,
-        )
-        .await
+        super::rows_by_ids(self.pool(), self.backend, SELECT, "g.id", ids, from_row).await
     }
 
     /// Seats taken and people waiting at a session (by id).

@@ -669,18 +669,12 @@ impl Store {
         load(&mut conn, id).await
     }
 
-    /// Several subscriptions by id (those that exist), 500 per query.
+    /// Several subscriptions by id (those that exist).
     pub async fn subscriptions_by_ids(
         &self,
         ids: &[String],
     ) -> Result<Vec<Subscription>, StoreError> {
-        super::rows_by_ids(
-            &self.pool,
-            &format!("{SELECT} WHERE u.id IN"),
-            ids,
-            from_row,
-        )
-        .await
+        super::rows_by_ids(self.pool(), self.backend, SELECT, "u.id", ids, from_row).await
     }
 
     /// Erases a subscription and its messages (a request to be forgotten).

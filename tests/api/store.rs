@@ -18,6 +18,7 @@ on_both_backends!(
     an_upgrade_from_the_previous_schema_keeps_what_it_held,
     tokens_are_stored_as_hashes,
     a_preview_plans_what_saving_plans,
+    lookups_by_ids_find_those_that_exist,
 );
 
 fn text() -> impl Strategy<Value = String> {
@@ -232,6 +233,53 @@ async fn tokens_are_stored_as_hashes(db: Db) {
     ));
     store.revoke_token(&issued.info.id).await.unwrap();
     assert!(store.verify_token(&secret).await.unwrap().is_none());
+}
+
+/// The dispatcher reads a batch's subscriptions and registrations by id (PostgreSQL as one
+/// array parameter, SQLite 500 ids per statement): each existing id found once, whatever else
+/// the list holds (unknown ids, characters that mean something in an array literal, more ids
+/// than one SQLite statement takes).
+async fn lookups_by_ids_find_those_that_exist(db: Db) {
+    use eventail::domain::{EmailAddress, Scope};
+    use eventail::store::NewSubscription;
+    let fresh = FreshDb::new(db).await;
+    let store = open_store(&settings_for(&fresh.url)).await.unwrap();
+    let mut ids = Vec::new();
+    for who in ["une", "deux", "trois"] {
+        let added = store
+            .add_subscription(
+                &NewSubscription {
+                    email: EmailAddress::parse(&format!("{who}@exemple.fr")).unwrap(),
+                    scope: Scope::All,
+                    source: "test".into(),
+                    wording_version: "v1".into(),
+                    request_ip: None,
+                },
+                chrono::Utc::now(),
+            )
+            .await
+            .unwrap();
+        ids.push(added.id);
+    }
+    let mut asked: Vec<String> = (0..600).map(|n| format!("absent-{n}")).collect();
+    asked.insert(0, ids[0].clone());
+    asked.insert(300, r#"a"b\c,{d} e"#.to_string());
+    asked.insert(550, ids[2].clone());
+    asked.push("NULL".into());
+    asked.push(String::new());
+    let mut found: Vec<String> = store
+        .subscriptions_by_ids(&asked)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    found.sort();
+    let mut expected = vec![ids[0].clone(), ids[2].clone()];
+    expected.sort();
+    assert_eq!(found, expected);
+    assert!(store.subscriptions_by_ids(&[]).await.unwrap().is_empty());
+    assert!(store.registrations_by_ids(&asked).await.unwrap().is_empty());
 }
 
 /// The outbox rows planned since `since` for session `id`, grouped as the console's preview
