@@ -164,8 +164,15 @@ async fn main() {
         .execute(&mut conn)
         .await
         .unwrap();
-    let (base, _) = admin.rsplit_once('/').unwrap();
-    let url = format!("{base}/{name}");
+    // The bench database named in place of the admin's, its parameters (`?sslmode=…`) kept.
+    let (path, params) = admin.split_once('?').unwrap_or((&admin, ""));
+    let (base, _) = path.rsplit_once('/').unwrap();
+    let params = if params.is_empty() {
+        String::new()
+    } else {
+        format!("?{params}")
+    };
+    let url = format!("{base}/{name}{params}");
     let filling = Instant::now();
     let store = fill(&url, n).await;
     println!(

@@ -102,8 +102,15 @@ async fn fresh(db: Db, case: &str) -> String {
                 .await
                 .expect("create the bench database");
             let _ = conn.close().await;
-            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-            format!("{base}/{PG_NAME}")
+            // The database named in place of the admin's, its parameters (`?sslmode=…`) kept.
+            let (path, params) = admin.split_once('?').unwrap_or((&admin, ""));
+            let base = path.rsplit_once('/').map(|(b, _)| b).unwrap_or(path);
+            let params = if params.is_empty() {
+                String::new()
+            } else {
+                format!("?{params}")
+            };
+            format!("{base}/{PG_NAME}{params}")
         }
     }
 }
