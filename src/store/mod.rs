@@ -414,8 +414,7 @@ fn create_sqlite_parent(url: &str) -> Result<(), StoreError> {
 /// the count, so each connection prepares it once. With one placeholder per id, each count was
 /// a statement of its own, and PostgreSQL's plan for a list of 100 ids read the whole table
 /// of 10,000 subscriptions (1.8–2.8 ms against 0.4–0.8 ms for the array, BENCHMARKS.md,
-/// « Mailer »). SQLite gets `IN ($1, …)`, 500 per query (its limit on parameters is higher,
-/// but a statement per count it prepares cheaply).
+/// « Mailer »). SQLite gets `IN ($1, …)`, 500 ids per statement.
 pub(crate) async fn rows_by_ids<T>(
     pool: &AnyPool,
     backend: Backend,
