@@ -115,6 +115,24 @@ impl Drop for FreshDb {
     }
 }
 
+/// Subscribes `email` to everything, consenting now, straight through the store (no
+/// confirmation mail): the subscriber that mail tests start from.
+pub async fn subscribe_to_all(store: &Store, email: &str) -> eventail::store::Subscription {
+    store
+        .add_subscription(
+            &eventail::store::NewSubscription {
+                email: eventail::domain::EmailAddress::parse(email).expect("an address"),
+                scope: eventail::domain::Scope::All,
+                source: "test".into(),
+                wording_version: "v1".into(),
+                request_ip: None,
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("subscriber")
+}
+
 pub fn settings_for(url: &str) -> Settings {
     let figment = Settings::defaults()
         .merge(("database.url", url))

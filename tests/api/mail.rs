@@ -671,22 +671,7 @@ async fn a_failed_pass_puts_back_the_batch_claimed_ahead(db: Db) {
     let smtp = SmtpServer::start();
     let app = app_without_dispatcher(db, &smtp).await;
     for i in 0..250 {
-        app.store
-            .add_subscription(
-                &eventail::store::NewSubscription {
-                    email: eventail::domain::EmailAddress::parse(&format!(
-                        "personne{i}@exemple.fr"
-                    ))
-                    .unwrap(),
-                    scope: eventail::domain::Scope::All,
-                    source: "test".into(),
-                    wording_version: "v1".into(),
-                    request_ip: None,
-                },
-                Utc::now(),
-            )
-            .await
-            .unwrap();
+        crate::helpers::subscribe_to_all(&app.store, &format!("personne{i}@exemple.fr")).await;
     }
     app.create_event(webinar("Pour deux cent cinquante")).await;
     let mut settings = crate::helpers::settings_for(&app._db.url);

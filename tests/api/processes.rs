@@ -6,11 +6,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use eventail::domain::EventInput;
-use eventail::domain::{EmailAddress, Scope};
-use eventail::store::{NewSubscription, Store};
+use eventail::store::Store;
 use serde_json::json;
 
-use crate::helpers::{settings_for, Db, FreshDb};
+use crate::helpers::{settings_for, subscribe_to_all, Db, FreshDb};
 use crate::on_both_backends;
 use crate::smtp::SmtpServer;
 
@@ -48,20 +47,7 @@ async fn plan(db: &FreshDb, count: usize) -> Store {
         .await
         .expect("store");
     for i in 0..count {
-        store
-            .add_subscription(
-                &NewSubscription {
-                    email: EmailAddress::parse(&format!("abonne{i}@exemple.fr"))
-                        .expect("an address"),
-                    scope: Scope::All,
-                    source: "test".into(),
-                    wording_version: "v1".into(),
-                    request_ip: None,
-                },
-                chrono::Utc::now(),
-            )
-            .await
-            .expect("subscriber");
+        subscribe_to_all(&store, &format!("abonne{i}@exemple.fr")).await;
     }
     let start = chrono::Utc::now() + chrono::Duration::days(2);
     let spec = EventInput::from_json(json!({"kind": "webinar", "status": "scheduled",

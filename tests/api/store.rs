@@ -9,7 +9,7 @@ use proptest::strategy::ValueTree;
 use proptest::test_runner::TestRunner;
 use serde_json::{json, Value};
 
-use crate::helpers::{settings_for, Db, FreshDb};
+use crate::helpers::{settings_for, subscribe_to_all, Db, FreshDb};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -240,26 +240,15 @@ async fn tokens_are_stored_as_hashes(db: Db) {
 /// the list holds (unknown ids, characters that mean something in an array literal, more ids
 /// than one SQLite statement takes).
 async fn lookups_by_ids_find_those_that_exist(db: Db) {
-    use eventail::domain::{EmailAddress, Scope};
-    use eventail::store::NewSubscription;
     let fresh = FreshDb::new(db).await;
     let store = open_store(&settings_for(&fresh.url)).await.unwrap();
     let mut ids = Vec::new();
     for who in ["une", "deux", "trois"] {
-        let added = store
-            .add_subscription(
-                &NewSubscription {
-                    email: EmailAddress::parse(&format!("{who}@exemple.fr")).unwrap(),
-                    scope: Scope::All,
-                    source: "test".into(),
-                    wording_version: "v1".into(),
-                    request_ip: None,
-                },
-                chrono::Utc::now(),
-            )
-            .await
-            .unwrap();
-        ids.push(added.id);
+        ids.push(
+            subscribe_to_all(&store, &format!("{who}@exemple.fr"))
+                .await
+                .id,
+        );
     }
     let mut asked: Vec<String> = (0..600).map(|n| format!("absent-{n}")).collect();
     asked.insert(0, ids[0].clone());
@@ -349,24 +338,12 @@ fn edit(
 /// the outbox and the session as they were. On PostgreSQL the preview plans into a temporary
 /// copy of the session's rows, so this is what keeps the copy honest.
 async fn a_preview_plans_what_saving_plans(db: Db) {
-    use eventail::domain::{EmailAddress, Registrant, Scope};
-    use eventail::store::{NewRegistration, NewSubscription};
+    use eventail::domain::Registrant;
+    use eventail::store::NewRegistration;
     let fresh = FreshDb::new(db).await;
     let store = open_store(&settings_for(&fresh.url)).await.unwrap();
     for who in ["suit.tout", "suit.aussi", "inscrite.3"] {
-        store
-            .add_subscription(
-                &NewSubscription {
-                    email: EmailAddress::parse(&format!("{who}@exemple.fr")).unwrap(),
-                    scope: Scope::All,
-                    source: "test".into(),
-                    wording_version: "v1".into(),
-                    request_ip: None,
-                },
-                chrono::Utc::now(),
-            )
-            .await
-            .unwrap();
+        subscribe_to_all(&store, &format!("{who}@exemple.fr")).await;
     }
     let start = chrono::Utc::now() + chrono::Duration::days(10);
     let at = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:00Z").to_string();
