@@ -175,10 +175,12 @@ impl Store {
             .and_then(|d| d.and_local_timezone(tz).earliest())
             .map(|d| d.with_timezone(&Utc))
             .unwrap_or_else(|| self.now());
+        // One count per status, each over its own index (`outbox_sent`, `outbox_failed`).
         let rows = sqlx::query(
-            "SELECT status, updated_at / $2 AS h, COUNT(*) AS n FROM outbox \
-             WHERE status IN ('sent', 'failed') AND updated_at >= $1 \
-             GROUP BY status, updated_at / $2",
+            "SELECT 'sent' AS status, updated_at / $2 AS h, COUNT(*) AS n FROM outbox \
+             WHERE status = 'sent' AND updated_at >= $1 GROUP BY updated_at / $2 \
+             UNION ALL SELECT 'failed' AS status, updated_at / $2 AS h, COUNT(*) AS n \
+             FROM outbox WHERE status = 'failed' AND updated_at >= $1 GROUP BY updated_at / $2",
         )
         .bind(micros(since))
         .bind(MICROS_PER_HOUR)

@@ -19,6 +19,7 @@ on_both_backends!(
     tokens_are_stored_as_hashes,
     a_preview_plans_what_saving_plans,
     lookups_by_ids_find_those_that_exist,
+    the_outbox_counts_each_status,
 );
 
 fn text() -> impl Strategy<Value = String> {
@@ -192,8 +193,33 @@ async fn an_upgrade_from_the_previous_schema_keeps_what_it_held(db: Db) {
     .execute(store.pool())
     .await
     .unwrap();
+    // Two messages about it, one sent and one still due (the last migration rebuilds the
+    // outbox's indexes).
+    for (key, status) in [("annonce-1", "sent"), ("annonce-2", "queued")] {
+        sqlx::query(
+            "INSERT INTO outbox (dedup_key, kind, event_id, recipient, due_at, status, \
+             created_at, updated_at) VALUES ($1, 'announcement', 'ev1', 'une@exemple.fr', $2, \
+             $3, $2, $2)",
+        )
+        .bind(key)
+        .bind(now)
+        .bind(status)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    }
     store.migrate().await.unwrap();
     assert_eq!(store.schema_state().await.unwrap(), (0, 0));
+    let counts = store.outbox_by_status().await.unwrap();
+    let count = |status: &str| counts.iter().find(|(s, _)| s == status).map(|(_, n)| *n);
+    assert_eq!(count("sent"), Some(1), "{counts:?}");
+    assert_eq!(count("queued"), Some(1), "{counts:?}");
+    let claimed = store
+        .claim_due("apres", 10, chrono::Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].kind.as_str(), "announcement");
     let event = store.get_event("avant").await.unwrap();
     assert_eq!(event.title, "Avant la mise à jour");
     let credit = &event.speakers[0];
@@ -269,6 +295,103 @@ async fn lookups_by_ids_find_those_that_exist(db: Db) {
     assert_eq!(found, expected);
     assert!(store.subscriptions_by_ids(&[]).await.unwrap().is_empty());
     assert!(store.registrations_by_ids(&asked).await.unwrap().is_empty());
+}
+
+/// Each status counted on its own (the metrics' gauges, the console's deliveries per day),
+/// zero included, as messages are claimed, sent, failed, dropped and retried; a lease that ran
+/// out is taken over before anything queued.
+async fn the_outbox_counts_each_status(db: Db) {
+    let fresh = FreshDb::new(db).await;
+    let store = open_store(&settings_for(&fresh.url)).await.unwrap();
+    // Queued, sending, sent, failed, dropped.
+    let counts = |store: eventail::store::Store| async move {
+        let counts = store.outbox_by_status().await.unwrap();
+        assert_eq!(counts.len(), 5, "{counts:?}");
+        ["queued", "sending", "sent", "failed", "dropped"].map(|status| {
+            counts
+                .iter()
+                .find(|(s, _)| s == status)
+                .map_or(-1, |(_, n)| *n)
+        })
+    };
+    assert_eq!(counts(store.clone()).await, [0, 0, 0, 0, 0]);
+    for who in ["une", "deux", "trois", "quatre"] {
+        subscribe_to_all(&store, &format!("{who}@exemple.fr")).await;
+    }
+    // Planned: its announcement to the four, due now, and its reminders, due in 2042.
+    let spec = EventInput::from_json(json!({"kind": "webinar", "status": "scheduled",
+        "title": "Compter les envois", "starts_at": "2042-06-02T14:00",
+        "ends_at": "2042-06-02T15:00"}))
+    .and_then(|input| input.validate(Paris))
+    .unwrap();
+    store.create_event(spec).await.unwrap();
+    let planned = counts(store.clone()).await[0];
+    let reminders = planned - 4;
+    assert!(reminders > 0 && reminders % 4 == 0, "{planned}");
+
+    let lease = chrono::Duration::minutes(5);
+    let first = store.claim_due("un", 3, lease).await.unwrap();
+    assert_eq!(first.len(), 3);
+    assert_eq!(counts(store.clone()).await, [planned - 3, 3, 0, 0, 0]);
+    // Another dispatcher cannot mark what it does not hold.
+    assert!(!store.mark_sent(first[0].id, "autre").await.unwrap());
+    assert_eq!(
+        store.mark_sent_many(&[first[1].id], "autre").await.unwrap(),
+        0
+    );
+    assert!(store.mark_sent(first[0].id, "un").await.unwrap());
+    assert!(store
+        .mark_failed(first[1].id, "un", "550 refusé")
+        .await
+        .unwrap());
+    assert!(store
+        .mark_dropped(
+            first[2].id,
+            "un",
+            eventail::domain::DropReason::SessionCancelled
+        )
+        .await
+        .unwrap());
+    // The fourth, claimed under a lease that has already run out, goes to the next claim
+    // first, taken over.
+    let second = store
+        .claim_due("deux", 1, chrono::Duration::seconds(-1))
+        .await
+        .unwrap();
+    assert_eq!(second.len(), 1);
+    let third = store.claim_due("trois", 5, lease).await.unwrap();
+    assert_eq!(third.len(), 1);
+    assert_eq!(third[0].id, second[0].id);
+    assert!(third[0].taken_over);
+    // The lease passed on: the first holder's marking no longer counts.
+    assert_eq!(
+        store.mark_sent_many(&[third[0].id], "deux").await.unwrap(),
+        0
+    );
+    assert_eq!(
+        store.mark_sent_many(&[third[0].id], "trois").await.unwrap(),
+        1
+    );
+    assert_eq!(counts(store.clone()).await, [reminders, 0, 2, 1, 1]);
+    // All today (or yesterday, for a run across midnight).
+    let days = store.deliveries_by_day(Paris, 3).await.unwrap();
+    assert_eq!(days.len(), 3);
+    let sent: i64 = days.iter().map(|d| d.sent).sum();
+    let failed: i64 = days.iter().map(|d| d.failed).sum();
+    assert_eq!((sent, failed), (2, 1), "{days:?}");
+    assert_eq!((days[0].sent, days[0].failed), (0, 0), "{days:?}");
+
+    // A failed message retried is queued again, and counted so.
+    store.retry_message(first[1].id).await.unwrap();
+    assert_eq!(counts(store.clone()).await, [reminders + 1, 0, 2, 0, 1]);
+    // What the markings rely on: a lease owner exactly while sending.
+    let odd: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM outbox WHERE (status = 'sending') <> (lease_owner IS NOT NULL)",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(odd, 0);
 }
 
 /// The outbox rows planned since `since` for session `id`, grouped as the console's preview
