@@ -17,8 +17,10 @@ DROP INDEX outbox_by_update;
 CREATE INDEX outbox_queued ON outbox (due_at, id) WHERE status = 'queued';
 -- Leases that ran out, and the next lease to run out.
 CREATE INDEX outbox_sending ON outbox (lease_until, id) WHERE status = 'sending';
--- The console's deliveries per day, the latest failures, and the counts for the metrics.
-CREATE INDEX outbox_sent ON outbox (updated_at) WHERE status = 'sent';
+-- The console's deliveries per day and its latest failures. `status`, the same in every entry,
+-- makes the count of messages sent per hour read the index alone on SQLite (which does not
+-- take a partial index's condition as a column it holds).
+CREATE INDEX outbox_sent ON outbox (updated_at, status) WHERE status = 'sent';
 CREATE INDEX outbox_failed ON outbox (updated_at, id) WHERE status = 'failed';
 CREATE INDEX outbox_dropped ON outbox (updated_at) WHERE status = 'dropped';
 
