@@ -297,8 +297,8 @@ async fn lookups_by_ids_find_those_that_exist(db: Db) {
     assert!(store.registrations_by_ids(&asked).await.unwrap().is_empty());
 }
 
-/// Each status counted on its own (the metrics' gauges, the console's deliveries per day),
-/// zero included, as messages are claimed, sent, failed, dropped and retried; a lease that ran
+/// Every status counted (the metrics' gauges, the console's deliveries per day), zero
+/// included, as messages are claimed, sent, failed, dropped and retried; a lease that ran
 /// out is taken over before anything queued.
 async fn the_outbox_counts_each_status(db: Db) {
     let fresh = FreshDb::new(db).await;
