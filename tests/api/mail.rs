@@ -155,6 +155,8 @@ async fn double_opt_in_then_notices(db: Db) {
     assert_eq!(code, 200, "{page}");
     assert!(page.contains("Vérifiez votre boîte"));
     let got = smtp.wait_for(1, Duration::from_secs(10)).await;
+    // The envelope: the configured sender, the recipient in canonical form.
+    assert_eq!(got[0].from, "agenda@agenda.example.org");
     assert_eq!(got[0].to, ["camille@exemple.fr"]);
     let confirmation = parse(&got[0].data);
     assert!(

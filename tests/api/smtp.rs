@@ -26,6 +26,8 @@ struct Shared {
 /// One message as the server got it.
 #[derive(Debug, Clone)]
 pub struct Received {
+    /// The envelope's sender (MAIL FROM).
+    pub from: String,
     pub to: Vec<String>,
     pub data: Vec<u8>,
 }
@@ -33,12 +35,14 @@ pub struct Received {
 #[derive(Clone)]
 struct Sink {
     shared: Arc<Shared>,
+    from: String,
     to: Vec<String>,
     data: Vec<u8>,
 }
 
 impl Handler for Sink {
-    fn mail(&mut self, _ip: IpAddr, _domain: &str, _from: &str) -> Response {
+    fn mail(&mut self, _ip: IpAddr, _domain: &str, from: &str) -> Response {
+        self.from = from.to_string();
         self.to.clear();
         self.data.clear();
         OK
@@ -74,6 +78,7 @@ impl Handler for Sink {
             return NO_SERVICE;
         }
         self.shared.received.lock().unwrap().push(Received {
+            from: std::mem::take(&mut self.from),
             to: std::mem::take(&mut self.to),
             data: std::mem::take(&mut self.data),
         });
@@ -102,6 +107,7 @@ impl SmtpServer {
         let shared = Arc::new(Shared::default());
         let handler = Sink {
             shared: shared.clone(),
+            from: String::new(),
             to: Vec::new(),
             data: Vec::new(),
         };
