@@ -470,8 +470,9 @@ impl Composer {
         let to: Mailbox = to
             .parse()
             .map_err(|e| ComposeError::Build(format!("recipient {to}: {e}")))?;
-        // The envelope from the two addresses at hand: left to lettre, it is made by formatting
-        // the From and To headers and parsing them back, about 3 % of a message's CPU.
+        // The envelope from the two addresses at hand: left to lettre, it is made by reading
+        // the From and To headers back and parsing them (1.6 % of the process's CPU in a
+        // profile of the mail benchmark).
         let envelope = Envelope::new(Some(self.from.email.clone()), vec![to.email.clone()])
             .map_err(|e| ComposeError::Build(e.to_string()))?;
         let mut builder = Message::builder()
