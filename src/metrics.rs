@@ -312,7 +312,8 @@ impl Metrics {
         pool_idle: i64,
         lag: Option<chrono::Duration>,
     ) {
-        for status in ["queued", "sending", "sent", "failed", "dropped"] {
+        // Every status, at zero when the count failed (`outbox` is then empty).
+        for status in crate::domain::MessageStatus::ALL.map(|s| s.as_str()) {
             let n = outbox
                 .iter()
                 .find(|(s, _)| s == status)

@@ -558,11 +558,12 @@ impl Store {
         // due order: two statements, so each walks its own partial index in order
         // (`outbox_sending`, `outbox_queued`) and reads only the rows it takes (one statement
         // with OR sorted every due row for each claim).
-        let claim = |condition: &str| {
+        // `walk`: the condition and the order of the rows taken.
+        let claim = |walk: &str| {
             format!(
                 "UPDATE outbox SET status = 'sending', lease_owner = $1, lease_until = $2, \
                  attempts = attempts + 1, updated_at = $3 WHERE id {taken}SELECT id FROM outbox \
-                 WHERE {condition} LIMIT $4{close} \
+                 WHERE {walk} LIMIT $4{close} \
                  RETURNING id, kind, event_id, subscription_id, registration_id, recipient, \
                  sequence, detail, \
                  due_at, COALESCE(planned_at, due_at) AS planned_at, attempts, created_at"
