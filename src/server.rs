@@ -13,6 +13,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -21,11 +22,13 @@ use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
 use axum::serve::Listener;
 use axum::Router;
+use futures_util::future::{self, Either};
+use futures_util::task::AtomicWaker;
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::{watch, Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
@@ -111,7 +114,7 @@ async fn serve_connection<I>(
 ) where
     I: AsyncRead + AsyncWrite + Zerocopy + Unpin + Send + 'static,
 {
-    let activity = Arc::new(Activity::new());
+    let activity = Arc::new(Activity::new(limits));
     let io = TokioIo::new(Watched {
         inner: io,
         activity: activity.clone(),
@@ -119,16 +122,15 @@ async fn serve_connection<I>(
     let requests = activity.clone();
     let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
         let busy = requests.request_started();
-        let answered = short.as_ref().and_then(|short| short(&request));
-        if answered.is_none() {
-            request.extensions_mut().insert(ConnectInfo(peer));
-        }
-        let app = app.clone();
+        let response = match short.as_ref().and_then(|short| short(&request)) {
+            Some(response) => Either::Left(future::ready(Ok::<_, Infallible>(response))),
+            None => {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                Either::Right(app.clone().oneshot(request))
+            }
+        };
         async move {
-            let response = match answered {
-                Some(response) => response,
-                None => app.oneshot(request).await?,
-            };
+            let response = response.await?;
             Ok::<_, Infallible>(response.map(|body| TrackedBody { body, _busy: busy }))
         }
     });
@@ -137,39 +139,47 @@ async fn serve_connection<I>(
     builder.http1().header_read_timeout(None);
     let mut conn = pin!(builder.serve_connection(io, service));
     let mut stopping = false;
-    // One timer for the connection's life, moved only when its deadline moves: each request
-    // moves it twice (head started, then done), and resetting is cheaper than a new timer.
+    // An error means the server loop is gone: stop as well.
+    let mut stopped = pin!(async move {
+        let _ = stop.wait_for(|stop| *stop).await;
+    });
+    // One timer for the connection's life, armed at or before the deadline and moved only when
+    // it fires or the deadline comes earlier than it (`ActivityState::armed`): a kept-alive
+    // connection's requests push the deadline later, so a busy connection resets it about once
+    // per head timeout instead of twice per request.
     let mut timer = pin!(tokio::time::sleep(Duration::ZERO));
-    let mut armed: Option<Instant> = None;
+    let mut armed = false;
+    if let Watch::Arm(at) = activity.watch(Instant::now(), false) {
+        timer.as_mut().reset(at);
+        armed = true;
+    }
     let expired = loop {
-        let at = activity.deadline(&limits).map(|(at, _)| at);
-        if at != armed {
-            if let Some(at) = at {
-                timer.as_mut().reset(at);
-            }
-            armed = at;
-        }
-        let changed = activity.changed.notified();
         tokio::select! {
+            biased;
             result = conn.as_mut() => {
                 if let Err(err) = result {
                     tracing::debug!(%peer, error = %err, "connection ended with an error");
                 }
                 return;
             }
-            // An error means the server loop is gone: stop as well.
-            _ = stop.wait_for(|stop| *stop), if !stopping => {
+            () = &mut stopped, if !stopping => {
                 stopping = true;
                 conn.as_mut().graceful_shutdown();
             }
-            () = timer.as_mut(), if armed.is_some() => {
-                match activity.deadline(&limits) {
-                    Some((at, expiry)) if at <= Instant::now() => break expiry,
-                    // Moved meanwhile: armed again at the top.
-                    _ => armed = None,
+            () = timer.as_mut(), if armed => {
+                match activity.watch(Instant::now(), true) {
+                    Watch::Expire(expiry) => break expiry,
+                    Watch::Arm(at) => timer.as_mut().reset(at),
+                    Watch::Disarm => armed = false,
+                    Watch::Keep => {}
                 }
             }
-            () = changed => {}
+            () = future::poll_fn(|cx| activity.poll_changed(cx)) => {
+                if let Watch::Arm(at) = activity.watch(Instant::now(), false) {
+                    timer.as_mut().reset(at);
+                    armed = true;
+                }
+            }
         }
     };
     match expired {
@@ -195,9 +205,13 @@ enum Expiry {
 
 /// What the watchdog of one connection knows, updated by its reads and its requests.
 struct Activity {
+    limits: ConnectionLimits,
     state: Mutex<ActivityState>,
-    /// Wakes the watchdog when the deadline moves.
-    changed: Notify,
+    /// Set when the deadline comes earlier than the watchdog's timer, which `watchdog` wakes
+    /// (an atomic flag and waker: the watchdog's future is polled with every read and write of
+    /// the connection, and a `Notify` would take a lock each time).
+    changed: AtomicBool,
+    watchdog: AtomicWaker,
 }
 
 struct ActivityState {
@@ -209,18 +223,36 @@ struct ActivityState {
     idle_since: Instant,
     /// The first byte read since `idle_since`.
     head_started: Option<Instant>,
+    /// When the watchdog's timer fires, if it is set: at or before the deadline.
+    armed: Option<Instant>,
+}
+
+/// What the watchdog does with its timer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Watch {
+    /// The deadline has passed: close the connection.
+    Expire(Expiry),
+    /// Set the timer to this instant.
+    Arm(Instant),
+    /// No deadline (a request in flight): leave the timer unset until one comes.
+    Disarm,
+    /// The timer is set early enough: leave it.
+    Keep,
 }
 
 impl Activity {
-    fn new() -> Activity {
+    fn new(limits: ConnectionLimits) -> Activity {
         Activity {
+            limits,
             state: Mutex::new(ActivityState {
                 in_flight: 0,
                 served: false,
                 idle_since: Instant::now(),
                 head_started: None,
+                armed: None,
             }),
-            changed: Notify::new(),
+            changed: AtomicBool::new(false),
+            watchdog: AtomicWaker::new(),
         }
     }
 
@@ -230,27 +262,62 @@ impl Activity {
 
     /// When the connection is to be closed and why; none while a request is in flight (the
     /// router's request timeout bounds those).
-    fn deadline(&self, limits: &ConnectionLimits) -> Option<(Instant, Expiry)> {
-        let state = self.state();
-        if state.in_flight > 0 {
-            return None;
+    #[cfg(test)]
+    fn deadline(&self) -> Option<(Instant, Expiry)> {
+        deadline(&self.state(), &self.limits)
+    }
+
+    /// The watchdog's next step, when its timer has fired (`fired`) or it was woken; it records
+    /// where the timer is left.
+    fn watch(&self, now: Instant, fired: bool) -> Watch {
+        let mut state = self.state();
+        let step = match deadline(&state, &self.limits) {
+            Some((at, expiry)) if fired && at <= now => return Watch::Expire(expiry),
+            Some((at, _)) if fired || state.armed.is_none_or(|armed| at < armed) => Watch::Arm(at),
+            Some(_) => Watch::Keep,
+            None if fired => Watch::Disarm,
+            // Set early: it fires, finds no deadline, and is left unset.
+            None => Watch::Keep,
+        };
+        match step {
+            Watch::Arm(at) => state.armed = Some(at),
+            Watch::Disarm => state.armed = None,
+            Watch::Expire(_) | Watch::Keep => {}
         }
-        Some(match (state.served, state.head_started) {
-            (false, _) => (
-                state.idle_since + limits.header_read_timeout,
-                Expiry::SlowHead,
-            ),
-            (true, Some(first_byte)) => (first_byte + limits.header_read_timeout, Expiry::SlowHead),
-            (true, None) => (state.idle_since + limits.keep_alive_timeout, Expiry::Idle),
-        })
+        step
+    }
+
+    /// Wakes the watchdog if the deadline now comes before its timer (or it has none). A later
+    /// deadline does not: the timer fires early and moves then.
+    fn moved(&self, state: MutexGuard<'_, ActivityState>) {
+        let earlier = deadline(&state, &self.limits)
+            .is_some_and(|(at, _)| state.armed.is_none_or(|armed| at < armed));
+        drop(state);
+        if earlier {
+            self.changed.store(true, Ordering::Release);
+            self.watchdog.wake();
+        }
+    }
+
+    /// Ready once the deadline has come earlier than the watchdog's timer since last ready.
+    fn poll_changed(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.changed.swap(false, Ordering::AcqRel) {
+            return Poll::Ready(());
+        }
+        self.watchdog.register(cx.waker());
+        // Set between the first look and the registration: that wake went to the old waker.
+        if self.changed.swap(false, Ordering::AcqRel) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
     }
 
     fn bytes_read(&self) {
         let mut state = self.state();
         if state.in_flight == 0 && state.head_started.is_none() {
             state.head_started = Some(Instant::now());
-            drop(state);
-            self.changed.notify_one();
+            self.moved(state);
         }
     }
 
@@ -259,10 +326,24 @@ impl Activity {
         state.in_flight += 1;
         state.served = true;
         state.head_started = None;
+        // No deadline while in flight: nothing to move.
         drop(state);
-        self.changed.notify_one();
         Busy(self.clone())
     }
+}
+
+fn deadline(state: &ActivityState, limits: &ConnectionLimits) -> Option<(Instant, Expiry)> {
+    if state.in_flight > 0 {
+        return None;
+    }
+    Some(match (state.served, state.head_started) {
+        (false, _) => (
+            state.idle_since + limits.header_read_timeout,
+            Expiry::SlowHead,
+        ),
+        (true, Some(first_byte)) => (first_byte + limits.header_read_timeout, Expiry::SlowHead),
+        (true, None) => (state.idle_since + limits.keep_alive_timeout, Expiry::Idle),
+    })
 }
 
 /// A request in flight, until its response body is dropped (sent whole, or abandoned).
@@ -276,8 +357,7 @@ impl Drop for Busy {
             state.idle_since = Instant::now();
             state.head_started = None;
         }
-        drop(state);
-        self.0.changed.notify_one();
+        self.0.moved(state);
     }
 }
 
@@ -383,7 +463,7 @@ mod tests {
 
     /// Asserts the deadline is `timeout` after some instant within `since..=now`, for `why`.
     fn assert_deadline(activity: &Activity, since: Instant, timeout: Duration, why: Expiry) {
-        let (at, expiry) = activity.deadline(&LIMITS).expect("a deadline");
+        let (at, expiry) = activity.deadline().expect("a deadline");
         assert_eq!(expiry, why);
         assert!(at >= since + timeout && at <= Instant::now() + timeout);
     }
@@ -391,7 +471,7 @@ mod tests {
     #[test]
     fn the_deadline_follows_the_connection_s_phase() {
         let accepted = Instant::now();
-        let activity = Arc::new(Activity::new());
+        let activity = Arc::new(Activity::new(LIMITS));
         // A fresh connection, silent or sending, has the head timeout from its acceptance.
         assert_deadline(
             &activity,
@@ -409,7 +489,7 @@ mod tests {
         // A request in flight has none, whatever it reads.
         let busy = activity.request_started();
         activity.bytes_read();
-        assert_eq!(activity.deadline(&LIMITS), None);
+        assert_eq!(activity.deadline(), None);
         // Its response sent, the connection waits the keep-alive timeout for a new request…
         let done = Instant::now();
         drop(busy);
@@ -427,11 +507,55 @@ mod tests {
         let one = activity.request_started();
         let two = activity.request_started();
         drop(one);
-        assert_eq!(activity.deadline(&LIMITS), None);
+        assert_eq!(activity.deadline(), None);
         drop(two);
-        assert_eq!(
-            activity.deadline(&LIMITS).map(|(_, e)| e),
-            Some(Expiry::Idle)
-        );
+        assert_eq!(activity.deadline().map(|(_, e)| e), Some(Expiry::Idle));
+    }
+
+    /// Whether the watchdog was woken since it last looked.
+    fn woken(activity: &Activity) -> bool {
+        use futures::FutureExt;
+        future::poll_fn(|cx| activity.poll_changed(cx))
+            .now_or_never()
+            .is_some()
+    }
+
+    #[test]
+    fn the_watchdog_is_woken_only_when_the_deadline_comes_before_its_timer() {
+        let activity = Arc::new(Activity::new(LIMITS));
+        let Watch::Arm(head) = activity.watch(Instant::now(), false) else {
+            panic!("a new connection arms the timer");
+        };
+        // The first head, its request, and its response: the timer is left where it is until
+        // it fires, and finding a request in flight then, it is left unset.
+        activity.bytes_read();
+        let busy = activity.request_started();
+        assert!(!woken(&activity));
+        assert_eq!(activity.watch(head, true), Watch::Disarm);
+        // Unset, the end of the response wakes the watchdog for the kept-alive wait…
+        drop(busy);
+        assert!(woken(&activity));
+        let Watch::Arm(idle) = activity.watch(Instant::now(), false) else {
+            panic!("the kept-alive wait arms the timer");
+        };
+        // …and the next head's shorter timeout moves it earlier.
+        activity.bytes_read();
+        assert!(woken(&activity));
+        let Watch::Arm(next_head) = activity.watch(Instant::now(), false) else {
+            panic!("a head started moves the timer earlier");
+        };
+        assert!(next_head < idle);
+        // Later deadlines wake nobody: the next response's kept-alive wait, the head after it.
+        drop(activity.request_started());
+        activity.bytes_read();
+        assert!(!woken(&activity));
+        assert_eq!(activity.watch(Instant::now(), false), Watch::Keep);
+        // The timer fires early, finds the real deadline later, and moves to it; at it, expires.
+        let (at, _) = activity.deadline().expect("a head under way");
+        assert!(at >= next_head);
+        if at > next_head {
+            assert_eq!(activity.watch(next_head, true), Watch::Arm(at));
+        }
+        assert_eq!(activity.watch(at, true), Watch::Expire(Expiry::SlowHead));
     }
 }
