@@ -19,7 +19,13 @@ pub async fn respond(
     content_type: &'static str,
     cache_control: &HeaderValue,
 ) -> Response {
-    match respond_now(request, &rendered, content_type, cache_control) {
+    match respond_now(
+        request,
+        coding_asked(request),
+        &rendered,
+        content_type,
+        cache_control,
+    ) {
         Ok(response) => response,
         Err(coding) => {
             // Compressing a large feed takes milliseconds of CPU: off the async workers.
@@ -32,22 +38,53 @@ pub async fn respond(
     }
 }
 
-/// `respond` when it needs no compression first: a 304, or a 200 whose coding's form is
-/// already made. Otherwise the coding whose form is still to make.
+/// The content coding the request's Accept-Encoding prefers among those served.
+pub(super) fn coding_asked(request: &HeaderMap) -> Coding {
+    negotiate(
+        request
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// `respond` when it needs no compression first: a 304, or a 200 whose form in `coding` (the
+/// request's, from `coding_asked`) is already made. Otherwise the coding whose form is still
+/// to make.
 pub(super) fn respond_now(
     request: &HeaderMap,
+    coding: Coding,
     rendered: &Rendered,
     content_type: &'static str,
     cache_control: &HeaderValue,
 ) -> Result<Response, Coding> {
-    let coding = negotiate(
-        request
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok()),
-    );
     if not_modified(request, rendered) {
-        return Ok(build(rendered, coding, None, content_type, cache_control));
+        return Ok(not_modified_response(
+            rendered,
+            coding,
+            content_type,
+            cache_control,
+        ));
     }
+    full_now(rendered, coding, content_type, cache_control)
+}
+
+/// The 304 to a request whose copy is current (`not_modified`).
+pub(super) fn not_modified_response(
+    rendered: &Rendered,
+    coding: Coding,
+    content_type: &'static str,
+    cache_control: &HeaderValue,
+) -> Response {
+    build(rendered, coding, None, content_type, cache_control)
+}
+
+/// The 200 in `coding` when that form is already made, else the coding to make.
+pub(super) fn full_now(
+    rendered: &Rendered,
+    coding: Coding,
+    content_type: &'static str,
+    cache_control: &HeaderValue,
+) -> Result<Response, Coding> {
     if !rendered.is_ready(coding) {
         return Err(coding);
     }
@@ -80,6 +117,11 @@ fn build(
     });
     let mut response = Response::new(Body::empty());
     let headers = response.headers_mut();
+    if body.is_some() {
+        // A 200's eight headers (with `X-Content-Type-Options`) at once: a map made for the
+        // first insert holds six and would grow and rehash on the seventh.
+        headers.reserve(8);
+    }
     headers.insert(header::CACHE_CONTROL, cache_control.clone());
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     headers.insert(header::ETAG, rendered.etag_header(coding));
@@ -101,7 +143,11 @@ fn build(
 /// Whether the client's copy is current (If-None-Match, else If-Modified-Since).
 pub(super) fn not_modified(request: &HeaderMap, rendered: &Rendered) -> bool {
     let mut inm = request.get_all(header::IF_NONE_MATCH).iter().peekable();
-    if inm.peek().is_some() {
+    if let Some(first) = inm.peek() {
+        // What calendar clients send all day: one of this document's ETags, as it was given.
+        if rendered.is_etag(first.as_bytes()) {
+            return true;
+        }
         return inm
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))

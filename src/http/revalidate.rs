@@ -14,16 +14,17 @@
 //! compressed yet, another method) goes the full way.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Instant;
 
-use axum::http::{header, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, Uri};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 
 use super::{conditional, AppState};
 use crate::metrics::ShortPathCounters;
-use crate::publish::rendered::negotiate;
+use crate::publish::rendered::Coding;
 use crate::publish::Rendered;
 
 /// Addresses remembered at most; past it the table starts over (query strings are anyone's).
@@ -38,6 +39,12 @@ struct Known {
     expires: Option<DateTime<Utc>>,
     rendered: Arc<Rendered>,
     cache_control: HeaderValue,
+    /// The headers of a 304 in each coding (by `Coding::index`), made once: a copy of a
+    /// made map costs less than building one per answer.
+    not_modified: [HeaderMap; 3],
+    /// The headers of a 200 in each coding, made at the first 200 in it (once its form is
+    /// made, its length is known).
+    full: [OnceLock<HeaderMap>; 3],
     counters: ShortPathCounters,
 }
 
@@ -77,6 +84,16 @@ impl Revalidations {
             }
         }
         let counters = state.metrics.short_path_counters(served.route, "calendar");
+        let not_modified = [Coding::Identity, Coding::Gzip, Coding::Brotli].map(|coding| {
+            let mut response = conditional::not_modified_response(
+                rendered,
+                coding,
+                super::calendar::CONTENT_TYPE,
+                cache_control,
+            );
+            secure(response.headers_mut());
+            std::mem::take(response.headers_mut())
+        });
         if let Ok(mut known) = self.known.write() {
             if known.len() >= MAX_ADDRESSES && !known.contains_key(address) {
                 known.clear();
@@ -88,6 +105,8 @@ impl Revalidations {
                     expires: served.expires,
                     rendered: rendered.clone(),
                     cache_control: cache_control.clone(),
+                    not_modified,
+                    full: Default::default(),
                     counters,
                 },
             );
@@ -117,31 +136,60 @@ pub fn answer<B>(state: &AppState, request: &Request<B>) -> Option<Response> {
         return None;
     }
     let headers = request.headers();
-    // A form not compressed yet is made off the async workers, by the full path.
-    let mut response = conditional::respond_now(
-        headers,
-        &entry.rendered,
-        super::calendar::CONTENT_TYPE,
-        &entry.cache_control,
-    )
-    .ok()?;
-    // What `security::headers` and the request id layers add on the full path.
-    let out = response.headers_mut();
-    out.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    let coding = conditional::coding_asked(headers);
+    let modified = !conditional::not_modified(headers, &entry.rendered);
+    let mut response = if modified {
+        entry.full(coding)?
+    } else {
+        let mut response = Response::new(Body::empty());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        *response.headers_mut() = entry.not_modified[coding.index()].clone();
+        response
+    };
     if let Some(id) = headers.get(REQUEST_ID) {
-        out.insert(REQUEST_ID, id.clone());
+        response.headers_mut().insert(REQUEST_ID, id.clone());
     }
-    let modified = response.status() != StatusCode::NOT_MODIFIED;
-    let coding = negotiate(
-        headers
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok()),
-    );
     entry
         .counters
         .count(head, modified, coding.index(), started.elapsed());
     Some(response)
+}
+
+impl Known {
+    /// The 200 in `coding` if its form is made (a form not compressed yet is made off the
+    /// async workers, by the full path).
+    fn full(&self, coding: Coding) -> Option<Response> {
+        let made = &self.full[coding.index()];
+        if let Some(headers) = made.get() {
+            let mut response = Response::new(Body::from(self.rendered.bytes(coding)));
+            *response.headers_mut() = headers.clone();
+            return Some(response);
+        }
+        let mut response = conditional::full_now(
+            &self.rendered,
+            coding,
+            super::calendar::CONTENT_TYPE,
+            &self.cache_control,
+        )
+        .ok()?;
+        secure(response.headers_mut());
+        // Kept only when the form is what was asked for (not the plain form sent in place of
+        // a compression that failed), so that the headers match `bytes(coding)` above.
+        let served = response
+            .headers()
+            .get(header::CONTENT_ENCODING)
+            .map(HeaderValue::as_bytes);
+        if served == coding.header().map(str::as_bytes) {
+            let _ = made.set(response.headers().clone());
+        }
+        Some(response)
+    }
+}
+
+/// What `security::headers` adds to these answers on the full path.
+fn secure(headers: &mut HeaderMap) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
 }

@@ -102,6 +102,11 @@ impl Rendered {
         self.last_modified_header.clone()
     }
 
+    /// Whether `value` is exactly one of the ETags this document is served with.
+    pub fn is_etag(&self, value: &[u8]) -> bool {
+        self.etags.iter().any(|etag| etag.as_bytes() == value)
+    }
+
     /// Whether `tag` (quoted, possibly `W/`) names any form of this document: the weak
     /// comparison If-None-Match calls for.
     pub fn matches(&self, tag: &str) -> bool {
@@ -229,6 +234,12 @@ mod tests {
         assert!(!r.matches(&etag(&r, Coding::Identity).replace('"', "")));
         let other = Rendered::new("BEGIN:VCALENDAR ".into(), Utc::now());
         assert!(!r.matches(&etag(&other, Coding::Identity)));
+        // The exact comparison of the short path: each ETag as given, and nothing else.
+        for c in [Coding::Identity, Coding::Gzip, Coding::Brotli] {
+            assert!(r.is_etag(etag(&r, c).as_bytes()));
+            assert!(!r.is_etag(format!("W/{}", etag(&r, c)).as_bytes()));
+            assert!(!other.is_etag(etag(&r, c).as_bytes()));
+        }
     }
 
     #[test]

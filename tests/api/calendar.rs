@@ -860,6 +860,30 @@ async fn revalidations_take_the_short_path_alike(db: Db) {
                 full.body == short.body && full.body == plain.body,
                 "{whole}"
             );
+            // The next ones copy the headers the first short answer left: still alike, GET
+            // and HEAD.
+            let again = fetch(&app.address, &whole, &[("accept-encoding", coding)]).await;
+            assert_eq!(again.status, 200, "{whole}");
+            assert_eq!(comparable(&again), comparable(&full), "{whole}");
+            assert!(again.body == full.body, "{whole}");
+            let head = fetch_with(
+                reqwest::Method::HEAD,
+                &app.address,
+                &whole,
+                &[("accept-encoding", coding)],
+            )
+            .await;
+            assert_eq!(head.status, 200, "{whole}");
+            assert_eq!(comparable(&head), comparable(&full), "{whole}");
+            // A weak tag, or ours among others, is a match there too.
+            let weak = format!("W/{etag}");
+            let listed = format!("\"other\", {etag}");
+            for tags in [weak.as_str(), listed.as_str()] {
+                let asked = [("accept-encoding", coding), ("if-none-match", tags)];
+                let answer = fetch(&app.address, &whole, &asked).await;
+                assert_eq!(answer.status, 304, "{whole} {tags}");
+                assert_eq!(answer.header("etag"), Some(etag.as_str()), "{whole}");
+            }
         }
     }
     // After a write, the tags the short path knew get the new content.
