@@ -3,6 +3,7 @@
 #
 #   cargo bench --bench calendar     # writes target/bench/calendar-1000.db (and times cold renders)
 #   bench/calendar.sh                # needs wrk and nginx (apt-get install wrk nginx)
+#   EVENTAIL_BIN=path/to/eventail bench/calendar.sh   # another build (before/after), not rebuilt
 #
 # Each server runs alone on CPU 0, one after the other; wrk runs on CPU 1. nginx gets one worker,
 # no access log, sendfile, and gzip_static with a .gz file made by `gzip -6` beforehand, so
@@ -19,8 +20,12 @@ for tool in wrk nginx curl; do
   command -v "$tool" >/dev/null || { echo "$tool is not installed (apt-get install wrk nginx curl)" >&2; exit 1; }
 done
 
-cargo build --release --quiet
-BIN="$PWD/target/release/eventail"
+if [ -n "${EVENTAIL_BIN:-}" ]; then
+  BIN="$(realpath "$EVENTAIL_BIN")"
+else
+  cargo build --release --quiet
+  BIN="$PWD/target/release/eventail"
+fi
 WORK="$(mktemp -d)"
 chmod 755 "$WORK"
 cleanup() {
