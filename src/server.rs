@@ -273,7 +273,7 @@ impl Activity {
         let mut state = self.state();
         let step = match deadline(&state, &self.limits) {
             Some((at, expiry)) if fired && at <= now => return Watch::Expire(expiry),
-            Some((at, _)) if fired || state.armed.is_none_or(|armed| at < armed) => Watch::Arm(at),
+            Some((at, _)) if fired || before_timer(&state, at) => Watch::Arm(at),
             Some(_) => Watch::Keep,
             None if fired => Watch::Disarm,
             // Set early: it fires, finds no deadline, and is left unset.
@@ -290,8 +290,8 @@ impl Activity {
     /// Wakes the watchdog if the deadline now comes before its timer (or it has none). A later
     /// deadline does not: the timer fires early and moves then.
     fn moved(&self, state: MutexGuard<'_, ActivityState>) {
-        let earlier = deadline(&state, &self.limits)
-            .is_some_and(|(at, _)| state.armed.is_none_or(|armed| at < armed));
+        let earlier =
+            deadline(&state, &self.limits).is_some_and(|(at, _)| before_timer(&state, at));
         drop(state);
         if earlier {
             self.changed.store(true, Ordering::Release);
@@ -330,6 +330,11 @@ impl Activity {
         drop(state);
         Busy(self.clone())
     }
+}
+
+/// Whether `at` comes before the watchdog's timer, or the timer is unset.
+fn before_timer(state: &ActivityState, at: Instant) -> bool {
+    state.armed.is_none_or(|armed| at < armed)
 }
 
 fn deadline(state: &ActivityState, limits: &ConnectionLimits) -> Option<(Instant, Expiry)> {

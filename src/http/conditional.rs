@@ -50,7 +50,7 @@ pub(super) fn coding_asked(request: &HeaderMap) -> Coding {
 /// `respond` when it needs no compression first: a 304, or a 200 whose form in `coding` (the
 /// request's, from `coding_asked`) is already made. Otherwise the coding whose form is still
 /// to make.
-pub(super) fn respond_now(
+fn respond_now(
     request: &HeaderMap,
     coding: Coding,
     rendered: &Rendered,

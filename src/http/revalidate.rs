@@ -22,7 +22,7 @@ use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, St
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 
-use super::{conditional, AppState};
+use super::{conditional, security, AppState};
 use crate::metrics::ShortPathCounters;
 use crate::publish::rendered::Coding;
 use crate::publish::Rendered;
@@ -84,14 +84,14 @@ impl Revalidations {
             }
         }
         let counters = state.metrics.short_path_counters(served.route, "calendar");
-        let not_modified = [Coding::Identity, Coding::Gzip, Coding::Brotli].map(|coding| {
+        let not_modified = Coding::ALL.map(|coding| {
             let mut response = conditional::not_modified_response(
                 rendered,
                 coding,
                 super::calendar::CONTENT_TYPE,
                 cache_control,
             );
-            secure(response.headers_mut());
+            security::nosniff(response.headers_mut());
             std::mem::take(response.headers_mut())
         });
         if let Ok(mut known) = self.known.write() {
@@ -172,7 +172,7 @@ impl Known {
             &self.cache_control,
         )
         .ok()?;
-        secure(response.headers_mut());
+        security::nosniff(response.headers_mut());
         // Kept only when the form is what was asked for (not the plain form sent in place of
         // a compression that failed), so that the headers match `bytes(coding)` above.
         let served = response
@@ -184,12 +184,4 @@ impl Known {
         }
         Some(response)
     }
-}
-
-/// What `security::headers` adds to these answers on the full path.
-fn secure(headers: &mut HeaderMap) {
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
 }

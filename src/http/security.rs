@@ -6,7 +6,7 @@
 //! stricter policy (`admin::CONTENT_SECURITY_POLICY`), which is kept.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -63,6 +63,14 @@ pub fn page_policy(own: Option<&str>, content: Option<&str>) -> String {
     )
 }
 
+/// What every answer carries, this layer's or the calendar short path's (`revalidate.rs`).
+pub fn nosniff(headers: &mut HeaderMap) {
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+}
+
 /// The headers, added to what handlers answered.
 pub async fn headers(State(state): State<AppState>, mut response: Response) -> Response {
     let is_html = response
@@ -71,10 +79,7 @@ pub async fn headers(State(state): State<AppState>, mut response: Response) -> R
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    nosniff(headers);
     if is_html && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         if let Ok(policy) = HeaderValue::from_str(&state.page_policy) {
             headers.insert(header::CONTENT_SECURITY_POLICY, policy);

@@ -17,6 +17,9 @@ pub enum Coding {
 }
 
 impl Coding {
+    /// Every coding, in `index` order.
+    pub const ALL: [Coding; 3] = [Coding::Identity, Coding::Gzip, Coding::Brotli];
+
     /// The `Content-Encoding` value, if any.
     pub fn header(self) -> Option<&'static str> {
         match self {
@@ -115,7 +118,7 @@ impl Rendered {
         let Some(opaque) = tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
             return false;
         };
-        [Coding::Identity, Coding::Gzip, Coding::Brotli]
+        Coding::ALL
             .iter()
             .any(|c| opaque.strip_suffix(c.etag_suffix()) == Some(self.hash.as_str()))
     }
@@ -226,7 +229,7 @@ mod tests {
     fn every_form_matches_weakly_and_nothing_else_does() {
         let r = Rendered::new("BEGIN:VCALENDAR".into(), Utc::now());
         let etag = |r: &Rendered, c| r.etag_header(c).to_str().unwrap().to_string();
-        for c in [Coding::Identity, Coding::Gzip, Coding::Brotli] {
+        for c in Coding::ALL {
             assert!(r.matches(&etag(&r, c)));
             assert!(r.matches(&format!("W/{}", etag(&r, c))));
         }
@@ -235,7 +238,7 @@ mod tests {
         let other = Rendered::new("BEGIN:VCALENDAR ".into(), Utc::now());
         assert!(!r.matches(&etag(&other, Coding::Identity)));
         // The exact comparison of the short path: each ETag as given, and nothing else.
-        for c in [Coding::Identity, Coding::Gzip, Coding::Brotli] {
+        for c in Coding::ALL {
             assert!(r.is_etag(etag(&r, c).as_bytes()));
             assert!(!r.is_etag(format!("W/{}", etag(&r, c)).as_bytes()));
             assert!(!other.is_etag(etag(&r, c).as_bytes()));
