@@ -2119,6 +2119,38 @@ impl Drop for SmtpSink {
     }
 }
 
+/// A pool of two SMTP connections sends a burst through those two: a connection given back
+/// is there for the next message (lettre recycled it in a task of its own, after the next
+/// message had opened a connection of its own; about one message in ten did so at full speed).
+#[tokio::test]
+async fn a_burst_goes_through_the_pool_s_connections() {
+    let smtp = SmtpServer::start();
+    let url = smtp.url();
+    let app = spawn_app_with(FreshDb::new(Db::Sqlite).await, move |f| {
+        f.merge(("mail.smtp_url", url))
+            .merge(("mail.smtp_pool_size", 2))
+            .merge(("mail.rate_per_second", 100_000.0))
+    })
+    .await;
+    let n = 80;
+    for i in 0..n {
+        let (code, doc) = app
+            .post(
+                "/api/v1/subscribers",
+                &json!({"email": format!("lecteur.{i}@exemple.fr"), "scope": "all",
+                    "consent": {"source": "liste de l'atelier", "at": "2026-10-01T10:00:00+02:00"}}),
+            )
+            .await;
+        assert_eq!(code, 201, "{doc}");
+    }
+    let before = smtp.connections();
+    app.create_event(webinar("En rafale")).await;
+    let received = smtp.wait_for(n, Duration::from_secs(30)).await;
+    assert_eq!(received.len(), n);
+    let opened = smtp.connections() - before;
+    assert!(opened <= 2, "{opened} connections opened for {n} messages");
+}
+
 /// Postfix's smtp-sink offers PIPELINING (the other tests' server does not), so MAIL, RCPT and
 /// DATA go in one write: a relay that answers RCPT with 421 and hangs up gets the message again
 /// later, none half-sent; once it accepts, the message arrives once and whole.

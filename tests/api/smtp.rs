@@ -21,6 +21,8 @@ struct Shared {
     unknown: Mutex<HashSet<String>>,
     /// Time taken to accept each message, in milliseconds (a slow relay).
     delay_ms: AtomicUsize,
+    /// Greetings (HELO or EHLO) received: one per connection a client opens.
+    greetings: AtomicUsize,
 }
 
 /// One message as the server got it.
@@ -41,6 +43,11 @@ struct Sink {
 }
 
 impl Handler for Sink {
+    fn helo(&mut self, _ip: IpAddr, _domain: &str) -> Response {
+        self.shared.greetings.fetch_add(1, Ordering::SeqCst);
+        OK
+    }
+
     fn mail(&mut self, _ip: IpAddr, _domain: &str, from: &str) -> Response {
         self.from = from.to_string();
         self.to.clear();
@@ -127,6 +134,11 @@ impl SmtpServer {
 
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
+    }
+
+    /// Connections clients opened so far (each greets once).
+    pub fn connections(&self) -> usize {
+        self.shared.greetings.load(Ordering::SeqCst)
     }
 
     pub fn refuse_next(&self, n: usize) {

@@ -201,6 +201,24 @@ impl<E: Executor> Pool<E> {
         }
     }
 
+    /// Parks `conn` without waiting, if it is healthy, the pool's lock is free and the pool
+    /// has room; otherwise gives it back for `recycle`.
+    fn try_park(&self, conn: AsyncSmtpConnection) -> Option<AsyncSmtpConnection> {
+        if conn.has_broken() {
+            return Some(conn);
+        }
+        let Some(mut guard) = self.connections.try_lock() else {
+            return Some(conn);
+        };
+        match guard.as_mut() {
+            Some(connections) if connections.len() < self.config.max_size as usize => {
+                connections.push(ParkedConnection::park(conn));
+                None
+            }
+            _ => Some(conn),
+        }
+    }
+
     async fn recycle(&self, mut conn: AsyncSmtpConnection) {
         if conn.has_broken() {
             #[cfg(feature = "tracing")]
@@ -326,6 +344,12 @@ impl<E: Executor> Drop for PooledConnection<E> {
             .conn
             .take()
             .expect("AsyncSmtpConnection hasn't been taken yet");
+        // eventail patch: a healthy connection goes back to the pool at once when the pool
+        // has room. Recycled by a spawned task, it was parked only after the sender's next
+        // message had asked for a connection, found none and opened one of its own.
+        let Some(conn) = self.pool.try_park(conn) else {
+            return;
+        };
         let pool = Arc::clone(&self.pool);
 
         E::spawn(async move {
