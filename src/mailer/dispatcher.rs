@@ -669,13 +669,33 @@ impl Dispatcher {
 
     async fn wait_for_slot(&self) {
         let spacing = Duration::from_secs_f64(1.0 / self.settings.rate_per_second);
-        let mut next = self.next_slot.lock().await;
-        let now = tokio::time::Instant::now();
-        if *next > now {
-            tokio::time::sleep_until(*next).await;
+        let wake = {
+            let mut next = self.next_slot.lock().await;
+            take_slot(&mut next, tokio::time::Instant::now(), spacing)
+        };
+        if let Some(wake) = wake {
+            tokio::time::sleep_until(wake).await;
         }
-        *next = (*next).max(now) + spacing;
     }
+}
+
+/// How early a message may leave before its slot: tokio's timers fire on a millisecond grid.
+const TIMER_GRAIN: Duration = Duration::from_millis(1);
+
+/// Takes the next of the slots spaced `spacing` apart (none before `now`) and says when to
+/// wake for it: `None` to go at once. A message goes up to `TIMER_GRAIN` ahead of its slot,
+/// so over any span the rate is kept, give or take one millisecond's worth of messages. A
+/// message waiting for a slot a few microseconds away used to sleep a whole millisecond, with
+/// every other message queued behind it: at 100,000 a second, two messages went per
+/// millisecond.
+fn take_slot(
+    next: &mut tokio::time::Instant,
+    now: tokio::time::Instant,
+    spacing: Duration,
+) -> Option<tokio::time::Instant> {
+    let slot = (*next).max(now);
+    *next = slot + spacing;
+    (slot > now + TIMER_GRAIN).then(|| slot - TIMER_GRAIN)
 }
 
 /// Borrowed from the batch: a session's body is not copied for each of its recipients.
@@ -710,6 +730,45 @@ pub fn backoff(settings: &DispatchSettings, attempts: i64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Slots keep the rate, whether it is below or above the timers' grain, and a message
+    /// waits only for a slot more than the grain away.
+    #[test]
+    fn sends_are_paced_at_the_rate_even_above_a_thousand_a_second() {
+        let start = tokio::time::Instant::now();
+        // When each of `n` messages, all ready at `start`, leaves.
+        let leave = |rate: f64, n: usize| {
+            let spacing = Duration::from_secs_f64(1.0 / rate);
+            let mut next = start;
+            (0..n)
+                .map(|_| take_slot(&mut next, start, spacing).unwrap_or(start) - start)
+                .collect::<Vec<_>>()
+        };
+        // 10 a second: one message at once, then one every 100 ms (a millisecond early).
+        let slow = leave(10.0, 5);
+        let expected: Vec<Duration> = [0, 99, 199, 299, 399]
+            .into_iter()
+            .map(Duration::from_millis)
+            .collect();
+        assert_eq!(slow, expected);
+        // 100,000 a second: 1,000 messages within 10 ms, the first millisecond's worth at
+        // once, and never more than the rate allows plus that millisecond's worth.
+        let fast = leave(100_000.0, 1_000);
+        assert!(fast.windows(2).all(|w| w[0] <= w[1]));
+        assert_eq!(fast.iter().filter(|d| d.is_zero()).count(), 101);
+        let last = fast.last().copied().unwrap_or_default();
+        assert!(last <= Duration::from_millis(9), "{last:?}");
+        for (i, at) in fast.iter().enumerate() {
+            let allowed = (at.as_secs_f64() + 0.001) * 100_000.0 + 1.0;
+            assert!((i as f64) < allowed, "message {i} at {at:?}");
+        }
+        // A message that comes after the slots ran dry goes at once, and starts them again.
+        let spacing = Duration::from_millis(100);
+        let mut next = start;
+        let later = start + Duration::from_secs(5);
+        assert_eq!(take_slot(&mut next, later, spacing), None);
+        assert_eq!(next, later + spacing);
+    }
 
     #[test]
     fn backoff_grows_then_stops_growing_and_is_jittered() {
