@@ -621,7 +621,7 @@ async fn sample_size(store: &Store, url: &str, slug: &str, to: Recipients) -> us
             &[],
             &eventail::mailer::ComposeCache::default(),
         )
-        .map(|m| m.formatted().len())
+        .map(|m| m.bytes.len())
         .unwrap_or(0)
 }
 

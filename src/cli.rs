@@ -328,7 +328,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let message = composer.test_message(address.as_str())?;
             let transport = crate::mailer::Transport::from_settings(&settings.mail)?;
             transport
-                .send(message)
+                .send(message.into())
                 .await
                 .map_err(|e| anyhow::anyhow!("the test message did not leave: {e}"))?;
             println!(

@@ -5,7 +5,7 @@ pub mod compose;
 pub mod dispatcher;
 pub mod transport;
 
-pub use compose::{Addressee, ComposeCache, Composer};
+pub use compose::{Addressee, ComposeCache, Composer, Outgoing};
 pub use dispatcher::{DispatchSettings, Dispatcher, RunReport};
 pub use transport::{SendError, Transport};
 

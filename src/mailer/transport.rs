@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+
+use super::compose::Outgoing;
 
 use crate::config::MailSettings;
 
@@ -75,11 +77,16 @@ impl Transport {
         }
     }
 
-    pub async fn send(&self, message: Message) -> Result<(), SendError> {
+    pub async fn send(&self, message: Outgoing) -> Result<(), SendError> {
+        let Outgoing { envelope, bytes } = message;
         match self {
-            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(classify),
+            Transport::Smtp(smtp) => smtp
+                .send_raw(&envelope, &bytes)
+                .await
+                .map(|_| ())
+                .map_err(classify),
             Transport::File(file, _) => file
-                .send(message)
+                .send_raw(&envelope, &bytes)
                 .await
                 .map(|_| ())
                 .map_err(|e| SendError::Temporary(format!("cannot write the message: {e}"))),

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use eventail::config::Settings;
-use eventail::mailer::{SendError, Transport};
+use eventail::mailer::{Outgoing, SendError, Transport};
 use lettre::Message;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -105,13 +105,14 @@ fn transport(url: &str) -> Transport {
     Transport::from_settings(&settings.mail).unwrap()
 }
 
-fn message(to: &str) -> Message {
+fn message(to: &str) -> Outgoing {
     Message::builder()
         .from("Agenda <agenda@exemple.fr>".parse().unwrap())
         .to(to.parse().unwrap())
         .subject("Rappel : atelier, mercredi 8 décembre")
         .body("Bonjour,\n.\nà bientôt\n".to_string())
         .unwrap()
+        .into()
 }
 
 /// The transcript once it holds `len` entries (a hang-up is noted after the client has moved

@@ -829,8 +829,7 @@ fn compose_previews(state: &AppState, rehearsal: &Rehearsal) -> anyhow::Result<V
             &cache,
         ) {
             Ok(message) => {
-                let bytes = message.formatted();
-                let parsed = parser.parse(&bytes);
+                let parsed = parser.parse(&message.bytes);
                 match parsed {
                     Some(m) => (
                         m.subject().unwrap_or_default().to_string(),
