@@ -259,7 +259,6 @@ impl Composer {
         let key = addressee.key();
         let reader = addressee.reader();
         let personal = addressee.personal();
-        let unsubscribe = self.unsubscribe_url_for(reader, key);
         let prepared = cache.prepared(
             self,
             claimed,
@@ -297,6 +296,7 @@ impl Composer {
             Some(personal) => cache.personal_calendar(self, claimed.kind, event, personal)?,
             None => prepared.calendar.clone(),
         };
+        let unsubscribe = self.unsubscribe_url_for(reader, key);
         self.assemble(
             &claimed.recipient,
             &prepared.notice.subject,
@@ -688,33 +688,28 @@ impl Composer {
             (
                 format!("{}@{}.invalid", random_word(len), random_word(12)),
                 format!("<outbox-{}@{}>", random_word(len + 8), self.domain),
-                placeholder(key_len),
             )
         };
-        let (to, message_id, key) = stand_ins(12);
-        let (to_2, message_id_2, mut key_2) = stand_ins(31);
-        for _ in 0..64 {
-            if key_2 != key {
-                break;
-            }
-            key_2 = placeholder(key_len);
-        }
+        let (to, message_id) = stand_ins(12);
+        let (to_2, message_id_2) = stand_ins(31);
+        let key = placeholder(key_len);
+        let key_2 = other_placeholder(&key);
         if key_2 == key {
             return None;
         }
         let bytes = build(&to, &message_id, &key)?;
         let to_at = only_place(&bytes, to.as_bytes())?;
         let message_id_at = only_place(&bytes, message_id.as_bytes())?;
-        let (key_spots, _) = spots_across(&bytes, key.as_bytes(), b"=\r\n");
+        let (spots, _) = key_spots(&bytes, key.as_bytes());
         let outside = |at: &usize| !to_at.contains(at) && !message_id_at.contains(at);
-        if key_spots.is_empty() || !key_spots.iter().all(outside) {
+        if spots.is_empty() || !spots.iter().all(outside) {
             return None;
         }
         let frame = Frame {
             bytes,
             to: to_at,
             message_id: message_id_at,
-            key_spots,
+            key_spots: spots,
         };
         let filled = frame.bytes_for(&to_2, &message_id_2, key_2.as_bytes())?;
         (filled == build(&to_2, &message_id_2, &key_2)?).then_some(frame)
@@ -1004,6 +999,19 @@ fn placeholder(len: usize) -> String {
         .collect()
 }
 
+/// Another stand-in of the same length as `first`, different from it unless 64 draws all
+/// came out the same (keys shorter than the hex digits can): callers check.
+fn other_placeholder(first: &str) -> String {
+    let mut second = placeholder(first.len());
+    for _ in 0..64 {
+        if second != first {
+            break;
+        }
+        second = placeholder(first.len());
+    }
+    second
+}
+
 /// Where `placeholder` lies in `encoded`, character by character. A quoted-printable soft
 /// line break (`=` CRLF) may fall inside an occurrence; a key of the same length and kind of
 /// characters breaks at the same places, so overwriting these bytes gives what encoding the
@@ -1166,14 +1174,7 @@ impl Composer {
             });
         }
         let first = placeholder(key_len);
-        let mut second = placeholder(key_len);
-        // Keys shorter than the hex digits could come out the same twice.
-        for _ in 0..64 {
-            if second != first {
-                break;
-            }
-            second = placeholder(key_len);
-        }
+        let second = other_placeholder(&first);
         let rendered = |stand_in: &str| {
             let ctx = notice.context(self, scope_text, reader, stand_in);
             self.render(notice.template, ctx)
