@@ -99,16 +99,23 @@ struct Loaded {
     batch: Batch,
 }
 
-/// Messages claimed per round trip.
-const BATCH: i64 = 100;
+/// Messages claimed per round trip (unthrottled; at a set rate, two seconds' worth if fewer).
+/// On PostgreSQL a claim of 100 took 7 ms beside sends that took 5 ms at the sink's pace, and
+/// one of 400 about 12 ms (BENCHMARKS.md, "Mailer").
+pub const BATCH: i64 = 400;
 
-/// Sent messages are marked so this many at a time, or once the first of them has waited
-/// `mail.mark_within_ms`, whichever comes first (and each at once past half the lease): what a
-/// dispatcher killed mid-batch may send twice is what it sent in that time, at most this many,
-/// plus the sends in flight (at most `mail.smtp_pool_size`). Each marking is a write transaction;
-/// at full speed, 50 rather than 20 took about 15 % off the process CPU each message costs
-/// (BENCHMARKS.md, "Mailer"), and at a limited rate the time bound marks first.
+/// At most this many messages are sent and not yet marked: what a dispatcher killed mid-batch
+/// may send twice, plus the sends in flight (at most `mail.smtp_pool_size`). Sent messages are
+/// marked MARK_AT_ONCE at a time, or once the first of them has waited `mail.mark_within_ms`
+/// (and each at once past half the lease), one marking at a time while the next sends go.
+/// Each marking is a write transaction: at full speed, 50 rather than 20 in one took about 15 %
+/// off the process CPU each message costs, and marking beside the sends instead of between them
+/// took a third off the time a batch takes on PostgreSQL (BENCHMARKS.md, "Mailer"); at a limited
+/// rate the time bound marks first.
 pub const MARK_EVERY: usize = 50;
+/// A marking starts with this many (at full speed): one marking runs while the sends go on, and
+/// they wait for it once as many more are there, so at most MARK_EVERY are sent and unmarked.
+const MARK_AT_ONCE: usize = MARK_EVERY / 2;
 /// The longest sleep without a wake-up: housekeeping (erasing withdrawn subscriptions) runs at
 /// least this often, and a missed wake-up costs no more than this.
 const MAX_SLEEP: Duration = Duration::from_secs(300);
@@ -306,66 +313,90 @@ impl Dispatcher {
         let mut outcomes =
             futures_util::stream::iter(sends).buffer_unordered(self.settings.concurrency.max(1));
         let mut first_error = None;
-        // Marked sent MARK_EVERY at a time or within `mark_within`, in one statement: a
-        // crash sends again at most those not yet marked (plus the sends in flight), never
-        // loses one.
+        // Marked sent MARK_AT_ONCE at a time or within `mark_within`, in one statement, while
+        // the next sends go: one marking at a time, and while it runs the sends go on until
+        // MARK_AT_ONCE more wait (then they wait for it). A crash sends again at most those
+        // not yet marked (MARK_EVERY, plus the sends in flight), never loses one.
         let mut sent = Vec::new();
         // When the oldest message of `sent` was accepted by the relay.
         let mut oldest: Option<tokio::time::Instant> = None;
+        let mut markings = futures_util::stream::FuturesUnordered::new();
+        let mut sends_left = true;
+        // After a marking failed, the next is tried once the sends are over, and only once.
+        let mut marking_failed = false;
         loop {
-            let next = match oldest {
-                Some(since) => tokio::select! {
-                    outcome = outcomes.next() => outcome,
-                    () = tokio::time::sleep_until(since + self.settings.mark_within) => {
-                        // Nothing came back in time: mark what waits.
-                        if let Err(err) = self.mark_sent(&mut sent).await {
-                            first_error.get_or_insert(err);
-                        }
-                        oldest = None;
-                        continue;
-                    }
-                },
-                None => outcomes.next().await,
-            };
-            let Some(outcome) = next else { break };
-            match outcome {
-                Ok(Outcome::Sent(id)) => {
-                    report.sent += 1;
-                    self.metrics.message("sent", 1);
-                    sent.push(id);
-                    let since = *oldest.get_or_insert_with(tokio::time::Instant::now);
-                    // A store error here does not abandon the sends in flight: they
-                    // finish, the marking is tried again after them, then it is reported.
-                    if sent.len() >= MARK_EVERY
-                        || since.elapsed() >= self.settings.mark_within
+            let idle = markings.is_empty();
+            let due = !sent.is_empty()
+                && if marking_failed {
+                    !sends_left && idle
+                } else {
+                    sent.len() >= MARK_AT_ONCE
+                        || oldest.is_some_and(|since| since.elapsed() >= self.settings.mark_within)
                         || claimed_at.elapsed() > self.half_lease()
-                    {
-                        if let Err(err) = self.mark_sent(&mut sent).await {
+                        || !sends_left
+                };
+            if idle && due {
+                let ids = std::mem::take(&mut sent);
+                markings.push(async move { (self.mark_sent(&ids).await, ids) });
+                oldest = None;
+                continue;
+            }
+            if !sends_left && idle {
+                break;
+            }
+            // Sends wait only while a marking runs and as many more are waiting.
+            let take_sends = sends_left && (idle || marking_failed || sent.len() < MARK_AT_ONCE);
+            let deadline = oldest
+                .filter(|_| idle && !marking_failed)
+                .map(|since| since + self.settings.mark_within);
+            tokio::select! {
+                outcome = outcomes.next(), if take_sends => {
+                    let Some(outcome) = outcome else {
+                        sends_left = false;
+                        continue;
+                    };
+                    match outcome {
+                        Ok(Outcome::Sent(id)) => {
+                            report.sent += 1;
+                            self.metrics.message("sent", 1);
+                            sent.push(id);
+                            oldest.get_or_insert_with(tokio::time::Instant::now);
+                        }
+                        Ok(Outcome::Retried) => {
+                            report.retried += 1;
+                            self.metrics.message("retried", 1);
+                        }
+                        Ok(Outcome::Failed) => {
+                            report.failed += 1;
+                            self.metrics.message("failed", 1);
+                        }
+                        Ok(Outcome::Dropped) => {
+                            report.dropped += 1;
+                            self.metrics.message("dropped", 1);
+                        }
+                        Ok(Outcome::LeaseLost) => {}
+                        Err(err) => {
                             first_error.get_or_insert(err);
                         }
-                        oldest = None;
                     }
                 }
-                Ok(Outcome::Retried) => {
-                    report.retried += 1;
-                    self.metrics.message("retried", 1);
+                Some((marked, ids)) = markings.next(), if !markings.is_empty() => {
+                    // A store error here does not abandon the sends in flight: they finish,
+                    // then what waits is marked once more, then the error is reported. What
+                    // that marking leaves goes again when its lease ends.
+                    if let Err(err) = marked {
+                        first_error.get_or_insert(err);
+                        if !marking_failed || sends_left {
+                            sent.extend(ids);
+                        }
+                        marking_failed = true;
+                    }
                 }
-                Ok(Outcome::Failed) => {
-                    report.failed += 1;
-                    self.metrics.message("failed", 1);
-                }
-                Ok(Outcome::Dropped) => {
-                    report.dropped += 1;
-                    self.metrics.message("dropped", 1);
-                }
-                Ok(Outcome::LeaseLost) => {}
-                Err(err) => {
-                    first_error.get_or_insert(err);
-                }
+                // Nothing came back in time: the next turn marks what waits.
+                () = sleep_until_some(deadline), if deadline.is_some() => {}
             }
         }
         drop(outcomes);
-        self.mark_sent(&mut sent).await?;
         if let Some(err) = first_error {
             return Err(err);
         }
@@ -398,7 +429,7 @@ impl Dispatcher {
         }
     }
 
-    async fn mark_sent(&self, sent: &mut Vec<i64>) -> Result<(), StoreError> {
+    async fn mark_sent(&self, sent: &[i64]) -> Result<(), StoreError> {
         if sent.is_empty() {
             return Ok(());
         }
@@ -410,7 +441,6 @@ impl Dispatcher {
                 "sent, but some leases had passed to another dispatcher"
             );
         }
-        sent.clear();
         Ok(())
     }
 
@@ -688,6 +718,14 @@ const TIMER_GRAIN: Duration = Duration::from_millis(1);
 /// message waiting for a slot a few microseconds away used to sleep a whole millisecond, with
 /// every other message queued behind it: at 100,000 a second, two messages went per
 /// millisecond.
+/// Sleeps until `at`; never wakes without one.
+async fn sleep_until_some(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 fn take_slot(
     next: &mut tokio::time::Instant,
     now: tokio::time::Instant,

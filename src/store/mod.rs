@@ -320,6 +320,29 @@ impl Store {
         self.begin_write(false, false).await
     }
 
+    /// Starts a write transaction for the dispatcher's bookkeeping (claims, leases, markings):
+    /// changes nothing readers see and, on PostgreSQL, commits without waiting for the WAL to
+    /// reach the disk (`synchronous_commit` off for that transaction). A server crash can then
+    /// undo the last fraction of a second of claims and markings: their messages are sent again
+    /// (as after a dispatcher's crash), never lost, since what plans a message still commits
+    /// durably, and a later durable commit writes out every earlier one.
+    pub(crate) async fn write_outbox(&self) -> Result<WriteTx, StoreError> {
+        if self.backend == Backend::Postgres {
+            let tx = self
+                .pool
+                .begin_with("BEGIN; SET LOCAL synchronous_commit TO off")
+                .await?;
+            return Ok(WriteTx {
+                tx,
+                _guard: None,
+                changes: None,
+                mail: None,
+                vevents: None,
+            });
+        }
+        self.write_quiet().await
+    }
+
     /// Starts a write transaction that plans mail without changing published content
     /// (subscriptions).
     pub(crate) async fn write_mail(&self) -> Result<WriteTx, StoreError> {

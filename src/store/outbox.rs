@@ -544,7 +544,7 @@ impl Store {
         limit: i64,
         lease: chrono::Duration,
     ) -> Result<Vec<Claimed>, StoreError> {
-        let mut tx = self.write_quiet().await?;
+        let mut tx = self.write_outbox().await?;
         let now = self.now();
         // On PostgreSQL, the ids are taken as an array: with `id IN (SELECT …)`, the prepared
         // statement's generic plan hashed the subquery's ids and read the whole outbox to
@@ -651,7 +651,7 @@ impl Store {
         owner: &str,
         lease: chrono::Duration,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.write_quiet().await?;
+        let mut tx = self.write_outbox().await?;
         let done =
             sqlx::query("UPDATE outbox SET lease_until = $1 WHERE id = $2 AND lease_owner = $3")
                 .bind(micros(self.now() + lease))
@@ -727,19 +727,33 @@ impl Store {
     pub async fn mark_sent_many(&self, ids: &[i64], owner: &str) -> Result<u64, StoreError> {
         let mut done = 0;
         for chunk in ids.chunks(500) {
-            let mut tx = self.write_quiet().await?;
+            let mut tx = self.write_outbox().await?;
             let now = self.now();
-            let placeholders: Vec<String> =
-                (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            // PostgreSQL gets the ids as one array (one statement whatever the count, prepared
+            // once per connection), SQLite one placeholder each.
+            let ids = match self.backend {
+                Backend::Postgres => "= ANY($3::bigint[])".to_string(),
+                Backend::Sqlite => {
+                    let placeholders: Vec<String> =
+                        (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+                    format!("IN ({})", placeholders.join(", "))
+                }
+            };
             let sql = format!(
                 "UPDATE outbox SET status = 'sent', lease_owner = NULL, lease_until = NULL, \
-                 sent_at = $1, detail = '', updated_at = $1 \
-                 WHERE lease_owner = $2 AND id IN ({})",
-                placeholders.join(", ")
+                 sent_at = $1, detail = '', updated_at = $1 WHERE lease_owner = $2 AND id {ids}"
             );
             let mut query = sqlx::query(&sql).bind(micros(now)).bind(owner);
-            for id in chunk {
-                query = query.bind(*id);
+            match self.backend {
+                Backend::Postgres => {
+                    let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+                    query = query.bind(format!("{{{}}}", list.join(",")));
+                }
+                Backend::Sqlite => {
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                }
             }
             done += query.execute(&mut *tx.tx).await?.rows_affected();
             tx.commit().await?;
@@ -790,7 +804,7 @@ impl Store {
         error: Option<&str>,
         due: Option<DateTime<Utc>>,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.write_quiet().await?;
+        let mut tx = self.write_outbox().await?;
         let now = self.now();
         // A confirmation's secret goes once it is sent or dropped; a failed one may be retried.
         let keep_detail = matches!(status, MessageStatus::Queued | MessageStatus::Failed);

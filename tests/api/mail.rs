@@ -672,10 +672,13 @@ async fn refuse_marking(app: &TestApp, refuse: bool) {
 async fn a_failed_pass_puts_back_the_batch_claimed_ahead(db: Db) {
     let smtp = SmtpServer::start();
     let app = app_without_dispatcher(db, &smtp).await;
-    for i in 0..250 {
+    // Two batches and a half.
+    let batch = eventail::mailer::dispatcher::BATCH as usize;
+    let everyone = 2 * batch + batch / 2;
+    for i in 0..everyone {
         crate::helpers::subscribe_to_all(&app.store, &format!("personne{i}@exemple.fr")).await;
     }
-    app.create_event(webinar("Pour deux cent cinquante")).await;
+    app.create_event(webinar("Pour deux lots et demi")).await;
     let mut settings = crate::helpers::settings_for(&app._db.url);
     settings.mail.smtp_url = smtp.url().into();
     settings.mail.rate_per_second = 100_000.0;
@@ -688,21 +691,88 @@ async fn a_failed_pass_puts_back_the_batch_claimed_ahead(db: Db) {
     let failed = dispatcher.run_once().await;
     assert!(failed.is_err(), "{failed:?}");
     // The first batch went (its marking failed after); the one claimed ahead did not.
-    assert_eq!(smtp.received().len(), 100);
+    assert_eq!(smtp.received().len(), batch);
     let (leased,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status = 'sending'")
         .fetch_one(app.store.pool())
         .await
         .unwrap();
-    assert_eq!(leased, 200, "the first batch and the one claimed ahead");
+    assert_eq!(
+        leased as usize,
+        2 * batch,
+        "the first batch and the one claimed ahead"
+    );
 
     refuse_marking(&app, false).await;
     let report = dispatcher.run_once().await.unwrap();
-    assert_eq!(report.sent, 150, "{report:?}");
+    assert_eq!(report.sent, batch + batch / 2, "{report:?}");
     let mut recipients: Vec<String> = smtp.received().iter().map(|m| m.to[0].clone()).collect();
-    assert_eq!(recipients.len(), 250);
+    assert_eq!(recipients.len(), everyone);
     recipients.sort();
     recipients.dedup();
-    assert_eq!(recipients.len(), 250, "each once");
+    assert_eq!(recipients.len(), everyone, "each once");
+}
+
+/// While a marking runs, the sends go on, but never further than MARK_EVERY sent and not yet
+/// marked (what a crash would send twice), however slow the marking: here each sent message's
+/// row takes the database 10 ms to mark, a marking of 25 about a quarter of a second, while the
+/// relay takes 5 ms a message on each of 4 connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL"]
+async fn a_slow_marking_holds_the_sends_within_mark_every() {
+    let smtp = SmtpServer::start();
+    smtp.slow_down(std::time::Duration::from_millis(5));
+    let app = app_without_dispatcher(Db::Postgres, &smtp).await;
+    const EVERYONE: usize = 300;
+    for i in 0..EVERYONE {
+        crate::helpers::subscribe_to_all(&app.store, &format!("personne{i}@exemple.fr")).await;
+    }
+    app.create_event(webinar("Pour trois cents")).await;
+    for statement in [
+        "CREATE FUNCTION slow_sent() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN PERFORM pg_sleep(0.01); RETURN NEW; END $$",
+        "CREATE TRIGGER slow_sent BEFORE UPDATE ON outbox FOR EACH ROW \
+         WHEN (NEW.status = 'sent') EXECUTE FUNCTION slow_sent()",
+    ] {
+        sqlx::query(statement)
+            .execute(app.store.pool())
+            .await
+            .expect(statement);
+    }
+    let mut settings = crate::helpers::settings_for(&app._db.url);
+    settings.mail.smtp_url = smtp.url().into();
+    settings.mail.smtp_pool_size = 4;
+    settings.mail.rate_per_second = 100_000.0;
+    let templates = std::sync::Arc::new(eventail::templates::Templates::load(None).unwrap());
+    let dispatcher =
+        eventail::mailer::dispatcher(app.store.clone(), &settings, templates, &app.address)
+            .unwrap();
+    let pass = tokio::spawn(async move { dispatcher.run_once().await });
+
+    // Marked first, received after: the difference counts at most the sends of the moment
+    // between the two reads on top of what was really unmarked.
+    let bound = eventail::mailer::dispatcher::MARK_EVERY + 4 + 4;
+    let mut widest = 0;
+    let mut looks = 0;
+    while !pass.is_finished() {
+        let (marked,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status = 'sent'")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+        let received = smtp.received().len();
+        let unmarked = received.saturating_sub(marked as usize);
+        widest = widest.max(unmarked);
+        looks += 1;
+        assert!(
+            unmarked <= bound,
+            "{unmarked} sent and not marked ({received} received, {marked} marked)"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let report = pass.await.unwrap().unwrap();
+    assert_eq!(report.sent, EVERYONE, "{report:?}");
+    assert_eq!(smtp.received().len(), EVERYONE);
+    // The sends did get ahead of the markings (else this test would check nothing).
+    assert!(widest > 25, "at most {widest} unmarked in {looks} looks");
 }
 
 /// Two instances on one database with one relay: every message delivered exactly once; a lease
