@@ -100,8 +100,8 @@ struct Loaded {
 }
 
 /// Messages claimed per round trip (unthrottled; at a set rate, two seconds' worth if fewer).
-/// On PostgreSQL a claim of 100 took 7 ms beside sends that took 5 ms at the sink's pace, and
-/// one of 400 about 12 ms (BENCHMARKS.md, "Mailer").
+/// On PostgreSQL a claim of 100 took 5–9 ms, about as long as sending 100 at the sink's pace,
+/// and one of 400 9–19 ms (BENCHMARKS.md, "Mailer").
 pub const BATCH: i64 = 400;
 
 /// At most this many messages are sent and not yet marked: what a dispatcher killed mid-batch
@@ -109,9 +109,9 @@ pub const BATCH: i64 = 400;
 /// marked MARK_AT_ONCE at a time, or once the first of them has waited `mail.mark_within_ms`
 /// (and each at once past half the lease), one marking at a time while the next sends go.
 /// Each marking is a write transaction: at full speed, 50 rather than 20 in one took about 15 %
-/// off the process CPU each message costs, and marking beside the sends instead of between them
-/// took a third off the time a batch takes on PostgreSQL (BENCHMARKS.md, "Mailer"); at a limited
-/// rate the time bound marks first.
+/// off the process CPU each message costs, and before markings ran beside the sends, they
+/// stopped the sends for a quarter of each batch's time on PostgreSQL (BENCHMARKS.md,
+/// "Mailer"); at a limited rate the time bound marks first.
 pub const MARK_EVERY: usize = 50;
 /// A marking starts with this many (at full speed): one marking runs while the sends go on, and
 /// they wait for it once as many more are there, so at most MARK_EVERY are sent and unmarked.
@@ -712,12 +712,6 @@ impl Dispatcher {
 /// How early a message may leave before its slot: tokio's timers fire on a millisecond grid.
 const TIMER_GRAIN: Duration = Duration::from_millis(1);
 
-/// Takes the next of the slots spaced `spacing` apart (none before `now`) and says when to
-/// wake for it: `None` to go at once. A message goes up to `TIMER_GRAIN` ahead of its slot,
-/// so over any span the rate is kept, give or take one millisecond's worth of messages. A
-/// message waiting for a slot a few microseconds away used to sleep a whole millisecond, with
-/// every other message queued behind it: at 100,000 a second, two messages went per
-/// millisecond.
 /// Sleeps until `at`; never wakes without one.
 async fn sleep_until_some(at: Option<tokio::time::Instant>) {
     match at {
@@ -726,6 +720,12 @@ async fn sleep_until_some(at: Option<tokio::time::Instant>) {
     }
 }
 
+/// Takes the next of the slots spaced `spacing` apart (none before `now`) and says when to
+/// wake for it: `None` to go at once. A message goes up to `TIMER_GRAIN` ahead of its slot,
+/// so over any span the rate is kept, give or take one millisecond's worth of messages. A
+/// message waiting for a slot a few microseconds away used to sleep a whole millisecond, with
+/// every other message queued behind it: at 100,000 a second, two messages went per
+/// millisecond.
 fn take_slot(
     next: &mut tokio::time::Instant,
     now: tokio::time::Instant,

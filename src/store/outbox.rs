@@ -731,7 +731,7 @@ impl Store {
             let now = self.now();
             // PostgreSQL gets the ids as one array (one statement whatever the count, prepared
             // once per connection), SQLite one placeholder each.
-            let ids = match self.backend {
+            let among = match self.backend {
                 Backend::Postgres => "= ANY($3::bigint[])".to_string(),
                 Backend::Sqlite => {
                     let placeholders: Vec<String> =
@@ -741,7 +741,7 @@ impl Store {
             };
             let sql = format!(
                 "UPDATE outbox SET status = 'sent', lease_owner = NULL, lease_until = NULL, \
-                 sent_at = $1, detail = '', updated_at = $1 WHERE lease_owner = $2 AND id {ids}"
+                 sent_at = $1, detail = '', updated_at = $1 WHERE lease_owner = $2 AND id {among}"
             );
             let mut query = sqlx::query(&sql).bind(micros(now)).bind(owner);
             match self.backend {
