@@ -673,6 +673,33 @@ mod tests {
         assert!(text.contains("X-WR-TIMEZONE:Europe/Paris\r\n"));
     }
 
+    /// icalendar's own folding looped forever on a line where multi-byte characters come
+    /// before a run of whitespace (found by fuzzing: 34 emoji, 208 tabs, 2 emoji as a feed's
+    /// name); the vendored copy mends it (vendor/icalendar/PATCHED.md). Written on a thread,
+    /// so that a return of the loop fails here instead of hanging the suite.
+    #[test]
+    fn long_runs_of_wide_characters_and_whitespace_are_folded() {
+        let emoji = format!("{}{}{}", "🎉".repeat(34), "\t".repeat(208), "🎉".repeat(2));
+        let accents = format!("{}{}", "é".repeat(40), " ".repeat(90));
+        let (done, written) = std::sync::mpsc::channel();
+        let (name, place) = (emoji.clone(), accents.clone());
+        std::thread::spawn(move || {
+            let mut session = event("Atelier", "Résumé");
+            session.location = Some(place);
+            let _ = done.send(feed(&settings(), &name, &[session]));
+        });
+        let text = written
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the feed is written (icalendar's folding did not return)");
+        check_bytes(&text);
+        let calendar = Calendar::from_str(&text).expect("parses");
+        assert_eq!(
+            calendar.property_value("X-WR-CALNAME"),
+            Some(emoji.as_str())
+        );
+        assert_eq!(only_event(&text).get_location(), Some(accents.as_str()));
+    }
+
     #[test]
     fn subscribe_links_follow_each_client() {
         let links = SubscribeLinks::for_feed(
