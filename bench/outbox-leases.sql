@@ -1,0 +1,69 @@
+-- Claiming and marking 20,000 messages on PostgreSQL: the outbox as it is (each message's row
+-- written at the claim, status 'sending', and at the marking) against leases held by batch (one
+-- row per claimed batch in a table of its own; the messages stay 'queued' until marked sent).
+-- Only the database's own work, in procedures: no protocol, no commits in between.
+--
+--   createdb -U postgres -h 127.0.0.1 outbox_leases
+--   EVENTAIL_DATABASE_URL=postgres://postgres@127.0.0.1:5432/outbox_leases eventail migrate
+--   psql -U postgres -h 127.0.0.1 outbox_leases -q -f bench/outbox-leases.sql
+--   for r in 1 2 3; do for v in a b; do
+--     psql -U postgres -h 127.0.0.1 outbox_leases -qAt -c "CALL fill(20000)" -c '\timing on' \
+--       -c "CALL run_$v()" | grep Time | sed "s/^/$v /"
+--   done; done
+--
+-- The copy `ob` has the outbox's columns and indexes (migration 0014's), without the foreign
+-- keys. Claims take 400, markings 25, as the dispatcher does.
+DROP TABLE IF EXISTS ob CASCADE; DROP TABLE IF EXISTS ob_batches;
+CREATE TABLE ob (LIKE outbox INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+ALTER TABLE ob ADD PRIMARY KEY (id);
+CREATE UNIQUE INDEX ON ob (dedup_key);
+CREATE INDEX ob_queued ON ob (due_at, id) WHERE status = 'queued';
+CREATE INDEX ob_sending ON ob (lease_until, id) WHERE status = 'sending';
+CREATE INDEX ob_sent ON ob (updated_at, status) WHERE status = 'sent';
+CREATE INDEX ob_failed ON ob (updated_at, id) WHERE status = 'failed';
+CREATE INDEX ob_dropped ON ob (updated_at) WHERE status = 'dropped';
+CREATE INDEX ob_by_event ON ob (event_id, status);
+CREATE INDEX ob_by_sub ON ob (subscription_id);
+CREATE INDEX ob_by_reg ON ob (registration_id);
+CREATE TABLE ob_batches (id bigint generated always as identity primary key, owner text not null, lease_until bigint not null, ids bigint[] not null);
+CREATE INDEX ON ob_batches (lease_until);
+CREATE OR REPLACE PROCEDURE fill(n int) LANGUAGE plpgsql AS $$
+BEGIN
+  TRUNCATE ob; TRUNCATE ob_batches;
+  INSERT INTO ob (id, dedup_key, kind, event_id, subscription_id, recipient, sequence, detail, due_at, status, attempts, created_at, updated_at)
+  SELECT g, 'reminder:evt-0123456789abcdef:0:P1D:personne' || g || '@exemple.fr', 'reminder', 'evt-0123456789abcdef', 'sub-' || lpad(g::text, 20, '0'),
+    'personne' || g || '@exemple.fr', 0, '', 1000, 'queued', 0, 1, 1 FROM generate_series(1, n) g;
+  ANALYZE ob;
+END $$;
+-- A: current: claim 400 (status sending), mark 25 at a time (status sent)
+CREATE OR REPLACE PROCEDURE run_a() LANGUAGE plpgsql AS $$
+DECLARE got bigint[]; i int;
+BEGIN
+  LOOP
+    WITH c AS (UPDATE ob SET status='sending', lease_owner='me', lease_until=5000, attempts=attempts+1, updated_at=2
+      WHERE id = ANY(ARRAY(SELECT id FROM ob WHERE status='queued' AND due_at <= 2000 ORDER BY due_at, id LIMIT 400 FOR UPDATE SKIP LOCKED)) RETURNING id)
+    SELECT array_agg(id) INTO got FROM c;
+    EXIT WHEN got IS NULL;
+    FOR i IN 0..(array_length(got,1)-1)/25 LOOP
+      UPDATE ob SET status='sent', lease_owner=NULL, lease_until=NULL, sent_at=3, detail='', updated_at=3
+        WHERE lease_owner='me' AND id = ANY(got[i*25+1:i*25+25]);
+    END LOOP;
+  END LOOP;
+END $$;
+-- B: lease by batch: rows stay queued; one batch row; mark 25 at a time
+CREATE OR REPLACE PROCEDURE run_b() LANGUAGE plpgsql AS $$
+DECLARE got bigint[]; i int; b bigint;
+BEGIN
+  LOOP
+    SELECT array_agg(id) INTO got FROM (SELECT id FROM ob o WHERE status='queued' AND due_at <= 2000
+      AND NOT EXISTS (SELECT 1 FROM ob_batches x WHERE x.lease_until > 2000 AND o.id = ANY(x.ids))
+      ORDER BY due_at, id LIMIT 400 FOR UPDATE SKIP LOCKED) s;
+    EXIT WHEN got IS NULL;
+    INSERT INTO ob_batches (owner, lease_until, ids) VALUES ('me', 5000, got) RETURNING id INTO b;
+    FOR i IN 0..(array_length(got,1)-1)/25 LOOP
+      UPDATE ob SET status='sent', sent_at=3, detail='', updated_at=3
+        WHERE status='queued' AND id = ANY(got[i*25+1:i*25+25]);
+    END LOOP;
+    DELETE FROM ob_batches WHERE id = b;
+  END LOOP;
+END $$;
