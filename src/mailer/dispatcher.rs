@@ -344,8 +344,12 @@ impl Dispatcher {
             if !sends_left && idle {
                 break;
             }
-            // Sends wait only while a marking runs and as many more are waiting.
-            let take_sends = sends_left && (idle || marking_failed || sent.len() < MARK_AT_ONCE);
+            // Sends wait only while a marking runs and as many more are waiting, or the first
+            // of them has waited `mark_within` (with 0, each is marked before the next is
+            // taken, as `mail.mark_within_ms` promises).
+            let overdue = oldest.is_some_and(|since| since.elapsed() >= self.settings.mark_within);
+            let take_sends =
+                sends_left && (idle || marking_failed || (sent.len() < MARK_AT_ONCE && !overdue));
             let deadline = oldest
                 .filter(|_| idle && !marking_failed)
                 .map(|since| since + self.settings.mark_within);
