@@ -326,12 +326,14 @@ impl Dispatcher {
         let mut marking_failed = false;
         loop {
             let idle = markings.is_empty();
+            // The first of `sent` has waited `mark_within`.
+            let overdue = oldest.is_some_and(|since| since.elapsed() >= self.settings.mark_within);
             let due = !sent.is_empty()
                 && if marking_failed {
                     !sends_left && idle
                 } else {
                     sent.len() >= MARK_AT_ONCE
-                        || oldest.is_some_and(|since| since.elapsed() >= self.settings.mark_within)
+                        || overdue
                         || claimed_at.elapsed() > self.half_lease()
                         || !sends_left
                 };
@@ -347,7 +349,6 @@ impl Dispatcher {
             // Sends wait only while a marking runs and as many more are waiting, or the first
             // of them has waited `mark_within` (with 0, each is marked before the next is
             // taken, as `mail.mark_within_ms` promises).
-            let overdue = oldest.is_some_and(|since| since.elapsed() >= self.settings.mark_within);
             let take_sends =
                 sends_left && (idle || marking_failed || (sent.len() < MARK_AT_ONCE && !overdue));
             let deadline = oldest
