@@ -72,6 +72,24 @@ stop_sink() {
 }
 # The sink's counter line after the last message (it rewrites one line with \r).
 sink_messages() { tr '\r' '\n' < "$WORK/sink.log" | awk -F'mesg=' 'NF > 1 {n = $2} END {print n + 0}'; }
+# The sink's count once it reaches $1 (or two seconds pass); printed.
+sink_settled() {
+  local n
+  for _ in $(seq 1 20); do
+    n=$(sink_messages)
+    [ "$n" -ge "$1" ] && break
+    sleep 0.1
+  done
+  echo "$n"
+}
+# A count other than what was sent means another client shares the sink (a benchmark left
+# running, say) or messages were lost: the figures would be wrong, so the run fails.
+check_count() { # what, counted, sent
+  if [ "$2" -ne "$3" ]; then
+    echo "$1: the sink counted $2 messages, $3 were sent; another client is using port $PORT or messages were lost, so this run's figures are not valid" >&2
+    exit 1
+  fi
+}
 
 echo "source: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src migrations Cargo.toml 2>/dev/null || echo " + uncommitted changes (diff sha1 $(git diff HEAD -- src migrations Cargo.toml | sha1sum | cut -c1-10))"), $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), pinning: $([ ${#SINK_CPU[@]} -gt 0 ] && echo 'sink CPU 1, clients CPU 0' || echo none)"
@@ -89,11 +107,12 @@ for round in $(seq 1 "$ROUNDS"); do
         -f agenda@agenda.example.org -t abonne@example.org "127.0.0.1:$PORT"
       t1=$(date +%s.%N)
       sleep 0.2
-      got=$(( $(sink_messages) - before ))
+      got=$(( $(sink_settled $(( before + CEILING_MESSAGES ))) - before ))
       mode=$([ -n "$reuse" ] && echo "reuse" || echo "new-conn")
       awk -v r="$round" -v s="$sessions" -v m="$mode" -v n="$CEILING_MESSAGES" -v got="$got" -v a="$t0" -v b="$t1" \
         'BEGIN {printf "round %d  sessions %d  %-8s %6.3f s  %8.0f messages/s  (sink counted %d)\n", r, s, m, b - a, n / (b - a), got}' \
         | tee -a "$WORK/ceiling"
+      check_count "ceiling round $round" "$got" "$CEILING_MESSAGES"
     done
   done
 done
@@ -115,8 +134,10 @@ export BENCH_SMTP_URL="smtp://127.0.0.1:$PORT"
 sleep 0.5
 # Reminders of cases a and r ("  pool N: sent M ...") and of case c ("RESULT lateness ... sent=M").
 sent=$(awk '/^  pool [0-9]+: sent/ {s += $4} /^RESULT lateness/ {for (i = 1; i <= NF; i++) if ($i ~ /^sent=/) {split($i, b, "="); s += b[2]}} END {print s + 0}' "$WORK/bench.log")
-echo "the sink counted $(sink_messages) messages; the benchmark reported $sent sent"
+counted=$(sink_settled "$sent")
+echo "the sink counted $counted messages; the benchmark reported $sent sent"
 stop_sink
+check_count "eventail's run" "$counted" "$sent"
 
 echo
 echo "summary:"
