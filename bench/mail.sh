@@ -14,6 +14,8 @@
 #    and once with a new connection per message. The best of these is the ceiling.
 # 3. `cargo bench --bench mail` (pinned to CPU 0, like smtp-source) sends to the same sink.
 # 4. The sink's own count of messages is checked against what the benchmark reported sent.
+# The script fails when a count differs (there, or in a ceiling round against what smtp-source
+# sent): another client on the port, or lost messages, would make the figures wrong.
 # PIN=0 runs everything unpinned.
 set -euo pipefail
 cd "$(dirname "$0")/.."
