@@ -478,6 +478,7 @@ pub(crate) async fn rows_by_ids<T>(
 
 /// `items` as a PostgreSQL array literal of text, `{"a","b"}`, for a parameter cast to
 /// `text[]` (the `Any` driver binds no arrays): each item quoted, its `"` and `\` escaped.
+/// Numbers written as text read back the same way cast to `bigint[]`.
 fn pg_text_array(items: &[String]) -> String {
     let mut out = String::with_capacity(items.iter().map(|i| i.len() + 3).sum::<usize>() + 2);
     out.push('{');

@@ -747,7 +747,7 @@ impl Store {
             match self.backend {
                 Backend::Postgres => {
                     let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
-                    query = query.bind(format!("{{{}}}", list.join(",")));
+                    query = query.bind(super::pg_text_array(&list));
                 }
                 Backend::Sqlite => {
                     for id in chunk {
