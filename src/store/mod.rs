@@ -326,11 +326,21 @@ impl Store {
     /// undo the last fraction of a second of claims and markings: their messages are sent again
     /// (as after a dispatcher's crash), never lost, since what plans a message still commits
     /// durably, and a later durable commit writes out every earlier one.
+    ///
+    /// Its statements also go without bitmap scans (`enable_bitmapscan` off for the
+    /// transaction): a claim walks the queued messages' index in due order and stops after a
+    /// batch, but with statistics older than the queue (a new database, or a burst of planned
+    /// messages since autovacuum last analysed the outbox) the planner took the queue for a few
+    /// dozen rows and chose a bitmap scan of all of it and a sort, for every claim: 40,000
+    /// queued messages read and sorted to take 400, 18 ms of a 24 ms claim (BENCHMARKS.md,
+    /// "Mailer"). The markings and renewals find their rows by primary key either way.
     pub(crate) async fn write_outbox(&self) -> Result<WriteTx, StoreError> {
         if self.backend == Backend::Postgres {
             let tx = self
                 .pool
-                .begin_with("BEGIN; SET LOCAL synchronous_commit TO off")
+                .begin_with(
+                    "BEGIN; SET LOCAL synchronous_commit TO off; SET LOCAL enable_bitmapscan TO off",
+                )
                 .await?;
             return Ok(WriteTx {
                 tx,
