@@ -11,6 +11,9 @@
 --       -c "CALL run_$v()" | grep Time | sed "s/^/$v /"
 --   done; done
 --
+-- Runs ac and dc commit as the dispatcher does; for them, add `-c "SET synchronous_commit TO off"`
+-- before the timing, and run `ac dc` in place of `a b c`.
+--
 -- Run c (tried, not kept) claims without changing an indexed column, so that PostgreSQL can
 -- write the claim as a heap-only tuple: on its own copy `obc` (fillfactor 70, no index on the
 -- lease), the message stays 'queued' with its lease set. `fill` fills both copies.
@@ -83,6 +86,43 @@ BEGIN
     FOR i IN 0..(array_length(got,1)-1)/25 LOOP
       UPDATE obc SET status='sent', lease_owner=NULL, lease_until=NULL, sent_at=3, detail='', updated_at=3
         WHERE lease_owner='me' AND id = ANY(got[i*25+1:i*25+25]);
+    END LOOP;
+  END LOOP;
+END $$;
+-- AC: as A, with a commit after each claim and each marking, as the dispatcher commits them
+-- (run with `SET synchronous_commit TO off`, as its transactions are).
+CREATE OR REPLACE PROCEDURE run_ac() LANGUAGE plpgsql AS $$
+DECLARE got bigint[]; i int;
+BEGIN
+  LOOP
+    WITH c AS (UPDATE ob SET status='sending', lease_owner='me', lease_until=5000, attempts=attempts+1, updated_at=2
+      WHERE id = ANY(ARRAY(SELECT id FROM ob WHERE status='queued' AND due_at <= 2000 ORDER BY due_at, id LIMIT 400 FOR UPDATE SKIP LOCKED)) RETURNING id)
+    SELECT array_agg(id) INTO got FROM c;
+    COMMIT;
+    EXIT WHEN got IS NULL;
+    FOR i IN 0..(array_length(got,1)-1)/25 LOOP
+      UPDATE ob SET status='sent', lease_owner=NULL, lease_until=NULL, sent_at=3, detail='', updated_at=3
+        WHERE lease_owner='me' AND id = ANY(got[i*25+1:i*25+25]);
+      COMMIT;
+    END LOOP;
+  END LOOP;
+END $$;
+-- DC (tried, not kept): as AC, with the claims serialised by an advisory lock instead of each
+-- row locked FOR UPDATE SKIP LOCKED (the claim's update checks the status again instead).
+CREATE OR REPLACE PROCEDURE run_dc() LANGUAGE plpgsql AS $$
+DECLARE got bigint[]; i int;
+BEGIN
+  LOOP
+    PERFORM pg_advisory_xact_lock(42);
+    WITH c AS (UPDATE ob SET status='sending', lease_owner='me', lease_until=5000, attempts=attempts+1, updated_at=2
+      WHERE id = ANY(ARRAY(SELECT id FROM ob WHERE status='queued' AND due_at <= 2000 ORDER BY due_at, id LIMIT 400)) AND status='queued' RETURNING id)
+    SELECT array_agg(id) INTO got FROM c;
+    COMMIT;
+    EXIT WHEN got IS NULL;
+    FOR i IN 0..(array_length(got,1)-1)/25 LOOP
+      UPDATE ob SET status='sent', lease_owner=NULL, lease_until=NULL, sent_at=3, detail='', updated_at=3
+        WHERE lease_owner='me' AND id = ANY(got[i*25+1:i*25+25]);
+      COMMIT;
     END LOOP;
   END LOOP;
 END $$;
