@@ -11,8 +11,8 @@
 --       -c "CALL run_$v()" | grep Time | sed "s/^/$v /"
 --   done; done
 --
--- Runs ac and dc commit as the dispatcher does; for them, add `-c "SET synchronous_commit TO off"`
--- before the timing, and run `ac dc` in place of `a b c`.
+-- Runs ac, dc and sc commit as the dispatcher does; for them, add `-c "SET synchronous_commit TO
+-- off"` before the timing, run `ac dc sc` in place of `a b c`, and fill with `fill_s` for sc.
 --
 -- Run c (tried, not kept) claims without changing an indexed column, so that PostgreSQL can
 -- write the claim as a heap-only tuple: on its own copy `obc` (fillfactor 70, no index on the
@@ -121,6 +121,45 @@ BEGIN
     EXIT WHEN got IS NULL;
     FOR i IN 0..(array_length(got,1)-1)/25 LOOP
       UPDATE ob SET status='sent', lease_owner=NULL, lease_until=NULL, sent_at=3, detail='', updated_at=3
+        WHERE lease_owner='me' AND id = ANY(got[i*25+1:i*25+25]);
+      COMMIT;
+    END LOOP;
+  END LOOP;
+END $$;
+-- SC (measured for the next step): the status kept apart from the message. `obs` holds what
+-- changes (status, due time, lease, attempts, times) with the status indexes; `ob` keeps the
+-- message. Claims and markings write only `obs`: a row version with an entry in its primary
+-- key and in the partial index of its new status, instead of six. Committed as AC is; the
+-- claim reads the claimed messages from `ob` beside it. Fill with `CALL fill_s(20000)`.
+DROP TABLE IF EXISTS obs;
+CREATE TABLE obs (id bigint PRIMARY KEY, status text NOT NULL, due_at bigint NOT NULL,
+  attempts bigint NOT NULL DEFAULT 0, lease_owner text, lease_until bigint,
+  updated_at bigint NOT NULL, sent_at bigint, last_error text);
+CREATE INDEX obs_queued ON obs (due_at, id) WHERE status = 'queued';
+CREATE INDEX obs_sending ON obs (lease_until, id) WHERE status = 'sending';
+CREATE INDEX obs_sent ON obs (updated_at, status) WHERE status = 'sent';
+CREATE INDEX obs_failed ON obs (updated_at, id) WHERE status = 'failed';
+CREATE INDEX obs_dropped ON obs (updated_at) WHERE status = 'dropped';
+CREATE OR REPLACE PROCEDURE fill_s(n int) LANGUAGE plpgsql AS $$
+BEGIN
+  CALL fill(n);
+  TRUNCATE obs;
+  INSERT INTO obs (id, status, due_at, attempts, updated_at)
+    SELECT id, status, due_at, attempts, updated_at FROM ob;
+  ANALYZE obs;
+END $$;
+CREATE OR REPLACE PROCEDURE run_sc() LANGUAGE plpgsql AS $$
+DECLARE got bigint[]; i int;
+BEGIN
+  LOOP
+    WITH c AS (UPDATE obs SET status='sending', lease_owner='me', lease_until=5000, attempts=attempts+1, updated_at=2
+      WHERE id = ANY(ARRAY(SELECT id FROM obs WHERE status='queued' AND due_at <= 2000 ORDER BY due_at, id LIMIT 400 FOR UPDATE SKIP LOCKED)) RETURNING id)
+    SELECT array_agg(id) INTO got FROM c;
+    PERFORM count(*) FROM ob WHERE id = ANY(got);
+    COMMIT;
+    EXIT WHEN got IS NULL;
+    FOR i IN 0..(array_length(got,1)-1)/25 LOOP
+      UPDATE obs SET status='sent', lease_owner=NULL, lease_until=NULL, sent_at=3, updated_at=3
         WHERE lease_owner='me' AND id = ANY(got[i*25+1:i*25+25]);
       COMMIT;
     END LOOP;
