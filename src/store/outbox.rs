@@ -574,8 +574,7 @@ impl Store {
     ) -> Result<Vec<Claimed>, StoreError> {
         let mut tx = self.write_outbox().await?;
         let now = self.now();
-        let claim = |walk: &str| claim_sql(self.backend, walk);
-        let mut rows = sqlx::query(&claim(TAKE_OVER_WALK))
+        let mut rows = sqlx::query(&claim_sql(self.backend, TAKE_OVER_WALK))
             .bind(owner)
             .bind(micros(now + lease))
             .bind(micros(now))
@@ -586,7 +585,7 @@ impl Store {
         let room = limit - rows.len() as i64;
         if room > 0 {
             rows.extend(
-                sqlx::query(&claim(QUEUE_WALK))
+                sqlx::query(&claim_sql(self.backend, QUEUE_WALK))
                     .bind(owner)
                     .bind(micros(now + lease))
                     .bind(micros(now))
