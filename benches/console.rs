@@ -267,10 +267,11 @@ async fn fill(store: &Store, n: usize, writers: usize) -> Filled {
         }
         sent += store.mark_sent_many(&ok, "bench").await.unwrap();
     }
-    let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'queued'")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let queued: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox_state WHERE status = 'queued'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
     println!(
         "  outbox: {sent} sent, {failed} failed, {queued} queued (reminders): {:.1} s",
         started.elapsed().as_secs_f64()

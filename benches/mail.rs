@@ -721,12 +721,16 @@ async fn case_planning(db: Db) {
         let mut server_anon = Vec::new();
         for _ in 0..runs {
             // Each run starts from an empty outbox (TRUNCATE leaves no dead rows behind on
-            // PostgreSQL, whose autovacuum may be off).
-            let empty = match db {
-                Db::Sqlite => "DELETE FROM outbox",
-                Db::Postgres => "TRUNCATE outbox",
+            // PostgreSQL, whose autovacuum may be off). The states go first: SQLite's DELETE
+            // would otherwise remove each one through the cascade, and PostgreSQL truncates
+            // a table that others reference only together with them.
+            let empty: &[&str] = match db {
+                Db::Sqlite => &["DELETE FROM outbox_state", "DELETE FROM outbox"],
+                Db::Postgres => &["TRUNCATE outbox_state, outbox"],
             };
-            sqlx::query(empty).execute(store.pool()).await.unwrap();
+            for statement in empty {
+                sqlx::query(statement).execute(store.pool()).await.unwrap();
+            }
             if db == Db::Sqlite {
                 sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                     .execute(store.pool())

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sqlx::Row;
 
-use super::outbox::message_from_row;
+use super::outbox::{message_from_row, MESSAGE};
 use super::{from_micros, micros, OutboxMessage, Store, StoreError};
 
 const MICROS_PER_HOUR: i64 = 3_600_000_000;
@@ -79,8 +79,9 @@ impl Store {
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "SELECT event_id, status, COUNT(*) AS n FROM outbox \
-             WHERE event_id IN ({placeholders}) GROUP BY event_id, status"
+            "SELECT o.event_id, s.status, COUNT(*) AS n FROM outbox o \
+             JOIN outbox_state s ON s.id = o.id \
+             WHERE o.event_id IN ({placeholders}) GROUP BY o.event_id, s.status"
         );
         let mut query = sqlx::query(&sql);
         for id in event_ids {
@@ -103,12 +104,12 @@ impl Store {
 
     /// The latest failed messages, newest first.
     pub async fn recent_failures(&self, limit: i64) -> Result<Vec<Failure>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT o.id, o.kind, o.recipient, o.sequence, o.status, o.attempts, o.due_at, \
-                    o.sent_at, o.last_error, o.updated_at, o.event_id, e.title AS event_title \
-             FROM outbox o LEFT JOIN events e ON e.id = o.event_id \
-             WHERE o.status = 'failed' ORDER BY o.updated_at DESC, o.id DESC LIMIT $1",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE}, s.updated_at, o.event_id, e.title AS event_title \
+             FROM outbox_state s JOIN outbox o ON o.id = s.id \
+             LEFT JOIN events e ON e.id = o.event_id \
+             WHERE s.status = 'failed' ORDER BY s.updated_at DESC, s.id DESC LIMIT $1"
+        ))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -177,10 +178,11 @@ impl Store {
             .unwrap_or_else(|| self.now());
         // One count per status, each over its own index (`outbox_sent`, `outbox_failed`).
         let rows = sqlx::query(
-            "SELECT 'sent' AS status, updated_at / $2 AS h, COUNT(*) AS n FROM outbox \
+            "SELECT 'sent' AS status, updated_at / $2 AS h, COUNT(*) AS n FROM outbox_state \
              WHERE status = 'sent' AND updated_at >= $1 GROUP BY updated_at / $2 \
              UNION ALL SELECT 'failed' AS status, updated_at / $2 AS h, COUNT(*) AS n \
-             FROM outbox WHERE status = 'failed' AND updated_at >= $1 GROUP BY updated_at / $2",
+             FROM outbox_state WHERE status = 'failed' AND updated_at >= $1 \
+             GROUP BY updated_at / $2",
         )
         .bind(micros(since))
         .bind(MICROS_PER_HOUR)

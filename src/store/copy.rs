@@ -15,7 +15,7 @@ use super::{Backend, Store, StoreError};
 
 /// The tables copied, in an order their references allow. Feed snapshots are a cache, rebuilt
 /// on the first request; `_sqlx_migrations` belongs to each database.
-const TABLES: [&str; 19] = [
+const TABLES: [&str; 20] = [
     "series",
     "speakers",
     "events",
@@ -28,6 +28,7 @@ const TABLES: [&str; 19] = [
     "consent_log",
     "registrations",
     "outbox",
+    "outbox_state",
     "subscribe_attempts",
     "import_sources",
     "accounts",

@@ -6,6 +6,14 @@
 //! with several subscriptions covering one session. Claims are leases: a claimed row is
 //! `sending` until `lease_until`, after which any dispatcher may take it over (its instance is
 //! presumed dead). On PostgreSQL claims use `FOR UPDATE SKIP LOCKED`, so instances share work.
+//!
+//! A message is two rows: what it is in `outbox` (its notice, recipient, session, subscription
+//! or registration), written when it is planned, and what its life changes in `outbox_state`
+//! (status, due time, lease, attempts, detail, times), one per message. The dispatcher's claims
+//! and markings write only the narrow state row and its two index entries (migration
+//! `20261205000015_outbox_state` says why).
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -80,51 +88,130 @@ tokio::task_local! {
     static REHEARSING: ();
 }
 
-/// The table planning writes to and reads from: `outbox`, or, while a preview plays a change
-/// on PostgreSQL (`Store::rehearse_update`), the temporary copy of the session's rows that
-/// the rehearsal made (`rehearsal_outbox`; `store::rehearsal` says why).
-pub(crate) fn table() -> &'static str {
+/// The tables planning writes to and reads from: `outbox` and `outbox_state`, or, while a
+/// preview plays a change on PostgreSQL (`Store::rehearse_update`), the temporary copies of
+/// the session's rows that the rehearsal made (`rehearsal_outbox`, `rehearsal_outbox_state`;
+/// `store::rehearsal` says why).
+fn tables() -> (&'static str, &'static str) {
     if REHEARSING.try_with(|_| ()).is_ok() {
-        REHEARSAL_TABLE
+        (REHEARSAL_TABLE, REHEARSAL_STATE_TABLE)
     } else {
-        "outbox"
+        ("outbox", "outbox_state")
     }
 }
 
 pub(crate) const REHEARSAL_TABLE: &str = "rehearsal_outbox";
+pub(crate) const REHEARSAL_STATE_TABLE: &str = "rehearsal_outbox_state";
 
 /// Runs `work` with planning going to `rehearsal_outbox` (which the caller made).
 pub(crate) async fn rehearsing<F: std::future::Future>(work: F) -> F::Output {
     REHEARSING.scope((), work).await
 }
 
-/// `sql` with `{outbox}` naming the table planning goes to (`table`).
-fn on_table(sql: &str) -> String {
-    sql.replace("{outbox}", table())
+/// `sql` with `{outbox}` and `{outbox_state}` naming the tables planning goes to (`tables`).
+pub(crate) fn on_table(sql: &str) -> String {
+    let (outbox, state) = tables();
+    sql.replace("{outbox_state}", state)
+        .replace("{outbox}", outbox)
 }
 
-const INSERT: &str =
-    "INSERT INTO {outbox} (dedup_key, kind, event_id, subscription_id, recipient, \
-    sequence, detail, due_at, status, attempts, created_at, updated_at)";
+/// Which backend a connection talks to.
+fn backend_of(conn: &AnyConnection) -> Backend {
+    if conn.backend_name().eq_ignore_ascii_case("postgresql") {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
+/// `IN` a list of message ids bound as the one parameter `$n` (the `Any` driver binds no
+/// arrays): on PostgreSQL an array, on SQLite a JSON array read by `json_each`. `ids_param`
+/// writes the parameter.
+fn in_ids(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Postgres => format!("= ANY(CAST(${n} AS bigint[]))"),
+        Backend::Sqlite => format!("IN (SELECT value FROM json_each(${n}))"),
+    }
+}
+
+fn ids_param(backend: Backend, ids: &[i64]) -> String {
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    match backend {
+        Backend::Postgres => format!("{{{}}}", list.join(",")),
+        Backend::Sqlite => format!("[{}]", list.join(",")),
+    }
+}
+
+/// A message's row in `outbox`; its state follows (`queue`), from the ids the insert returns.
+const INSERT: &str = "INSERT INTO {outbox} (dedup_key, kind, event_id, subscription_id, \
+    recipient, sequence, created_at)";
+
+/// Writes the state of the messages a planning statement just inserted or revived (`ids`,
+/// which it returned): queued, due at `due_at`, with `detail`. A revived message starts
+/// afresh: no attempts, no error, no lease. Returns how many.
+async fn queue(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    due_at: i64,
+    detail: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let backend = backend_of(conn);
+    Ok(sqlx::query(&on_table(&format!(
+        "INSERT INTO {{outbox_state}} (id, status, due_at, detail, attempts, updated_at) \
+         SELECT id, 'queued', $2, $3, 0, $4 FROM {{outbox}} WHERE id {} \
+         ON CONFLICT (id) DO UPDATE SET status = 'queued', due_at = excluded.due_at, \
+         planned_at = NULL, detail = excluded.detail, attempts = 0, last_error = NULL, \
+         lease_owner = NULL, lease_until = NULL, updated_at = excluded.updated_at",
+        in_ids(backend, 1)
+    )))
+    .bind(ids_param(backend, ids))
+    .bind(due_at)
+    .bind(detail)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
+/// Runs a planning statement that ends in `RETURNING id`, and queues what it returned.
+async fn plan_and_queue<'q>(
+    conn: &mut AnyConnection,
+    insert: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    due_at: i64,
+    detail: &str,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let ids = insert
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|row| row.try_get::<i64, _>("id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    queue(conn, &ids, due_at, detail, now).await
+}
 
 /// The recipients of a notice about session `$3`: one row per address, attributed to its most
 /// specific subscription (a session's, then a series', then everything), optionally only the
-/// subscription `$8`. The `WHERE` after the subquery keeps SQLite's parser from reading
+/// subscription `$6`. The `WHERE` after the subquery keeps SQLite's parser from reading
 /// `ON CONFLICT` as a join constraint.
 const RECIPIENTS: &str =
     "FROM (SELECT u.email AS email, MIN(CASE u.scope_kind WHEN 'event' THEN '0' \
     WHEN 'series' THEN '1' ELSE '2' END || u.id) AS pick FROM subscriptions u \
-    WHERE u.status = 'active' AND ($8 = '' OR u.id = $8) AND (u.scope_kind = 'all' \
+    WHERE u.status = 'active' AND ($6 = '' OR u.id = $6) AND (u.scope_kind = 'all' \
     OR (u.scope_kind = 'series' AND u.series_id = (SELECT series_id FROM events WHERE id = $3)) \
     OR (u.scope_kind = 'event' AND u.event_id = $3)) GROUP BY u.email) AS r WHERE 1 = 1";
 
 /// A notice already planned stays as it is (queued, sent or failed: nobody gets it twice); one
-/// dropped earlier (its recipient had left, its session was cancelled) is planned again.
-const REVIVE_DROPPED: &str = " ON CONFLICT (dedup_key) DO UPDATE SET status = 'queued', \
-    subscription_id = excluded.subscription_id, sequence = excluded.sequence, \
-    detail = excluded.detail, due_at = excluded.due_at, planned_at = NULL, attempts = 0, \
-    last_error = NULL, lease_owner = NULL, lease_until = NULL, updated_at = excluded.updated_at \
-    WHERE {outbox}.status = 'dropped'";
+/// dropped earlier (its recipient had left, its session was cancelled) is planned again (its
+/// state by `queue`, from the ids returned).
+const REVIVE_DROPPED: &str = " ON CONFLICT (dedup_key) DO UPDATE SET \
+    subscription_id = excluded.subscription_id, sequence = excluded.sequence \
+    WHERE EXISTS (SELECT 1 FROM {outbox_state} s WHERE s.id = {outbox}.id \
+    AND s.status = 'dropped') RETURNING id";
 
 /// Plans the subscription confirmation message (the only one a pending subscription gets).
 pub(crate) async fn plan_confirmation(
@@ -136,8 +223,9 @@ pub(crate) async fn plan_confirmation(
 ) -> Result<(), StoreError> {
     // An earlier confirmation still waiting carries a link that no longer works.
     sqlx::query(&on_table(
-        "UPDATE {outbox} SET status = 'dropped', detail = '', updated_at = $1, last_error = $2 \
-         WHERE subscription_id = $3 AND kind = $4 AND status = 'queued'",
+        "UPDATE {outbox_state} SET status = 'dropped', detail = '', updated_at = $1, \
+         last_error = $2 WHERE status = 'queued' AND id IN (SELECT id FROM {outbox} \
+         WHERE subscription_id = $3 AND kind = $4)",
     ))
     .bind(micros(now))
     .bind(DropReason::ConfirmationSuperseded.as_str())
@@ -145,17 +233,16 @@ pub(crate) async fn plan_confirmation(
     .bind(MailKind::Confirmation.as_str())
     .execute(&mut *conn)
     .await?;
-    sqlx::query(&on_table(&format!(
-        "{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, $5, $6, 'queued', 0, $6, $6)"
-    )))
-    .bind(confirmation_key(subscription_id, now))
-    .bind(MailKind::Confirmation.as_str())
-    .bind(subscription_id)
-    .bind(email)
-    .bind(secret)
-    .bind(micros(now))
-    .execute(&mut *conn)
-    .await?;
+    let sql = on_table(&format!(
+        "{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, $5) RETURNING id"
+    ));
+    let insert = sqlx::query(&sql)
+        .bind(confirmation_key(subscription_id, now))
+        .bind(MailKind::Confirmation.as_str())
+        .bind(subscription_id)
+        .bind(email)
+        .bind(micros(now));
+    plan_and_queue(conn, insert, micros(now), secret, micros(now)).await?;
     Ok(())
 }
 
@@ -168,16 +255,16 @@ pub(crate) async fn plan_already_subscribed(
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(&on_table(&format!(
-        "{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, '', $5, 'queued', 0, $5, $5)"
-    )))
-    .bind(notices::already_subscribed_key(subscription_id, now))
-    .bind(MailKind::AlreadySubscribed.as_str())
-    .bind(subscription_id)
-    .bind(email)
-    .bind(micros(now))
-    .execute(&mut *conn)
-    .await?;
+    let sql = on_table(&format!(
+        "{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, $5) RETURNING id"
+    ));
+    let insert = sqlx::query(&sql)
+        .bind(notices::already_subscribed_key(subscription_id, now))
+        .bind(MailKind::AlreadySubscribed.as_str())
+        .bind(subscription_id)
+        .bind(email)
+        .bind(micros(now));
+    plan_and_queue(conn, insert, micros(now), "", micros(now)).await?;
     Ok(())
 }
 
@@ -217,13 +304,14 @@ pub(crate) enum Only<'a> {
 }
 
 /// A registrant's row takes over a follower's still queued for the same address (the
-/// registrant's version carries their links) and revives one dropped earlier.
-const TAKE_OVER: &str = " ON CONFLICT (dedup_key) DO UPDATE SET status = 'queued', \
+/// registrant's version carries their links) and revives one dropped earlier (their state by
+/// `queue`, from the ids returned).
+const TAKE_OVER: &str = " ON CONFLICT (dedup_key) DO UPDATE SET \
     subscription_id = NULL, registration_id = excluded.registration_id, \
-    sequence = excluded.sequence, detail = excluded.detail, due_at = excluded.due_at, \
-    planned_at = NULL, attempts = 0, last_error = NULL, lease_owner = NULL, lease_until = NULL, \
-    updated_at = excluded.updated_at \
-    WHERE {outbox}.status = 'dropped' OR ({outbox}.status = 'queued' AND {outbox}.registration_id IS NULL)";
+    sequence = excluded.sequence \
+    WHERE EXISTS (SELECT 1 FROM {outbox_state} s WHERE s.id = {outbox}.id \
+    AND (s.status = 'dropped' OR (s.status = 'queued' AND {outbox}.registration_id IS NULL))) \
+    RETURNING id";
 
 /// Plans `planned` about `event` to its audience: seated then waiting registrants, then every
 /// follower whose subscription covers the session (or only the one subscription or
@@ -246,25 +334,29 @@ pub(crate) async fn plan_notice(
         let Some(registration) = registration.filter(|_| wanted) else {
             continue;
         };
-        done += sqlx::query(&on_table(&format!(
+        let sql = on_table(&format!(
             "INSERT INTO {{outbox}} (dedup_key, kind, event_id, registration_id, recipient, \
-             sequence, detail, due_at, status, attempts, created_at, updated_at) \
-             SELECT $1 || g.email, $2, $3, g.id, g.email, $4, $5, $6, 'queued', 0, $7, $7 \
-             FROM registrations g WHERE g.event_id = $3 AND g.status = $8 \
-             AND ($9 = '' OR g.id = $9){TAKE_OVER}"
-        )))
-        .bind(&planned.key)
-        .bind(planned.kind.as_str())
-        .bind(&event.id)
-        .bind(event.sequence)
-        .bind(&planned.detail)
-        .bind(micros(planned.due_at))
-        .bind(micros(now))
-        .bind(status)
-        .bind(registration)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+             sequence, created_at) \
+             SELECT $1 || g.email, $2, $3, g.id, g.email, $4, $5 \
+             FROM registrations g WHERE g.event_id = $3 AND g.status = $6 \
+             AND ($7 = '' OR g.id = $7){TAKE_OVER}"
+        ));
+        let insert = sqlx::query(&sql)
+            .bind(&planned.key)
+            .bind(planned.kind.as_str())
+            .bind(&event.id)
+            .bind(event.sequence)
+            .bind(micros(now))
+            .bind(status)
+            .bind(registration);
+        done += plan_and_queue(
+            conn,
+            insert,
+            micros(planned.due_at),
+            &planned.detail,
+            micros(now),
+        )
+        .await?;
     }
     let subscription = match only {
         Only::Everyone => Some(""),
@@ -272,21 +364,25 @@ pub(crate) async fn plan_notice(
         Only::Registration(_) => None,
     };
     if let Some(subscription) = subscription.filter(|_| to.followers) {
-        done += sqlx::query(&on_table(&format!(
-            "{INSERT} SELECT $1 || r.email, $2, $3, substr(r.pick, 2), r.email, $4, $5, $6, \
-             'queued', 0, $7, $7 {RECIPIENTS}{REVIVE_DROPPED}"
-        )))
-        .bind(&planned.key)
-        .bind(planned.kind.as_str())
-        .bind(&event.id)
-        .bind(event.sequence)
-        .bind(&planned.detail)
-        .bind(micros(planned.due_at))
-        .bind(micros(now))
-        .bind(subscription)
-        .execute(&mut *conn)
-        .await?
-        .rows_affected();
+        let sql = on_table(&format!(
+            "{INSERT} SELECT $1 || r.email, $2, $3, substr(r.pick, 2), r.email, $4, $5 \
+             {RECIPIENTS}{REVIVE_DROPPED}"
+        ));
+        let insert = sqlx::query(&sql)
+            .bind(&planned.key)
+            .bind(planned.kind.as_str())
+            .bind(&event.id)
+            .bind(event.sequence)
+            .bind(micros(now))
+            .bind(subscription);
+        done += plan_and_queue(
+            conn,
+            insert,
+            micros(planned.due_at),
+            &planned.detail,
+            micros(now),
+        )
+        .await?;
     }
     Ok(done)
 }
@@ -301,20 +397,18 @@ pub(crate) async fn plan_for_registration(
     detail: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query(&on_table(
+    let sql = on_table(
         "INSERT INTO {outbox} (dedup_key, kind, event_id, registration_id, recipient, sequence, \
-         detail, due_at, status, attempts, created_at, updated_at) \
-         SELECT $1 || g.email, $2, g.event_id, g.id, g.email, e.sequence, $3, $4, 'queued', 0, \
-         $4, $4 FROM registrations g JOIN events e ON e.id = g.event_id WHERE g.id = $5 \
-         ON CONFLICT (dedup_key) DO NOTHING",
-    ))
-    .bind(key)
-    .bind(kind.as_str())
-    .bind(detail)
-    .bind(micros(now))
-    .bind(registration_id)
-    .execute(&mut *conn)
-    .await?;
+         created_at) SELECT $1 || g.email, $2, g.event_id, g.id, g.email, e.sequence, $3 \
+         FROM registrations g JOIN events e ON e.id = g.event_id WHERE g.id = $4 \
+         ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
+    );
+    let insert = sqlx::query(&sql)
+        .bind(key)
+        .bind(kind.as_str())
+        .bind(micros(now))
+        .bind(registration_id);
+    plan_and_queue(conn, insert, micros(now), detail, micros(now)).await?;
     Ok(())
 }
 
@@ -331,8 +425,9 @@ async fn compare_with_what_was_told(
 ) -> Result<(), StoreError> {
     let change = MailKind::Change.as_str();
     let earlier = sqlx::query(&on_table(
-        "SELECT DISTINCT sequence, detail FROM {outbox} WHERE event_id = $1 AND kind = $2 \
-         AND status = 'queued' AND sequence < $3 AND detail <> '' ORDER BY sequence",
+        "SELECT DISTINCT o.sequence, s.detail FROM {outbox} o JOIN {outbox_state} s \
+         ON s.id = o.id WHERE o.event_id = $1 AND o.kind = $2 AND s.status = 'queued' \
+         AND o.sequence < $3 AND s.detail <> '' ORDER BY o.sequence",
     ))
     .bind(&event.id)
     .bind(change)
@@ -343,10 +438,11 @@ async fn compare_with_what_was_told(
         let sequence: i64 = row.try_get("sequence")?;
         let detail: String = row.try_get("detail")?;
         sqlx::query(&on_table(
-            "UPDATE {outbox} SET detail = $1 WHERE event_id = $2 AND kind = $3 AND sequence = $4 \
-             AND status = 'queued' AND recipient IN (SELECT recipient FROM {outbox} \
-             WHERE event_id = $2 AND kind = $3 AND sequence = $5 AND status = 'queued' \
-             AND detail = $6)",
+            "UPDATE {outbox_state} SET detail = $1 WHERE status = 'queued' AND id IN \
+             (SELECT o.id FROM {outbox} o WHERE o.event_id = $2 AND o.kind = $3 \
+             AND o.sequence = $4 AND o.recipient IN (SELECT e.recipient FROM {outbox} e \
+             JOIN {outbox_state} s ON s.id = e.id WHERE e.event_id = $2 AND e.kind = $3 \
+             AND e.sequence = $5 AND s.status = 'queued' AND s.detail = $6))",
         ))
         .bind(
             Previously::decode(&detail)
@@ -375,8 +471,9 @@ async fn drop_stale_reminders(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let mut sql = on_table(
-        "UPDATE {outbox} SET status = 'dropped', last_error = $1, updated_at = $2 \
-         WHERE event_id = $3 AND kind = $4 AND status = 'queued'",
+        "UPDATE {outbox_state} SET status = 'dropped', last_error = $1, updated_at = $2 \
+         WHERE status = 'queued' AND id IN (SELECT id FROM {outbox} \
+         WHERE event_id = $3 AND kind = $4)",
     );
     if !keep.is_empty() {
         let kept: Vec<String> = (0..keep.len()).map(|i| format!("${}", i + 5)).collect();
@@ -459,8 +556,9 @@ pub(crate) async fn drop_queued(
         QueuedOf::Registration(id) => ("registration_id", id),
     };
     sqlx::query(&on_table(&format!(
-        "UPDATE {{outbox}} SET status = 'dropped', last_error = $1, detail = '', updated_at = $2 \
-         WHERE {column} = $3 AND status = 'queued'"
+        "UPDATE {{outbox_state}} SET status = 'dropped', last_error = $1, detail = '', \
+         updated_at = $2 WHERE status = 'queued' AND id IN (SELECT id FROM {{outbox}} \
+         WHERE {column} = $3)"
     )))
     .bind(reason.as_str())
     .bind(micros(now))
@@ -481,22 +579,24 @@ fn message_status(row: &AnyRow) -> Result<MessageStatus, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("status of message {status}")))
 }
 
-fn claimed_from_row(row: &AnyRow) -> Result<Claimed, StoreError> {
+/// A claimed message from its row in `outbox` and its state (which may be the same row, read
+/// through a join).
+fn claimed_from_rows(message: &AnyRow, state: &AnyRow) -> Result<Claimed, StoreError> {
     Ok(Claimed {
-        id: row.try_get("id")?,
-        kind: mail_kind(row)?,
-        event_id: row.try_get("event_id")?,
-        subscription_id: row.try_get("subscription_id")?,
-        registration_id: row.try_get("registration_id")?,
-        recipient: row.try_get("recipient")?,
-        sequence: row.try_get("sequence")?,
-        detail: row.try_get("detail")?,
-        due_at: from_micros(row.try_get("due_at")?)?,
-        attempts: row.try_get("attempts")?,
-        created_at: from_micros(row.try_get("created_at")?)?,
-        planned_at: match row.try_get::<Option<i64>, _>("planned_at") {
-            Ok(Some(at)) => from_micros(at)?,
-            _ => from_micros(row.try_get("due_at")?)?,
+        id: message.try_get("id")?,
+        kind: mail_kind(message)?,
+        event_id: message.try_get("event_id")?,
+        subscription_id: message.try_get("subscription_id")?,
+        registration_id: message.try_get("registration_id")?,
+        recipient: message.try_get("recipient")?,
+        sequence: message.try_get("sequence")?,
+        detail: state.try_get("detail")?,
+        due_at: from_micros(state.try_get("due_at")?)?,
+        attempts: state.try_get("attempts")?,
+        created_at: from_micros(message.try_get("created_at")?)?,
+        planned_at: match state.try_get::<Option<i64>, _>("planned_at")? {
+            Some(at) => from_micros(at)?,
+            None => from_micros(state.try_get("due_at")?)?,
         },
         taken_over: false,
     })
@@ -508,15 +608,20 @@ pub(crate) async fn claimed_by_key(
     dedup_key: &str,
 ) -> Result<Claimed, StoreError> {
     let row = sqlx::query(&on_table(
-        "SELECT id, kind, event_id, subscription_id, registration_id, recipient, sequence, \
-         detail, due_at, attempts, created_at FROM {outbox} WHERE dedup_key = $1",
+        "SELECT o.id, o.kind, o.event_id, o.subscription_id, o.registration_id, o.recipient, \
+         o.sequence, s.detail, s.due_at, s.planned_at, s.attempts, o.created_at FROM {outbox} o \
+         JOIN {outbox_state} s ON s.id = o.id WHERE o.dedup_key = $1",
     ))
     .bind(dedup_key)
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(StoreError::NotFound)?;
-    claimed_from_row(&row)
+    claimed_from_rows(&row, &row)
 }
+
+/// The columns `message_from_row` reads, from `outbox o` joined with `outbox_state s`.
+pub(super) const MESSAGE: &str = "o.id, o.kind, o.recipient, o.sequence, s.status, \
+    s.attempts, s.due_at, s.sent_at, s.last_error";
 
 pub(super) fn message_from_row(row: &AnyRow) -> Result<OutboxMessage, StoreError> {
     Ok(OutboxMessage {
@@ -543,7 +648,8 @@ pub(super) fn message_from_row(row: &AnyRow) -> Result<OutboxMessage, StoreError
 const TAKE_OVER_WALK: &str = "status = 'sending' AND lease_until < $3 ORDER BY lease_until, id";
 const QUEUE_WALK: &str = "status = 'queued' AND due_at <= $3 ORDER BY due_at, id";
 
-/// The claim of up to `$4` messages along `walk` for owner `$1`, leased until `$2`.
+/// The claim of up to `$4` messages along `walk` for owner `$1`, leased until `$2`. It returns
+/// their state; `claim_due` reads the messages beside it.
 fn claim_sql(backend: Backend, walk: &str) -> String {
     // On PostgreSQL, the ids are taken as an array: with `id IN (SELECT …)`, the prepared
     // statement's generic plan hashed the subquery's ids and read the whole outbox to
@@ -554,12 +660,10 @@ fn claim_sql(backend: Backend, walk: &str) -> String {
         Backend::Sqlite => ("IN (", ")"),
     };
     format!(
-        "UPDATE outbox SET status = 'sending', lease_owner = $1, lease_until = $2, \
-         attempts = attempts + 1, updated_at = $3 WHERE id {taken}SELECT id FROM outbox \
+        "UPDATE outbox_state SET status = 'sending', lease_owner = $1, lease_until = $2, \
+         attempts = attempts + 1, updated_at = $3 WHERE id {taken}SELECT id FROM outbox_state \
          WHERE {walk} LIMIT $4{close} \
-         RETURNING id, kind, event_id, subscription_id, registration_id, recipient, \
-         sequence, detail, \
-         due_at, COALESCE(planned_at, due_at) AS planned_at, attempts, created_at"
+         RETURNING id, detail, due_at, planned_at, attempts"
     )
 }
 
@@ -594,20 +698,40 @@ impl Store {
                     .await?,
             );
         }
+        let ids = rows
+            .iter()
+            .map(|row| row.try_get::<i64, _>("id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut messages: HashMap<i64, AnyRow> = HashMap::with_capacity(ids.len());
+        if !ids.is_empty() {
+            let found = sqlx::query(&format!(
+                "SELECT id, kind, event_id, subscription_id, registration_id, recipient, \
+                 sequence, created_at FROM outbox WHERE id {}",
+                in_ids(self.backend, 1)
+            ))
+            .bind(ids_param(self.backend, &ids))
+            .fetch_all(&mut *tx.tx)
+            .await?;
+            for row in found {
+                messages.insert(row.try_get("id")?, row);
+            }
+        }
         tx.commit().await?;
         let mut claimed = Vec::with_capacity(rows.len());
-        for (i, row) in rows.iter().enumerate() {
-            let kind: String = row.try_get("kind")?;
+        for (i, (state, id)) in rows.iter().zip(&ids).enumerate() {
+            let message = messages
+                .get(id)
+                .ok_or_else(|| StoreError::Corrupt(format!("message {id} has no outbox row")))?;
+            let kind: String = message.try_get("kind")?;
             if MailKind::parse(&kind).is_none() {
                 // A kind this version cannot send (a newer instance's, sharing the database)
                 // fails on its own instead of stopping every batch behind it; an organiser may
                 // retry it once an instance that knows it runs.
-                let id: i64 = row.try_get("id")?;
                 let reason = format!("cannot compose: unknown kind of message {kind}");
-                self.mark_failed(id, owner, &reason).await?;
+                self.mark_failed(*id, owner, &reason).await?;
                 continue;
             }
-            let mut message = claimed_from_row(row)?;
+            let mut message = claimed_from_rows(message, state)?;
             message.taken_over = i < taken_over;
             claimed.push(message);
         }
@@ -624,8 +748,9 @@ impl Store {
         sequence: i64,
     ) -> Result<bool, StoreError> {
         let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM outbox WHERE event_id = $1 AND kind = $2 \
-             AND recipient = $3 AND sequence > $4 AND status <> 'dropped'",
+            "SELECT COUNT(*) AS n FROM outbox o JOIN outbox_state s ON s.id = o.id \
+             WHERE o.event_id = $1 AND o.kind = $2 AND o.recipient = $3 AND o.sequence > $4 \
+             AND s.status <> 'dropped'",
         )
         .bind(event_id)
         .bind(kind.as_str())
@@ -653,23 +778,24 @@ impl Store {
         lease: chrono::Duration,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write_outbox().await?;
-        let done =
-            sqlx::query("UPDATE outbox SET lease_until = $1 WHERE id = $2 AND lease_owner = $3")
-                .bind(micros(self.now() + lease))
-                .bind(id)
-                .bind(owner)
-                .execute(&mut *tx.tx)
-                .await?
-                .rows_affected();
+        let done = sqlx::query(
+            "UPDATE outbox_state SET lease_until = $1 WHERE id = $2 AND lease_owner = $3",
+        )
+        .bind(micros(self.now() + lease))
+        .bind(id)
+        .bind(owner)
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
         tx.commit().await?;
         Ok(done == 1)
     }
 
-    /// Messages by status, those with none included (at zero). One pass over an index that
-    /// holds the status (`outbox_by_event`): one count per status over the partial indexes
-    /// made SQLite read that whole index five times.
+    /// Messages by status, those with none included (at zero). One pass over the state: one
+    /// count per status over the partial indexes made SQLite read the index holding the status
+    /// five times.
     pub async fn outbox_by_status(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM outbox_state GROUP BY status")
             .fetch_all(&self.pool)
             .await?;
         let mut counts: Vec<(String, i64)> = MessageStatus::ALL
@@ -702,8 +828,8 @@ impl Store {
     /// When the next message falls due (or a lease runs out), if any is waiting.
     pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
         let row = sqlx::query(
-            "SELECT (SELECT MIN(due_at) FROM outbox WHERE status = 'queued') AS due, \
-             (SELECT MIN(lease_until) FROM outbox WHERE status = 'sending') AS lease",
+            "SELECT (SELECT MIN(due_at) FROM outbox_state WHERE status = 'queued') AS due, \
+             (SELECT MIN(lease_until) FROM outbox_state WHERE status = 'sending') AS lease",
         )
         .fetch_one(&self.pool)
         .await?;
@@ -741,7 +867,7 @@ impl Store {
                 }
             };
             let sql = format!(
-                "UPDATE outbox SET status = 'sent', lease_owner = NULL, lease_until = NULL, \
+                "UPDATE outbox_state SET status = 'sent', lease_owner = NULL, lease_until = NULL, \
                  sent_at = $1, detail = '', updated_at = $1 WHERE lease_owner = $2 AND id {among}"
             );
             let mut query = sqlx::query(&sql).bind(micros(now)).bind(owner);
@@ -810,7 +936,7 @@ impl Store {
         // A confirmation's secret goes once it is sent or dropped; a failed one may be retried.
         let keep_detail = matches!(status, MessageStatus::Queued | MessageStatus::Failed);
         let done = sqlx::query(
-            "UPDATE outbox SET status = $1, last_error = COALESCE($2, last_error), \
+            "UPDATE outbox_state SET status = $1, last_error = COALESCE($2, last_error), \
              planned_at = CASE WHEN $3 IS NULL THEN planned_at \
              ELSE COALESCE(planned_at, due_at) END, \
              due_at = COALESCE($3, due_at), lease_owner = NULL, lease_until = NULL, \
@@ -835,10 +961,10 @@ impl Store {
     /// The messages about one session (by id or slug), newest first.
     pub async fn outbox_for_event(&self, key: &str) -> Result<OutboxReport, StoreError> {
         let event = self.get_event(key).await?;
-        let rows = sqlx::query(
-            "SELECT id, kind, recipient, sequence, status, attempts, due_at, sent_at, last_error \
-             FROM outbox WHERE event_id = $1 ORDER BY due_at DESC, id DESC",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {MESSAGE} FROM outbox o JOIN outbox_state s ON s.id = o.id \
+             WHERE o.event_id = $1 ORDER BY s.due_at DESC, o.id DESC"
+        ))
         .bind(&event.id)
         .fetch_all(&self.pool)
         .await?;
@@ -859,10 +985,9 @@ impl Store {
 
     /// One message.
     pub async fn outbox_message(&self, id: i64) -> Result<OutboxMessage, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, kind, recipient, sequence, status, attempts, due_at, sent_at, last_error \
-             FROM outbox WHERE id = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {MESSAGE} FROM outbox o JOIN outbox_state s ON s.id = o.id WHERE o.id = $1"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
@@ -875,8 +1000,8 @@ impl Store {
         let mut tx = self.write_mail().await?;
         let now = self.now();
         let done = sqlx::query(
-            "UPDATE outbox SET status = 'queued', attempts = 0, due_at = $1, updated_at = $1 \
-             WHERE id = $2 AND status = 'failed'",
+            "UPDATE outbox_state SET status = 'queued', attempts = 0, due_at = $1, \
+             updated_at = $1 WHERE id = $2 AND status = 'failed'",
         )
         .bind(micros(now))
         .bind(id)
@@ -892,10 +1017,9 @@ impl Store {
         }
         // Read inside the transaction: the dispatcher, woken by the commit, may have sent it
         // (or failed it again) by the time a later read runs.
-        let row = sqlx::query(
-            "SELECT id, kind, recipient, sequence, status, attempts, due_at, sent_at, last_error \
-             FROM outbox WHERE id = $1",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {MESSAGE} FROM outbox o JOIN outbox_state s ON s.id = o.id WHERE o.id = $1"
+        ))
         .bind(id)
         .fetch_one(&mut *tx.tx)
         .await?;
@@ -937,10 +1061,14 @@ mod tests {
             // Analysed empty, then 5,000 messages queued, due in the reverse order of their ids.
             for statement in [
                 "ALTER TABLE outbox SET (autovacuum_enabled = false)",
+                "ALTER TABLE outbox_state SET (autovacuum_enabled = false)",
                 "ANALYZE outbox",
-                "INSERT INTO outbox (dedup_key, kind, recipient, due_at, status, created_at, \
-                 updated_at) SELECT 'k' || g, 'announcement', 'personne' || g || '@exemple.fr', \
-                 5000 - g, 'queued', 1, 1 FROM generate_series(1, 5000) g",
+                "ANALYZE outbox_state",
+                "INSERT INTO outbox (dedup_key, kind, recipient, created_at) \
+                 SELECT 'k' || g, 'announcement', 'personne' || g || '@exemple.fr', 1 \
+                 FROM generate_series(1, 5000) g",
+                "INSERT INTO outbox_state (id, status, due_at, updated_at) \
+                 SELECT id, 'queued', 5000 - CAST(substr(dedup_key, 2) AS bigint), 1 FROM outbox",
             ] {
                 sqlx::query(statement).execute(&store.pool).await?;
             }

@@ -99,24 +99,44 @@ impl Store {
     }
 }
 
-/// Makes `rehearsal_outbox` for this transaction (PostgreSQL): `outbox`'s columns, defaults
-/// and checks, its unique `dedup_key`, and the rows of session `event_id` (a new session has
-/// none). Dropped at the end of the transaction, whichever way it ends.
+/// Makes `rehearsal_outbox` and `rehearsal_outbox_state` for this transaction (PostgreSQL):
+/// the columns, defaults and checks of `outbox` and `outbox_state`, their unique `dedup_key`
+/// and `id`, and the rows of session `event_id` (a new session has none). The messages the
+/// rehearsal plans take ids after every message there is, so that none meets a copied one's
+/// state. Dropped at the end of the transaction, whichever way it ends.
 async fn copy_outbox(tx: &mut WriteTx, event_id: Option<&str>) -> Result<(), StoreError> {
     let table = super::outbox::REHEARSAL_TABLE;
+    let state = super::outbox::REHEARSAL_STATE_TABLE;
     let conn: &mut AnyConnection = &mut tx.tx;
-    sqlx::query(&format!(
-        "CREATE TEMPORARY TABLE {table} (LIKE outbox INCLUDING DEFAULTS INCLUDING IDENTITY \
-         INCLUDING CONSTRAINTS) ON COMMIT DROP"
-    ))
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(&format!("CREATE UNIQUE INDEX ON {table} (dedup_key)"))
-        .execute(&mut *conn)
-        .await?;
+    let next: i64 = sqlx::query("SELECT COALESCE(MAX(id), 0) + 1 AS next FROM outbox")
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("next")?;
+    for statement in [
+        format!(
+            "CREATE TEMPORARY TABLE {table} (LIKE outbox INCLUDING DEFAULTS INCLUDING IDENTITY \
+             INCLUDING CONSTRAINTS) ON COMMIT DROP"
+        ),
+        format!("ALTER TABLE {table} ALTER COLUMN id RESTART WITH {next}"),
+        format!("CREATE UNIQUE INDEX ON {table} (dedup_key)"),
+        format!(
+            "CREATE TEMPORARY TABLE {state} (LIKE outbox_state INCLUDING DEFAULTS \
+             INCLUDING CONSTRAINTS) ON COMMIT DROP"
+        ),
+        format!("CREATE UNIQUE INDEX ON {state} (id)"),
+    ] {
+        sqlx::query(&statement).execute(&mut *conn).await?;
+    }
     if let Some(id) = event_id {
         sqlx::query(&format!(
             "INSERT INTO {table} OVERRIDING SYSTEM VALUE SELECT * FROM outbox WHERE event_id = $1"
+        ))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(&format!(
+            "INSERT INTO {state} SELECT s.* FROM outbox_state s JOIN outbox o ON o.id = s.id \
+             WHERE o.event_id = $1"
         ))
         .bind(id)
         .execute(&mut *conn)
@@ -132,12 +152,12 @@ async fn planned_in(
 ) -> Result<Rehearsal, StoreError> {
     let conn: &mut AnyConnection = &mut tx.tx;
     // Rows this transaction planned or revived: queued, touched from its start on.
-    let rows = sqlx::query(&format!(
-        "SELECT kind, registration_id IS NOT NULL AS to_registrants, COUNT(*) AS n, \
-         MIN(due_at) AS due_at, MIN(dedup_key) AS sample FROM {} \
-         WHERE event_id = $1 AND status = 'queued' AND updated_at >= $2 \
-         GROUP BY kind, registration_id IS NOT NULL ORDER BY MIN(due_at), kind",
-        super::outbox::table()
+    let rows = sqlx::query(&super::outbox::on_table(
+        "SELECT o.kind, o.registration_id IS NOT NULL AS to_registrants, COUNT(*) AS n, \
+         MIN(s.due_at) AS due_at, MIN(o.dedup_key) AS sample FROM {outbox} o \
+         JOIN {outbox_state} s ON s.id = o.id \
+         WHERE o.event_id = $1 AND s.status = 'queued' AND s.updated_at >= $2 \
+         GROUP BY o.kind, o.registration_id IS NOT NULL ORDER BY MIN(s.due_at), o.kind",
     ))
     .bind(&event.id)
     .bind(micros(since))

@@ -87,12 +87,14 @@ async fn form_post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, 
 async fn settled_outbox(app: &TestApp, kind: &str) -> Vec<(String, String)> {
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT recipient, status FROM outbox WHERE kind = $1 ORDER BY id")
-                .bind(kind)
-                .fetch_all(app.store.pool())
-                .await
-                .expect("outbox rows");
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT o.recipient, s.status FROM outbox o JOIN outbox_state s ON s.id = o.id \
+             WHERE o.kind = $1 ORDER BY o.id",
+        )
+        .bind(kind)
+        .fetch_all(app.store.pool())
+        .await
+        .expect("outbox rows");
         if rows.iter().all(|(_, s)| s != "queued" && s != "sending") {
             return rows;
         }

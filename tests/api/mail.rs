@@ -605,14 +605,20 @@ async fn an_unknown_kind_of_message_fails_alone(db: Db) {
     let due = (Utc::now() - chrono::Duration::minutes(1)).timestamp_micros();
     sqlx::query(
         "INSERT INTO outbox (dedup_key, kind, event_id, subscription_id, recipient, sequence, \
-         detail, due_at, status, attempts, created_at, updated_at) \
-         VALUES ('seat:x', 'seat-offered', NULL, NULL, 'sacha@exemple.fr', 0, '', $1, 'queued', \
-         0, $1, $1)",
+         created_at) VALUES ('seat:x', 'seat-offered', NULL, NULL, 'sacha@exemple.fr', 0, $1)",
     )
     .bind(due)
     .execute(app.store.pool())
     .await
     .expect("a row of a future kind");
+    sqlx::query(
+        "INSERT INTO outbox_state (id, status, due_at, detail, attempts, updated_at) \
+         SELECT id, 'queued', $1, '', 0, $1 FROM outbox WHERE dedup_key = 'seat:x'",
+    )
+    .bind(due)
+    .execute(app.store.pool())
+    .await
+    .expect("its state");
     let event = app
         .create_event(
             json!({"kind": "webinar", "status": "scheduled", "title": "Après",
@@ -623,11 +629,13 @@ async fn an_unknown_kind_of_message_fails_alone(db: Db) {
     let report = manual_dispatcher(&app, &smtp).run_once().await.unwrap();
     assert_eq!(report.sent, 1, "{report:?}");
     assert_eq!(smtp.received().len(), 1);
-    let (status, error): (String, Option<String>) =
-        sqlx::query_as("SELECT status, last_error FROM outbox WHERE dedup_key = 'seat:x'")
-            .fetch_one(app.store.pool())
-            .await
-            .expect("the row");
+    let (status, error): (String, Option<String>) = sqlx::query_as(
+        "SELECT s.status, s.last_error FROM outbox o JOIN outbox_state s ON s.id = o.id \
+         WHERE o.dedup_key = 'seat:x'",
+    )
+    .fetch_one(app.store.pool())
+    .await
+    .expect("the row");
     assert_eq!(status, "failed");
     assert_eq!(
         error.as_deref(),
@@ -647,16 +655,16 @@ async fn an_unknown_kind_of_message_fails_alone(db: Db) {
 async fn refuse_marking(app: &TestApp, refuse: bool) {
     let postgres = app._db.url.starts_with("postgres");
     let statements: &[&str] = match (postgres, refuse) {
-        (false, true) => &["CREATE TRIGGER refuse_sent BEFORE UPDATE ON outbox \
+        (false, true) => &["CREATE TRIGGER refuse_sent BEFORE UPDATE ON outbox_state \
              WHEN NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'marking refused'); END"],
         (false, false) => &["DROP TRIGGER refuse_sent"],
         (true, true) => &[
             "CREATE FUNCTION refuse_sent() RETURNS trigger LANGUAGE plpgsql AS \
              $$ BEGIN RAISE EXCEPTION 'marking refused'; END $$",
-            "CREATE TRIGGER refuse_sent BEFORE UPDATE ON outbox FOR EACH ROW \
+            "CREATE TRIGGER refuse_sent BEFORE UPDATE ON outbox_state FOR EACH ROW \
              WHEN (NEW.status = 'sent') EXECUTE FUNCTION refuse_sent()",
         ],
-        (true, false) => &["DROP TRIGGER refuse_sent ON outbox"],
+        (true, false) => &["DROP TRIGGER refuse_sent ON outbox_state"],
     };
     for statement in statements {
         sqlx::query(statement)
@@ -692,10 +700,11 @@ async fn a_failed_pass_puts_back_the_batch_claimed_ahead(db: Db) {
     assert!(failed.is_err(), "{failed:?}");
     // The first batch went (its marking failed after); the one claimed ahead did not.
     assert_eq!(smtp.received().len(), batch);
-    let (leased,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status = 'sending'")
-        .fetch_one(app.store.pool())
-        .await
-        .unwrap();
+    let (leased,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM outbox_state WHERE status = 'sending'")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
     assert_eq!(
         leased as usize,
         2 * batch,
@@ -730,7 +739,7 @@ async fn a_slow_marking_holds_the_sends_within_mark_every() {
     for statement in [
         "CREATE FUNCTION slow_sent() RETURNS trigger LANGUAGE plpgsql AS \
          $$ BEGIN PERFORM pg_sleep(0.01); RETURN NEW; END $$",
-        "CREATE TRIGGER slow_sent BEFORE UPDATE ON outbox FOR EACH ROW \
+        "CREATE TRIGGER slow_sent BEFORE UPDATE ON outbox_state FOR EACH ROW \
          WHEN (NEW.status = 'sent') EXECUTE FUNCTION slow_sent()",
     ] {
         sqlx::query(statement)
@@ -754,10 +763,11 @@ async fn a_slow_marking_holds_the_sends_within_mark_every() {
     let mut widest = 0;
     let mut looks = 0;
     while !pass.is_finished() {
-        let (marked,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE status = 'sent'")
-            .fetch_one(app.store.pool())
-            .await
-            .unwrap();
+        let (marked,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM outbox_state WHERE status = 'sent'")
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
         let received = smtp.received().len();
         let unmarked = received.saturating_sub(marked as usize);
         widest = widest.max(unmarked);
@@ -1012,12 +1022,14 @@ async fn subscribing_is_rate_limited(db: Db) {
     let planned = |email: &'static str| {
         let pool = app.store.pool().clone();
         async move {
-            let rows: Vec<(String,)> =
-                sqlx::query_as("SELECT status FROM outbox WHERE recipient = $1 ORDER BY id")
-                    .bind(email)
-                    .fetch_all(&pool)
-                    .await
-                    .expect("outbox rows");
+            let rows: Vec<(String,)> = sqlx::query_as(
+                "SELECT s.status FROM outbox o JOIN outbox_state s ON s.id = o.id \
+                 WHERE o.recipient = $1 ORDER BY o.id",
+            )
+            .bind(email)
+            .fetch_all(&pool)
+            .await
+            .expect("outbox rows");
             rows.into_iter().map(|(s,)| s).collect::<Vec<String>>()
         }
     };

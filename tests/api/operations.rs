@@ -114,6 +114,7 @@ async fn counts(app: &TestApp) -> Vec<(String, i64)> {
         "subscriptions",
         "registrations",
         "outbox",
+        "outbox_state",
         "api_tokens",
         "consent_log",
     ] {
@@ -124,7 +125,8 @@ async fn counts(app: &TestApp) -> Vec<(String, i64)> {
         out.push((table.to_string(), n));
     }
     let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT kind, status, COUNT(*) FROM outbox GROUP BY kind, status ORDER BY kind, status",
+        "SELECT o.kind, s.status, COUNT(*) FROM outbox o JOIN outbox_state s ON s.id = o.id \
+         GROUP BY o.kind, s.status ORDER BY o.kind, s.status",
     )
     .fetch_all(app.store.pool())
     .await
@@ -142,7 +144,7 @@ async fn settled(app: &TestApp) {
     loop {
         let now = chrono::Utc::now().timestamp_micros();
         let (busy,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM outbox WHERE status = 'sending' \
+            "SELECT COUNT(*) FROM outbox_state WHERE status = 'sending' \
              OR (status = 'queued' AND due_at <= $1)",
         )
         .bind(now)
@@ -642,16 +644,25 @@ async fn readiness_fails_when_mail_has_fallen_behind() {
     // dispatcher, asleep on an empty outbox, is not woken).
     let hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1)).timestamp_micros();
     sqlx::query(
-        "INSERT INTO outbox (dedup_key, kind, recipient, due_at, status, created_at, updated_at) \
-         VALUES ('en-retard', 'test', 'x@example.org', $1, 'queued', $1, $1)",
+        "INSERT INTO outbox (dedup_key, kind, recipient, created_at) \
+         VALUES ('en-retard', 'test', 'x@example.org', $1)",
     )
     .bind(hour_ago)
     .execute(app.store.pool())
     .await
     .expect("insert");
+    sqlx::query(
+        "INSERT INTO outbox_state (id, status, due_at, updated_at) \
+         SELECT id, 'queued', $1, $1 FROM outbox WHERE dedup_key = 'en-retard'",
+    )
+    .bind(hour_ago)
+    .execute(app.store.pool())
+    .await
+    .expect("insert its state");
     let (status, body) = ready(&app).await;
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("behind"), "{body}");
+    // Its state goes with it (ON DELETE CASCADE).
     sqlx::query("DELETE FROM outbox WHERE dedup_key = 'en-retard'")
         .execute(app.store.pool())
         .await

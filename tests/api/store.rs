@@ -147,8 +147,10 @@ async fn migrations_run_twice_and_reopen_keeps_data(db: Db) {
 }
 
 /// A database the previous release left (every migration but the last), holding a session
-/// whose speaker takes the directory's affiliation: upgraded by this version's migration, the
-/// session reads as it did, and a newer database is refused by an older migrator.
+/// whose speaker takes the directory's affiliation and messages in the outbox as it was (one
+/// table, the state of each message in its row): upgraded by this version's migration, the
+/// session reads as it did, each message keeps its state (now in `outbox_state`), and a newer
+/// database is refused by an older migrator.
 async fn an_upgrade_from_the_previous_schema_keeps_what_it_held(db: Db) {
     let fresh = FreshDb::new(db).await;
     let store = eventail::store::Store::connect(&fresh.url, 2)
@@ -164,6 +166,11 @@ async fn an_upgrade_from_the_previous_schema_keeps_what_it_held(db: Db) {
         .unwrap();
     let all = previous.migrations.len();
     previous.migrations = std::borrow::Cow::Owned(previous.migrations[..all - 1].to_vec());
+    // What the messages below are written for: the outbox before its state moved out.
+    assert_eq!(
+        previous.migrations.last().map(|m| m.version),
+        Some(20261204000014)
+    );
     previous.run(store.pool()).await.unwrap();
     assert_eq!(store.schema_state().await.unwrap(), (1, 0));
     // What the previous release wrote: a speaker in the directory, a session crediting her
@@ -193,8 +200,8 @@ async fn an_upgrade_from_the_previous_schema_keeps_what_it_held(db: Db) {
     .execute(store.pool())
     .await
     .unwrap();
-    // Two messages about it, one sent and one still due (the last migration rebuilds the
-    // outbox's indexes).
+    // Messages about it in the outbox as it was, one table with each message's state (the last
+    // migration moves the state into `outbox_state`): one sent and one still due, ...
     for (key, status) in [("annonce-1", "sent"), ("annonce-2", "queued")] {
         sqlx::query(
             "INSERT INTO outbox (dedup_key, kind, event_id, recipient, due_at, status, \
@@ -208,8 +215,124 @@ async fn an_upgrade_from_the_previous_schema_keeps_what_it_held(db: Db) {
         .await
         .unwrap();
     }
+    sqlx::query("UPDATE outbox SET sent_at = $1 WHERE dedup_key = 'annonce-1'")
+        .bind(now)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    // ... and one being sent again after a failure, under a lease that has not run out, with
+    // every column of its state set (each to a value of its own).
+    let (minute, hour): (i64, i64) = (60_000_000, 3_600_000_000);
+    sqlx::query(
+        "INSERT INTO outbox (dedup_key, kind, event_id, recipient, detail, due_at, planned_at, \
+         status, attempts, lease_owner, lease_until, last_error, created_at, updated_at) \
+         VALUES ('annonce-3', 'announcement', 'ev1', 'trois@exemple.fr', 'gardé tel quel', $1, \
+         $2, 'sending', 2, 'avant', $3, '421 réessayer plus tard', $4, $5)",
+    )
+    .bind(now - minute)
+    .bind(now - hour)
+    .bind(now + hour)
+    .bind(now - 2 * hour)
+    .bind(now - minute / 2)
+    .execute(store.pool())
+    .await
+    .unwrap();
     store.migrate().await.unwrap();
     assert_eq!(store.schema_state().await.unwrap(), (0, 0));
+    // Each message kept what it is in `outbox` and its state, intact, in one row of
+    // `outbox_state` under the same id.
+    let messages: Vec<(String, String, Option<String>, String, i64)> = sqlx::query_as(
+        "SELECT dedup_key, kind, event_id, recipient, created_at FROM outbox ORDER BY dedup_key",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let message = |key: &str, recipient: &str, created_at: i64| {
+        (
+            key.to_string(),
+            "announcement".to_string(),
+            Some("ev1".to_string()),
+            recipient.to_string(),
+            created_at,
+        )
+    };
+    assert_eq!(
+        messages,
+        [
+            message("annonce-1", "une@exemple.fr", now),
+            message("annonce-2", "une@exemple.fr", now),
+            message("annonce-3", "trois@exemple.fr", now - 2 * hour),
+        ]
+    );
+    type State = (
+        String,
+        String,
+        i64,
+        Option<i64>,
+        String,
+        i64,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        i64,
+        Option<i64>,
+    );
+    let states: Vec<State> = sqlx::query_as(
+        "SELECT o.dedup_key, s.status, s.due_at, s.planned_at, s.detail, s.attempts, \
+         s.lease_owner, s.lease_until, s.last_error, s.updated_at, s.sent_at \
+         FROM outbox o JOIN outbox_state s ON s.id = o.id ORDER BY o.dedup_key",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let some = |text: &str| Some(text.to_string());
+    let expected: Vec<State> = vec![
+        (
+            "annonce-1".into(),
+            "sent".into(),
+            now,
+            None,
+            String::new(),
+            0,
+            None,
+            None,
+            None,
+            now,
+            Some(now),
+        ),
+        (
+            "annonce-2".into(),
+            "queued".into(),
+            now,
+            None,
+            String::new(),
+            0,
+            None,
+            None,
+            None,
+            now,
+            None,
+        ),
+        (
+            "annonce-3".into(),
+            "sending".into(),
+            now - minute,
+            Some(now - hour),
+            "gardé tel quel".into(),
+            2,
+            some("avant"),
+            Some(now + hour),
+            some("421 réessayer plus tard"),
+            now - minute / 2,
+            None,
+        ),
+    ];
+    assert_eq!(states, expected);
+    let (state_rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox_state")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(state_rows, 3);
     let counts = store.outbox_by_status().await.unwrap();
     let count = |status: &str| counts.iter().find(|(s, _)| s == status).map(|(_, n)| *n);
     assert_eq!(count("sent"), Some(1), "{counts:?}");
@@ -386,7 +509,8 @@ async fn the_outbox_counts_each_status(db: Db) {
     assert_eq!(counts(store.clone()).await, [reminders + 1, 0, 2, 0, 1]);
     // What the markings rely on: a lease owner exactly while sending.
     let odd: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM outbox WHERE (status = 'sending') <> (lease_owner IS NOT NULL)",
+        "SELECT COUNT(*) FROM outbox_state \
+         WHERE (status = 'sending') <> (lease_owner IS NOT NULL)",
     )
     .fetch_one(store.pool())
     .await
@@ -402,9 +526,10 @@ async fn planned_since(
     since: chrono::DateTime<chrono::Utc>,
 ) -> Vec<(String, bool, i64, i64)> {
     let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-        "SELECT kind, CASE WHEN registration_id IS NULL THEN 0 ELSE 1 END, COUNT(*), \
-         MIN(due_at) FROM outbox WHERE event_id = $1 AND status = 'queued' AND updated_at >= $2 \
-         GROUP BY kind, CASE WHEN registration_id IS NULL THEN 0 ELSE 1 END ORDER BY 1, 2",
+        "SELECT o.kind, CASE WHEN o.registration_id IS NULL THEN 0 ELSE 1 END, COUNT(*), \
+         MIN(s.due_at) FROM outbox o JOIN outbox_state s ON s.id = o.id \
+         WHERE o.event_id = $1 AND s.status = 'queued' AND s.updated_at >= $2 \
+         GROUP BY o.kind, CASE WHEN o.registration_id IS NULL THEN 0 ELSE 1 END ORDER BY 1, 2",
     )
     .bind(id)
     .bind(since.timestamp_micros())
@@ -433,11 +558,16 @@ fn rehearsed(rehearsal: &eventail::store::Rehearsal) -> Vec<(String, bool, i64, 
     groups
 }
 
-async fn outbox_rows(store: &eventail::store::Store) -> Vec<(String, String, i64)> {
-    sqlx::query_as("SELECT dedup_key, status, updated_at FROM outbox ORDER BY dedup_key")
-        .fetch_all(store.pool())
-        .await
-        .unwrap()
+/// Every message: its key, status and last update (none if it has no state: a message must
+/// not go unseen for want of one).
+async fn outbox_rows(store: &eventail::store::Store) -> Vec<(String, Option<String>, Option<i64>)> {
+    sqlx::query_as(
+        "SELECT o.dedup_key, s.status, s.updated_at FROM outbox o \
+         LEFT JOIN outbox_state s ON s.id = o.id ORDER BY o.dedup_key",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
 }
 
 /// A change merged into the session as the API's PATCH would.
@@ -587,9 +717,10 @@ async fn a_preview_plans_what_saving_plans(db: Db) {
         for group in &preview.planned {
             let sample = &group.sample;
             let (detail, due_at): (String, i64) = sqlx::query_as(
-                "SELECT detail, due_at FROM outbox WHERE event_id = $1 AND kind = $2 \
-                 AND recipient = $3 AND status = 'queued' AND updated_at >= $4 \
-                 ORDER BY due_at LIMIT 1",
+                "SELECT s.detail, s.due_at FROM outbox o JOIN outbox_state s ON s.id = o.id \
+                 WHERE o.event_id = $1 AND o.kind = $2 AND o.recipient = $3 \
+                 AND s.status = 'queued' AND s.updated_at >= $4 \
+                 ORDER BY s.due_at LIMIT 1",
             )
             .bind(&made.id)
             .bind(sample.kind.as_str())
