@@ -207,7 +207,7 @@ touch "$WORK/stop"
 wait "$WRK1" "$WRK2" 2>/dev/null || true
 UNIQUE=$(delivered)
 TOTAL=$(wc -l < "$WORK/sink.log")
-OUTBOX=$(psql -X -A -t "$EVENTAIL_DATABASE_URL" -c "SELECT status || '=' || COUNT(*) FROM outbox GROUP BY status ORDER BY status" | tr '\n' ' ')
+OUTBOX=$(psql -X -A -t "$EVENTAIL_DATABASE_URL" -c "SELECT status || '=' || COUNT(*) FROM outbox_state GROUP BY status ORDER BY status" | tr '\n' ' ')
 echo "relay: $RELAY; kills: $KILLS"
 echo "delivered: $UNIQUE of $EXPECTED messages in $(python3 -c "print(f'{$T1 - $T0:.0f}')") s; duplicates: $((TOTAL - UNIQUE)) ($(python3 -c "print(f'{($TOTAL - $UNIQUE) / max($KILLS, 1):.1f}')") per kill)"
 echo "outbox: $OUTBOX"

@@ -1,10 +1,10 @@
--- Claiming and marking 20,000 messages on PostgreSQL: the outbox as it is (each message's row
--- written at the claim, status 'sending', and at the marking) against leases held by batch (one
--- row per claimed batch in a table of its own; the messages stay 'queued' until marked sent).
+-- Claiming and marking 20,000 messages on PostgreSQL: the outbox as it was until migration
+-- 20261204000014 (each message's row written at the claim, status 'sending', and at the
+-- marking) against leases held by batch (one row per claimed batch in a table of its own; the
+-- messages stay 'queued' until marked sent) and the other layouts below.
 -- Only the database's own work, in procedures: no protocol, no commits in between.
 --
 --   createdb -U postgres -h 127.0.0.1 outbox_leases
---   EVENTAIL_DATABASE_URL=postgres://postgres@127.0.0.1:5432/outbox_leases eventail migrate
 --   psql -U postgres -h 127.0.0.1 outbox_leases -q -f bench/outbox-leases.sql
 --   for r in 1 2 3; do for v in a b c; do
 --     psql -U postgres -h 127.0.0.1 outbox_leases -qAt -c "CALL fill(20000)" -c '\timing on' \
@@ -18,12 +18,28 @@
 -- write the claim as a heap-only tuple: on its own copy `obc` (fillfactor 70, no index on the
 -- lease), the message stays 'queued' with its lease set. `fill` fills both copies.
 --
--- The copy `ob` has the outbox's columns, constraints and indexes as the migrations made them
--- (`LIKE … INCLUDING ALL`), without the foreign keys. Claims take 400, markings 25, as the
--- dispatcher does.
+-- The copy `ob` has the outbox's columns, constraints and indexes as the migrations up to
+-- 20261204000014 made them (one table, the status among the message's columns), without the
+-- foreign keys. Since 20261205000015 the outbox is laid out as `sc` measures it. Claims take
+-- 400, markings 25, as the dispatcher does.
 DROP TABLE IF EXISTS ob CASCADE; DROP TABLE IF EXISTS ob_batches; DROP TABLE IF EXISTS obc;
-CREATE TABLE ob (LIKE outbox INCLUDING ALL);
-CREATE TABLE obc (LIKE outbox INCLUDING ALL) WITH (fillfactor = 70);
+CREATE TABLE ob (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, dedup_key text NOT NULL UNIQUE,
+    kind text NOT NULL, event_id text, subscription_id text, recipient text NOT NULL,
+    sequence bigint NOT NULL DEFAULT 0, detail text NOT NULL DEFAULT '', due_at bigint NOT NULL,
+    status text NOT NULL CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'dropped')),
+    attempts bigint NOT NULL DEFAULT 0, lease_owner text, lease_until bigint, last_error text,
+    created_at bigint NOT NULL, updated_at bigint NOT NULL, sent_at bigint,
+    registration_id text, planned_at bigint);
+CREATE INDEX ON ob (due_at, id) WHERE status = 'queued';
+CREATE INDEX ON ob (lease_until, id) WHERE status = 'sending';
+CREATE INDEX ON ob (updated_at, status) WHERE status = 'sent';
+CREATE INDEX ON ob (updated_at, id) WHERE status = 'failed';
+CREATE INDEX ON ob (updated_at) WHERE status = 'dropped';
+CREATE INDEX ON ob (event_id, status);
+CREATE INDEX ON ob (subscription_id);
+CREATE INDEX ON ob (registration_id);
+CREATE TABLE obc (LIKE ob INCLUDING ALL) WITH (fillfactor = 70);
 DO $$ DECLARE i record; BEGIN
   FOR i IN SELECT indexname FROM pg_indexes WHERE tablename = 'obc' AND indexdef LIKE '%lease_until%' LOOP
     EXECUTE 'DROP INDEX ' || quote_ident(i.indexname);
