@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -149,52 +150,92 @@ fn ids_param(backend: Backend, ids: &[i64]) -> String {
 const INSERT: &str = "INSERT INTO {outbox} (dedup_key, kind, event_id, subscription_id, \
     recipient, sequence, created_at)";
 
-/// Writes the state of the messages a planning statement just inserted or revived (`ids`,
-/// which it returned): queued, due at `due_at`, with `detail`. A revived message starts
-/// afresh: no attempts, no error, no lease. Returns how many.
-async fn queue(
-    conn: &mut AnyConnection,
-    ids: &[i64],
-    due_at: i64,
-    detail: &str,
-    now: i64,
-) -> Result<u64, StoreError> {
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    let backend = backend_of(conn);
-    Ok(sqlx::query(&on_table(&format!(
-        "INSERT INTO {{outbox_state}} (id, status, due_at, detail, attempts, updated_at) \
-         SELECT id, 'queued', $2, $3, 0, $4 FROM {} WHERE 1 = 1 \
-         ON CONFLICT (id) DO UPDATE SET status = 'queued', due_at = excluded.due_at, \
-         planned_at = NULL, detail = excluded.detail, attempts = 0, last_error = NULL, \
-         lease_owner = NULL, lease_until = NULL, updated_at = excluded.updated_at",
-        ids_table(backend, 1)
-    )))
-    .bind(ids_param(backend, ids))
-    .bind(due_at)
-    .bind(detail)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected())
+/// How a message just planned or revived starts (`queue`): queued, no attempts, no error, no
+/// lease. The `WHERE` keeps SQLite's parser from reading `ON CONFLICT` as a join constraint.
+const QUEUED: &str = "INSERT INTO {outbox_state} (id, status, due_at, detail, attempts, \
+    updated_at) SELECT id, 'queued', {due_at}, {detail}, 0, {now} FROM {ids} WHERE 1 = 1 \
+    ON CONFLICT (id) DO UPDATE SET status = 'queued', due_at = excluded.due_at, \
+    planned_at = NULL, detail = excluded.detail, attempts = 0, last_error = NULL, \
+    lease_owner = NULL, lease_until = NULL, updated_at = excluded.updated_at";
+
+/// A parameter of a planning statement.
+enum Param<'a> {
+    Text(&'a str),
+    Int(i64),
 }
 
-/// Runs a planning statement that ends in `RETURNING id`, and queues what it returned.
-async fn plan_and_queue<'q>(
+/// Runs `insert`, a planning statement of `params` ending in `RETURNING id`, and writes the
+/// state of the messages it inserted or revived: queued, due at `due_at`, with `detail`.
+/// Returns how many. On PostgreSQL one statement (the insert in a `WITH`): an announcement's
+/// ids stay in the server. On SQLite, which has no `INSERT` in a `WITH`, the ids come back as
+/// a stream of integers and go again as one JSON array.
+async fn plan_and_queue(
     conn: &mut AnyConnection,
-    insert: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    insert: &str,
+    params: &[Param<'_>],
     due_at: i64,
     detail: &str,
     now: i64,
 ) -> Result<u64, StoreError> {
-    let ids = insert
-        .fetch_all(&mut *conn)
-        .await?
-        .iter()
-        .map(|row| row.try_get::<i64, _>("id"))
-        .collect::<Result<Vec<_>, _>>()?;
-    queue(conn, &ids, due_at, detail, now).await
+    fn bound<'q>(
+        mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+        params: &[Param<'q>],
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        for param in params {
+            query = match param {
+                Param::Text(text) => query.bind(*text),
+                Param::Int(n) => query.bind(*n),
+            };
+        }
+        query
+    }
+    let n = params.len();
+    match backend_of(conn) {
+        Backend::Postgres => {
+            let sql = on_table(
+                &format!("WITH m AS ({insert}) {QUEUED}")
+                    .replace("{due_at}", &format!("${}", n + 1))
+                    .replace("{detail}", &format!("${}", n + 2))
+                    .replace("{now}", &format!("${}", n + 3))
+                    .replace("{ids}", "m"),
+            );
+            Ok(bound(sqlx::query(&sql), params)
+                .bind(due_at)
+                .bind(detail)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected())
+        }
+        Backend::Sqlite => {
+            let sql = on_table(insert);
+            let mut ids = Vec::new();
+            {
+                let mut rows = bound(sqlx::query(&sql), params).fetch(&mut *conn);
+                while let Some(row) = rows.try_next().await? {
+                    ids.push(row.try_get::<i64, _>("id")?);
+                }
+            }
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            let sql = on_table(
+                &QUEUED
+                    .replace("{due_at}", "$2")
+                    .replace("{detail}", "$3")
+                    .replace("{now}", "$4")
+                    .replace("{ids}", &ids_table(Backend::Sqlite, 1)),
+            );
+            Ok(sqlx::query(&sql)
+                .bind(ids_param(Backend::Sqlite, &ids))
+                .bind(due_at)
+                .bind(detail)
+                .bind(now)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected())
+        }
+    }
 }
 
 /// The recipients of a notice about session `$3`: one row per address, attributed to its most
@@ -236,16 +277,22 @@ pub(crate) async fn plan_confirmation(
     .bind(MailKind::Confirmation.as_str())
     .execute(&mut *conn)
     .await?;
-    let sql = on_table(&format!(
-        "{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, $5) RETURNING id"
-    ));
-    let insert = sqlx::query(&sql)
-        .bind(confirmation_key(subscription_id, now))
-        .bind(MailKind::Confirmation.as_str())
-        .bind(subscription_id)
-        .bind(email)
-        .bind(micros(now));
-    plan_and_queue(conn, insert, micros(now), secret, micros(now)).await?;
+    let key = confirmation_key(subscription_id, now);
+    plan_and_queue(
+        conn,
+        &format!("{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, $5) RETURNING id"),
+        &[
+            Param::Text(&key),
+            Param::Text(MailKind::Confirmation.as_str()),
+            Param::Text(subscription_id),
+            Param::Text(email),
+            Param::Int(micros(now)),
+        ],
+        micros(now),
+        secret,
+        micros(now),
+    )
+    .await?;
     Ok(())
 }
 
@@ -258,16 +305,22 @@ pub(crate) async fn plan_already_subscribed(
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let sql = on_table(&format!(
-        "{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, $5) RETURNING id"
-    ));
-    let insert = sqlx::query(&sql)
-        .bind(notices::already_subscribed_key(subscription_id, now))
-        .bind(MailKind::AlreadySubscribed.as_str())
-        .bind(subscription_id)
-        .bind(email)
-        .bind(micros(now));
-    plan_and_queue(conn, insert, micros(now), "", micros(now)).await?;
+    let key = notices::already_subscribed_key(subscription_id, now);
+    plan_and_queue(
+        conn,
+        &format!("{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, $5) RETURNING id"),
+        &[
+            Param::Text(&key),
+            Param::Text(MailKind::AlreadySubscribed.as_str()),
+            Param::Text(subscription_id),
+            Param::Text(email),
+            Param::Int(micros(now)),
+        ],
+        micros(now),
+        "",
+        micros(now),
+    )
+    .await?;
     Ok(())
 }
 
@@ -337,24 +390,24 @@ pub(crate) async fn plan_notice(
         let Some(registration) = registration.filter(|_| wanted) else {
             continue;
         };
-        let sql = on_table(&format!(
-            "INSERT INTO {{outbox}} (dedup_key, kind, event_id, registration_id, recipient, \
-             sequence, created_at) \
-             SELECT $1 || g.email, $2, $3, g.id, g.email, $4, $5 \
-             FROM registrations g WHERE g.event_id = $3 AND g.status = $6 \
-             AND ($7 = '' OR g.id = $7){TAKE_OVER}"
-        ));
-        let insert = sqlx::query(&sql)
-            .bind(&planned.key)
-            .bind(planned.kind.as_str())
-            .bind(&event.id)
-            .bind(event.sequence)
-            .bind(micros(now))
-            .bind(status)
-            .bind(registration);
         done += plan_and_queue(
             conn,
-            insert,
+            &format!(
+                "INSERT INTO {{outbox}} (dedup_key, kind, event_id, registration_id, recipient, \
+                 sequence, created_at) \
+                 SELECT $1 || g.email, $2, $3, g.id, g.email, $4, $5 \
+                 FROM registrations g WHERE g.event_id = $3 AND g.status = $6 \
+                 AND ($7 = '' OR g.id = $7){TAKE_OVER}"
+            ),
+            &[
+                Param::Text(&planned.key),
+                Param::Text(planned.kind.as_str()),
+                Param::Text(&event.id),
+                Param::Int(event.sequence),
+                Param::Int(micros(now)),
+                Param::Text(status),
+                Param::Text(registration),
+            ],
             micros(planned.due_at),
             &planned.detail,
             micros(now),
@@ -367,20 +420,20 @@ pub(crate) async fn plan_notice(
         Only::Registration(_) => None,
     };
     if let Some(subscription) = subscription.filter(|_| to.followers) {
-        let sql = on_table(&format!(
-            "{INSERT} SELECT $1 || r.email, $2, $3, substr(r.pick, 2), r.email, $4, $5 \
-             {RECIPIENTS}{REVIVE_DROPPED}"
-        ));
-        let insert = sqlx::query(&sql)
-            .bind(&planned.key)
-            .bind(planned.kind.as_str())
-            .bind(&event.id)
-            .bind(event.sequence)
-            .bind(micros(now))
-            .bind(subscription);
         done += plan_and_queue(
             conn,
-            insert,
+            &format!(
+                "{INSERT} SELECT $1 || r.email, $2, $3, substr(r.pick, 2), r.email, $4, $5 \
+                 {RECIPIENTS}{REVIVE_DROPPED}"
+            ),
+            &[
+                Param::Text(&planned.key),
+                Param::Text(planned.kind.as_str()),
+                Param::Text(&event.id),
+                Param::Int(event.sequence),
+                Param::Int(micros(now)),
+                Param::Text(subscription),
+            ],
             micros(planned.due_at),
             &planned.detail,
             micros(now),
@@ -400,18 +453,23 @@ pub(crate) async fn plan_for_registration(
     detail: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let sql = on_table(
+    plan_and_queue(
+        conn,
         "INSERT INTO {outbox} (dedup_key, kind, event_id, registration_id, recipient, sequence, \
          created_at) SELECT $1 || g.email, $2, g.event_id, g.id, g.email, e.sequence, $3 \
          FROM registrations g JOIN events e ON e.id = g.event_id WHERE g.id = $4 \
          ON CONFLICT (dedup_key) DO NOTHING RETURNING id",
-    );
-    let insert = sqlx::query(&sql)
-        .bind(key)
-        .bind(kind.as_str())
-        .bind(micros(now))
-        .bind(registration_id);
-    plan_and_queue(conn, insert, micros(now), detail, micros(now)).await?;
+        &[
+            Param::Text(key),
+            Param::Text(kind.as_str()),
+            Param::Int(micros(now)),
+            Param::Text(registration_id),
+        ],
+        micros(now),
+        detail,
+        micros(now),
+    )
+    .await?;
     Ok(())
 }
 

@@ -516,6 +516,28 @@ async fn the_outbox_counts_each_status(db: Db) {
     .await
     .unwrap();
     assert_eq!(odd, 0);
+
+    // A subscription erased takes its messages along, and they their state (a trigger on
+    // the outbox, not a foreign key): nothing is left for a claim to find without a message.
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM subscriptions")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 4);
+    for id in &ids {
+        store.delete_subscription(id).await.unwrap();
+    }
+    let left: (i64, i64) =
+        sqlx::query_as("SELECT (SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM outbox_state)")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(left, (0, 0));
+    assert!(store
+        .claim_due("quatre", 10, lease)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// The outbox rows planned since `since` for session `id`, grouped as the console's preview
