@@ -146,11 +146,11 @@ fn ids_param(backend: Backend, ids: &[i64]) -> String {
     }
 }
 
-/// A message's row in `outbox`; its state follows (`queue`), from the ids the insert returns.
+/// A message's row in `outbox`; its state follows (`plan_and_queue`), from the ids the insert returns.
 const INSERT: &str = "INSERT INTO {outbox} (dedup_key, kind, event_id, subscription_id, \
     recipient, sequence, created_at)";
 
-/// How a message just planned or revived starts (`queue`): queued, no attempts, no error, no
+/// How a message just planned or revived starts (`plan_and_queue`): queued, no attempts, no error, no
 /// lease. The `WHERE` keeps SQLite's parser from reading `ON CONFLICT` as a join constraint.
 const QUEUED: &str = "INSERT INTO {outbox_state} (id, status, due_at, detail, attempts, \
     updated_at) SELECT id, 'queued', {due_at}, {detail}, 0, {now} FROM {ids} WHERE 1 = 1 \
@@ -251,7 +251,7 @@ const RECIPIENTS: &str =
 
 /// A notice already planned stays as it is (queued, sent or failed: nobody gets it twice); one
 /// dropped earlier (its recipient had left, its session was cancelled) is planned again (its
-/// state by `queue`, from the ids returned).
+/// state by `plan_and_queue`, from the ids returned).
 const REVIVE_DROPPED: &str = " ON CONFLICT (dedup_key) DO UPDATE SET \
     subscription_id = excluded.subscription_id, sequence = excluded.sequence \
     WHERE EXISTS (SELECT 1 FROM {outbox_state} s WHERE s.id = {outbox}.id \
@@ -278,18 +278,40 @@ pub(crate) async fn plan_confirmation(
     .execute(&mut *conn)
     .await?;
     let key = confirmation_key(subscription_id, now);
+    plan_to_subscriber(
+        conn,
+        &key,
+        MailKind::Confirmation,
+        subscription_id,
+        email,
+        secret,
+        now,
+    )
+    .await
+}
+
+/// Plans one message of `kind` to the owner of a subscription, due now.
+async fn plan_to_subscriber(
+    conn: &mut AnyConnection,
+    key: &str,
+    kind: MailKind,
+    subscription_id: &str,
+    email: &str,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     plan_and_queue(
         conn,
         &format!("{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, $5) RETURNING id"),
         &[
-            Param::Text(&key),
-            Param::Text(MailKind::Confirmation.as_str()),
+            Param::Text(key),
+            Param::Text(kind.as_str()),
             Param::Text(subscription_id),
             Param::Text(email),
             Param::Int(micros(now)),
         ],
         micros(now),
-        secret,
+        detail,
         micros(now),
     )
     .await?;
@@ -306,22 +328,16 @@ pub(crate) async fn plan_already_subscribed(
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let key = notices::already_subscribed_key(subscription_id, now);
-    plan_and_queue(
+    plan_to_subscriber(
         conn,
-        &format!("{INSERT} VALUES ($1, $2, NULL, $3, $4, 0, $5) RETURNING id"),
-        &[
-            Param::Text(&key),
-            Param::Text(MailKind::AlreadySubscribed.as_str()),
-            Param::Text(subscription_id),
-            Param::Text(email),
-            Param::Int(micros(now)),
-        ],
-        micros(now),
+        &key,
+        MailKind::AlreadySubscribed,
+        subscription_id,
+        email,
         "",
-        micros(now),
+        now,
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 /// Writes what `domain::notices::notices` decided for a change of `event`, in the change's own
@@ -361,7 +377,7 @@ pub(crate) enum Only<'a> {
 
 /// A registrant's row takes over a follower's still queued for the same address (the
 /// registrant's version carries their links) and revives one dropped earlier (their state by
-/// `queue`, from the ids returned).
+/// `plan_and_queue`, from the ids returned).
 const TAKE_OVER: &str = " ON CONFLICT (dedup_key) DO UPDATE SET \
     subscription_id = NULL, registration_id = excluded.registration_id, \
     sequence = excluded.sequence \
