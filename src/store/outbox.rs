@@ -125,38 +125,38 @@ fn backend_of(conn: &AnyConnection) -> Backend {
     }
 }
 
-/// A list of message ids bound as the one parameter `$n` (the `Any` driver binds no arrays),
-/// as a table `ids (id)`: on PostgreSQL an array, on SQLite a JSON array read by `json_each`.
-/// `ids_param` writes the parameter. Read once, as a table: the parameter is text, and
-/// PostgreSQL does not fold its cast to an array into a constant, so `id = ANY(CAST($1 AS
-/// bigint[]))` in a sequential scan parsed the whole list again for every row (320 ms to read
-/// a claim's 400 messages among 20,000).
-fn ids_table(backend: Backend, n: usize) -> String {
-    match backend {
-        Backend::Postgres => format!("unnest(CAST(${n} AS bigint[])) AS ids (id)"),
-        Backend::Sqlite => format!("(SELECT value AS id FROM json_each(${n})) AS ids"),
-    }
-}
+/// On SQLite, a list of message ids bound as the one parameter `$1` (the `Any` driver binds no
+/// arrays), read as a table `ids (id)`: a JSON array (`json_ids`) through `json_each`, once.
+/// PostgreSQL needs none: its planning and its claim keep the ids in the server, in a `WITH`.
+/// (Bound there as text and cast to an array, `id = ANY(CAST($1 AS bigint[]))`, a list was
+/// parsed again for every row of a sequential scan: 320 ms to read a claim's 400 messages among
+/// 20,000. PostgreSQL does not fold that cast into a constant.)
+const JSON_IDS: &str = "(SELECT value AS id FROM json_each($1)) AS ids";
 
-fn ids_param(backend: Backend, ids: &[i64]) -> String {
+fn json_ids(ids: &[i64]) -> String {
     let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-    match backend {
-        Backend::Postgres => format!("{{{}}}", list.join(",")),
-        Backend::Sqlite => format!("[{}]", list.join(",")),
-    }
+    format!("[{}]", list.join(","))
 }
 
 /// A message's row in `outbox`; its state follows (`plan_and_queue`), from the ids the insert returns.
 const INSERT: &str = "INSERT INTO {outbox} (dedup_key, kind, event_id, subscription_id, \
     recipient, sequence, created_at)";
 
-/// How a message just planned or revived starts (`plan_and_queue`): queued, no attempts, no error, no
-/// lease. The `WHERE` keeps SQLite's parser from reading `ON CONFLICT` as a join constraint.
-const QUEUED: &str = "INSERT INTO {outbox_state} (id, status, due_at, detail, attempts, \
-    updated_at) SELECT id, 'queued', {due_at}, {detail}, 0, {now} FROM {ids} WHERE 1 = 1 \
-    ON CONFLICT (id) DO UPDATE SET status = 'queued', due_at = excluded.due_at, \
-    planned_at = NULL, detail = excluded.detail, attempts = 0, last_error = NULL, \
-    lease_owner = NULL, lease_until = NULL, updated_at = excluded.updated_at";
+/// How the messages whose ids `ids` holds start once planned or revived (`plan_and_queue`):
+/// queued, due at parameter `$first`, with the detail `$first + 1`, written at `$first + 2`; no
+/// attempts, no error, no lease. The `WHERE` keeps SQLite's parser from reading `ON CONFLICT`
+/// as a join constraint.
+fn queued_sql(ids: &str, first: usize) -> String {
+    on_table(&format!(
+        "INSERT INTO {{outbox_state}} (id, status, due_at, detail, attempts, updated_at) \
+         SELECT id, 'queued', ${first}, ${}, 0, ${} FROM {ids} WHERE 1 = 1 \
+         ON CONFLICT (id) DO UPDATE SET status = 'queued', due_at = excluded.due_at, \
+         planned_at = NULL, detail = excluded.detail, attempts = 0, last_error = NULL, \
+         lease_owner = NULL, lease_until = NULL, updated_at = excluded.updated_at",
+        first + 1,
+        first + 2
+    ))
+}
 
 /// A parameter of a planning statement.
 enum Param<'a> {
@@ -189,15 +189,12 @@ async fn plan_and_queue(
         }
         query
     }
-    let n = params.len();
     match backend_of(conn) {
         Backend::Postgres => {
-            let sql = on_table(
-                &format!("WITH m AS ({insert}) {QUEUED}")
-                    .replace("{due_at}", &format!("${}", n + 1))
-                    .replace("{detail}", &format!("${}", n + 2))
-                    .replace("{now}", &format!("${}", n + 3))
-                    .replace("{ids}", "m"),
+            let sql = format!(
+                "WITH m AS ({}) {}",
+                on_table(insert),
+                queued_sql("m", params.len() + 1)
             );
             Ok(bound(sqlx::query(&sql), params)
                 .bind(due_at)
@@ -219,15 +216,8 @@ async fn plan_and_queue(
             if ids.is_empty() {
                 return Ok(0);
             }
-            let sql = on_table(
-                &QUEUED
-                    .replace("{due_at}", "$2")
-                    .replace("{detail}", "$3")
-                    .replace("{now}", "$4")
-                    .replace("{ids}", &ids_table(Backend::Sqlite, 1)),
-            );
-            Ok(sqlx::query(&sql)
-                .bind(ids_param(Backend::Sqlite, &ids))
+            Ok(sqlx::query(&queued_sql(JSON_IDS, 2))
+                .bind(json_ids(&ids))
                 .bind(due_at)
                 .bind(detail)
                 .bind(now)
@@ -756,11 +746,10 @@ fn claim_sql(backend: Backend, walk: &str) -> String {
 const CLAIMED_MESSAGE: &str = "o.kind, o.event_id, o.subscription_id, o.registration_id, \
     o.recipient, o.sequence, o.created_at";
 
-/// The messages of the ids in `$1` (`ids_param`), for a claim on SQLite.
-fn claimed_messages_sql(backend: Backend) -> String {
+/// The messages of the ids in `$1` (`json_ids`), for a claim on SQLite.
+fn claimed_messages_sql() -> String {
     format!(
-        "SELECT o.id, {CLAIMED_MESSAGE} FROM outbox o WHERE o.id IN (SELECT id FROM {})",
-        ids_table(backend, 1)
+        "SELECT o.id, {CLAIMED_MESSAGE} FROM outbox o WHERE o.id IN (SELECT id FROM {JSON_IDS})"
     )
 }
 
@@ -801,8 +790,8 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()?;
         let mut messages: HashMap<i64, AnyRow> = HashMap::new();
         if self.backend == Backend::Sqlite && !ids.is_empty() {
-            let found = sqlx::query(&claimed_messages_sql(self.backend))
-                .bind(ids_param(self.backend, &ids))
+            let found = sqlx::query(&claimed_messages_sql())
+                .bind(json_ids(&ids))
                 .fetch_all(&mut *tx.tx)
                 .await?;
             for row in found {
