@@ -11,6 +11,10 @@
 //!   BENCH_POOLS ("4,8"). Subscribers come through `Store::add_subscription`; the reminder is
 //!   planned by `Store::update_event` setting the session's reminders, so none are planned
 //!   before the subscribers are in and no announcement goes with them.
+//!   After each pool's run, the client alone: one of those reminders sent BENCH_MESSAGES times
+//!   through eventail's `Transport` with the same pool, nothing else (no store, no claim, no
+//!   composing), so the gap between the two is eventail's own work and the rest is the SMTP
+//!   client's and the system's. BENCH_CLIENT_ALONE=0 leaves it out.
 //! - r, throughput to registrants: case a with BENCH_MESSAGES seated registrants of one
 //!   registration-required webinar (capacity BENCH_MESSAGES) instead of subscribers, so each
 //!   message carries the registrant's own links and calendar part. Registrants are inserted
@@ -40,6 +44,7 @@ use eventail::config::Settings;
 use eventail::domain::EventInput;
 use eventail::domain::{EmailAddress, MailKind, MailPolicy, Scope};
 use eventail::store::{NewSubscription, Store, StoreError};
+use futures_util::StreamExt;
 use serde_json::json;
 use sqlx::Connection;
 
@@ -51,6 +56,11 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
         .ok()
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(default)
+}
+
+/// BENCH_CLIENT_ALONE=0 leaves out the client-alone runs of the throughput cases.
+fn client_alone_wanted() -> bool {
+    std::env::var("BENCH_CLIENT_ALONE").as_deref() != Ok("0")
 }
 
 fn smtp_url() -> String {
@@ -481,6 +491,11 @@ async fn case_throughput(db: Db, to: Recipients) {
         }
     }
 
+    // One reminder as it leaves: its size, and what the client alone sends.
+    let sample = match sessions.first() {
+        Some(event) => sample_message(&store, &url, &event.slug, to).await,
+        None => None,
+    };
     let mut size_shown = false;
     for (pool, event) in pools.iter().zip(&sessions) {
         // The reminder, due 3 s from now, planned for every recipient in one update.
@@ -538,11 +553,13 @@ async fn case_throughput(db: Db, to: Recipients) {
             to.name(),
             cpu.as_secs_f64() * 1e6 / n as f64
         );
+        if let Some(message) = sample.as_ref().filter(|_| client_alone_wanted()) {
+            client_alone((db, to), &url, *pool, message, n).await;
+        }
     }
 
-    // One reminder as it leaves, for the size of the sink's test messages.
-    if let Some(event) = sessions.first() {
-        let size = sample_size(&store, &url, &event.slug, to).await;
+    // For the size of the sink's test messages.
+    if let Some(size) = sample.as_ref().map(|m| m.bytes.len()) {
         println!(
             "  size of one reminder as sent (headers, text, HTML, calendar part): {size} bytes"
         );
@@ -554,8 +571,13 @@ async fn case_throughput(db: Db, to: Recipients) {
     }
 }
 
-/// The size of one composed reminder of `slug`, as the relay receives it.
-async fn sample_size(store: &Store, url: &str, slug: &str, to: Recipients) -> usize {
+/// One composed reminder of `slug`, as the relay receives it.
+async fn sample_message(
+    store: &Store,
+    url: &str,
+    slug: &str,
+    to: Recipients,
+) -> Option<eventail::mailer::Outgoing> {
     let event = store.get_event(slug).await.unwrap();
     let subscription = match to {
         Recipients::Followers => store
@@ -594,7 +616,7 @@ async fn sample_size(store: &Store, url: &str, slug: &str, to: Recipients) -> us
             eventail::mailer::Addressee::Registrant(r),
             r.email.to_string(),
         ),
-        _ => return 0,
+        _ => return None,
     };
     let templates = Arc::new(eventail::templates::Templates::load(None).unwrap());
     let composer = eventail::mailer::composer(&settings(url, 1), templates, BASE_URL).unwrap();
@@ -621,8 +643,59 @@ async fn sample_size(store: &Store, url: &str, slug: &str, to: Recipients) -> us
             &[],
             &eventail::mailer::ComposeCache::default(),
         )
-        .map(|m| m.bytes.len())
-        .unwrap_or(0)
+        .ok()
+}
+
+/// The SMTP client alone: `message` sent `n` times through eventail's `Transport` (lettre's
+/// pool of `pool` connections, as the dispatcher has it), `pool` at once, with no store, no
+/// claim and no composing. What eventail reaches beside it is what its own work costs.
+async fn client_alone(
+    (db, to): (Db, Recipients),
+    url: &str,
+    pool: u32,
+    message: &eventail::mailer::Outgoing,
+    n: usize,
+) {
+    let transport =
+        eventail::mailer::Transport::from_settings(&settings(url, pool).mail).expect("transport");
+    let envelope = message.envelope.clone();
+    let bytes = message.bytes.clone();
+    let cpu = cpu_time();
+    let t = Instant::now();
+    // In a task of its own, as the dispatcher runs.
+    let sent = tokio::spawn(async move {
+        let sends = (0..n).map(|_| {
+            let transport = &transport;
+            // A copy per send, as each message the dispatcher sends is bytes of its own.
+            let message = eventail::mailer::Outgoing {
+                envelope: envelope.clone(),
+                bytes: bytes.clone(),
+            };
+            async move { transport.send(message).await.is_ok() }
+        });
+        futures_util::stream::iter(sends)
+            .buffer_unordered(pool.max(1) as usize)
+            .filter(|ok| std::future::ready(*ok))
+            .count()
+            .await
+    })
+    .await
+    .expect("client task");
+    let wall = t.elapsed();
+    let cpu = cpu_time() - cpu;
+    assert_eq!(sent, n, "the client alone sent {sent} of {n}");
+    let rate = n as f64 / wall.as_secs_f64();
+    println!(
+        "  client alone, pool {pool}: sent {sent} in {:.2} s = {rate:.0} messages/s  (process CPU {:.0} µs/message)",
+        wall.as_secs_f64(),
+        cpu.as_secs_f64() * 1e6 / n as f64
+    );
+    println!(
+        "RESULT client_alone db={} to={} pool={pool} messages_per_s={rate:.0} cpu_us_per_message={:.0}",
+        db.name(),
+        to.name(),
+        cpu.as_secs_f64() * 1e6 / n as f64
+    );
 }
 
 // --- case b: planning ----------------------------------------------------------------------------
