@@ -3,7 +3,7 @@
 #
 #   apt-get install postfix          # for smtp-sink and smtp-source (/usr/sbin); the postfix
 #                                    # daemon itself is not needed and must not hold the port
-#   bench/mail.sh                    # ~5 min after the build; BENCH_* variables pass through to
+#   bench/mail.sh                    # ~10 min after the build; BENCH_* variables pass through to
 #                                    # `cargo bench --bench mail` (see benches/mail.rs)
 #
 # 1. smtp-sink (accepts every message and throws it away) listens on 127.0.0.1:$PORT, pinned to
