@@ -189,6 +189,8 @@ async fn plan_and_queue(
         }
         query
     }
+    // The state's parameters, after those of the ids' source.
+    let state = [Param::Int(due_at), Param::Text(detail), Param::Int(now)];
     match backend_of(conn) {
         Backend::Postgres => {
             let sql = format!(
@@ -196,13 +198,8 @@ async fn plan_and_queue(
                 on_table(insert),
                 queued_sql("m", params.len() + 1)
             );
-            Ok(bound(sqlx::query(&sql), params)
-                .bind(due_at)
-                .bind(detail)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected())
+            let query = bound(bound(sqlx::query(&sql), params), &state);
+            Ok(query.execute(&mut *conn).await?.rows_affected())
         }
         Backend::Sqlite => {
             let sql = on_table(insert);
@@ -216,14 +213,9 @@ async fn plan_and_queue(
             if ids.is_empty() {
                 return Ok(0);
             }
-            Ok(sqlx::query(&queued_sql(JSON_IDS, 2))
-                .bind(json_ids(&ids))
-                .bind(due_at)
-                .bind(detail)
-                .bind(now)
-                .execute(&mut *conn)
-                .await?
-                .rows_affected())
+            let sql = queued_sql(JSON_IDS, 2);
+            let query = bound(sqlx::query(&sql).bind(json_ids(&ids)), &state);
+            Ok(query.execute(&mut *conn).await?.rows_affected())
         }
     }
 }
