@@ -137,6 +137,9 @@ pub struct Store {
     vevents: Arc<std::sync::RwLock<Option<Arc<dyn VeventWriter>>>>,
     /// The backend's own driver, for reads where `Any` costs (`native.rs`).
     native: Arc<tokio::sync::OnceCell<native::Native>>,
+    /// On PostgreSQL, the dispatcher's claims and markings on the native driver
+    /// (`native::Store::bookkeeping`).
+    bookkeeping: Arc<tokio::sync::OnceCell<sqlx::PgPool>>,
 }
 
 /// A write transaction; dropped without `commit`, it rolls back.
@@ -230,6 +233,7 @@ impl Store {
             clock_offset: Arc::default(),
             vevents: Arc::default(),
             native: Arc::default(),
+            bookkeeping: Arc::default(),
         })
     }
 

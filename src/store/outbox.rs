@@ -627,8 +627,8 @@ pub(crate) async fn drop_queued(
     Ok(())
 }
 
-fn mail_kind(row: &AnyRow) -> Result<MailKind, StoreError> {
-    let kind: String = row.try_get("kind")?;
+fn mail_kind<R: Columns>(row: &R) -> Result<MailKind, StoreError> {
+    let kind = row.text("kind")?;
     MailKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("kind of message {kind}")))
 }
 
@@ -640,26 +640,56 @@ fn message_status(row: &AnyRow) -> Result<MessageStatus, StoreError> {
 
 /// A claimed message from its row in `outbox` and its state (which may be the same row, read
 /// through a join).
-fn claimed_from_rows(message: &AnyRow, state: &AnyRow) -> Result<Claimed, StoreError> {
+fn claimed_from_rows<R: Columns>(message: &R, state: &R) -> Result<Claimed, StoreError> {
     Ok(Claimed {
-        id: message.try_get("id")?,
+        id: message.int("id")?,
         kind: mail_kind(message)?,
-        event_id: message.try_get("event_id")?,
-        subscription_id: message.try_get("subscription_id")?,
-        registration_id: message.try_get("registration_id")?,
-        recipient: message.try_get("recipient")?,
-        sequence: message.try_get("sequence")?,
-        detail: state.try_get("detail")?,
-        due_at: from_micros(state.try_get("due_at")?)?,
-        attempts: state.try_get("attempts")?,
-        created_at: from_micros(message.try_get("created_at")?)?,
-        planned_at: match state.try_get::<Option<i64>, _>("planned_at")? {
+        event_id: message.text_or_null("event_id")?,
+        subscription_id: message.text_or_null("subscription_id")?,
+        registration_id: message.text_or_null("registration_id")?,
+        recipient: message.text("recipient")?,
+        sequence: message.int("sequence")?,
+        detail: state.text("detail")?,
+        due_at: from_micros(state.int("due_at")?)?,
+        attempts: state.int("attempts")?,
+        created_at: from_micros(message.int("created_at")?)?,
+        planned_at: match state.int_or_null("planned_at")? {
             Some(at) => from_micros(at)?,
-            None => from_micros(state.try_get("due_at")?)?,
+            None => from_micros(state.int("due_at")?)?,
         },
         taken_over: false,
     })
 }
+
+/// What the dispatcher reads of a claimed row, through `Any` or PostgreSQL's own driver
+/// (`Store::bookkeeping`).
+trait Columns {
+    fn int(&self, column: &str) -> Result<i64, sqlx::Error>;
+    fn int_or_null(&self, column: &str) -> Result<Option<i64>, sqlx::Error>;
+    fn text(&self, column: &str) -> Result<String, sqlx::Error>;
+    fn text_or_null(&self, column: &str) -> Result<Option<String>, sqlx::Error>;
+}
+
+macro_rules! columns_of {
+    ($row:ty) => {
+        impl Columns for $row {
+            fn int(&self, column: &str) -> Result<i64, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn int_or_null(&self, column: &str) -> Result<Option<i64>, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn text(&self, column: &str) -> Result<String, sqlx::Error> {
+                self.try_get(column)
+            }
+            fn text_or_null(&self, column: &str) -> Result<Option<String>, sqlx::Error> {
+                self.try_get(column)
+            }
+        }
+    };
+}
+columns_of!(AnyRow);
+columns_of!(sqlx::postgres::PgRow);
 
 /// One outbox row as the dispatcher would claim it (for the console's preview).
 pub(crate) async fn claimed_by_key(
@@ -734,6 +764,11 @@ fn claim_sql(backend: Backend, walk: &str) -> String {
     }
 }
 
+/// A marking of sent messages, `$1` the time, `$2` the owner, followed by the condition on the
+/// ids.
+const MARK_SENT: &str = "UPDATE outbox_state SET status = 'sent', lease_owner = NULL, \
+    lease_until = NULL, sent_at = $1, detail = '', updated_at = $1 WHERE lease_owner = $2 AND id";
+
 /// What a claim reads of a message in `outbox o`.
 const CLAIMED_MESSAGE: &str = "o.kind, o.event_id, o.subscription_id, o.registration_id, \
     o.recipient, o.sequence, o.created_at";
@@ -754,8 +789,34 @@ impl Store {
         limit: i64,
         lease: chrono::Duration,
     ) -> Result<Vec<Claimed>, StoreError> {
-        let mut tx = self.write_outbox().await?;
         let now = self.now();
+        if let Some(pool) = self.bookkeeping().await? {
+            let mut tx = pool.begin().await?;
+            let mut rows = Vec::new();
+            let mut taken_over = 0;
+            for walk in [TAKE_OVER_WALK, QUEUE_WALK] {
+                let room = limit - rows.len() as i64;
+                if room <= 0 {
+                    break;
+                }
+                rows.extend(
+                    sqlx::query(&claim_sql(self.backend, walk))
+                        .bind(owner)
+                        .bind(micros(now + lease))
+                        .bind(micros(now))
+                        .bind(room)
+                        .fetch_all(&mut *tx)
+                        .await?,
+                );
+                if walk == TAKE_OVER_WALK {
+                    taken_over = rows.len();
+                }
+            }
+            tx.commit().await?;
+            let pairs: Vec<_> = rows.iter().map(|row| (row, row)).collect();
+            return self.claimed(owner, &pairs, taken_over).await;
+        }
+        let mut tx = self.write_outbox().await?;
         let mut rows = sqlx::query(&claim_sql(self.backend, TAKE_OVER_WALK))
             .bind(owner)
             .bind(micros(now + lease))
@@ -781,7 +842,7 @@ impl Store {
             .map(|row| row.try_get::<i64, _>("id"))
             .collect::<Result<Vec<_>, _>>()?;
         let mut messages: HashMap<i64, AnyRow> = HashMap::new();
-        if self.backend == Backend::Sqlite && !ids.is_empty() {
+        if !ids.is_empty() {
             let found = sqlx::query(&claimed_messages_sql())
                 .bind(json_ids(&ids))
                 .fetch_all(&mut *tx.tx)
@@ -791,24 +852,40 @@ impl Store {
             }
         }
         tx.commit().await?;
+        // SQLite's `RETURNING` reads only the state: each joined with its message.
+        let pairs = rows
+            .iter()
+            .zip(&ids)
+            .map(|(state, id)| {
+                messages
+                    .get(id)
+                    .map(|message| (message, state))
+                    .ok_or_else(|| StoreError::Corrupt(format!("message {id} has no outbox row")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        self.claimed(owner, &pairs, taken_over).await
+    }
+
+    /// The messages of a claim from its rows (each message's and its state's), those taken
+    /// over from an expired lease first in the claim's order, sorted by due time.
+    async fn claimed<R: Columns + Sync>(
+        &self,
+        owner: &str,
+        rows: &[(&R, &R)],
+        taken_over: usize,
+    ) -> Result<Vec<Claimed>, StoreError> {
         let mut claimed = Vec::with_capacity(rows.len());
-        for (i, (state, id)) in rows.iter().zip(&ids).enumerate() {
-            let message = match self.backend {
-                Backend::Postgres => state,
-                Backend::Sqlite => messages.get(id).ok_or_else(|| {
-                    StoreError::Corrupt(format!("message {id} has no outbox row"))
-                })?,
-            };
-            let kind: String = message.try_get("kind")?;
+        for (i, (message, state)) in rows.iter().enumerate() {
+            let kind = message.text("kind")?;
             if MailKind::parse(&kind).is_none() {
                 // A kind this version cannot send (a newer instance's, sharing the database)
                 // fails on its own instead of stopping every batch behind it; an organiser may
                 // retry it once an instance that knows it runs.
                 let reason = format!("cannot compose: unknown kind of message {kind}");
-                self.mark_failed(*id, owner, &reason).await?;
+                self.mark_failed(state.int("id")?, owner, &reason).await?;
                 continue;
             }
-            let mut message = claimed_from_rows(message, state)?;
+            let mut message = claimed_from_rows(*message, *state)?;
             message.taken_over = i < taken_over;
             claimed.push(message);
         }
@@ -926,38 +1003,29 @@ impl Store {
             .await
     }
 
-    /// Several claimed messages sent: one statement per 500. Returns how many were still this
-    /// dispatcher's (the others' leases passed to another, which will send them again).
+    /// Several claimed messages sent: on PostgreSQL one statement that commits on its own (the
+    /// dispatcher's pool, `bookkeeping`), on SQLite one transaction per 500. Returns how many
+    /// were still this dispatcher's (the others' leases passed to another, which will send them
+    /// again).
     pub async fn mark_sent_many(&self, ids: &[i64], owner: &str) -> Result<u64, StoreError> {
+        if let Some(pool) = self.bookkeeping().await? {
+            return Ok(sqlx::query(&format!("{MARK_SENT} = ANY($3)"))
+                .bind(micros(self.now()))
+                .bind(owner)
+                .bind(ids)
+                .execute(pool)
+                .await?
+                .rows_affected());
+        }
         let mut done = 0;
         for chunk in ids.chunks(500) {
             let mut tx = self.write_outbox().await?;
-            let now = self.now();
-            // PostgreSQL gets the ids as one array (one statement whatever the count, prepared
-            // once per connection), SQLite one placeholder each.
-            let among = match self.backend {
-                Backend::Postgres => "= ANY($3::bigint[])".to_string(),
-                Backend::Sqlite => {
-                    let placeholders: Vec<String> =
-                        (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-                    format!("IN ({})", placeholders.join(", "))
-                }
-            };
-            let sql = format!(
-                "UPDATE outbox_state SET status = 'sent', lease_owner = NULL, lease_until = NULL, \
-                 sent_at = $1, detail = '', updated_at = $1 WHERE lease_owner = $2 AND id {among}"
-            );
-            let mut query = sqlx::query(&sql).bind(micros(now)).bind(owner);
-            match self.backend {
-                Backend::Postgres => {
-                    let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
-                    query = query.bind(super::pg_text_array(&list));
-                }
-                Backend::Sqlite => {
-                    for id in chunk {
-                        query = query.bind(*id);
-                    }
-                }
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let sql = format!("{MARK_SENT} IN ({})", placeholders.join(", "));
+            let mut query = sqlx::query(&sql).bind(micros(self.now())).bind(owner);
+            for id in chunk {
+                query = query.bind(*id);
             }
             done += query.execute(&mut *tx.tx).await?.rows_affected();
             tx.commit().await?;
@@ -1149,7 +1217,11 @@ mod tests {
             ] {
                 sqlx::query(statement).execute(&store.pool).await?;
             }
-            let mut tx = store.write_outbox().await?;
+            // On the dispatcher's own pool, whose sessions are set as its claims need.
+            let pool = store
+                .bookkeeping()
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("no bookkeeping pool".into()))?;
             let plan = sqlx::query(&format!(
                 "EXPLAIN {}",
                 claim_sql(Backend::Postgres, QUEUE_WALK)
@@ -1158,16 +1230,15 @@ mod tests {
             .bind(10_000_i64)
             .bind(10_000_i64)
             .bind(400_i64)
-            .fetch_all(&mut *tx.tx)
+            .fetch_all(pool)
             .await?
             .iter()
             .map(|row| row.try_get::<String, _>(0))
             .collect::<Result<Vec<_>, _>>()?;
-            tx.commit().await?;
             let claimed = store
                 .claim_due("someone", 400, chrono::Duration::minutes(5))
                 .await?;
-            store.pool.close().await;
+            store.close().await;
             Ok::<_, StoreError>((plan.join("\n"), claimed))
         }
         .await;
