@@ -490,6 +490,37 @@ pub(crate) async fn rows_by_ids<T>(
     Ok(found)
 }
 
+/// A row's columns as the dispatcher's reads take them, through `Any`, PostgreSQL's own driver
+/// or SQLite's handle (`native`): one conversion from a row to what it holds, whichever read.
+pub(crate) trait Columns {
+    fn int(&self, column: &str) -> Result<i64, StoreError>;
+    fn int_or_null(&self, column: &str) -> Result<Option<i64>, StoreError>;
+    fn text(&self, column: &str) -> Result<String, StoreError>;
+    fn text_or_null(&self, column: &str) -> Result<Option<String>, StoreError>;
+}
+
+macro_rules! columns_of {
+    ($row:ty, $get:path) => {
+        impl Columns for $row {
+            fn int(&self, column: &str) -> Result<i64, StoreError> {
+                Ok($get(self, column)?)
+            }
+            fn int_or_null(&self, column: &str) -> Result<Option<i64>, StoreError> {
+                Ok($get(self, column)?)
+            }
+            fn text(&self, column: &str) -> Result<String, StoreError> {
+                Ok($get(self, column)?)
+            }
+            fn text_or_null(&self, column: &str) -> Result<Option<String>, StoreError> {
+                Ok($get(self, column)?)
+            }
+        }
+    };
+}
+columns_of!(sqlx::any::AnyRow, sqlx::Row::try_get);
+columns_of!(sqlx::postgres::PgRow, sqlx::Row::try_get);
+columns_of!(rusqlite::Row<'_>, rusqlite::Row::get);
+
 /// `items` as a PostgreSQL array literal of text, `{"a","b"}`, for a parameter cast to
 /// `text[]` (the `Any` driver binds no arrays): each item quoted, its `"` and `\` escaped.
 /// Numbers written as text read back the same way cast to `bigint[]`.

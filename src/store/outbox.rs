@@ -21,7 +21,7 @@ use serde::Serialize;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{from_micros, micros, Backend, Store, StoreError};
+use super::{from_micros, micros, Backend, Columns, Store, StoreError};
 use crate::domain::notices::{self, confirmation_key, Notice, Planned, Previously};
 use crate::domain::{DropReason, Event, MailKind, MailPolicy, MessageStatus};
 
@@ -660,36 +660,6 @@ fn claimed_from_rows<R: Columns>(message: &R, state: &R) -> Result<Claimed, Stor
         taken_over: false,
     })
 }
-
-/// What the dispatcher reads of a claimed row, through `Any` or PostgreSQL's own driver
-/// (`Store::bookkeeping`).
-trait Columns {
-    fn int(&self, column: &str) -> Result<i64, sqlx::Error>;
-    fn int_or_null(&self, column: &str) -> Result<Option<i64>, sqlx::Error>;
-    fn text(&self, column: &str) -> Result<String, sqlx::Error>;
-    fn text_or_null(&self, column: &str) -> Result<Option<String>, sqlx::Error>;
-}
-
-macro_rules! columns_of {
-    ($row:ty) => {
-        impl Columns for $row {
-            fn int(&self, column: &str) -> Result<i64, sqlx::Error> {
-                self.try_get(column)
-            }
-            fn int_or_null(&self, column: &str) -> Result<Option<i64>, sqlx::Error> {
-                self.try_get(column)
-            }
-            fn text(&self, column: &str) -> Result<String, sqlx::Error> {
-                self.try_get(column)
-            }
-            fn text_or_null(&self, column: &str) -> Result<Option<String>, sqlx::Error> {
-                self.try_get(column)
-            }
-        }
-    };
-}
-columns_of!(AnyRow);
-columns_of!(sqlx::postgres::PgRow);
 
 /// One outbox row as the dispatcher would claim it (for the console's preview).
 pub(crate) async fn claimed_by_key(
