@@ -1,13 +1,15 @@
-//! A second, small pool on the backend's own driver, for the reads where `sqlx::Any` costs.
+//! Small pools on the backend's own driver, for the reads where `sqlx::Any` costs, and on
+//! PostgreSQL for the dispatcher's claims and markings.
 //!
 //! `Any` turns every value of every row into its own enum, then into the asked type: reading a
 //! feed's 10,000 rows (ids, change times, kept VEVENTs) through it took three to four times as
-//! long as through the backend's driver. Those reads go through this pool; everything else,
-//! and every write, stays on the main pool.
+//! long as through the backend's driver. Those reads, and a mail batch's subscriptions, go
+//! through the native pool; every other read, and every write but the dispatcher's claims and
+//! markings on PostgreSQL (`bookkeeping`), stays on the main pool.
 //!
-//! On SQLite, the feed's read goes one step further, through `read_sqlite`: sqlx's SQLite
-//! driver copies every value of every row on its worker thread and hands each row over as a
-//! message, which was half of the read's time; `read_sqlite` steps the statement itself on the
+//! On SQLite, these reads go one step further, through `read_sqlite`: sqlx's SQLite driver
+//! copies every value of every row on its worker thread and hands each row over as a message,
+//! which was half of the feed read's time; `read_sqlite` steps the statement itself on the
 //! pooled connection's handle, through rusqlite, and reads each value in place.
 
 use std::str::FromStr;
