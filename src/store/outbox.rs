@@ -836,8 +836,9 @@ impl Store {
         self.claimed(owner, &pairs, taken_over).await
     }
 
-    /// The messages of a claim from its rows (each message's and its state's), those taken
-    /// over from an expired lease first in the claim's order, sorted by due time.
+    /// The messages of a claim from its rows, each message's with its state's (the first
+    /// `taken_over` came from leases that ran out), sorted by due time. A kind this version
+    /// does not know is marked failed and left out.
     async fn claimed<R: Columns + Sync>(
         &self,
         owner: &str,

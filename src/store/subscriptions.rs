@@ -682,7 +682,7 @@ impl Store {
         // Through the backend's own driver, for the dispatcher's batches of 400: on SQLite
         // read in place rather than each row copied and handed over by sqlx's worker thread,
         // on PostgreSQL without `Any`'s conversion of every value. With the claims and
-        // markings on the native driver, 4–14 µs less of the process's CPU per message
+        // markings on the native driver, 4–17 µs less of the process's CPU per message
         // (BENCHMARKS.md, "Mailer").
         match self.native().await? {
             super::native::Native::Sqlite(pool) => {
