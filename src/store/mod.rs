@@ -98,7 +98,7 @@ pub enum StoreError {
     Corrupt(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
-    /// From the SQLite reads that bypass sqlx (`native::read_sqlite`).
+    /// From the SQLite reads and the dispatcher's writes that bypass sqlx (`native.rs`).
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
     #[error(transparent)]
@@ -137,9 +137,12 @@ pub struct Store {
     vevents: Arc<std::sync::RwLock<Option<Arc<dyn VeventWriter>>>>,
     /// The backend's own driver, for reads where `Any` costs (`native.rs`).
     native: Arc<tokio::sync::OnceCell<native::Native>>,
-    /// On PostgreSQL, the dispatcher's claims and markings on the native driver
-    /// (`native::Store::bookkeeping`).
+    /// On PostgreSQL, the dispatcher's claims, markings and a batch's subscriptions on the native
+    /// driver (`native::Store::bookkeeping`).
     bookkeeping: Arc<tokio::sync::OnceCell<sqlx::PgPool>>,
+    /// On SQLite, the dispatcher's own connection through rusqlite
+    /// (`native::Store::on_sqlite_bookkeeping`).
+    sqlite_bookkeeping: Arc<tokio::sync::OnceCell<native::SqliteBookkeeping>>,
 }
 
 /// A write transaction; dropped without `commit`, it rolls back.
@@ -234,6 +237,7 @@ impl Store {
             vevents: Arc::default(),
             native: Arc::default(),
             bookkeeping: Arc::default(),
+            sqlite_bookkeeping: Arc::default(),
         })
     }
 

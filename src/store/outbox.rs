@@ -638,27 +638,63 @@ fn message_status(row: &AnyRow) -> Result<MessageStatus, StoreError> {
         .ok_or_else(|| StoreError::Corrupt(format!("status of message {status}")))
 }
 
-/// A claimed message from its row in `outbox` and its state (which may be the same row, read
-/// through a join).
-fn claimed_from_rows<R: Columns>(message: &R, state: &R) -> Result<Claimed, StoreError> {
+/// What a claim changed and reads of a message's state, apart from its row in `outbox`.
+struct ClaimedState {
+    id: i64,
+    detail: String,
+    due_at: i64,
+    planned_at: Option<i64>,
+    attempts: i64,
+    /// Taken over from a lease that ran out.
+    taken_over: bool,
+}
+
+impl ClaimedState {
+    fn from_row<R: Columns>(row: &R, taken_over: bool) -> Result<ClaimedState, StoreError> {
+        Ok(ClaimedState {
+            id: row.int("id")?,
+            detail: row.text("detail")?,
+            due_at: row.int("due_at")?,
+            planned_at: row.int_or_null("planned_at")?,
+            attempts: row.int("attempts")?,
+            taken_over,
+        })
+    }
+}
+
+/// A claimed message from its row in `outbox` (or the claim's row joining it) and its state.
+fn claimed_from_rows<R: Columns>(message: &R, state: ClaimedState) -> Result<Claimed, StoreError> {
     Ok(Claimed {
-        id: message.int("id")?,
+        id: state.id,
         kind: mail_kind(message)?,
         event_id: message.text_or_null("event_id")?,
         subscription_id: message.text_or_null("subscription_id")?,
         registration_id: message.text_or_null("registration_id")?,
         recipient: message.text("recipient")?,
         sequence: message.int("sequence")?,
-        detail: state.text("detail")?,
-        due_at: from_micros(state.int("due_at")?)?,
-        attempts: state.int("attempts")?,
+        detail: state.detail,
+        due_at: from_micros(state.due_at)?,
+        attempts: state.attempts,
         created_at: from_micros(message.int("created_at")?)?,
-        planned_at: match state.int_or_null("planned_at")? {
-            Some(at) => from_micros(at)?,
-            None => from_micros(state.int("due_at")?)?,
-        },
-        taken_over: false,
+        planned_at: from_micros(state.planned_at.unwrap_or(state.due_at))?,
+        taken_over: state.taken_over,
     })
+}
+
+/// One message of a claim, or the id and kind of one this version cannot compose.
+enum ClaimedRow {
+    Known(Claimed),
+    Unknown(i64, String),
+}
+
+impl ClaimedRow {
+    fn of<R: Columns>(message: &R, state: ClaimedState) -> Result<ClaimedRow, StoreError> {
+        let kind = message.text("kind")?;
+        if MailKind::parse(&kind).is_none() {
+            return Ok(ClaimedRow::Unknown(state.id, kind));
+        }
+        claimed_from_rows(message, state).map(ClaimedRow::Known)
+    }
 }
 
 /// One outbox row as the dispatcher would claim it (for the console's preview).
@@ -675,7 +711,7 @@ pub(crate) async fn claimed_by_key(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(StoreError::NotFound)?;
-    claimed_from_rows(&row, &row)
+    claimed_from_rows(&row, ClaimedState::from_row(&row, false)?)
 }
 
 /// The columns `message_from_row` reads, from `outbox o` joined with `outbox_state s`.
@@ -750,9 +786,16 @@ fn claimed_messages_sql() -> String {
     )
 }
 
+/// `sql` with sqlx's placeholders (`$1`) as SQLite's numbered ones (`?1`), for rusqlite,
+/// which would take `$1` for a name and number the parameters in order of appearance.
+fn numbered(sql: &str) -> String {
+    sql.replace('$', "?")
+}
+
 impl Store {
     /// Claims up to `limit` due messages (and messages whose lease ran out) for `owner`, until
-    /// `now + lease`.
+    /// `now + lease`: in one transaction on the dispatcher's own connections (`bookkeeping`,
+    /// `on_sqlite_bookkeeping`), the leases that ran out first.
     pub async fn claim_due(
         &self,
         owner: &str,
@@ -760,105 +803,92 @@ impl Store {
         lease: chrono::Duration,
     ) -> Result<Vec<Claimed>, StoreError> {
         let now = self.now();
-        if let Some(pool) = self.bookkeeping().await? {
+        let (until, at) = (micros(now + lease), micros(now));
+        let rows = if let Some(pool) = self.bookkeeping().await? {
             let mut tx = pool.begin().await?;
             let mut rows = Vec::new();
-            let mut taken_over = 0;
             for walk in [TAKE_OVER_WALK, QUEUE_WALK] {
                 let room = limit - rows.len() as i64;
                 if room <= 0 {
                     break;
                 }
-                rows.extend(
-                    sqlx::query(&claim_sql(self.backend, walk))
-                        .bind(owner)
-                        .bind(micros(now + lease))
-                        .bind(micros(now))
-                        .bind(room)
-                        .fetch_all(&mut *tx)
-                        .await?,
-                );
-                if walk == TAKE_OVER_WALK {
-                    taken_over = rows.len();
+                let found = sqlx::query(&claim_sql(self.backend, walk))
+                    .bind(owner)
+                    .bind(until)
+                    .bind(at)
+                    .bind(room)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                for row in &found {
+                    let state = ClaimedState::from_row(row, walk == TAKE_OVER_WALK)?;
+                    rows.push(ClaimedRow::of(row, state)?);
                 }
             }
             tx.commit().await?;
-            let pairs: Vec<_> = rows.iter().map(|row| (row, row)).collect();
-            return self.claimed(owner, &pairs, taken_over).await;
-        }
-        let mut tx = self.write_outbox().await?;
-        let mut rows = sqlx::query(&claim_sql(self.backend, TAKE_OVER_WALK))
-            .bind(owner)
-            .bind(micros(now + lease))
-            .bind(micros(now))
-            .bind(limit)
-            .fetch_all(&mut *tx.tx)
-            .await?;
-        let taken_over = rows.len();
-        let room = limit - rows.len() as i64;
-        if room > 0 {
-            rows.extend(
-                sqlx::query(&claim_sql(self.backend, QUEUE_WALK))
-                    .bind(owner)
-                    .bind(micros(now + lease))
-                    .bind(micros(now))
-                    .bind(room)
-                    .fetch_all(&mut *tx.tx)
-                    .await?,
-            );
-        }
-        let ids = rows
-            .iter()
-            .map(|row| row.try_get::<i64, _>("id"))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut messages: HashMap<i64, AnyRow> = HashMap::new();
-        if !ids.is_empty() {
-            let found = sqlx::query(&claimed_messages_sql())
-                .bind(json_ids(&ids))
-                .fetch_all(&mut *tx.tx)
-                .await?;
-            for row in found {
-                messages.insert(row.try_get("id")?, row);
-            }
-        }
-        tx.commit().await?;
-        // SQLite's `RETURNING` reads only the state: each joined with its message.
-        let pairs = rows
-            .iter()
-            .zip(&ids)
-            .map(|(state, id)| {
-                messages
-                    .get(id)
-                    .map(|message| (message, state))
-                    .ok_or_else(|| StoreError::Corrupt(format!("message {id} has no outbox row")))
+            rows
+        } else {
+            let owner = owner.to_string();
+            self.on_sqlite_bookkeeping(true, move |db| {
+                let mut states = Vec::new();
+                for walk in [TAKE_OVER_WALK, QUEUE_WALK] {
+                    let room = limit - states.len() as i64;
+                    if room <= 0 {
+                        break;
+                    }
+                    let mut claim =
+                        db.prepare_cached(&numbered(&claim_sql(Backend::Sqlite, walk)))?;
+                    let mut found = claim.query(rusqlite::params![owner, until, at, room])?;
+                    while let Some(row) = found.next()? {
+                        states.push(ClaimedState::from_row(row, walk == TAKE_OVER_WALK)?);
+                    }
+                }
+                // SQLite's `RETURNING` reads only the state: each joined with its message.
+                let ids: Vec<i64> = states.iter().map(|state| state.id).collect();
+                let mut states: HashMap<i64, ClaimedState> =
+                    states.into_iter().map(|state| (state.id, state)).collect();
+                let mut rows = Vec::with_capacity(states.len());
+                if !ids.is_empty() {
+                    let mut read = db.prepare_cached(&numbered(&claimed_messages_sql()))?;
+                    let mut found = read.query([json_ids(&ids)])?;
+                    while let Some(row) = found.next()? {
+                        let id = row.int("id")?;
+                        let state = states.remove(&id).ok_or_else(|| {
+                            StoreError::Corrupt(format!("message {id} read twice"))
+                        })?;
+                        rows.push(ClaimedRow::of(row, state)?);
+                    }
+                }
+                if let Some(id) = states.keys().next() {
+                    return Err(StoreError::Corrupt(format!(
+                        "message {id} has no outbox row"
+                    )));
+                }
+                Ok(rows)
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        self.claimed(owner, &pairs, taken_over).await
+            .await?
+        };
+        self.claimed(owner, rows).await
     }
 
-    /// The messages of a claim from its rows, each message's with its state's (the first
-    /// `taken_over` came from leases that ran out), sorted by due time. A kind this version
-    /// does not know is marked failed and left out.
-    async fn claimed<R: Columns + Sync>(
+    /// The messages of a claim, sorted by due time. A kind this version does not know is
+    /// marked failed and left out.
+    async fn claimed(
         &self,
         owner: &str,
-        rows: &[(&R, &R)],
-        taken_over: usize,
+        rows: Vec<ClaimedRow>,
     ) -> Result<Vec<Claimed>, StoreError> {
         let mut claimed = Vec::with_capacity(rows.len());
-        for (i, (message, state)) in rows.iter().enumerate() {
-            let kind = message.text("kind")?;
-            if MailKind::parse(&kind).is_none() {
-                // A kind this version cannot send (a newer instance's, sharing the database)
-                // fails on its own instead of stopping every batch behind it; an organiser may
-                // retry it once an instance that knows it runs.
-                let reason = format!("cannot compose: unknown kind of message {kind}");
-                self.mark_failed(state.int("id")?, owner, &reason).await?;
-                continue;
+        for row in rows {
+            match row {
+                ClaimedRow::Known(message) => claimed.push(message),
+                ClaimedRow::Unknown(id, kind) => {
+                    // A kind this version cannot send (a newer instance's, sharing the
+                    // database) fails on its own instead of stopping every batch behind it;
+                    // an organiser may retry it once an instance that knows it runs.
+                    let reason = format!("cannot compose: unknown kind of message {kind}");
+                    self.mark_failed(id, owner, &reason).await?;
+                }
             }
-            let mut message = claimed_from_rows(*message, *state)?;
-            message.taken_over = i < taken_over;
-            claimed.push(message);
         }
         claimed.sort_by_key(|c| (c.due_at, c.id));
         Ok(claimed)
@@ -974,34 +1004,31 @@ impl Store {
             .await
     }
 
-    /// Several claimed messages sent: on PostgreSQL one statement that commits on its own (the
-    /// dispatcher's pool, `bookkeeping`), on SQLite one transaction per 500. Returns how many
+    /// Several claimed messages sent, in one statement on the dispatcher's own connections: on
+    /// PostgreSQL one that commits on its own (`bookkeeping`), on SQLite in a transaction of
+    /// its own (`on_sqlite_bookkeeping`), the ids as one JSON array. Returns how many
     /// were still this dispatcher's (the others' leases passed to another, which will send them
     /// again).
     pub async fn mark_sent_many(&self, ids: &[i64], owner: &str) -> Result<u64, StoreError> {
+        let now = micros(self.now());
         if let Some(pool) = self.bookkeeping().await? {
             return Ok(sqlx::query(&format!("{MARK_SENT} = ANY($3)"))
-                .bind(micros(self.now()))
+                .bind(now)
                 .bind(owner)
                 .bind(ids)
                 .execute(pool)
                 .await?
                 .rows_affected());
         }
-        let mut done = 0;
-        for chunk in ids.chunks(500) {
-            let mut tx = self.write_outbox().await?;
-            let placeholders: Vec<String> =
-                (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-            let sql = format!("{MARK_SENT} IN ({})", placeholders.join(", "));
-            let mut query = sqlx::query(&sql).bind(micros(self.now())).bind(owner);
-            for id in chunk {
-                query = query.bind(*id);
-            }
-            done += query.execute(&mut *tx.tx).await?.rows_affected();
-            tx.commit().await?;
-        }
-        Ok(done)
+        let (owner, ids) = (owner.to_string(), json_ids(ids));
+        self.on_sqlite_bookkeeping(true, move |db| {
+            let sql = numbered(&format!("{MARK_SENT} IN (SELECT value FROM json_each($3))"));
+            let done = db
+                .prepare_cached(&sql)?
+                .execute(rusqlite::params![now, owner, ids])?;
+            Ok(done as u64)
+        })
+        .await
     }
 
     /// Puts a claimed message back in the queue for `due`, recording the error.
