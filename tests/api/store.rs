@@ -420,6 +420,85 @@ async fn lookups_by_ids_find_those_that_exist(db: Db) {
     assert!(store.registrations_by_ids(&asked).await.unwrap().is_empty());
 }
 
+/// On SQLite the dispatcher claims and marks on a connection of its own. While another
+/// process writes the file (the CLI, say), a claim and a marking wait for it rather than fail
+/// with SQLITE_BUSY, and the claim then takes what that write queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_claims_and_markings_wait_for_another_process_s_write() {
+    use sqlx::Connection;
+    let fresh = FreshDb::new(Db::Sqlite).await;
+    let store = open_store(&settings_for(&fresh.url)).await.unwrap();
+    subscribe_to_all(&store, "une@exemple.fr").await;
+    let spec = EventInput::from_json(json!({"kind": "webinar", "status": "scheduled",
+        "title": "Attendre son tour", "starts_at": "2042-06-02T14:00",
+        "ends_at": "2042-06-02T15:00"}))
+    .and_then(|input| input.validate(Paris))
+    .unwrap();
+    store.create_event(spec).await.unwrap();
+    let lease = chrono::Duration::minutes(5);
+
+    // Another process takes the write lock and queues one more message, due now.
+    let mut other = sqlx::SqliteConnection::connect(&fresh.url).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO outbox (dedup_key, kind, recipient, created_at) \
+         VALUES ('autre-processus', 'announcement', 'deux@exemple.fr', 1)",
+    )
+    .execute(&mut other)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO outbox_state (id, status, due_at, updated_at) \
+         SELECT id, 'queued', 0, 1 FROM outbox WHERE dedup_key = 'autre-processus'",
+    )
+    .execute(&mut other)
+    .await
+    .unwrap();
+    let claim = tokio::spawn({
+        let store = store.clone();
+        async move { store.claim_due("un", 10, lease).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!claim.is_finished(), "the claim did not wait for the write");
+    sqlx::query("COMMIT").execute(&mut other).await.unwrap();
+    let claimed = claim.await.unwrap().expect("the claim after the write");
+    let recipients: Vec<&str> = claimed.iter().map(|c| c.recipient.as_str()).collect();
+    assert!(recipients.contains(&"deux@exemple.fr"), "{recipients:?}");
+    assert!(recipients.contains(&"une@exemple.fr"), "{recipients:?}");
+
+    // The same for a marking.
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let ids: Vec<i64> = claimed.iter().map(|c| c.id).collect();
+    let marking = tokio::spawn({
+        let (store, ids) = (store.clone(), ids.clone());
+        async move { store.mark_sent_many(&ids, "un").await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !marking.is_finished(),
+        "the marking did not wait for the write"
+    );
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    let marked = marking.await.unwrap().expect("the marking after the write");
+    assert_eq!(marked, ids.len() as u64);
+    let sent = store
+        .outbox_by_status()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(status, _)| status == "sent")
+        .map(|(_, n)| n);
+    assert_eq!(sent, Some(ids.len() as i64));
+    other.close().await.unwrap();
+    store.close().await;
+}
+
 /// Every status counted (the metrics' gauges, the console's deliveries per day), zero
 /// included, as messages are claimed, sent, failed, dropped and retried; a lease that ran
 /// out is taken over before anything queued.
