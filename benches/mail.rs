@@ -15,6 +15,10 @@
 //!   through eventail's `Transport` with the same pool, nothing else (no store, no claim, no
 //!   composing), so the gap between the two is eventail's own work and the rest is the SMTP
 //!   client's and the system's. BENCH_CLIENT_ALONE=0 leaves it out.
+//!   Beside each run's own CPU, the CPU that the other processes of the pipeline spent meanwhile,
+//!   per message, read from `/proc` (so only when they run on this machine): PostgreSQL's
+//!   processes (its backends, the connections, apart from its background processes) and
+//!   `smtp-sink`'s.
 //! - r, throughput to registrants: case a with BENCH_MESSAGES seated registrants of one
 //!   registration-required webinar (capacity BENCH_MESSAGES) instead of subscribers, so each
 //!   message carries the registrant's own links and calendar part. Registrants are inserted
@@ -34,6 +38,7 @@
 //! postgres://postgres@127.0.0.1:5432/postgres) gets a fresh database eventail_bench_mail, dropped
 //! after each case.
 
+use std::collections::HashMap;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -323,7 +328,11 @@ async fn insert_subscribers(store: &Store, n: usize) {
 
 /// User + system CPU time of this process so far.
 fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    cpu_of(&std::fs::read_to_string("/proc/self/stat").unwrap_or_default())
+}
+
+/// User + system CPU time in a `/proc/<pid>/stat` line.
+fn cpu_of(stat: &str) -> Duration {
     // Fields after the command name (which is in parentheses and may hold spaces).
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -336,6 +345,96 @@ fn cpu_time() -> Duration {
     // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after ")" and state.
     let total = ticks(11) + ticks(12);
     Duration::from_millis(total * 10) // USER_HZ is 100 on Linux
+}
+
+/// The CPU time so far of every process of this machine named `name` (`postgres`: the
+/// server's backends and its background processes; `smtp-sink`), as far as `/proc` shows them:
+/// by process id, with the process's title (`postgres: walwriter`); `None` if none is found.
+fn cpu_of_processes(name: &str) -> Option<HashMap<u32, (String, Duration)>> {
+    let mut found = HashMap::new();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let comm = stat
+            .split_once('(')
+            .and_then(|(_, rest)| rest.rsplit_once(')'))
+            .map(|(comm, _)| comm);
+        if comm == Some(name) {
+            let title = std::fs::read_to_string(entry.path().join("cmdline")).unwrap_or_default();
+            found.insert(
+                pid,
+                (title.trim_end_matches('\0').to_string(), cpu_of(&stat)),
+            );
+        }
+    }
+    (!found.is_empty()).then_some(found)
+}
+
+/// The CPU that the processes named `name` spent since `before` (`cpu_of_processes`), in µs
+/// per message of `n`, as a line's tail: empty when there are none. A process started since
+/// counts in full; one that ended since takes its time with it (so the figure is a lower
+/// bound). PostgreSQL's are told apart: its backends (the connections) and, by name, its
+/// background processes that took any time.
+fn others_cpu(name: &str, before: Option<HashMap<u32, (String, Duration)>>, n: usize) -> String {
+    let (Some(before), Some(after)) = (before, cpu_of_processes(name)) else {
+        return String::new();
+    };
+    let per_message = |d: Duration| d.as_secs_f64() * 1e6 / n as f64;
+    fn add(groups: &mut Vec<(String, Duration)>, group: &str, spent: Duration) {
+        match groups.iter_mut().find(|(g, _)| g == group) {
+            Some((_, d)) => *d += spent,
+            None => groups.push((group.to_string(), spent)),
+        }
+    }
+    let mut groups: Vec<(String, Duration)> = Vec::new();
+    let mut total = Duration::ZERO;
+    for (pid, (title, cpu)) in &after {
+        let spent = cpu.saturating_sub(before.get(pid).map_or(Duration::ZERO, |(_, c)| *c));
+        total += spent;
+        if name != "postgres" {
+            continue;
+        }
+        // "postgres: walwriter", or with the cluster's name "postgres: 15/main: walwriter"
+        // (Debian); a backend is "postgres: user database host(port) state" (or "[local]").
+        let Some(rest) = title.strip_prefix("postgres: ") else {
+            // The postmaster (its command line), or a process of another name.
+            add(&mut groups, "postmaster", spent);
+            continue;
+        };
+        let rest = match rest.split_once(": ") {
+            Some((cluster, rest)) if !cluster.contains(' ') => rest,
+            _ => rest,
+        };
+        let group = if rest.contains('(') || rest.contains("[local]") {
+            "backends".to_string()
+        } else {
+            rest.trim().to_string()
+        };
+        add(&mut groups, &group, spent);
+    }
+    groups.retain(|(_, d)| !d.is_zero());
+    groups.sort_by_key(|(_, spent)| std::cmp::Reverse(*spent));
+    let detail: Vec<String> = groups
+        .iter()
+        .map(|(group, d)| format!("{group} {:.0}", per_message(*d)))
+        .collect();
+    format!(
+        "; {name} CPU {:.0} µs/message{}",
+        per_message(total),
+        if detail.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", detail.join(", "))
+        }
+    )
 }
 
 /// VmHWM and VmRSS of this process, in KiB.
@@ -526,6 +625,10 @@ async fn case_throughput(db: Db, to: Recipients) {
         let d = dispatcher(&store, &url, *pool);
         sleep_until(due).await;
         let cpu = cpu_time();
+        let (server_cpu, sink_cpu) = (
+            cpu_of_processes("postgres").filter(|_| db == Db::Postgres),
+            cpu_of_processes("smtp-sink"),
+        );
         let t = Instant::now();
         // In a task of its own, as `serve` runs the dispatcher (block_on's thread would wait
         // on a worker thread for every I/O readiness).
@@ -535,6 +638,11 @@ async fn case_throughput(db: Db, to: Recipients) {
             .expect("run_once");
         let wall = t.elapsed();
         let cpu = cpu_time() - cpu;
+        let elsewhere = format!(
+            "{}{}",
+            others_cpu("postgres", server_cpu, n),
+            others_cpu("smtp-sink", sink_cpu, n)
+        );
         assert_eq!(report.sent, n, "{report:?}");
         let rate = n as f64 / wall.as_secs_f64();
         let (late, not_sent) = lateness(&store, std::slice::from_ref(&event.slug)).await;
@@ -546,6 +654,7 @@ async fn case_throughput(db: Db, to: Recipients) {
             cpu.as_secs_f64(),
             cpu.as_secs_f64() * 1e6 / n as f64
         );
+        println!("    elsewhere on this machine meanwhile{elsewhere}");
         println!("    burst of {n} due at once: {}", lateness_line(&late));
         println!(
             "RESULT throughput db={} to={} pool={pool} messages_per_s={rate:.0} cpu_us_per_message={:.0}",
