@@ -13,6 +13,7 @@
 --
 -- Runs ac, dc and sc commit as the dispatcher does; for them, add `-c "SET synchronous_commit TO
 -- off"` before the timing, run `ac dc sc` in place of `a b c`, and fill with `fill_s` for sc.
+-- Runs bs and q (at the end) commit the same way: fill with `fill_s` for bs, `fill_q` for q.
 --
 -- Run c (tried, not kept) claims without changing an indexed column, so that PostgreSQL can
 -- write the claim as a heap-only tuple: on its own copy `obc` (fillfactor 70, no index on the
@@ -179,5 +180,71 @@ BEGIN
         WHERE lease_owner='me' AND id = ANY(got[i*25+1:i*25+25]);
       COMMIT;
     END LOOP;
+  END LOOP;
+END $$;
+
+-- BS (measured in the eleventh session, not built): leases held by batch on the layout as it is
+-- since 20261205000015 (`obs` beside `ob`, as run sc), committed as sc is: a claim locks the
+-- rows it takes, writes one batch row and reads the messages; the rows stay queued until marked
+-- sent. Fill with `CALL fill_s(20000)`.
+CREATE TABLE obs_batches (id bigint generated always as identity primary key, owner text not null, lease_until bigint not null, ids bigint[] not null);
+CREATE OR REPLACE PROCEDURE run_bs() LANGUAGE plpgsql AS $$
+DECLARE got bigint[]; i int; b bigint;
+BEGIN
+  LOOP
+    SELECT array_agg(id) INTO got FROM (SELECT id FROM obs o WHERE status='queued' AND due_at <= 2000
+      AND NOT EXISTS (SELECT 1 FROM obs_batches x WHERE x.lease_until > 2000 AND o.id = ANY(x.ids))
+      ORDER BY due_at, id LIMIT 400 FOR UPDATE SKIP LOCKED) s;
+    EXIT WHEN got IS NULL;
+    INSERT INTO obs_batches (owner, lease_until, ids) VALUES ('me', 5000, got) RETURNING id INTO b;
+    PERFORM count(*) FROM ob WHERE id = ANY(got);
+    COMMIT;
+    FOR i IN 0..(array_length(got,1)-1)/25 LOOP
+      UPDATE obs SET status='sent', sent_at=3, updated_at=3
+        WHERE status='queued' AND id = ANY(got[i*25+1:i*25+25]);
+      COMMIT;
+    END LOOP;
+    DELETE FROM obs_batches WHERE id = b;
+    COMMIT;
+  END LOOP;
+END $$;
+
+-- Q (measured in the eleventh session, not built): the queue apart (`obq`: id and due time,
+-- deleted at the claim), the state with only its key (fillfactor 80) so that claims and markings
+-- may update it in place (heap-only tuples), one batch row per claim. Fill with
+-- `CALL fill_q(20000)`.
+DROP TABLE IF EXISTS obq; DROP TABLE IF EXISTS obqs; DROP TABLE IF EXISTS obq_batches;
+CREATE TABLE obqs (id bigint PRIMARY KEY, status text NOT NULL, due_at bigint NOT NULL,
+  attempts bigint NOT NULL DEFAULT 0, lease_owner text, lease_until bigint,
+  updated_at bigint NOT NULL, sent_at bigint, last_error text, detail text not null default '') WITH (fillfactor = 80);
+CREATE TABLE obq (id bigint PRIMARY KEY, due_at bigint NOT NULL);
+CREATE INDEX obq_due ON obq (due_at, id);
+CREATE TABLE obq_batches (id bigint generated always as identity primary key, owner text not null, lease_until bigint not null, ids bigint[] not null);
+CREATE OR REPLACE PROCEDURE fill_q(n int) LANGUAGE plpgsql AS $$
+BEGIN
+  CALL fill(n);
+  TRUNCATE obqs; TRUNCATE obq; TRUNCATE obq_batches;
+  INSERT INTO obqs (id, status, due_at, attempts, updated_at) SELECT id, status, due_at, attempts, updated_at FROM ob;
+  INSERT INTO obq (id, due_at) SELECT id, due_at FROM ob;
+  ANALYZE obqs; ANALYZE obq;
+END $$;
+CREATE OR REPLACE PROCEDURE run_q() LANGUAGE plpgsql AS $$
+DECLARE got bigint[]; i int; b bigint;
+BEGIN
+  LOOP
+    WITH d AS (DELETE FROM obq WHERE id = ANY(ARRAY(SELECT id FROM obq WHERE due_at <= 2000 ORDER BY due_at, id LIMIT 400 FOR UPDATE SKIP LOCKED)) RETURNING id)
+    SELECT array_agg(id) INTO got FROM d;
+    EXIT WHEN got IS NULL;
+    UPDATE obqs SET status='sending', lease_owner='me', lease_until=5000, attempts=attempts+1, updated_at=2 WHERE id = ANY(got);
+    INSERT INTO obq_batches (owner, lease_until, ids) VALUES ('me', 5000, got) RETURNING id INTO b;
+    PERFORM count(*) FROM ob WHERE id = ANY(got);
+    COMMIT;
+    FOR i IN 0..(array_length(got,1)-1)/25 LOOP
+      UPDATE obqs SET status='sent', lease_owner=NULL, lease_until=NULL, sent_at=3, detail='', updated_at=3
+        WHERE lease_owner='me' AND id = ANY(got[i*25+1:i*25+25]);
+      COMMIT;
+    END LOOP;
+    DELETE FROM obq_batches WHERE id = b;
+    COMMIT;
   END LOOP;
 END $$;
