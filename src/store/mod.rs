@@ -302,6 +302,9 @@ impl Store {
         &self.pool
     }
 
+    /// Closes every connection of the store, for all its clones: its pools, and the
+    /// dispatcher's own (`native.rs`), once the work in hand on them is done. On SQLite the
+    /// file is then left whole, checkpointed, without its WAL. A use after this fails.
     pub async fn close(&self) {
         self.close_native().await;
         self.pool.close().await;

@@ -115,7 +115,7 @@ impl Store {
         Ok(Some(pool))
     }
 
-    /// Closes the native pools too (see `close`).
+    /// Closes the native pools and the dispatcher's own connections too (see `close`).
     pub(crate) async fn close_native(&self) {
         match self.native.get() {
             Some(Native::Sqlite(pool)) => pool.close().await,
@@ -125,11 +125,27 @@ impl Store {
         if let Some(pool) = self.bookkeeping.get() {
             pool.close().await;
         }
+        // The dispatcher's SQLite connection, once the work in hand on it is done (the lock),
+        // so that the last connection to close checkpoints the file and removes its WAL.
+        if let Some(connection) = self.sqlite_bookkeeping.get().cloned() {
+            let closed = tokio::task::spawn_blocking(move || {
+                let db = connection
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+                db.map(rusqlite::Connection::close)
+            })
+            .await;
+            if let Ok(Some(Err((_, err)))) = closed {
+                tracing::warn!(error = %err, "closing the dispatcher's SQLite connection");
+            }
+        }
     }
 }
 
-/// On SQLite, the dispatcher's connection (`Store::on_sqlite_bookkeeping`).
-pub(crate) type SqliteBookkeeping = Arc<Mutex<rusqlite::Connection>>;
+/// On SQLite, the dispatcher's connection (`Store::on_sqlite_bookkeeping`); `None` once the
+/// store is closed (`close_native`).
+pub(crate) type SqliteBookkeeping = Arc<Mutex<Option<rusqlite::Connection>>>;
 
 impl Store {
     /// Runs `work` on the dispatcher's own SQLite connection, on a blocking thread; with
@@ -161,7 +177,7 @@ impl Store {
                 let db = rusqlite::Connection::open(path)?;
                 db.busy_timeout(Duration::from_secs(5))?;
                 db.execute_batch("PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
-                Ok(Arc::new(Mutex::new(db)))
+                Ok(Arc::new(Mutex::new(Some(db))))
             })
             .await?
             .clone();
@@ -170,14 +186,18 @@ impl Store {
             _ => None,
         };
         tokio::task::spawn_blocking(move || {
-            let mut db = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut slot = connection.lock().unwrap_or_else(PoisonError::into_inner);
+            // Closed with the store, as its pools are: the same error as theirs.
+            let db = slot
+                .as_mut()
+                .ok_or(StoreError::Database(sqlx::Error::PoolClosed))?;
             let result = if write {
                 let tx = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 let done = work(&tx)?;
                 tx.commit()?;
                 Ok(done)
             } else {
-                work(&db)
+                work(db)
             };
             drop(guard);
             result

@@ -499,6 +499,53 @@ async fn sqlite_claims_and_markings_wait_for_another_process_s_write() {
     store.close().await;
 }
 
+/// Closing a SQLite store closes the dispatcher's own connection too, after the work in hand:
+/// the file is left checkpointed, without its WAL, and the store answers no more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closing_a_sqlite_store_closes_the_dispatcher_s_connection() {
+    let fresh = FreshDb::new(Db::Sqlite).await;
+    let store = open_store(&settings_for(&fresh.url)).await.unwrap();
+    subscribe_to_all(&store, "une@exemple.fr").await;
+    let spec = EventInput::from_json(json!({"kind": "webinar", "status": "scheduled",
+        "title": "Fermer la porte", "starts_at": "2042-06-02T14:00",
+        "ends_at": "2042-06-02T15:00"}))
+    .and_then(|input| input.validate(Paris))
+    .unwrap();
+    store.create_event(spec).await.unwrap();
+    let lease = chrono::Duration::minutes(5);
+    // The claim and the marking open the dispatcher's connection and write through it.
+    let claimed = store.claim_due("un", 10, lease).await.unwrap();
+    assert_eq!(claimed.len(), 1, "{claimed:?}");
+    let ids: Vec<i64> = claimed.iter().map(|c| c.id).collect();
+    assert_eq!(store.mark_sent_many(&ids, "un").await.unwrap(), 1);
+    let file = fresh.url.trim_start_matches("sqlite://").to_string();
+    let wal = std::path::PathBuf::from(format!("{file}-wal"));
+    assert!(
+        wal.exists(),
+        "the store writes in WAL mode: {}",
+        wal.display()
+    );
+
+    store.close().await;
+    assert!(
+        !wal.exists(),
+        "a connection stayed open: the WAL was not checkpointed and removed"
+    );
+    let after = store.claim_due("un", 10, lease).await;
+    assert!(after.is_err(), "a closed store claimed: {after:?}");
+    // What was written is in the file itself.
+    let reopened = open_store(&settings_for(&fresh.url)).await.unwrap();
+    let sent = reopened
+        .outbox_by_status()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(status, _)| status == "sent")
+        .map(|(_, n)| n);
+    assert_eq!(sent, Some(1));
+    reopened.close().await;
+}
+
 /// Every status counted (the metrics' gauges, the console's deliveries per day), zero
 /// included, as messages are claimed, sent, failed, dropped and retried; a lease that ran
 /// out is taken over before anything queued.
