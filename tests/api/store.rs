@@ -420,21 +420,27 @@ async fn lookups_by_ids_find_those_that_exist(db: Db) {
     assert!(store.registrations_by_ids(&asked).await.unwrap().is_empty());
 }
 
+/// A fresh SQLite store where one subscriber follows everything and a session titled `title`
+/// has just queued its announcement to them, due now.
+async fn sqlite_store_with_an_announcement(title: &str) -> (FreshDb, eventail::store::Store) {
+    let fresh = FreshDb::new(Db::Sqlite).await;
+    let store = open_store(&settings_for(&fresh.url)).await.unwrap();
+    subscribe_to_all(&store, "une@exemple.fr").await;
+    let spec = EventInput::from_json(json!({"kind": "webinar", "status": "scheduled",
+        "title": title, "starts_at": "2042-06-02T14:00", "ends_at": "2042-06-02T15:00"}))
+    .and_then(|input| input.validate(Paris))
+    .unwrap();
+    store.create_event(spec).await.unwrap();
+    (fresh, store)
+}
+
 /// On SQLite the dispatcher claims and marks on a connection of its own. While another
 /// process writes the file (the CLI, say), a claim and a marking wait for it rather than fail
 /// with SQLITE_BUSY, and the claim then takes what that write queued.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_claims_and_markings_wait_for_another_process_s_write() {
     use sqlx::Connection;
-    let fresh = FreshDb::new(Db::Sqlite).await;
-    let store = open_store(&settings_for(&fresh.url)).await.unwrap();
-    subscribe_to_all(&store, "une@exemple.fr").await;
-    let spec = EventInput::from_json(json!({"kind": "webinar", "status": "scheduled",
-        "title": "Attendre son tour", "starts_at": "2042-06-02T14:00",
-        "ends_at": "2042-06-02T15:00"}))
-    .and_then(|input| input.validate(Paris))
-    .unwrap();
-    store.create_event(spec).await.unwrap();
+    let (fresh, store) = sqlite_store_with_an_announcement("Attendre son tour").await;
     let lease = chrono::Duration::minutes(5);
 
     // Another process takes the write lock and queues one more message, due now.
@@ -503,15 +509,7 @@ async fn sqlite_claims_and_markings_wait_for_another_process_s_write() {
 /// the file is left checkpointed, without its WAL, and the store answers no more.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_a_sqlite_store_closes_the_dispatcher_s_connection() {
-    let fresh = FreshDb::new(Db::Sqlite).await;
-    let store = open_store(&settings_for(&fresh.url)).await.unwrap();
-    subscribe_to_all(&store, "une@exemple.fr").await;
-    let spec = EventInput::from_json(json!({"kind": "webinar", "status": "scheduled",
-        "title": "Fermer la porte", "starts_at": "2042-06-02T14:00",
-        "ends_at": "2042-06-02T15:00"}))
-    .and_then(|input| input.validate(Paris))
-    .unwrap();
-    store.create_event(spec).await.unwrap();
+    let (fresh, store) = sqlite_store_with_an_announcement("Fermer la porte").await;
     let lease = chrono::Duration::minutes(5);
     // The claim and the marking open the dispatcher's connection and write through it.
     let claimed = store.claim_due("un", 10, lease).await.unwrap();
