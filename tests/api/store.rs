@@ -434,6 +434,17 @@ async fn sqlite_store_with_an_announcement(title: &str) -> (FreshDb, eventail::s
     (fresh, store)
 }
 
+/// How many messages `outbox_by_status` counts as sent.
+async fn messages_sent(store: &eventail::store::Store) -> Option<i64> {
+    store
+        .outbox_by_status()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(status, _)| status == "sent")
+        .map(|(_, n)| n)
+}
+
 /// On SQLite the dispatcher claims and marks on a connection of its own. While another
 /// process writes the file (the CLI, say), a claim and a marking wait for it rather than fail
 /// with SQLITE_BUSY, and the claim then takes what that write queued.
@@ -493,13 +504,7 @@ async fn sqlite_claims_and_markings_wait_for_another_process_s_write() {
     sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
     let marked = marking.await.unwrap().expect("the marking after the write");
     assert_eq!(marked, ids.len() as u64);
-    let sent = store
-        .outbox_by_status()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|(status, _)| status == "sent")
-        .map(|(_, n)| n);
+    let sent = messages_sent(&store).await;
     assert_eq!(sent, Some(ids.len() as i64));
     other.close().await.unwrap();
     store.close().await;
@@ -525,6 +530,14 @@ async fn closing_a_sqlite_store_closes_the_dispatcher_s_connection() {
     );
 
     store.close().await;
+    // sqlx's SQLite connections finish closing on their worker threads, which may outlast
+    // `close`: the last of them removes the WAL a moment later.
+    for _ in 0..100 {
+        if !wal.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert!(
         !wal.exists(),
         "a connection stayed open: the WAL was not checkpointed and removed"
@@ -533,13 +546,7 @@ async fn closing_a_sqlite_store_closes_the_dispatcher_s_connection() {
     assert!(after.is_err(), "a closed store claimed: {after:?}");
     // What was written is in the file itself.
     let reopened = open_store(&settings_for(&fresh.url)).await.unwrap();
-    let sent = reopened
-        .outbox_by_status()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|(status, _)| status == "sent")
-        .map(|(_, n)| n);
+    let sent = messages_sent(&reopened).await;
     assert_eq!(sent, Some(1));
     reopened.close().await;
 }
