@@ -112,7 +112,7 @@ pub struct MailSettings {
     pub retry_max_seconds: u64,
     pub lease_seconds: u64,
     /// A message the relay accepted is recorded as sent within this many milliseconds (or with
-    /// the 24 after it; at most 50 wait at once): a process killed in between sends it again.
+    /// the 49 after it; at most 100 wait at once): a process killed in between sends it again.
     pub mark_within_ms: u64,
     pub confirm_hours: u32,
     pub erase_after_days: u32,

@@ -723,8 +723,8 @@ async fn a_failed_pass_puts_back_the_batch_claimed_ahead(db: Db) {
 
 /// While a marking runs, the sends go on, but never further than MARK_EVERY sent and not yet
 /// marked (what a crash would send twice), however slow the marking: here each sent message's
-/// row takes the database 10 ms to mark, a marking of 25 about a quarter of a second, while the
-/// relay takes 5 ms a message on each of 4 connections.
+/// row takes the database 10 ms to mark, a marking of MARK_EVERY / 2 about half a second, while
+/// the relay takes 5 ms a message on each of 4 connections.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL"]
 async fn a_slow_marking_holds_the_sends_within_mark_every() {
@@ -782,7 +782,10 @@ async fn a_slow_marking_holds_the_sends_within_mark_every() {
     assert_eq!(report.sent, EVERYONE, "{report:?}");
     assert_eq!(smtp.received().len(), EVERYONE);
     // The sends did get ahead of the markings (else this test would check nothing).
-    assert!(widest > 25, "at most {widest} unmarked in {looks} looks");
+    assert!(
+        widest > eventail::mailer::dispatcher::MARK_EVERY / 2,
+        "at most {widest} unmarked in {looks} looks"
+    );
 }
 
 /// Two instances on one database with one relay: every message delivered exactly once; a lease
