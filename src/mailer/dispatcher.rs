@@ -103,8 +103,9 @@ struct Loaded {
 /// On PostgreSQL a claim of 100 took 5–9 ms, about as long as sending 100 at the sink's pace,
 /// and one of 400 9–19 ms. Between two batches the sends drain and the batch's last marking
 /// is waited for: with 1,000 rather than 400 (and MARK_EVERY 100 rather than 50), 20,000
-/// reminders went 12 % faster at pool 4 on PostgreSQL (BENCHMARKS.md, "Mailer"). A dispatcher
-/// that dies leaves up to two batches to their leases' end.
+/// reminders went about 11 % faster at pool 4 on PostgreSQL (BENCHMARKS.md, "Mailer"). At a set
+/// rate a batch is still at most two seconds' worth. A dispatcher that dies leaves up to two
+/// batches to their leases' end.
 pub const BATCH: i64 = 1000;
 
 /// At most this many messages are sent and not yet marked: what a dispatcher killed mid-batch
