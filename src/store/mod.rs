@@ -451,52 +451,6 @@ fn create_sqlite_parent(url: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Rows of `select` (a query without its condition) whose `column` is one of `ids`, read with
-/// `from_row`; ids that match nothing are left out.
-///
-/// PostgreSQL gets the ids as one array, `column = ANY($1::text[])`: one statement whatever
-/// the count, so each connection prepares it once. With one placeholder per id, each count was
-/// a statement of its own, and PostgreSQL's plan for a list of 100 ids read the whole table
-/// of 10,000 subscriptions (1.8–2.8 ms against 0.4–0.8 ms for the array, BENCHMARKS.md,
-/// « Mailer »). SQLite gets `IN ($1, …)`, 500 ids per statement.
-pub(crate) async fn rows_by_ids<T>(
-    pool: &AnyPool,
-    backend: Backend,
-    select: &str,
-    column: &str,
-    ids: &[String],
-    from_row: impl Fn(&sqlx::any::AnyRow) -> Result<T, StoreError>,
-) -> Result<Vec<T>, StoreError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut conn = pool.acquire().await?;
-    let mut found = Vec::with_capacity(ids.len());
-    if backend == Backend::Postgres {
-        let sql = format!("{select} WHERE {column} = ANY($1::text[])");
-        for row in sqlx::query(&sql)
-            .bind(pg_text_array(ids))
-            .fetch_all(&mut *conn)
-            .await?
-        {
-            found.push(from_row(&row)?);
-        }
-        return Ok(found);
-    }
-    for chunk in ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!("{select} WHERE {column} IN ({})", placeholders.join(", "));
-        let mut query = sqlx::query(&sql);
-        for id in chunk {
-            query = query.bind(id);
-        }
-        for row in query.fetch_all(&mut *conn).await? {
-            found.push(from_row(&row)?);
-        }
-    }
-    Ok(found)
-}
-
 /// A row's columns as the dispatcher's reads take them, through `Any`, PostgreSQL's own driver
 /// or SQLite's handle (`native`): one conversion from a row to what it holds, whichever read.
 pub(crate) trait Columns {
@@ -528,29 +482,6 @@ columns_of!(sqlx::any::AnyRow, sqlx::Row::try_get);
 columns_of!(sqlx::postgres::PgRow, sqlx::Row::try_get);
 columns_of!(rusqlite::Row<'_>, rusqlite::Row::get);
 
-/// `items` as a PostgreSQL array literal of text, `{"a","b"}`, for a parameter cast to
-/// `text[]` (the `Any` driver binds no arrays): each item quoted, its `"` and `\` escaped.
-/// Numbers written as text read back the same way cast to `bigint[]`.
-fn pg_text_array(items: &[String]) -> String {
-    let mut out = String::with_capacity(items.iter().map(|i| i.len() + 3).sum::<usize>() + 2);
-    out.push('{');
-    for (n, item) in items.iter().enumerate() {
-        if n > 0 {
-            out.push(',');
-        }
-        out.push('"');
-        for c in item.chars() {
-            if c == '"' || c == '\\' {
-                out.push('\\');
-            }
-            out.push(c);
-        }
-        out.push('"');
-    }
-    out.push('}');
-    out
-}
-
 /// The condition that finds the row of `table` (named `alias`, e.g. `"e."`, or `""`) whose id
 /// or slug is `$1`. Not `id = $1 OR slug = $1`: PostgreSQL plans that as a scan when the
 /// statement is prepared on a table of a few rows, and a connection keeps the plan until the
@@ -579,24 +510,4 @@ pub(crate) fn from_secs(s: i64) -> Result<DateTime<Utc>, StoreError> {
 
 pub(crate) fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::pg_text_array;
-
-    #[test]
-    fn array_literals_quote_every_item() {
-        let items = [
-            "0192f3a1-7c2e-7d41-9a3b-5e6f70818293".to_string(),
-            r#"a"b\c,{d} e"#.to_string(),
-            String::new(),
-            "NULL".to_string(),
-        ];
-        assert_eq!(
-            pg_text_array(&items),
-            r#"{"0192f3a1-7c2e-7d41-9a3b-5e6f70818293","a\"b\\c,{d} e","","NULL"}"#
-        );
-        assert_eq!(pg_text_array(&[]), "{}");
-    }
 }
