@@ -22,7 +22,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use sqlx::{PgPool, SqlitePool};
 use tokio::runtime::{Handle, RuntimeFlavor};
@@ -206,6 +206,48 @@ impl Store {
         .map_err(|err| {
             StoreError::Corrupt(format!("the SQLite bookkeeping thread failed: {err}"))
         })?
+    }
+
+    /// Rows of `select` (a query without its condition) whose `column` is one of `ids`, on the
+    /// dispatcher's own connections: a batch's subscriptions or registrations, read once per
+    /// batch. PostgreSQL gets the ids as one array (`= ANY($1)`: one prepared statement
+    /// whatever their count, and a plan that reads the primary key), SQLite as one JSON array
+    /// read in place. `from_pg` and `from_sqlite` read a row of either driver (the same
+    /// `Columns` mapping); ids that match nothing are left out.
+    pub(crate) async fn batch_rows<T: Send + 'static>(
+        &self,
+        select: &str,
+        column: &str,
+        ids: &[String],
+        from_pg: impl Fn(&PgRow) -> Result<T, StoreError>,
+        from_sqlite: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<Vec<T>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Some(pool) = self.bookkeeping().await? {
+            return sqlx::query(&format!("{select} WHERE {column} = ANY($1)"))
+                .bind(ids)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(from_pg)
+                .collect();
+        }
+        let sql = format!("{select} WHERE {column} IN (SELECT value FROM json_each(?1))");
+        let list = serde_json::to_string(ids)
+            .map_err(|err| StoreError::Corrupt(format!("ids of a batch: {err}")))?;
+        let count = ids.len();
+        self.on_sqlite_bookkeeping(false, move |db| {
+            let mut statement = db.prepare_cached(&sql)?;
+            let mut rows = statement.query([&list])?;
+            let mut found = Vec::with_capacity(count);
+            while let Some(row) = rows.next()? {
+                found.push(from_sqlite(row)?);
+            }
+            Ok(found)
+        })
+        .await
     }
 }
 

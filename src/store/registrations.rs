@@ -787,36 +787,10 @@ impl Store {
         &self,
         ids: &[String],
     ) -> Result<Vec<Registration>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
         // On the dispatcher's own connections, as `subscriptions_by_ids`: a reminder to a
-        // session's registrants reads them in batches of up to 1,000, and through `Any` they
-        // cost the process about 15 µs a message more than followers (BENCHMARKS.md,
-        // "Mailer").
-        if let Some(pool) = self.bookkeeping().await? {
-            return sqlx::query(&format!("{SELECT} WHERE g.id = ANY($1)"))
-                .bind(ids)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(from_row)
-                .collect();
-        }
-        let sql = format!("{SELECT} WHERE g.id IN (SELECT value FROM json_each(?1))");
-        let list = serde_json::to_string(ids)
-            .map_err(|err| StoreError::Corrupt(format!("registration ids: {err}")))?;
-        let count = ids.len();
-        self.on_sqlite_bookkeeping(false, move |db| {
-            let mut statement = db.prepare_cached(&sql)?;
-            let mut rows = statement.query([&list])?;
-            let mut found = Vec::with_capacity(count);
-            while let Some(row) = rows.next()? {
-                found.push(from_row(row)?);
-            }
-            Ok(found)
-        })
-        .await
+        // session's registrants reads them in batches of up to 1,000.
+        self.batch_rows(SELECT, "g.id", ids, from_row, |row| from_row(row))
+            .await
     }
 
     /// Seats taken and people waiting at a session (by id).

@@ -676,37 +676,13 @@ impl Store {
         &self,
         ids: &[String],
     ) -> Result<Vec<Subscription>, StoreError> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
         // On the dispatcher's own connections (`bookkeeping`, `on_sqlite_bookkeeping`), for
-        // its batches (up to 1,000): on SQLite read in place rather than each row copied and handed
-        // over by sqlx's worker thread, on PostgreSQL without `Any`'s conversion of every
-        // value. With the claims and markings on the native driver, 4–17 µs less of the
+        // its batches (up to 1,000): on SQLite read in place rather than each row copied and
+        // handed over by sqlx's worker thread, on PostgreSQL without `Any`'s conversion of
+        // every value. With the claims and markings on the native driver, 4–17 µs less of the
         // process's CPU per message (BENCHMARKS.md, "Mailer").
-        if let Some(pool) = self.bookkeeping().await? {
-            return sqlx::query(&format!("{SELECT} WHERE u.id = ANY($1)"))
-                .bind(ids)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(from_row)
-                .collect();
-        }
-        let sql = format!("{SELECT} WHERE u.id IN (SELECT value FROM json_each(?1))");
-        let list = serde_json::to_string(ids)
-            .map_err(|err| StoreError::Corrupt(format!("subscription ids: {err}")))?;
-        let count = ids.len();
-        self.on_sqlite_bookkeeping(false, move |db| {
-            let mut statement = db.prepare_cached(&sql)?;
-            let mut rows = statement.query([&list])?;
-            let mut found = Vec::with_capacity(count);
-            while let Some(row) = rows.next()? {
-                found.push(from_row(row)?);
-            }
-            Ok(found)
-        })
-        .await
+        self.batch_rows(SELECT, "u.id", ids, from_row, |row| from_row(row))
+            .await
     }
 
     /// Erases a subscription and its messages (a request to be forgotten).
