@@ -89,8 +89,9 @@ impl Store {
     /// what a server crash undoes is sent again, never lost) and no bitmap scans (a claim walks
     /// the queue in due order, whatever the statistics). A marking is then one statement that
     /// commits on its own: one round trip where `BEGIN` and its settings, the `UPDATE` and
-    /// `COMMIT` took three, for every marking (MARK_EVERY / 2 messages at full speed). The ids go as an array of integers
-    /// and the claimed rows come back without `Any`'s conversion of every value.
+    /// `COMMIT` took three, for every marking (MARK_EVERY / 2 messages at full speed). The ids
+    /// go as an array of integers and the claimed rows come back without `Any`'s conversion of
+    /// every value.
     pub(crate) async fn bookkeeping(&self) -> Result<Option<&PgPool>, StoreError> {
         if self.backend != Backend::Postgres {
             return Ok(None);
